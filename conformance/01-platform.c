@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* platform: stub placement, what a fresh address space holds, the stub
+ * filter, the kernel probe, and a clear error when ptrace is denied. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* The lines of /proc/PID/maps other than the stub and [vsyscall]. */
+static int foreign_mappings(pid_t pid, uintptr_t stub_start, uintptr_t stub_end)
+{
+	char path[64], line[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		assert_int_equal(sscanf(line, "%lx-%lx", &lo, &hi), 2);
+		if (lo == stub_start && hi == stub_end && strstr(line, " r-xp "))
+			continue;
+		if (strstr(line, "[vsyscall]"))
+			continue;
+		h_note("pid %d maps: %s", pid, line);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void stub_at_the_top(void)
+{
+	struct ptp_platform *p = h_open();
+	uintptr_t start = ptp_max_user_address(p), end = ptp_stub_end(p);
+	char line[512];
+	bool seen = false;
+	FILE *f;
+
+	assert_true(start > 0 && end > start);
+	assert_int_equal(start % h_page(), 0);
+	assert_int_equal(end % h_page(), 0);
+	assert_true(ptp_min_user_address(p) < start);
+	assert_true(ptp_min_user_address(p) >= h_page());
+	/* Nothing of the tracer may sit above the stub. */
+	f = fopen("/proc/self/maps", "re");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		sscanf(line, "%lx-%lx", &lo, &hi);
+		if (lo == start && hi == end)
+			seen = strstr(line, " r-xp ") != NULL;
+		else if (!strstr(line, "[vsyscall]"))
+			assert_true(hi <= start);
+	}
+	fclose(f);
+	assert_true(seen);
+	ptp_close(p);
+}
+
+static void fresh_as_maps_only_stub(void)
+{
+	struct ptp_platform *p = h_open();
+	struct ptp_as *as = h_as(p);
+
+	assert_int_equal(foreign_mappings(ptp_as_pid(as), ptp_max_user_address(p),
+					  ptp_stub_end(p)), 0);
+	assert_int_equal(foreign_mappings(ptp_master_pid(p), ptp_max_user_address(p),
+					  ptp_stub_end(p)), 0);
+	ptp_as_release(as);
+	ptp_close(p);
+}
+
+static void status_field(pid_t pid, const char *key, char *out, size_t len)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	out[0] = 0;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, strlen(key)) == 0 && line[strlen(key)] == ':')
+			snprintf(out, len, "%s", line + strlen(key) + 1);
+	fclose(f);
+}
+
+static void stub_filter_active(void)
+{
+	struct ptp_platform *p = h_open();
+	struct ptp_as *as = h_as(p);
+	pid_t pids[2] = { ptp_master_pid(p), ptp_as_pid(as) };
+	char v[64], task[64];
+
+	for (int i = 0; i < 2; i++) {
+		status_field(pids[i], "Seccomp", v, sizeof(v));
+		assert_int_equal(atoi(v), 2); /* SECCOMP_MODE_FILTER */
+		status_field(pids[i], "NoNewPrivs", v, sizeof(v));
+		assert_int_equal(atoi(v), 1);
+		/* Traced by a thread of ours (the platform's service thread). */
+		status_field(pids[i], "TracerPid", v, sizeof(v));
+		snprintf(task, sizeof(task), "/proc/self/task/%d", atoi(v));
+		assert_int_equal(access(task, F_OK), 0);
+	}
+	ptp_close(p);
+}
+
+static bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	uname(&u);
+	sscanf(u.release, "%d.%d", &ma, &mi);
+	return ma > major || (ma == major && mi >= minor);
+}
+
+static bool cpuinfo_has(const char *flag)
+{
+	char line[8192];
+	bool found = false;
+	FILE *f = fopen("/proc/cpuinfo", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *s = line;
+
+		while (!found && (s = strstr(s, flag))) {
+			size_t l = strlen(flag);
+
+			found = (s == line || s[-1] == ' ') &&
+				(s[l] == ' ' || s[l] == '\n');
+			s += l;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static bool self_has_vsyscall(void)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		found |= strstr(line, "[vsyscall]") != NULL;
+	fclose(f);
+	return found;
+}
+
+static void probe_results(void)
+{
+	struct ptp_platform *p = h_open();
+	const struct ptp_caps *c = ptp_caps(p);
+
+	h_note("sysemu %d seccomp_after_ptrace %d cpuid_faulting %d syscall_info %d "
+	       "vsyscall %d fpstate %zu", c->sysemu, c->seccomp_after_ptrace,
+	       c->cpuid_faulting, c->syscall_info, c->vsyscall, c->fpstate_size);
+	assert_true(c->sysemu);
+	assert_int_equal(c->seccomp_after_ptrace, kernel_at_least(4, 8));
+	assert_int_equal(c->syscall_info, kernel_at_least(5, 3));
+	assert_int_equal(c->vsyscall, self_has_vsyscall());
+	assert_int_equal(c->cpuid_faulting, cpuinfo_has("cpuid_fault"));
+	assert_true(c->fpstate_size >= 512);
+	ptp_close(p);
+}
+
+static void ptrace_denied_is_a_clear_error(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+		struct ptp_platform *p = NULL;
+		int rc;
+
+		if (!f || seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ptrace), 0) ||
+		    seccomp_load(f))
+			_exit(10);
+		rc = ptp_open(NULL, &p);
+		if (rc != -EPERM) {
+			fprintf(stderr, "ptp_open returned %d (%s), not -EPERM\n", rc,
+				ptp_open_error());
+			_exit(11);
+		}
+		if (!strstr(ptp_open_error(), "ptrace is denied")) {
+			fprintf(stderr, "unclear reason: %s\n", ptp_open_error());
+			_exit(12);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static int count_fds(void)
+{
+	char path[64];
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
+static void close_leaves_nothing(void)
+{
+	int fds = count_fds();
+	struct ptp_platform *p = h_open();
+	struct ptp_as *as[3];
+	uintptr_t stub;
+
+	for (int i = 0; i < 3; i++)
+		as[i] = h_as(p);
+	ptp_as_release(as[0]);
+	assert_true(h_children_of(0) >= 1);
+	stub = ptp_max_user_address(p);
+	ptp_close(p); /* also destroys as[1] and as[2], never released */
+	assert_int_equal(h_children_of(0), 0);
+	assert_int_equal(count_fds(), fds);
+	assert_int_equal(msync((void *)stub, h_page(), MS_ASYNC), -1);
+	assert_int_equal(errno, ENOMEM);
+}
+
+static void options_are_checked(void)
+{
+	struct ptp_options o;
+	struct ptp_platform *p = NULL;
+	enum ptp_switch_mode m;
+
+	ptp_options_default(&o);
+	assert_int_equal(o.mode, PTP_MODE_FAITHFUL);
+	assert_true(o.pin);
+	assert_string_equal(ptp_mode_name(PTP_MODE_LEAN), "lean");
+	assert_int_equal(ptp_mode_parse("lean", &m), 0);
+	assert_int_equal(m, PTP_MODE_LEAN);
+	assert_int_equal(ptp_mode_parse("fast", &m), -EINVAL);
+	o.mode = (enum ptp_switch_mode)7;
+	assert_int_equal(ptp_open(&o, &p), -EINVAL);
+	assert_null(p);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct hcase cases[] = {
+		HCASE(stub_at_the_top),
+		HCASE(fresh_as_maps_only_stub),
+		HCASE(stub_filter_active),
+		HCASE(probe_results),
+		HCASE(ptrace_denied_is_a_clear_error),
+		HCASE(close_leaves_nothing),
+		HCASE(options_are_checked),
+	};
+
+	return harness_main(argc, argv, "platform", cases,
+			    sizeof(cases) / sizeof(cases[0]), NULL);
+}

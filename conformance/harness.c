@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define EXIT_SKIP 77
+#define CASE_TIMEOUT_S 60
+/* How long stubs of a dead case may take to die (PDEATHSIG, EXITKILL). */
+#define LEFTOVER_GRACE_MS 3000
+
+enum ptp_switch_mode h_mode;
+
+void h_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("SKIP: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	_exit(EXIT_SKIP);
+}
+
+void h_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+size_t h_page(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+struct ptp_platform *h_open_pool(unsigned int reuse_pool)
+{
+	struct ptp_options o;
+	struct ptp_platform *p = NULL;
+	int rc;
+
+	ptp_options_default(&o);
+	o.mode = h_mode;
+	o.reuse_pool = reuse_pool;
+	rc = ptp_open(&o, &p);
+	if (rc < 0)
+		fail_msg("ptp_open: %s: %s", strerror(-rc), ptp_open_error());
+	return p;
+}
+
+struct ptp_platform *h_open(void)
+{
+	return h_open_pool(8);
+}
+
+struct ptp_as *h_as(struct ptp_platform *p)
+{
+	struct ptp_as *as = NULL;
+	int rc = ptp_as_new(p, &as);
+
+	if (rc < 0)
+		fail_msg("ptp_as_new: %s", strerror(-rc));
+	return as;
+}
+
+struct ptp_ctx *h_ctx(struct ptp_platform *p)
+{
+	struct ptp_ctx *ctx = NULL;
+	int rc = ptp_ctx_new(p, &ctx);
+
+	if (rc < 0)
+		fail_msg("ptp_ctx_new: %s", strerror(-rc));
+	return ctx;
+}
+
+int h_memfd(size_t len, const void *src, size_t srclen)
+{
+	int fd = memfd_create("h", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)len), 0);
+	if (src)
+		assert_int_equal(pwrite(fd, src, srclen, 0), (ssize_t)srclen);
+	return fd;
+}
+
+void h_load(struct ptp_as *as, struct ptp_ctx *ctx, enum payload_id id)
+{
+	const struct payload *pl = payload_get(id);
+	int fd, rc;
+
+	assert_non_null(pl);
+	if (pl->size == 0)
+		h_skip("payload %s does not exist on this arch", pl->name);
+	fd = h_memfd(h_page(), pl->start, pl->size);
+	rc = ptp_as_map(as, H_CODE, h_page(), PROT_READ | PROT_EXEC, fd, 0, 0);
+	close(fd);
+	if (rc < 0)
+		fail_msg("map payload %s: %s", pl->name, strerror(-rc));
+	ptp_ctx_set_ip(ctx, H_CODE);
+}
+
+void h_map_rw(struct ptp_as *as, uintptr_t addr, size_t len)
+{
+	int fd = h_memfd(len, NULL, 0);
+	int rc = ptp_as_map(as, addr, len, PROT_READ | PROT_WRITE, fd, 0, 0);
+
+	close(fd);
+	if (rc < 0)
+		fail_msg("map rw %#lx+%zu: %s", (unsigned long)addr, len, strerror(-rc));
+}
+
+void h_stack(struct ptp_as *as, struct ptp_ctx *ctx, size_t len)
+{
+	h_map_rw(as, H_STACK, len);
+	ptp_ctx_set_sp(ctx, H_STACK + len);
+}
+
+const char *h_event_name(enum ptp_event_kind kind)
+{
+	switch (kind) {
+	case PTP_EV_SYSCALL:
+		return "syscall";
+	case PTP_EV_FAULT:
+		return "fault";
+	case PTP_EV_SIGNAL:
+		return "signal";
+	case PTP_EV_INTERRUPTED:
+		return "interrupted";
+	}
+	return "none";
+}
+
+void h_switch(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_event *ev,
+	      enum ptp_event_kind kind)
+{
+	int rc = ptp_switch(ctx, as, ev);
+
+	if (rc < 0)
+		fail_msg("ptp_switch: %s", strerror(-rc));
+	if (ev->kind != kind)
+		fail_msg("switch returned %s (signal %d, code %d, nr %ld, ip %#lx), "
+			 "expected %s",
+			 h_event_name(ev->kind), ev->info.si_signo, ev->info.si_code,
+			 ev->nr, (unsigned long)ptp_ctx_ip(ctx), h_event_name(kind));
+}
+
+int h_children_of(pid_t pid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	if (!pid)
+		pid = getpid();
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char path[300], buf[512], *close_paren;
+		int ppid;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && (close_paren = strrchr(buf, ')')) &&
+		    sscanf(close_paren + 2, "%*c %d", &ppid) == 1 && ppid == pid)
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static void (*current_case)(void);
+
+static void cmocka_trampoline(void **state)
+{
+	(void)state;
+	current_case();
+}
+
+/* Inside the child: cmocka's runner, so that its assertion messages are
+ * printed (outside a runner cmocka buffers and drops them). */
+static int run_in_cmocka(const struct hcase *c)
+{
+	const struct CMUnitTest tests[] = {
+		{ c->name, cmocka_trampoline, NULL, NULL, NULL },
+	};
+
+	current_case = c->fn;
+	return _cmocka_run_group_tests(c->name, tests, 1, NULL, NULL) ? 1 : 0;
+}
+
+static void reset_child(void)
+{
+	/* Forked cases inherit nothing of the harness's signal state. */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+}
+
+static void print_diag(const char *text)
+{
+	const char *line = text;
+
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		int len = nl ? (int)(nl - line) : (int)strlen(line);
+
+		printf("# %.*s\n", len, line);
+		line += len + (nl ? 1 : 0);
+	}
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Orphaned stubs of a dead case are reparented to us (a subreaper): reap
+ * them; any that stays alive outlived its tracer. */
+static int leftovers(void)
+{
+	long deadline = now_ms() + LEFTOVER_GRACE_MS;
+	int n;
+
+	for (;;) {
+		while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+			;
+		n = h_children_of(0);
+		if (n <= 0 || now_ms() > deadline)
+			return n;
+		usleep(10000);
+	}
+}
+
+/* Runs one case in a child; returns 0 pass, 1 fail, 2 skip. */
+static int run_case(const struct hcase *c, char *out, size_t outlen)
+{
+	int pipefd[2], status = 0;
+	size_t used = 0;
+	long deadline;
+	bool timed_out = false;
+	pid_t pid;
+
+	out[0] = 0;
+	if (getenv("H_NOFORK")) {
+		/* Debugging: run inline, output straight through. */
+		return run_in_cmocka(c);
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		snprintf(out, outlen, "pipe: %s", strerror(errno));
+		return 1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(out, outlen, "fork: %s", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		reset_child();
+		dup2(pipefd[1], STDERR_FILENO);
+		dup2(pipefd[1], STDOUT_FILENO);
+		int rc = run_in_cmocka(c);
+
+		fflush(NULL);
+		_exit(rc);
+	}
+	close(pipefd[1]);
+	deadline = now_ms() + (getenv("H_TIMEOUT") ? atol(getenv("H_TIMEOUT")) : CASE_TIMEOUT_S) * 1000;
+	for (;;) {
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		long left = deadline - now_ms();
+		ssize_t r;
+
+		if (left <= 0) {
+			timed_out = true;
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		r = read(pipefd[0], out + used, outlen - 1 - used);
+		if (r <= 0)
+			break;
+		used += (size_t)r;
+		out[used] = 0;
+		if (used == outlen - 1)
+			used = 0; /* keep the tail */
+	}
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	if (timed_out) {
+		strncat(out, "\ntimed out", outlen - strlen(out) - 1);
+		return 1;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_SKIP)
+		return 2;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFSIGNALED(status)) {
+		size_t l = strlen(out);
+
+		snprintf(out + l, outlen - l, "\nkilled by signal %d", WTERMSIG(status));
+	}
+	return 1;
+}
+
+static const char *skip_reason(char *out)
+{
+	char *s = strstr(out, "SKIP: ");
+	char *nl;
+
+	if (!s)
+		return "no reason given";
+	s += 6;
+	nl = strchr(s, '\n');
+	if (nl)
+		*nl = 0;
+	return s;
+}
+
+int harness_main(int argc, char **argv, const char *group,
+		 const struct hcase *cases, size_t ncases,
+		 const char *(*group_skip)(void))
+{
+	static char out[65536];
+	const char *only = argc > 2 ? argv[2] : NULL;
+	const char *why;
+	int failed = 0, n = 0;
+
+	if (argc < 2 || ptp_mode_parse(argv[1], &h_mode) < 0) {
+		fprintf(stderr, "conf-%s: usage: conf-%s faithful|lean [CASE]\n",
+			group, group);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (group_skip && (why = group_skip())) {
+		printf("1..0 # SKIP %s\n", why);
+		return 0;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (only) {
+		bool known = false;
+
+		for (size_t i = 0; i < ncases; i++)
+			known |= strcmp(cases[i].name, only) == 0;
+		if (!known) {
+			fprintf(stderr, "conf-%s: no case named '%s'\n", group, only);
+			return 2;
+		}
+	}
+	printf("1..%zu\n", only ? (size_t)1 : ncases);
+	for (size_t i = 0; i < ncases; i++) {
+		int rc, left;
+
+		if (only && strcmp(cases[i].name, only))
+			continue;
+		n++;
+		rc = run_case(&cases[i], out, sizeof(out));
+		left = leftovers();
+		if (left > 0) {
+			size_t l = strlen(out);
+
+			snprintf(out + l, sizeof(out) - l,
+				 "\n%d process(es) outlived the case's tracer", left);
+			rc = 1;
+		}
+		if (rc == 2) {
+			printf("ok %d - %s/%s # SKIP %s\n", n, group, cases[i].name,
+			       skip_reason(out));
+			continue;
+		}
+		printf("%s %d - %s/%s\n", rc ? "not ok" : "ok", n, group, cases[i].name);
+		if (rc) {
+			print_diag(out);
+			failed++;
+		}
+	}
+	return failed ? 1 : 0;
+}

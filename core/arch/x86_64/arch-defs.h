@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* x86_64 register state as the core keeps it. */
+#ifndef PTP_ARCH_DEFS_H
+#define PTP_ARCH_DEFS_H
+
+#include <sys/user.h>
+
+struct arch_regs {
+	/* NT_PRSTATUS: also carries fs_base/gs_base (the TLS). */
+	struct user_regs_struct gpr;
+};
+
+#define ARCH_GPR_COUNT 16u
+#define ARCH_VREG_COUNT 16u
+#define ARCH_TLS_IN_GPR 1
+
+#endif /* PTP_ARCH_DEFS_H */

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* x86_64: register transfer and views of struct user_regs_struct. */
+#define _GNU_SOURCE
+#include <cpuid.h>
+#include <elf.h>
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+
+#include "arch.h"
+
+/* 47-bit and 57-bit (LA57) task sizes. */
+static const uintptr_t stub_tops[] = { 0xfffffffffff000ul, 0x7ffffffff000ul };
+
+const uintptr_t *arch_stub_tops(size_t *count)
+{
+	*count = sizeof(stub_tops) / sizeof(stub_tops[0]);
+	return stub_tops;
+}
+
+static int regset(int req, pid_t tid, int type, void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	if (ptrace(req, tid, (void *)(uintptr_t)type, &iov) < 0)
+		return -errno;
+	return 0;
+}
+
+int arch_get_gprs(pid_t tid, struct arch_regs *r)
+{
+	return regset(PTRACE_GETREGSET, tid, NT_PRSTATUS, &r->gpr, sizeof(r->gpr));
+}
+
+int arch_set_gprs(pid_t tid, const struct arch_regs *r)
+{
+	return regset(PTRACE_SETREGSET, tid, NT_PRSTATUS, (void *)&r->gpr,
+		      sizeof(r->gpr));
+}
+
+/* CPUID leaf 0xD, subleaf 0, EBX: XSAVE area size for the features enabled
+ * in XCR0, which is what NT_X86_XSTATE transfers. Without XSAVE the FXSAVE
+ * area (512 bytes, NT_PRFPREG) is all there is. */
+size_t arch_fp_size(void)
+{
+	unsigned int a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_XSAVE))
+		return 512;
+	__cpuid_count(0xd, 0, a, b, c, d);
+	return b < 512 ? 512 : b;
+}
+
+static int fp_type(size_t len)
+{
+	return len > 512 ? NT_X86_XSTATE : NT_PRFPREG;
+}
+
+int arch_get_fp(pid_t tid, void *buf, size_t len)
+{
+	return regset(PTRACE_GETREGSET, tid, fp_type(len), buf, len);
+}
+
+int arch_set_fp(pid_t tid, const void *buf, size_t len)
+{
+	return regset(PTRACE_SETREGSET, tid, fp_type(len), (void *)buf, len);
+}
+
+int arch_get_tls(pid_t tid, uint64_t *tls)
+{
+	(void)tid;
+	(void)tls;
+	return 0;
+}
+
+int arch_set_tls(pid_t tid, uint64_t tls)
+{
+	(void)tid;
+	(void)tls;
+	return 0;
+}
+
+uint64_t arch_ip(const struct arch_regs *r) { return r->gpr.rip; }
+void arch_set_ip(struct arch_regs *r, uint64_t ip) { r->gpr.rip = ip; }
+uint64_t arch_sp(const struct arch_regs *r) { return r->gpr.rsp; }
+void arch_set_sp(struct arch_regs *r, uint64_t sp) { r->gpr.rsp = sp; }
+long arch_syscall_nr(const struct arch_regs *r) { return (long)r->gpr.rax; }
+void arch_set_syscall_nr(struct arch_regs *r, long nr) { r->gpr.rax = (uint64_t)nr; }
+long arch_result(const struct arch_regs *r) { return (long)r->gpr.rax; }
+void arch_set_result(struct arch_regs *r, long v) { r->gpr.rax = (uint64_t)v; }
+uint64_t arch_tls_of(const struct arch_regs *r) { return r->gpr.fs_base; }
+void arch_set_tls_of(struct arch_regs *r, uint64_t tls) { r->gpr.fs_base = tls; }
+
+#define X86_EFLAGS_TF 0x100u
+
+bool arch_single_step(const struct arch_regs *r)
+{
+	return r->gpr.eflags & X86_EFLAGS_TF;
+}
+
+static unsigned long long *arg_slot(struct arch_regs *r, unsigned int i)
+{
+	switch (i) {
+	case 0: return &r->gpr.rdi;
+	case 1: return &r->gpr.rsi;
+	case 2: return &r->gpr.rdx;
+	case 3: return &r->gpr.r10;
+	case 4: return &r->gpr.r8;
+	default: return &r->gpr.r9;
+	}
+}
+
+uint64_t arch_arg(const struct arch_regs *r, unsigned int i)
+{
+	return *arg_slot((struct arch_regs *)r, i);
+}
+
+void arch_set_arg(struct arch_regs *r, unsigned int i, uint64_t v)
+{
+	*arg_slot(r, i) = v;
+}
+
+/* GPR index order: the payloads' register-check pattern follows it. */
+static const struct {
+	const char *name;
+	size_t off;
+} gprs[ARCH_GPR_COUNT] = {
+#define GPR(n) { #n, offsetof(struct user_regs_struct, n) }
+	GPR(rax), GPR(rbx), GPR(rcx), GPR(rdx), GPR(rsi), GPR(rdi),
+	GPR(rbp), GPR(rsp), GPR(r8), GPR(r9), GPR(r10), GPR(r11),
+	GPR(r12), GPR(r13), GPR(r14), GPR(r15),
+#undef GPR
+};
+
+uint64_t arch_gpr(const struct arch_regs *r, unsigned int i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)&r->gpr + gprs[i].off, sizeof(v));
+	return v;
+}
+
+void arch_set_gpr(struct arch_regs *r, unsigned int i, uint64_t v)
+{
+	memcpy((char *)&r->gpr + gprs[i].off, &v, sizeof(v));
+}
+
+const char *arch_gpr_name(unsigned int i)
+{
+	return i < ARCH_GPR_COUNT ? gprs[i].name : NULL;
+}
+
+/* xmm0-15 sit at byte 160 of the FXSAVE image, which starts both
+ * NT_PRFPREG and NT_X86_XSTATE; the XSAVE header's xstate_bv follows it at
+ * byte 512. */
+#define FXSAVE_XMM_OFFSET 160
+#define XSAVE_HEADER_OFFSET 512
+#define XFEATURE_MASK_FPSSE 0x3ull
+
+void arch_fp_vreg(const void *fp, unsigned int i, uint8_t out[16])
+{
+	memcpy(out, (const char *)fp + FXSAVE_XMM_OFFSET + 16 * i, 16);
+}
+
+void arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16])
+{
+	uint64_t bv;
+
+	memcpy((char *)fp + FXSAVE_XMM_OFFSET + 16 * i, in, 16);
+	if (len > XSAVE_HEADER_OFFSET) {
+		memcpy(&bv, (char *)fp + XSAVE_HEADER_OFFSET, sizeof(bv));
+		bv |= XFEATURE_MASK_FPSSE;
+		memcpy((char *)fp + XSAVE_HEADER_OFFSET, &bv, sizeof(bv));
+	}
+}
+
+int arch_syscall_stop(pid_t tid, struct arch_regs *r)
+{
+	(void)tid;
+	/* The kernel leaves -ENOSYS in rax; the app's value is in orig_rax.
+	 * orig_rax = -1 travels inside NT_PRSTATUS at no extra cost. */
+	r->gpr.rax = r->gpr.orig_rax;
+	r->gpr.orig_rax = (unsigned long long)-1;
+	return 0;
+}
+
+void arch_prepare_syscall(struct arch_regs *r, uintptr_t syscall_ip, long nr,
+			  const uint64_t args[6], bool restart_stub, pid_t ppid)
+{
+	r->gpr.rip = syscall_ip;
+	r->gpr.rax = (uint64_t)nr;
+	r->gpr.orig_rax = (unsigned long long)-1;
+	for (unsigned int i = 0; i < 6; i++)
+		arch_set_arg(r, i, args[i]);
+	/* stub.S: r12 = expected parent, r13 != 0: a clone child restarts. */
+	r->gpr.r12 = (uint64_t)ppid;
+	r->gpr.r13 = restart_stub;
+	r->gpr.eflags &= ~(unsigned long long)X86_EFLAGS_TF;
+}
+
+void arch_enter_stub(uintptr_t entry, pid_t ppid)
+{
+	__asm__ volatile("mov %0, %%r12\n\t"
+			 "xor %%r13d, %%r13d\n\t"
+			 "jmp *%1\n\t"
+			 :
+			 : "r"((uint64_t)ppid), "r"(entry)
+			 : "r12", "r13", "memory");
+	__builtin_unreachable();
+}
+
+void *arch_thread_pointer(void)
+{
+	void *tp;
+
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	return tp;
+}

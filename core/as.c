@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Address spaces: stub processes forked from the master, driven by injection. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static atomic_uint_fast64_t next_as_id = 1;
+
+void ptp_as_mark_dead(struct ptp_as *as)
+{
+	atomic_store(&as->dead, true);
+}
+
+static int check_master(struct ptp_platform *p, int rc)
+{
+	if (rc == -ESRCH || rc == -ECHILD) {
+		atomic_store(&p->dead, true);
+		return -EOWNERDEAD;
+	}
+	return rc;
+}
+
+/*
+ * Service thread: clone the master (the child re-runs the stub, checks its
+ * parent and stops itself), wait for that stop from inside the master, seize
+ * the child, and unmap everything but the stub in it.
+ */
+int ptp_svc_new_as(struct ptp_platform *p, struct ptp_as **out)
+{
+	uint64_t clone_args[6] = { PTP_CLONE_AS_FLAGS };
+	uint64_t wait_args[6] = { 0, 0, WUNTRACED | __WALL };
+	struct ptp_as *as;
+	int status, rc;
+	long pid, res;
+
+	if (atomic_load(&p->dead))
+		return -EOWNERDEAD;
+	as = calloc(1, sizeof(*as));
+	if (!as)
+		return -ENOMEM;
+	rc = ptp_inject_on(p, p->master, SYS_clone, clone_args, true, p->master, &pid);
+	if (rc < 0)
+		goto err_free;
+	if (pid < 0) {
+		rc = (int)pid;
+		goto err_free;
+	}
+	wait_args[0] = (uint64_t)pid;
+	rc = ptp_inject_on(p, p->master, SYS_wait4, wait_args, false, 0, &res);
+	if (rc == 0 && res != pid)
+		rc = res < 0 ? (int)res : -ECHILD;
+	if (rc < 0)
+		goto err_kill;
+	if (ptrace(PTRACE_SEIZE, (pid_t)pid, 0, (void *)(long)PTP_TRACE_OPTIONS) < 0) {
+		rc = -errno;
+		goto err_kill;
+	}
+	rc = ptp_wait((pid_t)pid, &status, __WNOTHREAD);
+	if (rc == 0 && !WIFSTOPPED(status))
+		rc = -ESRCH;
+	as->p = p;
+	as->pid = (pid_t)pid;
+	pthread_mutex_init(&as->lock, NULL);
+	if (rc == 0)
+		rc = ptp_svc_unmap_all(as);
+	if (rc < 0) {
+		pthread_mutex_destroy(&as->lock);
+		goto err_kill;
+	}
+	as->id = atomic_fetch_add(&next_as_id, 1);
+	*out = as;
+	return 0;
+
+err_kill:
+	/* Its exit signal goes to the master, which ignores SIGCHLD: once
+	 * we (or nobody, if never seized) let go, it is reaped automatically. */
+	kill((pid_t)pid, SIGKILL);
+	ptp_reap((pid_t)pid);
+err_free:
+	free(as);
+	return check_master(p, rc);
+}
+
+int ptp_svc_unmap_all(struct ptp_as *as)
+{
+	struct ptp_platform *p = as->p;
+	uint64_t below[6] = { 0, p->stub_start };
+	uint64_t above[6] = { p->stub_end, p->top - p->stub_end };
+	long res;
+	int rc;
+
+	rc = ptp_inject_on(p, as->pid, SYS_munmap, below, false, 0, &res);
+	if (rc == 0 && res < 0)
+		rc = (int)res;
+	if (rc == 0 && p->top > p->stub_end) {
+		rc = ptp_inject_on(p, as->pid, SYS_munmap, above, false, 0, &res);
+		if (rc == 0 && res < 0)
+			rc = (int)res;
+	}
+	if (rc == -ESRCH)
+		ptp_as_mark_dead(as);
+	return rc;
+}
+
+PTP_EXPORT int ptp_as_new(struct ptp_platform *p, struct ptp_as **out)
+{
+	struct ptp_as *as;
+	int rc;
+
+	if (atomic_load(&p->dead))
+		return -EOWNERDEAD;
+	pthread_mutex_lock(&p->lock);
+	as = p->pool;
+	if (as) {
+		p->pool = as->next_pool;
+		p->npool--;
+		p->nlive++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (as) {
+		*out = as;
+		return 0;
+	}
+	rc = ptp_svc_call(p, SVC_NEW_AS, NULL, (pid_t *)&as);
+	if (rc < 0)
+		return rc;
+	ptp_registry_add(as);
+	pthread_mutex_lock(&p->lock);
+	p->nlive++;
+	p->as_created++;
+	pthread_mutex_unlock(&p->lock);
+	*out = as;
+	return 0;
+}
+
+/* Kills the stub process and reaps every thread of it: the leader is the
+ * service thread's tracee, the others other tracer threads', but any thread
+ * of the tracer may wait for them. */
+void ptp_as_destroy(struct ptp_as *as)
+{
+	struct ptp_traced *threads, *t;
+
+	pthread_mutex_lock(&ptp_registry_lock);
+	ptp_registry_remove(as);
+	threads = as->threads;
+	as->threads = NULL;
+	as->nthreads = 0;
+	for (t = threads; t; t = t->next_in_as)
+		ptp_ctx_drop_lazy(t, false);
+	pthread_mutex_unlock(&ptp_registry_lock);
+
+	kill(as->pid, SIGKILL);
+	while (threads) {
+		t = threads;
+		threads = t->next_in_as;
+		ptp_reap(t->tid);
+		free(t);
+	}
+	ptp_reap(as->pid);
+	ptp_as_forget_faults(as, 0, UINTPTR_MAX);
+	pthread_mutex_destroy(&as->lock);
+	free(as->fault_ctxs);
+	free(as);
+}
+
+PTP_EXPORT void ptp_as_release(struct ptp_as *as)
+{
+	struct ptp_platform *p;
+	bool pooled = false;
+
+	if (!as)
+		return;
+	p = as->p;
+	pthread_mutex_lock(&p->lock);
+	p->nlive--;
+	pthread_mutex_unlock(&p->lock);
+	if (p->opts.reuse_pool > 0 && ptp_as_status(as) == 0 &&
+	    ptp_svc_call(p, SVC_UNMAP_ALL, as, NULL) == 0) {
+		ptp_as_forget_faults(as, 0, UINTPTR_MAX);
+		pthread_mutex_lock(&p->lock);
+		if (p->npool < p->opts.reuse_pool) {
+			as->next_pool = p->pool;
+			p->pool = as;
+			p->npool++;
+			pooled = true;
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+	if (!pooled)
+		ptp_as_destroy(as);
+}
+
+PTP_EXPORT void ptp_trim(struct ptp_platform *p)
+{
+	struct ptp_as *as;
+
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		as = p->pool;
+		if (as) {
+			p->pool = as->next_pool;
+			p->npool--;
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (!as)
+			return;
+		ptp_as_destroy(as);
+	}
+}
+
+PTP_EXPORT pid_t ptp_as_pid(const struct ptp_as *as)
+{
+	return as->pid;
+}
+
+static bool exited(pid_t tid)
+{
+	siginfo_t si = { 0 };
+
+	/* WNOWAIT leaves the death to be collected at destroy. */
+	return waitid(P_PID, (id_t)tid, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 &&
+	       si.si_pid == tid;
+}
+
+PTP_EXPORT int ptp_as_status(struct ptp_as *as)
+{
+	if (ptp_platform_status(as->p) < 0)
+		return -EOWNERDEAD;
+	if (!atomic_load(&as->dead)) {
+		/* A killed leader is not reported while its other threads are
+		 * unreaped zombies of their tracers: look at every thread. */
+		bool dead = exited(as->pid);
+
+		pthread_mutex_lock(&ptp_registry_lock);
+		for (struct ptp_traced *t = as->threads; t && !dead; t = t->next_in_as)
+			dead = exited(t->tid);
+		pthread_mutex_unlock(&ptp_registry_lock);
+		if (dead)
+			ptp_as_mark_dead(as);
+	}
+	return atomic_load(&as->dead) ? -ESRCH : 0;
+}
+
+PTP_EXPORT unsigned int ptp_as_thread_count(struct ptp_as *as)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&ptp_registry_lock);
+	n = as->nthreads;
+	pthread_mutex_unlock(&ptp_registry_lock);
+	return n;
+}
+
+static int inject(struct ptp_as *as, long nr, const uint64_t args[6], long *result)
+{
+	struct ptp_traced *t;
+	int rc;
+
+	if (atomic_load(&as->p->dead))
+		return -EOWNERDEAD;
+	rc = ptp_tracer_thread(as, &t);
+	if (rc < 0)
+		return rc;
+	/* The injection clobbers the GPRs a context left resident. */
+	t->gpr_resident = 0;
+	rc = ptp_inject_on(as->p, t->tid, nr, args, false, 0, result);
+	if (rc == -ESRCH) {
+		ptp_as_mark_dead(as);
+		if (ptp_platform_status(as->p) < 0)
+			rc = -EOWNERDEAD;
+	}
+	return rc;
+}
+
+PTP_EXPORT int ptp_as_inject(struct ptp_as *as, long nr, const uint64_t args[6],
+			     long *result)
+{
+	static const uint64_t zero[6];
+
+	if (!args)
+		args = zero;
+	if (!ptp_filter_allows(nr, args))
+		return -EPERM;
+	return inject(as, nr, args, result);
+}
+
+/* A range that is empty, unaligned, or touches the stub or the zero page. */
+static int check_range(struct ptp_as *as, uintptr_t addr, size_t len)
+{
+	struct ptp_platform *p = as->p;
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	if (len == 0 || (addr & (pg - 1)) || (len & (pg - 1)) || addr + len < addr)
+		return -EINVAL;
+	if (addr < p->min_addr || addr + len > p->stub_start)
+		return -EFAULT;
+	return 0;
+}
+
+PTP_EXPORT int ptp_as_map(struct ptp_as *as, uintptr_t addr, size_t len, int prot,
+			  int fd, off_t offset, unsigned int flags)
+{
+	uint64_t args[6] = { addr, len, (uint64_t)prot,
+			     MAP_SHARED | MAP_FIXED |
+				     ((flags & PTP_MAP_POPULATE) ? MAP_POPULATE : 0),
+			     (uint64_t)(int64_t)fd, (uint64_t)offset };
+	long res;
+	int rc;
+
+	if (flags & ~PTP_MAP_POPULATE)
+		return -EINVAL;
+	rc = check_range(as, addr, len);
+	if (rc == 0)
+		rc = inject(as, SYS_mmap, args, &res);
+	if (rc == 0 && res < 0)
+		rc = (int)res;
+	return rc;
+}
+
+PTP_EXPORT int ptp_as_unmap(struct ptp_as *as, uintptr_t addr, size_t len)
+{
+	uint64_t args[6] = { addr, len };
+	long res;
+	int rc;
+
+	rc = check_range(as, addr, len);
+	if (rc == 0)
+		rc = inject(as, SYS_munmap, args, &res);
+	if (rc == 0 && res < 0)
+		rc = (int)res;
+	/* A later fault at a remapped address must not look repeated. */
+	if (rc == 0)
+		ptp_as_forget_faults(as, addr, addr + len);
+	return rc;
+}

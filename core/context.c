@@ -1,0 +1,534 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Contexts and the switch: one path for both modes, which differ only in
+ * what state moves (load_state/save_state). Also the fault heuristic and the
+ * interrupt forwarder.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static atomic_uint_fast64_t next_ctx_id = 1;
+
+PTP_EXPORT int ptp_ctx_new(struct ptp_platform *p, struct ptp_ctx **out)
+{
+	struct ptp_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->fp_len = p->caps.fpstate_size;
+	ctx->fp = malloc(ctx->fp_len);
+	if (!ctx->fp) {
+		free(ctx);
+		return -ENOMEM;
+	}
+	memcpy(ctx->fp, p->init_fp, ctx->fp_len);
+	ctx->p = p;
+	ctx->id = atomic_fetch_add(&next_ctx_id, 1);
+	ctx->regs = p->init_regs;
+	ctx->gpr_dirty = true;
+	ctx->fp_valid = true;
+	ctx->fp_dirty = true;
+	pthread_mutex_init(&ctx->lock, NULL);
+	pthread_mutex_init(&ctx->irq_lock, NULL);
+	*out = ctx;
+	return 0;
+}
+
+static void fault_ctxs_remove(struct ptp_as *as, struct ptp_ctx *ctx)
+{
+	for (size_t i = 0; i < as->nfault_ctxs; i++) {
+		if (as->fault_ctxs[i] == ctx) {
+			as->fault_ctxs[i] = as->fault_ctxs[--as->nfault_ctxs];
+			return;
+		}
+	}
+}
+
+static void fault_ctxs_add(struct ptp_as *as, struct ptp_ctx *ctx)
+{
+	if (as->nfault_ctxs == as->cap_fault_ctxs) {
+		size_t cap = as->cap_fault_ctxs ? 2 * as->cap_fault_ctxs : 8;
+		struct ptp_ctx **v = realloc(as->fault_ctxs, cap * sizeof(*v));
+
+		/* Without room the record is simply not invalidated by unmap;
+		 * drop it instead so no false Write can follow. */
+		if (!v) {
+			pthread_mutex_lock(&ctx->lock);
+			if (ctx->fault_as == as)
+				ctx->fault_as = NULL;
+			pthread_mutex_unlock(&ctx->lock);
+			return;
+		}
+		as->fault_ctxs = v;
+		as->cap_fault_ctxs = cap;
+	}
+	as->fault_ctxs[as->nfault_ctxs++] = ctx;
+}
+
+PTP_EXPORT void ptp_ctx_free(struct ptp_ctx *ctx)
+{
+	struct ptp_as *as;
+
+	if (!ctx)
+		return;
+	pthread_mutex_lock(&ctx->lock);
+	as = ctx->fault_as;
+	pthread_mutex_unlock(&ctx->lock);
+	if (as) {
+		pthread_mutex_lock(&as->lock);
+		fault_ctxs_remove(as, ctx);
+		pthread_mutex_unlock(&as->lock);
+	}
+	pthread_mutex_lock(&ptp_registry_lock);
+	if (ctx->fp_holder)
+		ctx->fp_holder->fp_lazy = NULL;
+	pthread_mutex_unlock(&ptp_registry_lock);
+	pthread_mutex_destroy(&ctx->lock);
+	pthread_mutex_destroy(&ctx->irq_lock);
+	free(ctx->fp);
+	free(ctx);
+}
+
+/* Caller holds ptp_registry_lock. */
+void ptp_ctx_drop_lazy(struct ptp_traced *t, bool fetch)
+{
+	struct ptp_ctx *ctx = t->fp_lazy;
+
+	if (!ctx)
+		return;
+	/* Without a fetch the state died with the thread: keep the last
+	 * copy rather than garbage. */
+	if (fetch)
+		arch_get_fp(t->tid, ctx->fp, ctx->fp_len);
+	ctx->fp_valid = true;
+	ctx->fp_holder = NULL;
+	t->fp_lazy = NULL;
+}
+
+/* Lean mode: bring ctx's FP state home from the traced thread holding it,
+ * which only that thread's tracer can read. */
+static int fetch_lazy(struct ptp_ctx *ctx)
+{
+	struct ptp_traced *t;
+	int rc = 0;
+
+	pthread_mutex_lock(&ptp_registry_lock);
+	t = ctx->fp_holder;
+	if (t && t->tracer_tid != ptp_gettid()) {
+		rc = -EXDEV;
+	} else if (t) {
+		rc = arch_get_fp(t->tid, ctx->fp, ctx->fp_len);
+		if (rc == 0) {
+			ctx->fp_valid = true;
+			ctx->fp_holder = NULL;
+			t->fp_lazy = NULL;
+		}
+	}
+	pthread_mutex_unlock(&ptp_registry_lock);
+	return rc;
+}
+
+PTP_EXPORT int ptp_ctx_pull(struct ptp_ctx *ctx)
+{
+	return ctx->fp_valid ? 0 : fetch_lazy(ctx);
+}
+
+static int load_state(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean)
+{
+	int rc;
+
+	if (!lean || ctx->gpr_dirty || t->gpr_resident != ctx->id) {
+		rc = arch_set_gprs(t->tid, &ctx->regs);
+		if (rc < 0)
+			return rc;
+		ctx->gpr_dirty = false;
+		t->gpr_resident = ctx->id;
+	}
+	if (lean && t->fp_lazy && t->fp_lazy != ctx) {
+		/* Another context's FP state lives only here: save it. */
+		pthread_mutex_lock(&ptp_registry_lock);
+		ptp_ctx_drop_lazy(t, true);
+		pthread_mutex_unlock(&ptp_registry_lock);
+	}
+	if (!ctx->fp_valid) {
+		if (ctx->fp_holder != t) {
+			rc = fetch_lazy(ctx);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	if (ctx->fp_valid &&
+	    (!lean || ctx->fp_dirty || t->fp_resident != ctx->id)) {
+		rc = arch_set_fp(t->tid, ctx->fp, ctx->fp_len);
+		if (rc < 0)
+			return rc;
+		ctx->fp_dirty = false;
+		t->fp_resident = ctx->id;
+	}
+	if (!ARCH_TLS_IN_GPR) {
+		rc = arch_set_tls(t->tid, ctx->tls);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int save_state(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean)
+{
+	int rc = arch_get_gprs(t->tid, &ctx->regs);
+
+	if (rc < 0)
+		return rc;
+	t->gpr_resident = ctx->id;
+	if (!ARCH_TLS_IN_GPR) {
+		rc = arch_get_tls(t->tid, &ctx->tls);
+		if (rc < 0)
+			return rc;
+	}
+	t->fp_resident = ctx->id;
+	if (!lean)
+		return arch_get_fp(t->tid, ctx->fp, ctx->fp_len);
+	if (ctx->fp_holder != t) {
+		pthread_mutex_lock(&ptp_registry_lock);
+		ctx->fp_valid = false;
+		ctx->fp_holder = t;
+		t->fp_lazy = ctx;
+		pthread_mutex_unlock(&ptp_registry_lock);
+	}
+	ctx->fp_valid = false;
+	return 0;
+}
+
+/* The interrupt forwarder. */
+static bool irq_enable(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_traced *t)
+{
+	bool ok;
+
+	pthread_mutex_lock(&ctx->irq_lock);
+	ok = !ctx->irq_pending;
+	ctx->irq_pending = false;
+	if (ok) {
+		ctx->irq_tgid = as->pid;
+		ctx->irq_tid = t->tid;
+	}
+	pthread_mutex_unlock(&ctx->irq_lock);
+	return ok;
+}
+
+static void irq_disable(struct ptp_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->irq_lock);
+	ctx->irq_tid = 0;
+	pthread_mutex_unlock(&ctx->irq_lock);
+}
+
+PTP_EXPORT void ptp_interrupt(struct ptp_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->irq_lock);
+	if (ctx->irq_tid)
+		syscall(SYS_tgkill, ctx->irq_tgid, ctx->irq_tid, SIGCHLD);
+	else
+		ctx->irq_pending = true;
+	pthread_mutex_unlock(&ctx->irq_lock);
+}
+
+/* Keeps the traced thread on the CPU its tracer runs on now: a cross-CPU
+ * wake-up costs several times a same-CPU one. */
+static void pin(struct ptp_traced *t)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0 || cpu == t->cpu)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(t->tid, sizeof(set), &set) == 0)
+		t->cpu = cpu;
+}
+
+/* Resumes the app until a stop worth reporting. */
+static int run(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean,
+	       struct ptp_event *ev)
+{
+	pid_t self = ctx->p->self;
+	siginfo_t si;
+	int status, rc;
+
+	for (;;) {
+		int req = arch_single_step(&ctx->regs) ? PTRACE_SYSEMU_SINGLESTEP
+						       : PTRACE_SYSEMU;
+
+		if (ptrace(req, t->tid, 0, 0) < 0)
+			return -errno;
+		rc = ptp_wait(t->tid, &status, __WNOTHREAD);
+		if (rc < 0)
+			return rc == -ECHILD ? -ESRCH : rc;
+		if (ptp_status_gone(status))
+			return -ESRCH;
+		if (status >> 16 == PTRACE_EVENT_STOP)
+			continue; /* group-stop: not the app's doing */
+		if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+			rc = save_state(ctx, t, lean);
+			if (rc == 0)
+				rc = arch_syscall_stop(t->tid, &ctx->regs);
+			ctx->gpr_dirty = true;
+			ev->kind = PTP_EV_SYSCALL;
+			ev->nr = arch_syscall_nr(&ctx->regs);
+			return rc;
+		}
+		if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0)
+			return -errno;
+		if (si.si_code <= 0) {
+			/* Sent by a process: ours is an interrupt, anyone
+			 * else's is dropped. */
+			if (si.si_signo != SIGCHLD || si.si_pid != self)
+				continue;
+			ev->kind = PTP_EV_INTERRUPTED;
+			return save_state(ctx, t, lean);
+		}
+		rc = save_state(ctx, t, lean);
+		if (rc < 0)
+			return rc;
+		if (arch_vsyscall_fault(&ctx->regs, &si))
+			ctx->gpr_dirty = true;
+		ev->info = si;
+		ev->kind = si.si_signo == SIGSEGV ? PTP_EV_FAULT : PTP_EV_SIGNAL;
+		return 0;
+	}
+}
+
+/*
+ * gVisor's heuristic: only SIGSEGV outcomes leave a record; the access is a
+ * Read, plus Execute iff the address is the IP, plus Write iff the previous
+ * outcome of this context was a SIGSEGV in the same address space at the same
+ * address and IP.
+ */
+static void classify(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_event *ev)
+{
+	struct ptp_as *fault_as = NULL, *last_as;
+	uintptr_t addr = 0, ip = 0, last_addr, last_ip;
+
+	if (ev->kind == PTP_EV_FAULT) {
+		fault_as = as;
+		addr = (uintptr_t)ev->info.si_addr;
+		ip = arch_ip(&ctx->regs);
+	}
+	pthread_mutex_lock(&ctx->lock);
+	last_as = ctx->fault_as;
+	last_addr = ctx->fault_addr;
+	last_ip = ctx->fault_ip;
+	ctx->fault_as = fault_as;
+	ctx->fault_addr = addr;
+	ctx->fault_ip = ip;
+	pthread_mutex_unlock(&ctx->lock);
+
+	if (last_as != fault_as) {
+		if (last_as) {
+			pthread_mutex_lock(&last_as->lock);
+			fault_ctxs_remove(last_as, ctx);
+			pthread_mutex_unlock(&last_as->lock);
+		}
+		if (fault_as) {
+			pthread_mutex_lock(&fault_as->lock);
+			fault_ctxs_add(fault_as, ctx);
+			pthread_mutex_unlock(&fault_as->lock);
+		}
+	}
+	if (!fault_as)
+		return;
+	ev->addr = addr;
+	ev->access = PTP_ACCESS_READ;
+	if (addr == ip)
+		ev->access |= PTP_ACCESS_EXEC;
+	if (last_as == fault_as && last_addr == addr && last_ip == ip)
+		ev->access |= PTP_ACCESS_WRITE;
+}
+
+void ptp_as_forget_faults(struct ptp_as *as, uintptr_t start, uintptr_t end)
+{
+	pthread_mutex_lock(&as->lock);
+	for (size_t i = 0; i < as->nfault_ctxs;) {
+		struct ptp_ctx *ctx = as->fault_ctxs[i];
+		bool drop;
+
+		pthread_mutex_lock(&ctx->lock);
+		drop = ctx->fault_as != as ||
+		       (ctx->fault_addr >= start && ctx->fault_addr < end);
+		if (drop && ctx->fault_as == as)
+			ctx->fault_as = NULL;
+		pthread_mutex_unlock(&ctx->lock);
+		if (drop)
+			as->fault_ctxs[i] = as->fault_ctxs[--as->nfault_ctxs];
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&as->lock);
+}
+
+static int switch_error(struct ptp_as *as, int rc)
+{
+	if (rc == -ESRCH) {
+		ptp_as_mark_dead(as);
+		if (ptp_platform_status(as->p) < 0)
+			return -EOWNERDEAD;
+	}
+	return rc;
+}
+
+PTP_EXPORT int ptp_switch(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_event *ev)
+{
+	struct ptp_platform *p = as->p;
+	bool lean = p->opts.mode == PTP_MODE_LEAN;
+	struct ptp_traced *t;
+	int rc;
+
+	memset(ev, 0, sizeof(*ev));
+	if (atomic_load(&p->dead))
+		return -EOWNERDEAD;
+	if (atomic_load(&as->dead))
+		return -ESRCH;
+	rc = ptp_tracer_thread(as, &t);
+	if (rc < 0)
+		return switch_error(as, rc);
+	if (p->opts.pin)
+		pin(t);
+	ctx->last_tid = t->tid;
+	for (;;) {
+		if (!irq_enable(ctx, as, t)) {
+			ev->kind = PTP_EV_INTERRUPTED;
+		} else {
+			rc = load_state(ctx, t, lean);
+			if (rc == 0)
+				rc = run(ctx, t, lean, ev);
+			irq_disable(ctx);
+			if (rc < 0)
+				return switch_error(as, rc);
+		}
+		classify(ctx, as, ev);
+		/* cpuid under CPUID faulting: emulate and go on running. */
+		if (ev->kind == PTP_EV_FAULT && p->caps.cpuid_faulting &&
+		    arch_cpuid_emulate(t->tid, &ctx->regs)) {
+			ctx->gpr_dirty = true;
+			memset(ev, 0, sizeof(*ev));
+			continue;
+		}
+		return 0;
+	}
+}
+
+/* Register views. */
+
+PTP_EXPORT unsigned int ptp_gpr_count(void) { return ARCH_GPR_COUNT; }
+PTP_EXPORT const char *ptp_gpr_name(unsigned int i) { return arch_gpr_name(i); }
+PTP_EXPORT unsigned int ptp_vreg_count(void) { return ARCH_VREG_COUNT; }
+
+PTP_EXPORT uint64_t ptp_ctx_gpr(const struct ptp_ctx *ctx, unsigned int i)
+{
+	return i < ARCH_GPR_COUNT ? arch_gpr(&ctx->regs, i) : 0;
+}
+
+PTP_EXPORT void ptp_ctx_set_gpr(struct ptp_ctx *ctx, unsigned int i, uint64_t v)
+{
+	if (i < ARCH_GPR_COUNT) {
+		arch_set_gpr(&ctx->regs, i, v);
+		ctx->gpr_dirty = true;
+	}
+}
+
+PTP_EXPORT uint64_t ptp_ctx_ip(const struct ptp_ctx *ctx) { return arch_ip(&ctx->regs); }
+PTP_EXPORT uint64_t ptp_ctx_sp(const struct ptp_ctx *ctx) { return arch_sp(&ctx->regs); }
+PTP_EXPORT long ptp_ctx_syscall_nr(const struct ptp_ctx *ctx) { return arch_syscall_nr(&ctx->regs); }
+
+PTP_EXPORT uint64_t ptp_ctx_arg(const struct ptp_ctx *ctx, unsigned int i)
+{
+	return i < 6 ? arch_arg(&ctx->regs, i) : 0;
+}
+
+PTP_EXPORT void ptp_ctx_set_ip(struct ptp_ctx *ctx, uint64_t ip)
+{
+	arch_set_ip(&ctx->regs, ip);
+	ctx->gpr_dirty = true;
+}
+
+PTP_EXPORT void ptp_ctx_set_sp(struct ptp_ctx *ctx, uint64_t sp)
+{
+	arch_set_sp(&ctx->regs, sp);
+	ctx->gpr_dirty = true;
+}
+
+PTP_EXPORT void ptp_ctx_set_syscall_nr(struct ptp_ctx *ctx, long nr)
+{
+	arch_set_syscall_nr(&ctx->regs, nr);
+	ctx->gpr_dirty = true;
+}
+
+PTP_EXPORT void ptp_ctx_set_arg(struct ptp_ctx *ctx, unsigned int i, uint64_t v)
+{
+	if (i < 6) {
+		arch_set_arg(&ctx->regs, i, v);
+		ctx->gpr_dirty = true;
+	}
+}
+
+PTP_EXPORT void ptp_ctx_set_result(struct ptp_ctx *ctx, long result)
+{
+	arch_set_result(&ctx->regs, result);
+	ctx->gpr_dirty = true;
+}
+
+PTP_EXPORT int ptp_ctx_vreg(struct ptp_ctx *ctx, unsigned int i, uint8_t out[16])
+{
+	int rc = ptp_ctx_pull(ctx);
+
+	if (i >= ARCH_VREG_COUNT)
+		return -EINVAL;
+	if (rc == 0)
+		arch_fp_vreg(ctx->fp, i, out);
+	return rc;
+}
+
+PTP_EXPORT int ptp_ctx_set_vreg(struct ptp_ctx *ctx, unsigned int i, const uint8_t in[16])
+{
+	int rc = ptp_ctx_pull(ctx);
+
+	if (i >= ARCH_VREG_COUNT)
+		return -EINVAL;
+	if (rc == 0) {
+		arch_fp_set_vreg(ctx->fp, ctx->fp_len, i, in);
+		ctx->fp_dirty = true;
+	}
+	return rc;
+}
+
+PTP_EXPORT int ptp_ctx_tls(struct ptp_ctx *ctx, uint64_t *tls)
+{
+	*tls = ARCH_TLS_IN_GPR ? arch_tls_of(&ctx->regs) : ctx->tls;
+	return 0;
+}
+
+PTP_EXPORT int ptp_ctx_set_tls(struct ptp_ctx *ctx, uint64_t tls)
+{
+	if (ARCH_TLS_IN_GPR) {
+		arch_set_tls_of(&ctx->regs, tls);
+		ctx->gpr_dirty = true;
+	} else {
+		ctx->tls = tls;
+	}
+	return 0;
+}
+
+PTP_EXPORT pid_t ptp_ctx_tid(const struct ptp_ctx *ctx)
+{
+	return ctx->last_tid;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ptplat: a reference ptrace sandbox platform, after gVisor's ptrace platform.
+ *
+ * Every function that can fail returns 0 or a negative errno. Nothing here
+ * prints or exits. Objects are not reference counted: the caller must not use
+ * an address space or a context while another thread releases it.
+ *
+ * Threads: any thread may open, create address spaces and contexts, map and
+ * switch. ptrace only accepts requests from the thread that traces a task, so
+ * the platform gives every calling thread its own traced thread in every
+ * address space it switches in; when a calling thread exits, those traced
+ * threads are retired (not the address space).
+ */
+#ifndef PTPLAT_H
+#define PTPLAT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ptp_platform;
+struct ptp_as;
+struct ptp_ctx;
+
+enum ptp_switch_mode {
+	/* gVisor's transfers: every switch sets and gets all register sets. */
+	PTP_MODE_FAITHFUL = 0,
+	/* Moves only dirty or non-resident state; FP state is fetched lazily. */
+	PTP_MODE_LEAN = 1,
+};
+
+struct ptp_options {
+	enum ptp_switch_mode mode;
+	/* Keep each traced thread on its tracer thread's current CPU. */
+	bool pin;
+	/* Released address spaces kept for reuse; 0 disables reuse. */
+	unsigned int reuse_pool;
+};
+
+/* Defaults: faithful mode, pinning on, a reuse pool of 8. */
+void ptp_options_default(struct ptp_options *opts);
+
+/* "faithful" / "lean"; NULL for an unknown mode. */
+const char *ptp_mode_name(enum ptp_switch_mode mode);
+/* 0, or -EINVAL for an unknown name. */
+int ptp_mode_parse(const char *name, enum ptp_switch_mode *mode);
+
+/*
+ * Opens a platform: places the stub, creates the master stub process and
+ * probes the kernel. Errors:
+ *   -EPERM   ptrace is not permitted (Yama, seccomp, LSM, missing capability)
+ *   -ENOSYS  PTRACE_SYSEMU is missing or does not stop at syscalls
+ *   -ENOMEM  no room for the stub
+ *   other    the failing system call's errno
+ */
+int ptp_open(const struct ptp_options *opts, struct ptp_platform **out);
+/* Kills and reaps every stub process. Contexts must be freed separately. */
+void ptp_close(struct ptp_platform *p);
+
+/* A human-readable reason for the last ptp_open failure in this thread. */
+const char *ptp_open_error(void);
+
+struct ptp_caps {
+	bool sysemu;               /* PTRACE_SYSEMU stops at syscall entry */
+	bool seccomp_after_ptrace; /* Linux >= 4.8 ordering */
+	bool cpuid_faulting;       /* ARCH_SET_CPUID works (x86_64) */
+	bool syscall_info;         /* PTRACE_GET_SYSCALL_INFO */
+	bool vsyscall;             /* a [vsyscall] page is mapped */
+	size_t fpstate_size;       /* bytes of FP/SIMD state moved per switch */
+};
+
+const struct ptp_caps *ptp_caps(const struct ptp_platform *p);
+const struct ptp_options *ptp_options(const struct ptp_platform *p);
+/* The stub occupies [stub_start, stub_end); stub_start is the max address. */
+uintptr_t ptp_max_user_address(const struct ptp_platform *p);
+uintptr_t ptp_min_user_address(const struct ptp_platform *p);
+uintptr_t ptp_stub_end(const struct ptp_platform *p);
+pid_t ptp_master_pid(const struct ptp_platform *p);
+/* 0, or -EOWNERDEAD once the master has died (every address space with it). */
+int ptp_platform_status(struct ptp_platform *p);
+
+struct ptp_stats {
+	unsigned int as_live;        /* address spaces handed out */
+	unsigned int as_pooled;      /* released, kept for reuse */
+	unsigned int traced_threads; /* switch threads over all address spaces */
+	unsigned long as_created;    /* address spaces ever forked */
+	unsigned long threads_created;
+	unsigned long threads_retired;
+};
+void ptp_stats(struct ptp_platform *p, struct ptp_stats *st);
+/* Destroys every pooled address space. */
+void ptp_trim(struct ptp_platform *p);
+
+/* Address spaces ------------------------------------------------------ */
+
+int ptp_as_new(struct ptp_platform *p, struct ptp_as **out);
+/* Unmaps everything but the stub and pools the address space, or destroys
+ * it when the pool is full, disabled, or the address space is dead. */
+void ptp_as_release(struct ptp_as *as);
+pid_t ptp_as_pid(const struct ptp_as *as);
+/* 0 alive, -ESRCH the address space died, -EOWNERDEAD the master died. */
+int ptp_as_status(struct ptp_as *as);
+/* Traced threads that switch in this address space. */
+unsigned int ptp_as_thread_count(struct ptp_as *as);
+
+#define PTP_MAP_POPULATE 0x1u
+
+/*
+ * Maps [addr, addr+len) of fd at offset as MAP_SHARED|MAP_FIXED. -EINVAL for
+ * an unaligned or empty range, -EFAULT for a range that touches the stub or
+ * lies outside [min, max) user address; else the injected mmap's -errno.
+ */
+int ptp_as_map(struct ptp_as *as, uintptr_t addr, size_t len, int prot, int fd,
+	       off_t offset, unsigned int flags);
+int ptp_as_unmap(struct ptp_as *as, uintptr_t addr, size_t len);
+
+/*
+ * Injects one system call into the address space. Returns 0 when the stub
+ * could be driven, with the raw result (maybe -errno) in *result; -EPERM
+ * without injecting anything when nr is outside the stub filter's allow-list
+ * (the list the core itself injects); -ESRCH when the address space died.
+ */
+int ptp_as_inject(struct ptp_as *as, long nr, const uint64_t args[6],
+		  long *result);
+/* Whether ptp_as_inject would accept nr (the stub filter's allow-list). */
+bool ptp_syscall_injectable(long nr);
+
+/* Contexts ------------------------------------------------------------ */
+
+int ptp_ctx_new(struct ptp_platform *p, struct ptp_ctx **out);
+void ptp_ctx_free(struct ptp_ctx *ctx);
+
+enum ptp_event_kind {
+	PTP_EV_SYSCALL = 1,
+	PTP_EV_FAULT,       /* SIGSEGV: addr and access from the heuristic */
+	PTP_EV_SIGNAL,      /* any other kernel-generated signal */
+	PTP_EV_INTERRUPTED, /* ptp_interrupt() */
+};
+
+#define PTP_ACCESS_READ 0x1u
+#define PTP_ACCESS_WRITE 0x2u
+#define PTP_ACCESS_EXEC 0x4u
+
+struct ptp_event {
+	enum ptp_event_kind kind;
+	long nr;            /* PTP_EV_SYSCALL: the syscall number */
+	uintptr_t addr;     /* PTP_EV_FAULT: si_addr */
+	unsigned int access;/* PTP_EV_FAULT: PTP_ACCESS_* */
+	siginfo_t info;     /* PTP_EV_FAULT, PTP_EV_SIGNAL */
+};
+
+/*
+ * Runs ctx in as until the app makes a syscall, faults, takes a signal or is
+ * interrupted. After a syscall the context's syscall marker is cleared, so a
+ * result the caller sets is never restarted by the kernel. Errors: -ESRCH the
+ * address space died (the others keep working), -EOWNERDEAD the master died,
+ * -EXDEV (lean mode) the context's FP state is held by another tracer
+ * thread's traced thread: call ptp_ctx_pull() there first.
+ */
+int ptp_switch(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_event *ev);
+
+/* Thread-safe. Makes the running or next switch of ctx return
+ * PTP_EV_INTERRUPTED; spurious interrupts are allowed. */
+void ptp_interrupt(struct ptp_ctx *ctx);
+
+/* Register state. GPR indices and names are per arch. */
+unsigned int ptp_gpr_count(void);
+const char *ptp_gpr_name(unsigned int i);
+uint64_t ptp_ctx_gpr(const struct ptp_ctx *ctx, unsigned int i);
+void ptp_ctx_set_gpr(struct ptp_ctx *ctx, unsigned int i, uint64_t v);
+uint64_t ptp_ctx_ip(const struct ptp_ctx *ctx);
+void ptp_ctx_set_ip(struct ptp_ctx *ctx, uint64_t ip);
+uint64_t ptp_ctx_sp(const struct ptp_ctx *ctx);
+void ptp_ctx_set_sp(struct ptp_ctx *ctx, uint64_t sp);
+/* Syscall number, argument i (0..5) and result registers. */
+long ptp_ctx_syscall_nr(const struct ptp_ctx *ctx);
+void ptp_ctx_set_syscall_nr(struct ptp_ctx *ctx, long nr);
+uint64_t ptp_ctx_arg(const struct ptp_ctx *ctx, unsigned int i);
+void ptp_ctx_set_arg(struct ptp_ctx *ctx, unsigned int i, uint64_t v);
+void ptp_ctx_set_result(struct ptp_ctx *ctx, long result);
+
+/* 128-bit vector registers (x86_64 xmm0-15, arm64 v0-v31). These may fetch
+ * state lazily from the traced thread: call them on the switching thread. */
+unsigned int ptp_vreg_count(void);
+int ptp_ctx_vreg(struct ptp_ctx *ctx, unsigned int i, uint8_t out[16]);
+int ptp_ctx_set_vreg(struct ptp_ctx *ctx, unsigned int i, const uint8_t in[16]);
+/* Thread pointer (x86_64 fs_base, arm64 tpidr_el0). */
+int ptp_ctx_tls(struct ptp_ctx *ctx, uint64_t *tls);
+int ptp_ctx_set_tls(struct ptp_ctx *ctx, uint64_t tls);
+/* Fetches lazily held state into the context (lean mode); 0 in faithful. */
+int ptp_ctx_pull(struct ptp_ctx *ctx);
+/* The traced thread that last ran ctx, or 0. */
+pid_t ptp_ctx_tid(const struct ptp_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PTPLAT_H */

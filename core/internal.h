@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal structures of the core. Nothing outside core/ includes this. */
+#ifndef PTP_INTERNAL_H
+#define PTP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <linux/filter.h>
+
+#include "ptplat.h"
+#include "arch.h"
+
+#define PTP_EXPORT __attribute__((visibility("default")))
+
+/*
+ * Options every traced task gets: no stub ever runs untraced or outlives its
+ * tracer thread (EXITKILL), and syscall stops are told from SIGTRAP
+ * (TRACESYSGOOD). Not PTRACE_O_TRACEEXIT: a killed tracee then waits in its
+ * exit stop until its own tracer thread resumes it, and an address space's
+ * threads have many tracers; one that idles would keep a killed address space
+ * (and its memory) alive. Death is seen as the exit status instead, which any
+ * thread of the tracer can collect.
+ */
+#define PTP_TRACE_OPTIONS (PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)
+
+/* The two clones the core injects: a new address space from the master (the
+ * exit signal SIGCHLD, which the master ignores, so a dead address space is
+ * reaped by its tracer and never signals or cascades), and a new thread. */
+#define PTP_CLONE_AS_FLAGS (CLONE_FILES | SIGCHLD)
+#define PTP_CLONE_THREAD_FLAGS                                                \
+	(CLONE_FILES | CLONE_FS | CLONE_SIGHAND | CLONE_THREAD | CLONE_PTRACE | \
+	 CLONE_VM)
+
+/* A thread of a stub process, traced by exactly one tracer thread. */
+struct ptp_traced {
+	pid_t tid;
+	pid_t tracer_tid;
+	struct ptp_as *as;
+	int cpu;               /* CPU it is pinned to, -1 if none */
+	uint64_t gpr_resident; /* id of the context whose GPRs it holds */
+	uint64_t fp_resident;  /* id of the context whose FP state it holds */
+	/* Lean mode: the context whose FP state lives only in this thread
+	 * (under the registry lock). */
+	struct ptp_ctx *fp_lazy;
+	struct ptp_traced *next_in_as;
+};
+
+struct ptp_as {
+	struct ptp_platform *p;
+	uint64_t id; /* unique in this process, never reused */
+	pid_t pid;   /* thread group leader, traced by the service thread */
+	atomic_bool dead;
+	/* Under the registry lock. */
+	struct ptp_traced *threads;
+	unsigned int nthreads;
+	struct ptp_as *next_global;
+	struct ptp_as *next_pool;
+	/* Contexts whose last fault record lies in this address space. */
+	pthread_mutex_t lock;
+	struct ptp_ctx **fault_ctxs;
+	size_t nfault_ctxs, cap_fault_ctxs;
+};
+
+struct ptp_ctx {
+	struct ptp_platform *p;
+	uint64_t id;
+	struct arch_regs regs;
+	bool gpr_dirty;
+	unsigned char *fp;
+	size_t fp_len;
+	bool fp_valid; /* fp[] is authoritative (else fp_holder has it) */
+	bool fp_dirty;
+	struct ptp_traced *fp_holder; /* lean, under the registry lock */
+	uint64_t tls;  /* where ARCH_TLS_IN_GPR is 0 */
+	pid_t last_tid;
+
+	/* The fault heuristic's record; lock order: address space, then ctx. */
+	pthread_mutex_t lock;
+	struct ptp_as *fault_as;
+	uintptr_t fault_addr, fault_ip;
+
+	/* Interrupt forwarder. */
+	pthread_mutex_t irq_lock;
+	pid_t irq_tgid, irq_tid;
+	bool irq_pending;
+};
+
+enum svc_op { SVC_NEW_AS = 1, SVC_NEW_THREAD, SVC_UNMAP_ALL, SVC_QUIT };
+
+struct svc_req {
+	enum svc_op op;
+	struct ptp_as *as;
+	pid_t tid;
+	int rc;
+	bool done;
+};
+
+struct ptp_platform {
+	struct ptp_options opts;
+	struct ptp_caps caps;
+	uintptr_t stub_start, stub_end, top, min_addr;
+	pid_t self;   /* the tracer's tgid */
+	pid_t master;
+	struct arch_regs init_regs; /* stub registers, IP on the syscall insn */
+	unsigned char *init_fp;     /* a fresh thread's FP state */
+	atomic_bool dead;
+	struct sock_fprog filter;
+
+	/* The service thread: created at open, lives as long as the platform.
+	 * It creates and traces the master and every address space's leader
+	 * (PDEATHSIG and EXITKILL follow the creating/tracing thread). */
+	pthread_t svc;
+	pid_t svc_tid;
+	pthread_mutex_t svc_call_lock; /* one request at a time */
+	pthread_mutex_t svc_lock;
+	pthread_cond_t svc_cond;
+	struct svc_req *svc_req;
+	int open_rc;
+	bool open_done;
+	char open_msg[256];
+
+	pthread_mutex_t lock; /* pool and counters */
+	struct ptp_as *pool;
+	unsigned int npool, nlive;
+	unsigned long as_created, threads_created, threads_retired;
+};
+
+/* ptrace.c */
+int ptp_wait(pid_t tid, int *status, int flags);
+bool ptp_status_gone(int status);
+int ptp_inject_on(struct ptp_platform *p, pid_t tid, long nr,
+		  const uint64_t args[6], bool restart_stub, pid_t ppid,
+		  long *result);
+int ptp_retire_thread(struct ptp_platform *p, pid_t tid);
+void ptp_reap(pid_t tid);
+void ptp_set_open_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* filter.c */
+bool ptp_filter_allows(long nr, const uint64_t args[6]);
+int ptp_filter_build(bool default_allow, bool probe, struct sock_fprog *out);
+void ptp_filter_free(struct sock_fprog *prog);
+
+/* platform.c */
+int ptp_svc_call(struct ptp_platform *p, enum svc_op op, struct ptp_as *as,
+		 pid_t *tid);
+uintptr_t ptp_stub_addr(const struct ptp_platform *p, const unsigned char *sym);
+
+/* context.c */
+/* Unlinks a traced thread's lazily held context (registry lock held);
+ * fetch: save its FP state first (the caller traces t). */
+void ptp_ctx_drop_lazy(struct ptp_traced *t, bool fetch);
+
+/* as.c */
+void ptp_as_destroy(struct ptp_as *as);
+int ptp_svc_new_as(struct ptp_platform *p, struct ptp_as **out);
+int ptp_svc_unmap_all(struct ptp_as *as);
+void ptp_as_forget_faults(struct ptp_as *as, uintptr_t start, uintptr_t end);
+void ptp_as_mark_dead(struct ptp_as *as);
+
+/* tracer.c: the per-tracer-thread pool of traced threads. */
+extern pthread_mutex_t ptp_registry_lock;
+void ptp_registry_add(struct ptp_as *as);
+void ptp_registry_remove(struct ptp_as *as);
+struct ptp_as *ptp_registry_any(struct ptp_platform *p);
+unsigned int ptp_registry_threads(struct ptp_platform *p);
+int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out);
+struct ptp_traced *ptp_tracer_find(uint64_t as_id, pid_t tid);
+int ptp_svc_new_thread(struct ptp_as *as, pid_t *tid);
+pid_t ptp_gettid(void);
+
+#endif /* PTP_INTERNAL_H */

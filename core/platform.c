@@ -1,0 +1,612 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The platform: stub placement, the kernel probe, the master stub process and
+ * the service thread that owns it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+PTP_EXPORT void ptp_options_default(struct ptp_options *opts)
+{
+	*opts = (struct ptp_options){
+		.mode = PTP_MODE_FAITHFUL,
+		.pin = true,
+		.reuse_pool = 8,
+	};
+}
+
+PTP_EXPORT const char *ptp_mode_name(enum ptp_switch_mode mode)
+{
+	switch (mode) {
+	case PTP_MODE_FAITHFUL:
+		return "faithful";
+	case PTP_MODE_LEAN:
+		return "lean";
+	}
+	return NULL;
+}
+
+PTP_EXPORT int ptp_mode_parse(const char *name, enum ptp_switch_mode *mode)
+{
+	if (name && strcmp(name, "faithful") == 0)
+		*mode = PTP_MODE_FAITHFUL;
+	else if (name && strcmp(name, "lean") == 0)
+		*mode = PTP_MODE_LEAN;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+uintptr_t ptp_stub_addr(const struct ptp_platform *p, const unsigned char *sym)
+{
+	return p->stub_start + (uintptr_t)(sym - ptp_stub_blob_start);
+}
+
+static size_t page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static size_t stub_len(void)
+{
+	size_t pg = page_size();
+
+	return ((size_t)(ptp_stub_blob_end - ptp_stub_blob_start) + pg - 1) & ~(pg - 1);
+}
+
+/* How far below each candidate top the stub may land: the initial stack and
+ * its guard gap can sit right under the top when ASLR is off. */
+#define STUB_PROBE_PAGES 4096
+
+/*
+ * Maps the stub at the highest address the kernel honours as a hint: for each
+ * candidate top, step down page by page. Every stub process inherits it at
+ * the same address.
+ */
+static int place_stub(struct ptp_platform *p)
+{
+	size_t len = stub_len(), pg = page_size(), ntops;
+	const uintptr_t *tops = arch_stub_tops(&ntops);
+
+	for (size_t t = 0; t < ntops; t++) {
+		for (size_t k = 0; k < STUB_PROBE_PAGES; k++) {
+			uintptr_t want = tops[t] - len - k * pg;
+			void *m = mmap((void *)want, len, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (m == MAP_FAILED)
+				return -errno;
+			if ((uintptr_t)m != want) {
+				munmap(m, len);
+				/* Below the kernel's window: try the next top. */
+				if ((uintptr_t)m < want && k == 0 && want > (1ul << 47))
+					break;
+				continue;
+			}
+			memcpy(m, ptp_stub_blob_start,
+			       (size_t)(ptp_stub_blob_end - ptp_stub_blob_start));
+			if (mprotect(m, len, PROT_READ | PROT_EXEC) < 0) {
+				int rc = -errno;
+
+				munmap(m, len);
+				return rc;
+			}
+			p->stub_start = want;
+			p->stub_end = want + len;
+			p->top = tops[t];
+			return 0;
+		}
+	}
+	return -ENOMEM;
+}
+
+static uintptr_t read_mmap_min_addr(void)
+{
+	unsigned long v = 65536;
+	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 65536;
+		fclose(f);
+	}
+	return v < page_size() ? page_size() : v;
+}
+
+static bool has_vsyscall(void)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "[vsyscall]") != NULL;
+	fclose(f);
+	return found;
+}
+
+/* The kernel's struct sigaction (every arch the core supports has
+ * sa_restorer); glibc's wrapper may be intercepted by sanitizers. */
+struct kernel_sigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+/*
+ * The child of the stub clone: a copy of a multithreaded process, so no
+ * malloc and nothing that trusts glibc's cached thread state. Only raw
+ * syscalls until the jump into the stub.
+ */
+__attribute__((noreturn)) static void stub_child(struct ptp_platform *p,
+						  const struct sock_fprog *prog,
+						  pid_t parent)
+{
+	struct kernel_sigaction dfl = { .handler = SIG_DFL };
+	struct kernel_sigaction ign = { .handler = SIG_IGN };
+	uint64_t none = 0;
+
+	/* glibc's rseq area lives in the tracer's memory, which address
+	 * spaces unmap: the kernel would later kill the stub. */
+	syscall(SYS_rseq, (char *)arch_thread_pointer() + __rseq_offset, 32,
+		RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
+	syscall(SYS_setsid);
+	for (int sig = 1; sig < 65; sig++)
+		syscall(SYS_rt_sigaction, sig, sig == SIGCHLD ? &ign : &dfl, NULL,
+			sizeof(uint64_t));
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
+	syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		    SECCOMP_FILTER_FLAG_TSYNC, prog) != 0)
+		syscall(SYS_exit, 3);
+	arch_stub_child_setup();
+	arch_enter_stub(ptp_stub_addr(p, ptp_stub_entry), parent);
+}
+
+/*
+ * Forks a stub process from the calling (service) thread and seizes it once
+ * it has stopped itself. On success it is in a ptrace stop.
+ */
+static int spawn_stub(struct ptp_platform *p, const struct sock_fprog *prog,
+		      pid_t *out)
+{
+	pid_t parent = getpid();
+	int status, rc;
+	long pid;
+
+	pid = syscall(SYS_clone, PTP_CLONE_AS_FLAGS, 0, NULL, NULL, 0);
+	if (pid < 0) {
+		rc = -errno;
+		ptp_set_open_error("cannot fork a stub process: %s", strerror(-rc));
+		return rc;
+	}
+	if (pid == 0)
+		stub_child(p, prog, parent);
+
+	rc = ptp_wait((pid_t)pid, &status, WUNTRACED);
+	if (rc < 0 || !WIFSTOPPED(status)) {
+		ptp_set_open_error("stub %ld did not stop itself (status 0x%x)",
+				   pid, status);
+		if (rc == 0 && !ptp_status_gone(status))
+			kill((pid_t)pid, SIGKILL);
+		ptp_reap((pid_t)pid);
+		return rc < 0 ? rc : -ECHILD;
+	}
+	if (ptrace(PTRACE_SEIZE, (pid_t)pid, 0, (void *)(long)PTP_TRACE_OPTIONS) < 0) {
+		rc = -errno;
+		if (rc == -EPERM)
+			ptp_set_open_error(
+				"PTRACE_SEIZE of stub %ld: %s: ptrace is denied to this "
+				"process (Yama ptrace_scope, a seccomp filter, an LSM, "
+				"or a non-dumpable tracer without CAP_SYS_PTRACE)",
+				pid, strerror(-rc));
+		else
+			ptp_set_open_error("PTRACE_SEIZE of stub %ld: %s", pid,
+					   strerror(-rc));
+		kill((pid_t)pid, SIGKILL);
+		ptp_reap((pid_t)pid);
+		return rc;
+	}
+	/* Seizing a stopped task reports it as a group-stop. */
+	rc = ptp_wait((pid_t)pid, &status, __WNOTHREAD);
+	if (rc < 0 || !WIFSTOPPED(status)) {
+		ptp_set_open_error("seized stub %ld did not report its stop", pid);
+		kill((pid_t)pid, SIGKILL);
+		ptp_reap((pid_t)pid);
+		return rc < 0 ? rc : -ECHILD;
+	}
+	*out = (pid_t)pid;
+	return 0;
+}
+
+static void kill_stub(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	ptp_reap(pid);
+}
+
+/* A throw-away child runs fn; its exit code is the answer. */
+static int in_child(int (*fn)(void))
+{
+	int status;
+	long pid = syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		syscall(SYS_exit_group, fn() == 0 ? 0 : 1);
+	if (ptp_wait((pid_t)pid, &status, 0) < 0)
+		return -ECHILD;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ENODEV;
+}
+
+/*
+ * One syscall made by a throw-away stub under PTRACE_SYSEMU, with a filter
+ * whose default is RET_ERRNO(0): a syscall stop with -ENOSYS in the result
+ * register means SYSEMU works and ptrace runs before seccomp (Linux >= 4.8);
+ * 0 there means seccomp ran first; no syscall stop means no SYSEMU.
+ */
+static int probe_kernel(struct ptp_platform *p)
+{
+	static const uint64_t args[6] = { 0 };
+	struct __ptrace_syscall_info info;
+	struct sock_fprog prog = { 0 };
+	struct arch_regs r;
+	int status, rc;
+	pid_t pid;
+
+	rc = ptp_filter_build(false, true, &prog);
+	if (rc < 0) {
+		ptp_set_open_error("cannot build the probe filter: %s", strerror(-rc));
+		return rc;
+	}
+	rc = spawn_stub(p, &prog, &pid);
+	ptp_filter_free(&prog);
+	if (rc < 0)
+		return rc;
+	rc = arch_get_gprs(pid, &r);
+	if (rc < 0)
+		goto out;
+	arch_prepare_syscall(&r, ptp_stub_addr(p, ptp_stub_syscall), SYS_gettid,
+			     args, false, 0);
+	rc = arch_set_gprs(pid, &r);
+	if (rc < 0)
+		goto out;
+	if (ptrace(PTRACE_SYSEMU, pid, 0, 0) < 0) {
+		/* EIO: arm64 kernels before 5.3. */
+		p->caps.sysemu = false;
+		goto out;
+	}
+	rc = ptp_wait(pid, &status, __WNOTHREAD);
+	if (rc < 0 || !WIFSTOPPED(status))
+		goto out;
+	p->caps.sysemu = WSTOPSIG(status) == (SIGTRAP | 0x80);
+	if (!p->caps.sysemu)
+		goto out;
+	rc = arch_get_gprs(pid, &r);
+	if (rc < 0)
+		goto out;
+	p->caps.seccomp_after_ptrace = arch_result(&r) == -ENOSYS;
+	memset(&info, 0, sizeof(info));
+	p->caps.syscall_info =
+		ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof(info), &info) > 0 &&
+		info.op == PTRACE_SYSCALL_INFO_ENTRY && info.entry.nr == SYS_gettid;
+out:
+	kill_stub(pid);
+	if (rc < 0) {
+		ptp_set_open_error("probe stub %d: %s", pid, strerror(-rc));
+		return rc;
+	}
+	if (!p->caps.sysemu) {
+		ptp_set_open_error("PTRACE_SYSEMU does not stop at syscalls on this kernel");
+		return -ENOSYS;
+	}
+	p->caps.cpuid_faulting = in_child(arch_cpuid_faulting_enable) == 0;
+	p->caps.vsyscall = has_vsyscall();
+	p->caps.fpstate_size = arch_fp_size();
+	return 0;
+}
+
+static int unmap_all_but_stub(struct ptp_platform *p, pid_t pid)
+{
+	uint64_t below[6] = { 0, p->stub_start };
+	uint64_t above[6] = { p->stub_end, p->top - p->stub_end };
+	long res;
+	int rc;
+
+	rc = ptp_inject_on(p, pid, SYS_munmap, below, false, 0, &res);
+	if (rc == 0 && res < 0)
+		rc = (int)res;
+	/* A stub at the very top leaves nothing above it (length 0 is EINVAL). */
+	if (rc == 0 && p->top > p->stub_end) {
+		rc = ptp_inject_on(p, pid, SYS_munmap, above, false, 0, &res);
+		if (rc == 0 && res < 0)
+			rc = (int)res;
+	}
+	return rc;
+}
+
+/* The master: every address space is forked from it, so it holds nothing
+ * but the stub, and its children start from that. */
+static int create_master(struct ptp_platform *p)
+{
+	struct arch_regs r;
+	int rc;
+
+	rc = ptp_filter_build(!p->caps.seccomp_after_ptrace, false, &p->filter);
+	if (rc < 0) {
+		ptp_set_open_error("cannot build the stub filter: %s", strerror(-rc));
+		return rc;
+	}
+	rc = spawn_stub(p, &p->filter, &p->master);
+	if (rc < 0)
+		return rc;
+	p->init_fp = calloc(1, p->caps.fpstate_size);
+	rc = p->init_fp ? arch_get_gprs(p->master, &r) : -ENOMEM;
+	if (rc == 0)
+		rc = arch_get_fp(p->master, p->init_fp, p->caps.fpstate_size);
+	if (rc == 0) {
+		arch_set_ip(&r, ptp_stub_addr(p, ptp_stub_syscall));
+		p->init_regs = r;
+		rc = unmap_all_but_stub(p, p->master);
+	}
+	if (rc < 0) {
+		ptp_set_open_error("master stub %d: %s", p->master, strerror(-rc));
+		kill_stub(p->master);
+		p->master = 0;
+	}
+	return rc;
+}
+
+static void svc_serve(struct ptp_platform *p, struct svc_req *req)
+{
+	switch (req->op) {
+	case SVC_NEW_AS:
+		req->rc = ptp_svc_new_as(p, &req->as);
+		break;
+	case SVC_NEW_THREAD:
+		req->rc = ptp_svc_new_thread(req->as, &req->tid);
+		break;
+	case SVC_UNMAP_ALL:
+		req->rc = ptp_svc_unmap_all(req->as);
+		break;
+	case SVC_QUIT:
+		req->rc = 0;
+		break;
+	}
+}
+
+static void *svc_main(void *arg)
+{
+	struct ptp_platform *p = arg;
+	struct svc_req *req;
+	bool quit;
+	int rc;
+
+	p->svc_tid = ptp_gettid();
+	rc = probe_kernel(p);
+	if (rc == 0)
+		rc = create_master(p);
+	if (rc < 0)
+		snprintf(p->open_msg, sizeof(p->open_msg), "%s", ptp_open_error());
+	pthread_mutex_lock(&p->svc_lock);
+	p->open_rc = rc;
+	p->open_done = true;
+	pthread_cond_broadcast(&p->svc_cond);
+	pthread_mutex_unlock(&p->svc_lock);
+	if (rc < 0)
+		return NULL;
+
+	for (;;) {
+		pthread_mutex_lock(&p->svc_lock);
+		while (!p->svc_req || p->svc_req->done)
+			pthread_cond_wait(&p->svc_cond, &p->svc_lock);
+		req = p->svc_req;
+		pthread_mutex_unlock(&p->svc_lock);
+
+		svc_serve(p, req);
+		/* req lives on the caller's stack: done is the last touch. */
+		quit = req->op == SVC_QUIT;
+
+		pthread_mutex_lock(&p->svc_lock);
+		req->done = true;
+		pthread_cond_broadcast(&p->svc_cond);
+		pthread_mutex_unlock(&p->svc_lock);
+		if (quit)
+			break;
+	}
+	/* The master dies with this thread anyway (PDEATHSIG, EXITKILL);
+	 * kill it first so that it is reaped, not left a zombie. */
+	kill_stub(p->master);
+	return NULL;
+}
+
+int ptp_svc_call(struct ptp_platform *p, enum svc_op op, struct ptp_as *as,
+		 pid_t *tid)
+{
+	struct svc_req req = { .op = op, .as = as };
+
+	if (pthread_self() == p->svc) {
+		svc_serve(p, &req);
+	} else {
+		pthread_mutex_lock(&p->svc_call_lock);
+		pthread_mutex_lock(&p->svc_lock);
+		p->svc_req = &req;
+		pthread_cond_broadcast(&p->svc_cond);
+		while (!req.done)
+			pthread_cond_wait(&p->svc_cond, &p->svc_lock);
+		p->svc_req = NULL;
+		pthread_mutex_unlock(&p->svc_lock);
+		pthread_mutex_unlock(&p->svc_call_lock);
+	}
+	if (op == SVC_NEW_AS)
+		*(struct ptp_as **)tid = req.as;
+	else if (tid)
+		*tid = req.tid;
+	return req.rc;
+}
+
+PTP_EXPORT int ptp_open(const struct ptp_options *opts, struct ptp_platform **out)
+{
+	struct ptp_platform *p;
+	int rc;
+
+	ptp_set_open_error("%s", "");
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	if (opts)
+		p->opts = *opts;
+	else
+		ptp_options_default(&p->opts);
+	if (!ptp_mode_name(p->opts.mode)) {
+		ptp_set_open_error("unknown switch mode %d", (int)p->opts.mode);
+		free(p);
+		return -EINVAL;
+	}
+	p->self = getpid();
+	p->min_addr = read_mmap_min_addr();
+	pthread_mutex_init(&p->svc_call_lock, NULL);
+	pthread_mutex_init(&p->svc_lock, NULL);
+	pthread_cond_init(&p->svc_cond, NULL);
+	pthread_mutex_init(&p->lock, NULL);
+
+	rc = place_stub(p);
+	if (rc < 0) {
+		ptp_set_open_error("no room for the stub below the top of the "
+				   "address space: %s", strerror(-rc));
+		goto err_free;
+	}
+	rc = -pthread_create(&p->svc, NULL, svc_main, p);
+	if (rc < 0) {
+		ptp_set_open_error("cannot start the service thread: %s", strerror(-rc));
+		goto err_stub;
+	}
+	pthread_mutex_lock(&p->svc_lock);
+	while (!p->open_done)
+		pthread_cond_wait(&p->svc_cond, &p->svc_lock);
+	pthread_mutex_unlock(&p->svc_lock);
+	rc = p->open_rc;
+	if (rc < 0) {
+		pthread_join(p->svc, NULL);
+		/* The reason was written in the service thread. */
+		ptp_set_open_error("%s", p->open_msg);
+		goto err_stub;
+	}
+	*out = p;
+	return 0;
+
+err_stub:
+	munmap((void *)p->stub_start, p->stub_end - p->stub_start);
+err_free:
+	ptp_filter_free(&p->filter);
+	free(p->init_fp);
+	free(p);
+	return rc;
+}
+
+PTP_EXPORT void ptp_close(struct ptp_platform *p)
+{
+	struct ptp_as *as;
+
+	if (!p)
+		return;
+	ptp_trim(p);
+	/* Address spaces the caller never released. */
+	pthread_mutex_lock(&ptp_registry_lock);
+	for (;;) {
+		as = ptp_registry_any(p);
+		if (!as)
+			break;
+		pthread_mutex_unlock(&ptp_registry_lock);
+		ptp_as_destroy(as);
+		pthread_mutex_lock(&ptp_registry_lock);
+	}
+	pthread_mutex_unlock(&ptp_registry_lock);
+	ptp_svc_call(p, SVC_QUIT, NULL, NULL);
+	pthread_join(p->svc, NULL);
+	munmap((void *)p->stub_start, p->stub_end - p->stub_start);
+	ptp_filter_free(&p->filter);
+	free(p->init_fp);
+	pthread_mutex_destroy(&p->svc_call_lock);
+	pthread_mutex_destroy(&p->svc_lock);
+	pthread_cond_destroy(&p->svc_cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+PTP_EXPORT const struct ptp_caps *ptp_caps(const struct ptp_platform *p)
+{
+	return &p->caps;
+}
+
+PTP_EXPORT const struct ptp_options *ptp_options(const struct ptp_platform *p)
+{
+	return &p->opts;
+}
+
+PTP_EXPORT uintptr_t ptp_max_user_address(const struct ptp_platform *p)
+{
+	return p->stub_start;
+}
+
+PTP_EXPORT uintptr_t ptp_min_user_address(const struct ptp_platform *p)
+{
+	return p->min_addr;
+}
+
+PTP_EXPORT uintptr_t ptp_stub_end(const struct ptp_platform *p)
+{
+	return p->stub_end;
+}
+
+PTP_EXPORT pid_t ptp_master_pid(const struct ptp_platform *p)
+{
+	return p->master;
+}
+
+PTP_EXPORT int ptp_platform_status(struct ptp_platform *p)
+{
+	if (!atomic_load(&p->dead)) {
+		/* The master is the service thread's child and tracee: if it
+		 * died, it is a zombie or in its exit stop until reaped. */
+		siginfo_t si = { 0 };
+
+		if (waitid(P_PID, (id_t)p->master, &si,
+			   WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 &&
+		    si.si_pid == p->master)
+			atomic_store(&p->dead, true);
+	}
+	return atomic_load(&p->dead) ? -EOWNERDEAD : 0;
+}
+
+PTP_EXPORT void ptp_stats(struct ptp_platform *p, struct ptp_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&p->lock);
+	st->as_live = p->nlive;
+	st->as_pooled = p->npool;
+	st->as_created = p->as_created;
+	st->threads_created = p->threads_created;
+	st->threads_retired = p->threads_retired;
+	pthread_mutex_unlock(&p->lock);
+	st->traced_threads = ptp_registry_threads(p);
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ptrace plumbing shared by the platform, address spaces and switches. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static __thread char open_error[256];
+
+void ptp_set_open_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(open_error, sizeof(open_error), fmt, ap);
+	va_end(ap);
+}
+
+PTP_EXPORT const char *ptp_open_error(void)
+{
+	return open_error[0] ? open_error : "no error";
+}
+
+/* In a multithreaded tracer every wait names its tid and, with
+ * __WNOTHREAD, sees only this thread's tracees: otherwise one tracer
+ * thread could reap another's stops. */
+int ptp_wait(pid_t tid, int *status, int flags)
+{
+	for (;;) {
+		pid_t r = waitpid(tid, status, __WALL | flags);
+
+		if (r == tid)
+			return 0;
+		if (r == 0)
+			return -EAGAIN;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+bool ptp_status_gone(int status)
+{
+	return WIFEXITED(status) || WIFSIGNALED(status);
+}
+
+static bool synchronous_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+	       sig == SIGFPE || sig == SIGSYS || sig == SIGTRAP;
+}
+
+/*
+ * Runs one syscall at the stub's syscall instruction of tid (traced by the
+ * calling thread, stopped), and waits for the trap after it. Returns 0 with
+ * the raw result, -ESRCH if the thread died, -EFAULT if the stub faulted.
+ */
+int ptp_inject_on(struct ptp_platform *p, pid_t tid, long nr,
+		  const uint64_t args[6], bool restart_stub, pid_t ppid,
+		  long *result)
+{
+	struct arch_regs r = p->init_regs;
+	int status, rc, sig = 0;
+
+	arch_prepare_syscall(&r, ptp_stub_addr(p, ptp_stub_syscall), nr, args,
+			     restart_stub, ppid);
+	rc = arch_set_gprs(tid, &r);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		if (ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig) < 0)
+			return -errno;
+		sig = 0;
+		rc = ptp_wait(tid, &status, __WNOTHREAD);
+		if (rc < 0)
+			return rc == -ECHILD ? -ESRCH : rc;
+		if (ptp_status_gone(status))
+			return -ESRCH;
+		if (status >> 16 == PTRACE_EVENT_STOP)
+			continue; /* group-stop or listen stop: resume */
+		if (WSTOPSIG(status) == SIGTRAP) {
+			rc = arch_get_gprs(tid, &r);
+			if (rc < 0)
+				return rc;
+			if (arch_ip(&r) != ptp_stub_addr(p, ptp_stub_trap_ip))
+				return -EFAULT;
+			*result = arch_result(&r);
+			return 0;
+		}
+		if (synchronous_signal(WSTOPSIG(status))) {
+			siginfo_t si;
+
+			if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 && si.si_code > 0)
+				return -EFAULT;
+		}
+		/* Anything else (a late interrupt, a signal from outside) is
+		 * not for the stub: suppress it. */
+	}
+}
+
+/* Blocks until tid is reaped; any thread of the tracer may do this. */
+void ptp_reap(pid_t tid)
+{
+	int status;
+
+	while (ptp_wait(tid, &status, 0) == 0 && !ptp_status_gone(status))
+		;
+}
+
+/*
+ * Ends one traced thread (not its process) by injecting exit: PTRACE_O_EXITKILL
+ * would kill the whole address space if its tracer thread simply exited.
+ */
+int ptp_retire_thread(struct ptp_platform *p, pid_t tid)
+{
+	static const uint64_t args[6] = { 0 };
+	struct arch_regs r = p->init_regs;
+	int status, rc;
+
+	arch_prepare_syscall(&r, ptp_stub_addr(p, ptp_stub_syscall), SYS_exit,
+			     args, false, 0);
+	rc = arch_set_gprs(tid, &r);
+	if (rc == 0 && ptrace(PTRACE_CONT, tid, 0, 0) < 0)
+		rc = -errno;
+	while (rc == 0) {
+		rc = ptp_wait(tid, &status, __WNOTHREAD);
+		if (rc < 0 || ptp_status_gone(status))
+			break;
+		/* A signal stop on the way out. */
+		if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
+			rc = -errno;
+	}
+	if (rc == -ESRCH)
+		ptp_reap(tid); /* already dying: just collect it */
+	return rc == -ECHILD ? 0 : rc;
+}

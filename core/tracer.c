@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The thread pool: every tracer thread gets its own traced thread in each
+ * address space it uses, created on demand and reused; when the tracer
+ * thread exits, its traced threads are retired (a pthread key destructor).
+ *
+ * A tracer thread keeps weak references (address-space id -> traced
+ * thread) in thread-local storage; the registry of live address spaces,
+ * under ptp_registry_lock, says which of them are still valid.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+pthread_mutex_t ptp_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ptp_as *registry;
+
+struct tracer_entry {
+	uint64_t as_id;
+	struct ptp_traced *t;
+};
+
+struct tracer {
+	pid_t tid;
+	size_t n, cap;
+	struct tracer_entry *ent;
+};
+
+static pthread_key_t tracer_key;
+static pthread_once_t tracer_once = PTHREAD_ONCE_INIT;
+static __thread struct tracer *self;
+
+pid_t ptp_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static bool registered(uint64_t as_id)
+{
+	for (struct ptp_as *as = registry; as; as = as->next_global)
+		if (as->id == as_id)
+			return true;
+	return false;
+}
+
+void ptp_registry_add(struct ptp_as *as)
+{
+	pthread_mutex_lock(&ptp_registry_lock);
+	as->next_global = registry;
+	registry = as;
+	pthread_mutex_unlock(&ptp_registry_lock);
+}
+
+/* Caller holds ptp_registry_lock. */
+void ptp_registry_remove(struct ptp_as *as)
+{
+	for (struct ptp_as **pp = &registry; *pp; pp = &(*pp)->next_global) {
+		if (*pp == as) {
+			*pp = as->next_global;
+			return;
+		}
+	}
+}
+
+/* Caller holds ptp_registry_lock. */
+struct ptp_as *ptp_registry_any(struct ptp_platform *p)
+{
+	for (struct ptp_as *as = registry; as; as = as->next_global)
+		if (as->p == p)
+			return as;
+	return NULL;
+}
+
+unsigned int ptp_registry_threads(struct ptp_platform *p)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&ptp_registry_lock);
+	for (struct ptp_as *as = registry; as; as = as->next_global)
+		if (as->p == p)
+			n += as->nthreads;
+	pthread_mutex_unlock(&ptp_registry_lock);
+	return n;
+}
+
+static void unlink_thread(struct ptp_as *as, struct ptp_traced *t)
+{
+	for (struct ptp_traced **pp = &as->threads; *pp; pp = &(*pp)->next_in_as) {
+		if (*pp == t) {
+			*pp = t->next_in_as;
+			as->nthreads--;
+			return;
+		}
+	}
+}
+
+/* The tracer thread exits: retire its traced threads, so that EXITKILL
+ * does not take their address spaces with it. */
+static void tracer_exit(void *arg)
+{
+	struct tracer *tr = arg;
+
+	for (size_t i = 0; i < tr->n; i++) {
+		struct ptp_traced *t = tr->ent[i].t;
+		struct ptp_platform *p = NULL;
+
+		pthread_mutex_lock(&ptp_registry_lock);
+		if (registered(tr->ent[i].as_id)) {
+			unlink_thread(t->as, t);
+			ptp_ctx_drop_lazy(t, true);
+			p = t->as->p;
+		}
+		pthread_mutex_unlock(&ptp_registry_lock);
+		if (!p)
+			continue; /* destroyed with its address space */
+		ptp_retire_thread(p, t->tid);
+		pthread_mutex_lock(&p->lock);
+		p->threads_retired++;
+		pthread_mutex_unlock(&p->lock);
+		free(t);
+	}
+	free(tr->ent);
+	free(tr);
+	self = NULL;
+}
+
+static void tracer_key_init(void)
+{
+	pthread_key_create(&tracer_key, tracer_exit);
+}
+
+static struct tracer *tracer_self(void)
+{
+	if (self)
+		return self;
+	pthread_once(&tracer_once, tracer_key_init);
+	self = calloc(1, sizeof(*self));
+	if (!self)
+		return NULL;
+	self->tid = ptp_gettid();
+	pthread_setspecific(tracer_key, self);
+	return self;
+}
+
+/* Drops entries whose address space is gone. Caller holds the registry lock. */
+static void tracer_sweep(struct tracer *tr)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < tr->n; i++)
+		if (registered(tr->ent[i].as_id))
+			tr->ent[j++] = tr->ent[i];
+	tr->n = j;
+}
+
+struct ptp_traced *ptp_tracer_find(uint64_t as_id, pid_t tid)
+{
+	struct tracer *tr = self;
+
+	if (!tr)
+		return NULL;
+	for (size_t i = 0; i < tr->n; i++)
+		if (tr->ent[i].as_id == as_id && (!tid || tr->ent[i].t->tid == tid))
+			return tr->ent[i].t;
+	return NULL;
+}
+
+/*
+ * Service thread: inject a thread clone into the leader. CLONE_PTRACE makes
+ * the new thread start traced by us, stopped before it runs anything; we
+ * park it in the stub's wait loop and detach, for its own tracer to seize.
+ */
+int ptp_svc_new_thread(struct ptp_as *as, pid_t *tid)
+{
+	struct ptp_platform *p = as->p;
+	uint64_t args[6] = { PTP_CLONE_THREAD_FLAGS };
+	struct arch_regs r;
+	int status, rc;
+	long res;
+
+	rc = ptp_inject_on(p, as->pid, SYS_clone, args, false, 0, &res);
+	if (rc < 0)
+		return rc;
+	if (res < 0)
+		return (int)res; /* e.g. -EAGAIN at a pids limit */
+	rc = ptp_wait((pid_t)res, &status, __WNOTHREAD);
+	if (rc == 0 && !WIFSTOPPED(status))
+		rc = -ESRCH;
+	if (rc == 0)
+		rc = arch_get_gprs((pid_t)res, &r);
+	if (rc == 0) {
+		arch_set_ip(&r, ptp_stub_addr(p, ptp_stub_park));
+		rc = arch_set_gprs((pid_t)res, &r);
+	}
+	if (rc == 0 && ptrace(PTRACE_DETACH, (pid_t)res, 0, 0) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		/* Killing one thread with a signal would kill the process:
+		 * retire it like any other. */
+		ptp_retire_thread(p, (pid_t)res);
+		return rc;
+	}
+	*tid = (pid_t)res;
+	return 0;
+}
+
+static int attach_thread(pid_t tid)
+{
+	int status, rc;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PTP_TRACE_OPTIONS) < 0)
+		return -errno;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+		return -errno;
+	rc = ptp_wait(tid, &status, __WNOTHREAD);
+	if (rc < 0)
+		return rc;
+	if (!WIFSTOPPED(status))
+		return -ESRCH;
+	return 0;
+}
+
+/* This thread's traced thread in as, created on first use. */
+int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out)
+{
+	struct tracer *tr = tracer_self();
+	struct ptp_traced *t;
+	struct tracer_entry *ent;
+	pid_t tid;
+	int rc;
+
+	if (!tr)
+		return -ENOMEM;
+	for (size_t i = 0; i < tr->n; i++) {
+		if (tr->ent[i].as_id == as->id) {
+			*out = tr->ent[i].t;
+			return 0;
+		}
+	}
+	if (atomic_load(&as->dead))
+		return -ESRCH;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	rc = ptp_svc_call(as->p, SVC_NEW_THREAD, as, &tid);
+	if (rc < 0) {
+		free(t);
+		return rc;
+	}
+	rc = attach_thread(tid);
+	if (rc < 0) {
+		/* Untraced and parked: only killing the address space ends it. */
+		free(t);
+		ptp_as_mark_dead(as);
+		kill(as->pid, SIGKILL);
+		return rc;
+	}
+	*t = (struct ptp_traced){ .tid = tid, .tracer_tid = tr->tid, .as = as, .cpu = -1 };
+
+	pthread_mutex_lock(&ptp_registry_lock);
+	tracer_sweep(tr);
+	if (tr->n == tr->cap) {
+		size_t cap = tr->cap ? 2 * tr->cap : 8;
+
+		ent = realloc(tr->ent, cap * sizeof(*ent));
+		if (!ent) {
+			pthread_mutex_unlock(&ptp_registry_lock);
+			ptp_retire_thread(as->p, tid);
+			free(t);
+			return -ENOMEM;
+		}
+		tr->ent = ent;
+		tr->cap = cap;
+	}
+	tr->ent[tr->n++] = (struct tracer_entry){ .as_id = as->id, .t = t };
+	t->next_in_as = as->threads;
+	as->threads = t;
+	as->nthreads++;
+	pthread_mutex_unlock(&ptp_registry_lock);
+
+	pthread_mutex_lock(&as->p->lock);
+	as->p->threads_created++;
+	pthread_mutex_unlock(&as->p->lock);
+	*out = t;
+	return 0;
+}

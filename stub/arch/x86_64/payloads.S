@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* x86_64 payloads: see stub/payloads.h for what each one does. */
+#include <asm/unistd.h>
+#include "payload-abi.h"
+
+#define VSYSCALL_TIME 0xffffffffff600400
+#define X86_EFLAGS_TF 0x100
+
+.macro BEGIN name
+	.globl payload_\name\()_start, payload_\name\()_end
+	.p2align 4
+payload_\name\()_start:
+.endm
+.macro END name
+payload_\name\()_end:
+.endm
+
+	.section .rodata.ptp_payloads, "a"
+
+BEGIN syscall_loop
+1:	mov	$__NR_getpid, %eax
+	syscall
+	inc	%r9
+	jmp	1b
+END syscall_loop
+
+BEGIN syscall_raw
+1:	syscall
+	jmp	1b
+END syscall_raw
+
+BEGIN spin
+1:	pause
+	jmp	1b
+END spin
+
+BEGIN read
+	mov	(%rdi), %rsi
+1:	mov	$__NR_getpid, %eax
+	syscall
+	jmp	1b
+END read
+
+BEGIN write
+	mov	%rsi, (%rdi)
+1:	mov	$__NR_getpid, %eax
+	syscall
+	jmp	1b
+END write
+
+BEGIN exec
+	jmp	*%rdi
+END exec
+
+BEGIN bad_address
+	movabs	$0x8000000000000000, %rax
+	mov	(%rax), %rax
+	ud2
+END bad_address
+
+BEGIN cpuid
+	mov	%rdi, %rax
+	mov	%rsi, %rcx
+	cpuid
+	mov	%eax, %edi
+	mov	%ebx, %esi
+	mov	%edx, %r10d
+	mov	%ecx, %edx
+1:	mov	$PAYLOAD_NR_OK, %eax
+	syscall
+	jmp	1b
+END cpuid
+
+/* GPR index order is the core's (ptp_gpr_name): rax rbx rcx rdx rsi rdi rbp
+ * rsp r8-r15. Patterns are read RIP-relative, as no register is free. */
+.macro CHECK_GPR reg, idx
+	cmp	.Lgin_\idx(%rip), %\reg
+	jne	.Lfail_\idx
+.endm
+.macro CHECK_VREG idx
+	movq	%xmm\idx, %rax
+	cmp	.Lvlo_in_\idx(%rip), %rax
+	jne	.Lvfail_\idx
+	pextrq	$1, %xmm\idx, %rax
+	cmp	.Lvhi_in_\idx(%rip), %rax
+	jne	.Lvfail_\idx
+.endm
+.macro LOAD_VREG idx
+	movq	.Lvlo_out_\idx(%rip), %xmm\idx
+	pinsrq	$1, .Lvhi_out_\idx(%rip), %xmm\idx
+.endm
+.macro LOAD_GPR reg, idx
+	mov	.Lgout_\idx(%rip), %\reg
+.endm
+
+BEGIN regs_check
+	CHECK_GPR rax, 0
+	CHECK_GPR rbx, 1
+	CHECK_GPR rcx, 2
+	CHECK_GPR rdx, 3
+	CHECK_GPR rsi, 4
+	CHECK_GPR rdi, 5
+	CHECK_GPR rbp, 6
+	CHECK_GPR rsp, 7
+	CHECK_GPR r8, 8
+	CHECK_GPR r9, 9
+	CHECK_GPR r10, 10
+	CHECK_GPR r11, 11
+	CHECK_GPR r12, 12
+	CHECK_GPR r13, 13
+	CHECK_GPR r14, 14
+	CHECK_GPR r15, 15
+	.irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	CHECK_VREG \i
+	.endr
+	.irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	LOAD_VREG \i
+	.endr
+	/* rcx and r11 are the syscall instruction's own. */
+	LOAD_GPR rbx, 1
+	LOAD_GPR rdx, 3
+	LOAD_GPR rsi, 4
+	LOAD_GPR rdi, 5
+	LOAD_GPR rbp, 6
+	LOAD_GPR rsp, 7
+	LOAD_GPR r8, 8
+	LOAD_GPR r9, 9
+	LOAD_GPR r10, 10
+	LOAD_GPR r12, 12
+	LOAD_GPR r13, 13
+	LOAD_GPR r14, 14
+	LOAD_GPR r15, 15
+	mov	$PAYLOAD_NR_OK, %eax
+	syscall
+	ud2
+	.irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+.Lfail_\i:
+	mov	$\i, %edi
+	jmp	.Lreport_fail
+.Lvfail_\i:
+	mov	$(PAYLOAD_FAIL_VREG + \i), %edi
+	jmp	.Lreport_fail
+	.endr
+.Lreport_fail:
+	mov	$PAYLOAD_NR_FAIL, %eax
+	syscall
+	ud2
+	.p2align 3
+	.irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+.Lgin_\i:	.quad PAYLOAD_GPR_IN(\i)
+.Lgout_\i:	.quad PAYLOAD_GPR_OUT(\i)
+.Lvlo_in_\i:	.quad PAYLOAD_VLO_IN(\i)
+.Lvhi_in_\i:	.quad PAYLOAD_VHI_IN(\i)
+.Lvlo_out_\i:	.quad PAYLOAD_VLO_OUT(\i)
+.Lvhi_out_\i:	.quad PAYLOAD_VHI_OUT(\i)
+	.endr
+END regs_check
+
+BEGIN tls_read
+	mov	%fs:0, %rdi
+1:	mov	$PAYLOAD_NR_OK, %eax
+	syscall
+	jmp	1b
+END tls_read
+
+BEGIN breakpoint
+	int3
+1:	mov	$PAYLOAD_NR_OK, %eax
+	syscall
+	jmp	1b
+END breakpoint
+
+BEGIN undefined
+	ud2
+END undefined
+
+BEGIN stack_overflow
+1:	push	%rax
+	jmp	1b
+END stack_overflow
+
+BEGIN vsyscall
+	movabs	$VSYSCALL_TIME, %rax
+	xor	%edi, %edi
+	call	*%rax
+	mov	%rax, %rdi
+1:	mov	$PAYLOAD_NR_OK, %eax
+	syscall
+	jmp	1b
+END vsyscall
+
+BEGIN single_step
+	pushf
+	orq	$X86_EFLAGS_TF, (%rsp)
+	popf
+	nop
+	nop
+	nop
+1:	mov	$PAYLOAD_NR_OK, %eax
+	syscall
+	jmp	1b
+END single_step
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Constants shared by the payload assembly and the C that checks it: the
+ * syscall numbers payloads report with and the register-check patterns.
+ * Written so that both the C compiler and the assembler can evaluate them.
+ */
+#ifndef PAYLOAD_ABI_H
+#define PAYLOAD_ABI_H
+
+/* Numbers no kernel uses: payloads report with them (never run on a host). */
+#define PAYLOAD_NR_OK 0x7000
+#define PAYLOAD_NR_FAIL 0x7001
+
+#ifdef __ASSEMBLER__
+#define PAYLOAD_U64(x) (x)
+#else
+#include <stdint.h>
+#define PAYLOAD_U64(x) ((uint64_t)(x))
+#endif
+
+/* Register i of the arch's GPR order (ptp_gpr_name), tracer -> app and
+ * app -> tracer; vector register i, low and high halves. */
+#define PAYLOAD_GPR_IN(i) (PAYLOAD_U64(0x5a00000012345678) | (PAYLOAD_U64(i) << 40))
+#define PAYLOAD_GPR_OUT(i) (PAYLOAD_U64(0x3c0000009abcdef0) | (PAYLOAD_U64(i) << 40))
+#define PAYLOAD_VLO_IN(i) (PAYLOAD_U64(0x6b00000011223344) | (PAYLOAD_U64(i) << 40))
+#define PAYLOAD_VHI_IN(i) (PAYLOAD_U64(0x1e00000055667788) | (PAYLOAD_U64(i) << 40))
+#define PAYLOAD_VLO_OUT(i) (PAYLOAD_U64(0x2d000000a1b2c3d4) | (PAYLOAD_U64(i) << 40))
+#define PAYLOAD_VHI_OUT(i) (PAYLOAD_U64(0x4f000000e5f60718) | (PAYLOAD_U64(i) << 40))
+/* PAYLOAD_NR_FAIL's first argument for a vector register mismatch. */
+#define PAYLOAD_FAIL_VREG 100
+
+#endif /* PAYLOAD_ABI_H */

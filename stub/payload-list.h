@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* X-macro list: enum payload_id -> assembly symbol payload_<sym>_start/_end. */
+PAYLOAD(PAYLOAD_SYSCALL_LOOP, syscall_loop)
+PAYLOAD(PAYLOAD_SYSCALL_RAW, syscall_raw)
+PAYLOAD(PAYLOAD_SPIN, spin)
+PAYLOAD(PAYLOAD_READ, read)
+PAYLOAD(PAYLOAD_WRITE, write)
+PAYLOAD(PAYLOAD_EXEC, exec)
+PAYLOAD(PAYLOAD_BAD_ADDRESS, bad_address)
+PAYLOAD(PAYLOAD_CPUID, cpuid)
+PAYLOAD(PAYLOAD_REGS_CHECK, regs_check)
+PAYLOAD(PAYLOAD_TLS_READ, tls_read)
+PAYLOAD(PAYLOAD_BREAKPOINT, breakpoint)
+PAYLOAD(PAYLOAD_UNDEFINED, undefined)
+PAYLOAD(PAYLOAD_STACK_OVERFLOW, stack_overflow)
+PAYLOAD(PAYLOAD_VSYSCALL, vsyscall)
+PAYLOAD(PAYLOAD_SINGLE_STEP, single_step)
