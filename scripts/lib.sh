@@ -1,0 +1,120 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/ptbench (and later scripts/vm/*).
+# Source it; it defines functions and a few variables, and runs nothing.
+#
+# Variables set here:
+#   PTBENCH_ROOT    absolute path of the repository (parent of scripts/)
+#   PTBENCH_PYTHON  the python interpreter for scripts/*.py (Debian's, not a
+#                   pyenv shim that may lack the stdlib modules we expect)
+
+# Name printed in front of every message.
+PTBENCH_PROG=${PTBENCH_PROG:-ptbench}
+
+# Repository root: scripts/lib.sh lives in <root>/scripts/.
+PTBENCH_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+
+# shellcheck disable=SC2034 # used by the scripts that source this file
+if [[ -x /usr/bin/python3 ]]; then
+	PTBENCH_PYTHON=/usr/bin/python3
+else
+	PTBENCH_PYTHON=python3
+fi
+
+# Debian packages the project needs to build, test and report.
+# shellcheck disable=SC2034 # used by scripts/ptbench
+PTBENCH_PACKAGES=(
+	meson ninja-build gcc g++ pkg-config
+	libcmocka-dev libseccomp-dev libbenchmark-dev libjansson-dev
+	gnuplot-nox python3
+)
+
+# info MSG...: progress message on stderr.
+info() {
+	printf '%s: %s\n' "$PTBENCH_PROG" "$*" >&2
+}
+
+# warn MSG...: non-fatal problem on stderr.
+warn() {
+	printf '%s: warning: %s\n' "$PTBENCH_PROG" "$*" >&2
+}
+
+# die [-s STATUS] MSG...: one-line error on stderr, then exit STATUS (1).
+die() {
+	local status=1
+	if [[ ${1:-} == -s ]]; then
+		status=$2
+		shift 2
+	fi
+	printf '%s: %s\n' "$PTBENCH_PROG" "$*" >&2
+	exit "$status"
+}
+
+# usage_error MSG...: bad command line; exit 2 with a pointer to help.
+usage_error() {
+	die -s 2 "$* (try: $PTBENCH_PROG help)"
+}
+
+# pkg_installed PKG: true if PKG is installed for the native arch (or is
+# Architecture: all). A foreign-arch copy alone (e.g. libcmocka-dev:arm64
+# for the VM tests) does not count.
+pkg_installed() {
+	local pkg=$1 native line
+	native=$(dpkg --print-architecture)
+	while IFS= read -r line; do
+		case $line in
+		"install ok installed $native" | "install ok installed all")
+			return 0
+			;;
+		esac
+	done < <(dpkg-query -W -f='${Status} ${Architecture}\n' "$pkg" 2>/dev/null || true)
+	return 1
+}
+
+# missing_packages PKG...: print the ones not installed, space-separated.
+missing_packages() {
+	local pkg missing=()
+	for pkg in "$@"; do
+		pkg_installed "$pkg" || missing+=("$pkg")
+	done
+	printf '%s' "${missing[*]}"
+}
+
+# apt_lists_present: true if apt has package lists (a fresh container has none).
+apt_lists_present() {
+	compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null
+}
+
+# apt_install PKG...: install as root, non-interactively, with no stdin.
+# Updates the package lists first only if there are none, or if the first
+# attempt fails (stale lists after a security update, say).
+apt_install() {
+	local -a apt_cmd=(apt-get install -y --no-install-recommends "$@")
+	if ! apt_lists_present; then
+		info "apt-get update (no package lists yet)"
+		DEBIAN_FRONTEND=noninteractive apt-get update </dev/null ||
+			die "apt-get update failed"
+	fi
+	info "installing: $*"
+	if DEBIAN_FRONTEND=noninteractive "${apt_cmd[@]}" </dev/null; then
+		return 0
+	fi
+	info "install failed; running apt-get update and trying again"
+	DEBIAN_FRONTEND=noninteractive apt-get update </dev/null ||
+		die "apt-get update failed"
+	DEBIAN_FRONTEND=noninteractive "${apt_cmd[@]}" </dev/null ||
+		die "apt-get install failed for: $*"
+}
+
+# git_commit: short commit of the work tree, "-dirty" if it has changes,
+# "unknown" outside git or before the first commit.
+git_commit() {
+	local c
+	if ! c=$(git -C "$PTBENCH_ROOT" rev-parse --short HEAD 2>/dev/null); then
+		printf 'unknown'
+		return 0
+	fi
+	if [[ -n $(git -C "$PTBENCH_ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]]; then
+		c+=-dirty
+	fi
+	printf '%s' "$c"
+}
