@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* syscall: interception is exact and nothing the app asks for runs on the
+ * host. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+struct fixture {
+	struct ptp_platform *p;
+	struct ptp_as *as;
+	struct ptp_ctx *ctx;
+};
+
+static struct fixture setup(enum payload_id id)
+{
+	struct fixture f;
+
+	f.p = h_open();
+	f.as = h_as(f.p);
+	f.ctx = h_ctx(f.p);
+	h_load(f.as, f.ctx, id);
+	return f;
+}
+
+static void teardown(struct fixture *f)
+{
+	ptp_ctx_free(f->ctx);
+	ptp_as_release(f->as);
+	ptp_close(f->p);
+}
+
+static void number_and_args_exact(void)
+{
+	struct fixture f = setup(PAYLOAD_SYSCALL_RAW);
+	static const uint64_t args[6] = { 0x1111111111111111, 0x2222222222222222,
+					  0x3333333333333333, 0xfffffffffffffffe,
+					  0, 0x8000000000000000 };
+	struct ptp_event ev;
+
+	ptp_ctx_set_syscall_nr(f.ctx, SYS_openat);
+	for (unsigned int i = 0; i < 6; i++)
+		ptp_ctx_set_arg(f.ctx, i, args[i]);
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	assert_int_equal(ev.nr, SYS_openat);
+	assert_int_equal(ptp_ctx_syscall_nr(f.ctx), SYS_openat);
+	for (unsigned int i = 0; i < 6; i++)
+		assert_int_equal(ptp_ctx_arg(f.ctx, i), args[i]);
+	teardown(&f);
+}
+
+static void result_is_what_the_app_sees(void)
+{
+	struct fixture f = setup(PAYLOAD_SYSCALL_RAW);
+	static const long results[] = { 0, 1, -EPERM, 0x7fffffffffff, -4095, 123456 };
+	struct ptp_event ev;
+
+	ptp_ctx_set_syscall_nr(f.ctx, SYS_getpid);
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++) {
+		/* The payload passes the result it saw back as the next
+		 * syscall's number. */
+		ptp_ctx_set_result(f.ctx, results[i]);
+		h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+		assert_int_equal(ev.nr, results[i]);
+	}
+	teardown(&f);
+}
+
+static void invalid_numbers_are_reported(void)
+{
+	struct fixture f = setup(PAYLOAD_SYSCALL_RAW);
+	static const long nrs[] = { -1, 100000, 0x7fffffff, 0x40000000 | SYS_getpid };
+	struct ptp_event ev;
+
+	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
+		ptp_ctx_set_syscall_nr(f.ctx, nrs[i]);
+		h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+		assert_int_equal(ev.nr, nrs[i]);
+		ptp_ctx_set_ip(f.ctx, H_CODE);
+	}
+	teardown(&f);
+}
+
+static void loop_counts_every_syscall(void)
+{
+	struct fixture f = setup(PAYLOAD_SYSCALL_LOOP);
+	struct ptp_event ev;
+
+	ptp_ctx_set_arg(f.ctx, 5, 0);
+	for (uint64_t i = 0; i < 1000; i++) {
+		h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+		assert_int_equal(ev.nr, SYS_getpid);
+		assert_int_equal(ptp_ctx_arg(f.ctx, 5), i);
+		ptp_ctx_set_result(f.ctx, 42);
+	}
+	teardown(&f);
+}
+
+/*
+ * The app's write(2), kill, exit_group, fork (clone), ptrace and openat reach
+ * the tracer and nothing happens on the host: the pipe the stub shares (its
+ * fd table is ours) stays empty, no signal arrives, no child appears, the
+ * address space lives on, no file is created.
+ */
+static volatile sig_atomic_t got_usr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+static void nothing_runs_on_the_host(void)
+{
+	struct fixture f = setup(PAYLOAD_SYSCALL_RAW);
+	char path[] = "/tmp/ptbench-escape-XXXXXX";
+	int pipefd[2], children;
+	struct ptp_event ev;
+	char buf[8];
+	const char msg[] = "escaped";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	assert_int_equal(pipe2(pipefd, O_NONBLOCK), 0);
+	signal(SIGUSR1, on_usr1);
+	h_map_rw(f.as, H_DATA, h_page());
+	children = h_children_of(0);
+
+	const struct {
+		long nr;
+		uint64_t args[6];
+	} calls[] = {
+		{ SYS_write, { (uint64_t)pipefd[1], H_DATA, sizeof(msg) } },
+		{ SYS_kill, { (uint64_t)getpid(), SIGUSR1 } },
+		{ SYS_kill, { (uint64_t)-1, SIGKILL } },
+		{ SYS_clone, { SIGCHLD } },
+		{ SYS_ptrace, { PTRACE_TRACEME } },
+		{ SYS_openat, { (uint64_t)AT_FDCWD, H_DATA, O_CREAT | O_WRONLY, 0600 } },
+		{ SYS_exit_group, { 0 } },
+		{ SYS_exit, { 0 } },
+	};
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		ptp_ctx_set_syscall_nr(f.ctx, calls[i].nr);
+		for (unsigned int a = 0; a < 6; a++)
+			ptp_ctx_set_arg(f.ctx, a, calls[i].args[a]);
+		h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+		assert_int_equal(ev.nr, calls[i].nr);
+		ptp_ctx_set_ip(f.ctx, H_CODE);
+	}
+	usleep(20000);
+	assert_int_equal(read(pipefd[0], buf, sizeof(buf)), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(got_usr1, 0);
+	assert_int_equal(h_children_of(0), children);
+	assert_int_equal(ptp_as_status(f.as), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	/* Still serving syscalls after exit_group. */
+	ptp_ctx_set_syscall_nr(f.ctx, SYS_getpid);
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	teardown(&f);
+}
+
+/*
+ * -ERESTARTSYS as the result while a signal (our interrupt) is pending: the
+ * core cleared the syscall marker, so the kernel must not rewind the app into
+ * the syscall again.
+ */
+static void restart_result_is_not_rerun(void)
+{
+	struct fixture f = setup(PAYLOAD_SYSCALL_LOOP);
+	const long erestartsys = -512;
+	struct ptp_event ev;
+	uint64_t ip;
+
+	ptp_ctx_set_arg(f.ctx, 5, 0);
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	ip = ptp_ctx_ip(f.ctx);
+	assert_int_equal(ptp_ctx_arg(f.ctx, 5), 0);
+	ptp_ctx_set_result(f.ctx, erestartsys);
+	/* A signal of ours, pending before the app resumes. */
+	assert_int_equal(syscall(SYS_tgkill, ptp_as_pid(f.as), ptp_ctx_tid(f.ctx),
+				 SIGCHLD), 0);
+	h_switch(f.ctx, f.as, &ev, PTP_EV_INTERRUPTED);
+	/* Not rewound onto the syscall instruction. */
+	assert_int_equal(ptp_ctx_ip(f.ctx), ip);
+	assert_int_equal(ptp_ctx_syscall_nr(f.ctx), erestartsys);
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	/* The loop went on: one more completed syscall, not a repeat. */
+	assert_int_equal(ptp_ctx_arg(f.ctx, 5), 1);
+	teardown(&f);
+}
+
+static void single_step_stops(void)
+{
+	struct fixture f = setup(PAYLOAD_SINGLE_STEP);
+	struct ptp_event ev;
+	uint64_t last;
+	int steps = 0;
+
+	h_stack(f.as, f.ctx, h_page());
+	/* pushf; or; popf: from here every instruction traps. */
+	for (;;) {
+		last = ptp_ctx_ip(f.ctx);
+		assert_int_equal(ptp_switch(f.ctx, f.as, &ev), 0);
+		if (ev.kind == PTP_EV_SYSCALL)
+			break;
+		assert_int_equal(ev.kind, PTP_EV_SIGNAL);
+		assert_int_equal(ev.info.si_signo, SIGTRAP);
+		assert_true(ptp_ctx_ip(f.ctx) > last);
+		assert_true(++steps < 20);
+	}
+	assert_int_equal(ev.nr, PAYLOAD_NR_OK);
+	h_note("%d single-step stops before the syscall", steps);
+	/* popf traps after it, then three nops and the mov. */
+	assert_true(steps >= 4);
+	teardown(&f);
+}
+
+
+static void vsyscall_is_an_exec_fault(void)
+{
+	struct fixture f = setup(PAYLOAD_VSYSCALL);
+	struct ptp_event ev;
+	uint64_t sp;
+
+	if (!ptp_caps(f.p)->vsyscall)
+		h_skip("no [vsyscall] page on this kernel (vsyscall=none or an arch without it)");
+	h_stack(f.as, f.ctx, h_page());
+	sp = ptp_ctx_sp(f.ctx);
+	h_switch(f.ctx, f.as, &ev, PTP_EV_FAULT);
+	/* gVisor's report: SIGSEGV at the entry, IP there, the return
+	 * address still on the stack. */
+	assert_int_equal(ev.info.si_signo, SIGSEGV);
+	assert_int_equal(ev.addr, ptp_ctx_ip(f.ctx));
+	assert_true(ev.access & PTP_ACCESS_EXEC);
+	assert_int_equal(ptp_ctx_sp(f.ctx), sp - 8);
+	/* The kernel did not run time(): the app never got a result. */
+	teardown(&f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct hcase cases[] = {
+		HCASE(number_and_args_exact),
+		HCASE(result_is_what_the_app_sees),
+		HCASE(invalid_numbers_are_reported),
+		HCASE(loop_counts_every_syscall),
+		HCASE(nothing_runs_on_the_host),
+		HCASE(restart_result_is_not_rerun),
+		HCASE(single_step_stops),
+		HCASE(vsyscall_is_an_exec_fault),
+	};
+
+	return harness_main(argc, argv, "syscall", cases,
+			    sizeof(cases) / sizeof(cases[0]), NULL);
+}
