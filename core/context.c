@@ -433,6 +433,11 @@ PTP_EXPORT unsigned int ptp_gpr_count(void) { return ARCH_GPR_COUNT; }
 PTP_EXPORT const char *ptp_gpr_name(unsigned int i) { return arch_gpr_name(i); }
 PTP_EXPORT unsigned int ptp_vreg_count(void) { return ARCH_VREG_COUNT; }
 
+PTP_EXPORT bool ptp_gpr_syscall_scratch(unsigned int i)
+{
+	return i < ARCH_GPR_COUNT && arch_gpr_syscall_scratch(i);
+}
+
 PTP_EXPORT uint64_t ptp_ctx_gpr(const struct ptp_ctx *ctx, unsigned int i)
 {
 	return i < ARCH_GPR_COUNT ? arch_gpr(&ctx->regs, i) : 0;

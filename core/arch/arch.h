@@ -55,6 +55,7 @@ void arch_set_result(struct arch_regs *r, long v);
 uint64_t arch_gpr(const struct arch_regs *r, unsigned int i);
 void arch_set_gpr(struct arch_regs *r, unsigned int i, uint64_t v);
 const char *arch_gpr_name(unsigned int i);
+bool arch_gpr_syscall_scratch(unsigned int i);
 uint64_t arch_tls_of(const struct arch_regs *r);
 void arch_set_tls_of(struct arch_regs *r, uint64_t tls);
 bool arch_single_step(const struct arch_regs *r);

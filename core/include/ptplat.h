@@ -173,6 +173,10 @@ void ptp_interrupt(struct ptp_ctx *ctx);
 /* Register state. GPR indices and names are per arch. */
 unsigned int ptp_gpr_count(void);
 const char *ptp_gpr_name(unsigned int i);
+/* Whether GPR i holds the syscall number or is overwritten by the syscall
+ * instruction itself (x86_64: rax, rcx, r11), so an app cannot pass a value
+ * through it to the tracer at a syscall. */
+bool ptp_gpr_syscall_scratch(unsigned int i);
 uint64_t ptp_ctx_gpr(const struct ptp_ctx *ctx, unsigned int i);
 void ptp_ctx_set_gpr(struct ptp_ctx *ctx, unsigned int i, uint64_t v);
 uint64_t ptp_ctx_ip(const struct ptp_ctx *ctx);

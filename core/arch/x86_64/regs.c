@@ -152,6 +152,12 @@ const char *arch_gpr_name(unsigned int i)
 	return i < ARCH_GPR_COUNT ? gprs[i].name : NULL;
 }
 
+bool arch_gpr_syscall_scratch(unsigned int i)
+{
+	/* rax: the number; rcx and r11: the return address and flags. */
+	return i == 0 || i == 2 || i == 11;
+}
+
 /* xmm0-15 sit at byte 160 of the FXSAVE image, which starts both
  * NT_PRFPREG and NT_X86_XSTATE; the XSAVE header's xstate_bv follows it at
  * byte 512. */
