@@ -154,16 +154,23 @@ struct kernel_sigaction {
 /*
  * The child of the stub clone: a copy of a multithreaded process, so no
  * malloc and nothing that trusts glibc's cached thread state. Only raw
- * syscalls until the jump into the stub.
+ * syscalls until the jump into the stub, and no sanitizer instrumentation:
+ * ASan's no-return hook would run its runtime here (and, failing, print
+ * through syscalls the stub filter refuses).
  */
-__attribute__((noreturn)) static void stub_child(struct ptp_platform *p,
-						  const struct sock_fprog *prog,
-						  pid_t parent)
+__attribute__((noreturn, no_sanitize("address", "undefined")))
+static void stub_child(struct ptp_platform *p, const struct sock_fprog *prog,
+		       pid_t parent)
 {
 	struct kernel_sigaction dfl = { .handler = SIG_DFL };
 	struct kernel_sigaction ign = { .handler = SIG_IGN };
 	uint64_t none = 0;
 
+	/* First of all: die with the service thread, whatever goes wrong
+	 * below (the stub arms this again for clones of the master). */
+	syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (syscall(SYS_getppid) != parent)
+		syscall(SYS_exit_group, 4);
 	/* glibc's rseq area lives in the tracer's memory, which address
 	 * spaces unmap: the kernel would later kill the stub. */
 	syscall(SYS_rseq, (char *)arch_thread_pointer() + __rseq_offset, 32,

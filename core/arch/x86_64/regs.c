@@ -206,6 +206,7 @@ void arch_prepare_syscall(struct arch_regs *r, uintptr_t syscall_ip, long nr,
 	r->gpr.eflags &= ~(unsigned long long)X86_EFLAGS_TF;
 }
 
+__attribute__((no_sanitize("address", "undefined")))
 void arch_enter_stub(uintptr_t entry, pid_t ppid)
 {
 	__asm__ volatile("mov %0, %%r12\n\t"
@@ -217,6 +218,7 @@ void arch_enter_stub(uintptr_t entry, pid_t ppid)
 	__builtin_unreachable();
 }
 
+__attribute__((no_sanitize("address", "undefined")))
 void *arch_thread_pointer(void)
 {
 	void *tp;

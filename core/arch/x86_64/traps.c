@@ -66,6 +66,7 @@ bool arch_vsyscall_fault(struct arch_regs *r, siginfo_t *info)
 	return true;
 }
 
+__attribute__((no_sanitize("address", "undefined")))
 int arch_cpuid_faulting_enable(void)
 {
 	if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) < 0)
@@ -73,6 +74,7 @@ int arch_cpuid_faulting_enable(void)
 	return 0;
 }
 
+__attribute__((no_sanitize("address", "undefined")))
 void arch_stub_child_setup(void)
 {
 	/* Without hardware support the app's cpuid simply runs natively. */

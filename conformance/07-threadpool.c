@@ -1,0 +1,740 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* threadpool: every tracer thread gets one traced thread per address space,
+ * reused on every later switch, and retired (not leaked, not killing the
+ * address space) when the tracer thread exits. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define NT 3 /* tracer threads */
+#define NA 3 /* address spaces */
+#define ROUNDS 50
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool proc_exists(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return access(path, F_OK) == 0;
+}
+
+static bool task_exists(pid_t pid, pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, tid);
+	return access(path, F_OK) == 0;
+}
+
+/* Threads of process pid (its /proc task directory). */
+static int task_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] >= '0' && e->d_name[0] <= '9';
+	closedir(d);
+	return n;
+}
+
+/* Maps the syscall loop at H_CODE from the calling thread (no cmocka: also
+ * used on worker threads). */
+static int load_loop(struct ptp_as *as)
+{
+	const struct payload *pl = payload_get(PAYLOAD_SYSCALL_LOOP);
+	int fd = memfd_create("tp", MFD_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)h_page()) < 0 ||
+	    pwrite(fd, pl->start, pl->size, 0) != (ssize_t)pl->size)
+		rc = -errno;
+	else
+		rc = ptp_as_map(as, H_CODE, h_page(), PROT_READ | PROT_EXEC, fd, 0, 0);
+	close(fd);
+	return rc;
+}
+
+static struct ptp_ctx *loop_ctx(struct ptp_platform *p)
+{
+	struct ptp_ctx *ctx = h_ctx(p);
+
+	ptp_ctx_set_ip(ctx, H_CODE);
+	ptp_ctx_set_arg(ctx, 5, 0);
+	return ctx;
+}
+
+static void need_loop(void)
+{
+	if (payload_get(PAYLOAD_SYSCALL_LOOP)->size == 0)
+		h_skip("no syscall loop payload on this arch");
+}
+
+/* One switch of the loop: 0, or -1 with msg set. n is the number of
+ * syscalls ctx has completed before (the loop's counter). */
+static int loop_step(struct ptp_ctx *ctx, struct ptp_as *as, uint64_t n,
+		     char *msg, size_t len)
+{
+	struct ptp_event ev;
+	int rc = ptp_switch(ctx, as, &ev);
+
+	if (rc < 0) {
+		snprintf(msg, len, "ptp_switch: %s", strerror(-rc));
+		return -1;
+	}
+	if (ev.kind != PTP_EV_SYSCALL || ev.nr != SYS_getpid) {
+		snprintf(msg, len, "switch returned %s nr %ld, expected getpid",
+			 h_event_name(ev.kind), ev.nr);
+		return -1;
+	}
+	if (ptp_ctx_arg(ctx, 5) != n) {
+		snprintf(msg, len, "loop counter %lu, expected %lu",
+			 (unsigned long)ptp_ctx_arg(ctx, 5), (unsigned long)n);
+		return -1;
+	}
+	return 0;
+}
+
+/* A tracer thread: loads the address spaces in load[], waits at loaded,
+ * then switches its own context in every address space, rounds times (and
+ * on while !stop when stop is given), checking that its traced thread there
+ * stays the same; waits at done and go, then exits. */
+struct worker {
+	pthread_t th;
+	int nas;
+	struct ptp_as *as[NA];
+	struct ptp_ctx *ctx[NA];
+	bool load[NA];
+	int rounds;
+	atomic_bool *stop;
+	pthread_barrier_t *loaded, *done, *go;
+	/* Out. */
+	pid_t self;
+	pid_t tid[NA];
+	atomic_int progress;
+	char msg[256];
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int rc;
+
+	w->self = (pid_t)syscall(SYS_gettid);
+	for (int a = 0; a < w->nas && !w->msg[0]; a++) {
+		if (w->load[a] && (rc = load_loop(w->as[a])) < 0)
+			snprintf(w->msg, sizeof(w->msg), "load as %d: %s", a, strerror(-rc));
+	}
+	if (w->loaded)
+		pthread_barrier_wait(w->loaded);
+	for (int r = 0; !w->msg[0] && (r < w->rounds || (w->stop && !atomic_load(w->stop)));
+	     r++) {
+		for (int a = 0; a < w->nas && !w->msg[0]; a++) {
+			if (loop_step(w->ctx[a], w->as[a], (uint64_t)r, w->msg,
+				      sizeof(w->msg)) < 0)
+				break;
+			if (r == 0)
+				w->tid[a] = ptp_ctx_tid(w->ctx[a]);
+			else if (ptp_ctx_tid(w->ctx[a]) != w->tid[a])
+				snprintf(w->msg, sizeof(w->msg),
+					 "as %d round %d: traced thread %d, was %d", a, r,
+					 ptp_ctx_tid(w->ctx[a]), w->tid[a]);
+		}
+		atomic_fetch_add(&w->progress, 1);
+	}
+	if (w->done)
+		pthread_barrier_wait(w->done);
+	if (w->go)
+		pthread_barrier_wait(w->go);
+	return NULL;
+}
+
+static void worker_start(struct worker *w)
+{
+	assert_int_equal(pthread_create(&w->th, NULL, worker_main, w), 0);
+}
+
+static void worker_check(const struct worker *w, int i)
+{
+	if (w->msg[0])
+		fail_msg("worker %d: %s", i, w->msg);
+}
+
+static void worker_join(struct worker *w)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 20;
+	/* A hang in the exiting thread's retirement fails here, not at the
+	 * harness's timeout. */
+	assert_int_equal(pthread_timedjoin_np(w->th, NULL, &ts), 0);
+}
+
+static void stats(struct ptp_platform *p, struct ptp_stats *st)
+{
+	ptp_stats(p, st);
+}
+
+/*
+ * NT tracer threads x NA address spaces: one traced thread per pair, all
+ * distinct, each the same over every switch of its pair; each address space
+ * has exactly NT traced threads (and its leader); exiting retires them all.
+ */
+static void threads_by_spaces(void)
+{
+	struct ptp_platform *p = h_open();
+	struct worker w[NT];
+	pthread_barrier_t loaded, done, go;
+	struct ptp_as *as[NA];
+	struct ptp_stats st;
+	pid_t all[NT * NA];
+
+	need_loop();
+	for (int a = 0; a < NA; a++)
+		as[a] = h_as(p);
+	pthread_barrier_init(&loaded, NULL, NT);
+	pthread_barrier_init(&done, NULL, NT + 1);
+	pthread_barrier_init(&go, NULL, NT + 1);
+	memset(w, 0, sizeof(w));
+	for (int i = 0; i < NT; i++) {
+		w[i].nas = NA;
+		w[i].rounds = ROUNDS;
+		w[i].loaded = &loaded;
+		w[i].done = &done;
+		w[i].go = &go;
+		for (int a = 0; a < NA; a++) {
+			w[i].as[a] = as[a];
+			w[i].ctx[a] = loop_ctx(p);
+			/* Each address space is loaded by one of the threads. */
+			w[i].load[a] = a % NT == i;
+		}
+		worker_start(&w[i]);
+	}
+	pthread_barrier_wait(&done);
+	for (int i = 0; i < NT; i++)
+		worker_check(&w[i], i);
+
+	for (int a = 0; a < NA; a++) {
+		assert_int_equal(ptp_as_status(as[a]), 0);
+		assert_int_equal(ptp_as_thread_count(as[a]), NT);
+		/* The leader and one thread per tracer thread, no more. */
+		assert_int_equal(task_count(ptp_as_pid(as[a])), NT + 1);
+	}
+	stats(p, &st);
+	assert_int_equal(st.traced_threads, NT * NA);
+	assert_int_equal(st.threads_created, NT * NA);
+	assert_int_equal(st.threads_retired, 0);
+	assert_int_equal(st.as_created, NA);
+	assert_int_equal(st.as_live, NA);
+	for (int i = 0; i < NT; i++) {
+		for (int a = 0; a < NA; a++) {
+			pid_t tid = w[i].tid[a];
+
+			assert_true(tid > 0);
+			assert_int_not_equal(tid, ptp_as_pid(as[a]));
+			assert_true(task_exists(ptp_as_pid(as[a]), tid));
+			for (int k = 0; k < i * NA + a; k++)
+				assert_int_not_equal(all[k], tid);
+			all[i * NA + a] = tid;
+		}
+	}
+
+	pthread_barrier_wait(&go);
+	for (int i = 0; i < NT; i++)
+		worker_join(&w[i]);
+	stats(p, &st);
+	assert_int_equal(st.traced_threads, 0);
+	assert_int_equal(st.threads_retired, NT * NA);
+	assert_int_equal(st.threads_created, NT * NA);
+	for (int a = 0; a < NA; a++) {
+		assert_int_equal(ptp_as_thread_count(as[a]), 0);
+		assert_int_equal(ptp_as_status(as[a]), 0);
+		assert_int_equal(task_count(ptp_as_pid(as[a])), 1);
+	}
+	for (int k = 0; k < NT * NA; k++)
+		assert_false(proc_exists(all[k]));
+
+	for (int i = 0; i < NT; i++)
+		for (int a = 0; a < NA; a++)
+			ptp_ctx_free(w[i].ctx[a]);
+	for (int a = 0; a < NA; a++)
+		ptp_as_release(as[a]);
+	ptp_close(p);
+	pthread_barrier_destroy(&loaded);
+	pthread_barrier_destroy(&done);
+	pthread_barrier_destroy(&go);
+	assert_int_equal(h_children_of(0), 0);
+}
+
+/*
+ * One thread, switching again and again, with several contexts, in a pooled
+ * and reused address space: one traced thread per address space, created
+ * once.
+ */
+static void same_thread_reuses_its_thread(void)
+{
+	struct ptp_platform *p = h_open();
+	struct ptp_as *a1 = h_as(p), *a2 = h_as(p), *again;
+	struct ptp_ctx *c1 = h_ctx(p), *c2 = h_ctx(p), *c3 = h_ctx(p);
+	struct ptp_stats st;
+	struct ptp_event ev;
+	pid_t t1, t2, pid1 = ptp_as_pid(a1);
+
+	need_loop();
+	stats(p, &st);
+	assert_int_equal(st.threads_created, 0);
+	assert_int_equal(ptp_ctx_tid(c1), 0);
+	/* The map is injected through this thread's traced thread. */
+	h_load(a1, c1, PAYLOAD_SYSCALL_LOOP);
+	assert_int_equal(ptp_as_thread_count(a1), 1);
+	stats(p, &st);
+	assert_int_equal(st.threads_created, 1);
+
+	ptp_ctx_set_arg(c1, 5, 0);
+	h_switch(c1, a1, &ev, PTP_EV_SYSCALL);
+	t1 = ptp_ctx_tid(c1);
+	assert_true(t1 > 0);
+	assert_true(task_exists(pid1, t1));
+	for (int i = 1; i < 200; i++) {
+		h_switch(c1, a1, &ev, PTP_EV_SYSCALL);
+		assert_int_equal(ptp_ctx_arg(c1, 5), i);
+		assert_int_equal(ptp_ctx_tid(c1), t1);
+	}
+	/* Another context of the same thread: the same traced thread. */
+	ptp_ctx_set_ip(c2, H_CODE);
+	h_switch(c2, a1, &ev, PTP_EV_SYSCALL);
+	assert_int_equal(ptp_ctx_tid(c2), t1);
+	stats(p, &st);
+	assert_int_equal(st.threads_created, 1);
+	assert_int_equal(st.traced_threads, 1);
+	assert_int_equal(ptp_as_thread_count(a1), 1);
+	assert_int_equal(task_count(pid1), 2);
+
+	/* Another address space: one more, a different thread. */
+	h_load(a2, c3, PAYLOAD_SYSCALL_LOOP);
+	h_switch(c3, a2, &ev, PTP_EV_SYSCALL);
+	t2 = ptp_ctx_tid(c3);
+	assert_true(t2 > 0);
+	assert_int_not_equal(t2, t1);
+	assert_true(task_exists(ptp_as_pid(a2), t2));
+	stats(p, &st);
+	assert_int_equal(st.threads_created, 2);
+	assert_int_equal(st.traced_threads, 2);
+	/* And back: still the first one. */
+	h_switch(c1, a1, &ev, PTP_EV_SYSCALL);
+	assert_int_equal(ptp_ctx_tid(c1), t1);
+	assert_int_equal(ptp_ctx_arg(c1, 5), 200);
+
+	/* Released to the pool and handed out again: the address space keeps
+	 * this thread's traced thread. */
+	ptp_as_release(a1);
+	stats(p, &st);
+	assert_int_equal(st.as_pooled, 1);
+	again = h_as(p);
+	assert_int_equal(ptp_as_pid(again), pid1);
+	h_load(again, c1, PAYLOAD_SYSCALL_LOOP);
+	ptp_ctx_set_arg(c1, 5, 0);
+	h_switch(c1, again, &ev, PTP_EV_SYSCALL);
+	assert_int_equal(ptp_ctx_tid(c1), t1);
+	stats(p, &st);
+	assert_int_equal(st.threads_created, 2);
+	assert_int_equal(st.as_created, 2);
+	assert_int_equal(st.threads_retired, 0);
+
+	ptp_ctx_free(c1);
+	ptp_ctx_free(c2);
+	ptp_ctx_free(c3);
+	ptp_as_release(again);
+	ptp_as_release(a2);
+	ptp_close(p);
+	assert_int_equal(h_children_of(0), 0);
+	assert_false(proc_exists(t1));
+	assert_false(proc_exists(t2));
+}
+
+/*
+ * Four tracer threads (main and three workers) switching at once in one
+ * address space, each with its own context: four distinct traced threads,
+ * no context sees another's state.
+ */
+static void concurrent_threads_in_one_space(void)
+{
+	enum { NW = 3, N = 400 };
+	struct ptp_platform *p = h_open();
+	struct ptp_as *as = h_as(p);
+	struct ptp_ctx *mine = h_ctx(p);
+	pthread_barrier_t done, go;
+	struct worker w[NW];
+	struct ptp_stats st;
+	pid_t tid;
+
+	need_loop();
+	h_load(as, mine, PAYLOAD_SYSCALL_LOOP);
+	ptp_ctx_set_arg(mine, 5, 0);
+	pthread_barrier_init(&done, NULL, NW + 1);
+	pthread_barrier_init(&go, NULL, NW + 1);
+	memset(w, 0, sizeof(w));
+	for (int i = 0; i < NW; i++) {
+		w[i].nas = 1;
+		w[i].as[0] = as;
+		w[i].ctx[0] = loop_ctx(p);
+		w[i].rounds = N;
+		w[i].done = &done;
+		w[i].go = &go;
+		worker_start(&w[i]);
+	}
+	for (int r = 0; r < N; r++) {
+		struct ptp_event ev;
+
+		h_switch(mine, as, &ev, PTP_EV_SYSCALL);
+		assert_int_equal(ptp_ctx_arg(mine, 5), r);
+	}
+	tid = ptp_ctx_tid(mine);
+	pthread_barrier_wait(&done);
+	for (int i = 0; i < NW; i++) {
+		worker_check(&w[i], i);
+		assert_int_equal(ptp_ctx_arg(w[i].ctx[0], 5), N - 1);
+		assert_int_not_equal(w[i].tid[0], tid);
+		assert_int_not_equal(w[i].tid[0], w[i].self);
+		for (int k = 0; k < i; k++)
+			assert_int_not_equal(w[i].tid[0], w[k].tid[0]);
+		assert_true(task_exists(ptp_as_pid(as), w[i].tid[0]));
+	}
+	assert_int_equal(ptp_as_thread_count(as), NW + 1);
+	assert_int_equal(task_count(ptp_as_pid(as)), NW + 2);
+	stats(p, &st);
+	assert_int_equal(st.threads_created, NW + 1);
+	pthread_barrier_wait(&go);
+	for (int i = 0; i < NW; i++)
+		worker_join(&w[i]);
+	assert_int_equal(ptp_as_thread_count(as), 1);
+	assert_int_equal(task_count(ptp_as_pid(as)), 2);
+
+	for (int i = 0; i < NW; i++)
+		ptp_ctx_free(w[i].ctx[0]);
+	ptp_ctx_free(mine);
+	ptp_as_release(as);
+	ptp_close(p);
+	pthread_barrier_destroy(&done);
+	pthread_barrier_destroy(&go);
+	assert_int_equal(h_children_of(0), 0);
+}
+
+/*
+ * A tracer thread that exits retires its traced threads: counts drop, the
+ * threads are gone from the address spaces, which live on; its contexts
+ * (their lazily held state fetched on the way out) run on elsewhere.
+ */
+static void exiting_thread_retires(void)
+{
+	struct ptp_platform *p = h_open();
+	struct ptp_as *as[2] = { h_as(p), h_as(p) };
+	struct ptp_ctx *mine[2] = { h_ctx(p), h_ctx(p) };
+	struct ptp_stats before, st;
+	struct ptp_event ev;
+	struct worker w;
+	pid_t main_tid[2];
+
+	need_loop();
+	for (int a = 0; a < 2; a++) {
+		h_load(as[a], mine[a], PAYLOAD_SYSCALL_LOOP);
+		ptp_ctx_set_arg(mine[a], 5, 0);
+		h_switch(mine[a], as[a], &ev, PTP_EV_SYSCALL);
+		main_tid[a] = ptp_ctx_tid(mine[a]);
+	}
+	memset(&w, 0, sizeof(w));
+	w.nas = 2;
+	w.rounds = 10;
+	for (int a = 0; a < 2; a++) {
+		w.as[a] = as[a];
+		w.ctx[a] = loop_ctx(p);
+	}
+	stats(p, &before);
+	assert_int_equal(before.traced_threads, 2);
+	worker_start(&w);
+	worker_join(&w);
+	worker_check(&w, 0);
+
+	stats(p, &st);
+	assert_int_equal(st.threads_created, before.threads_created + 2);
+	assert_int_equal(st.threads_retired, before.threads_retired + 2);
+	assert_int_equal(st.traced_threads, 2);
+	for (int a = 0; a < 2; a++) {
+		pid_t pid = ptp_as_pid(as[a]);
+
+		assert_int_equal(ptp_as_thread_count(as[a]), 1);
+		assert_int_equal(ptp_as_status(as[a]), 0);
+		/* Gone, while the address space is alive. */
+		assert_true(proc_exists(pid));
+		assert_true(w.tid[a] > 0);
+		assert_false(task_exists(pid, w.tid[a]));
+		assert_false(proc_exists(w.tid[a]));
+		assert_true(task_exists(pid, main_tid[a]));
+		assert_int_equal(task_count(pid), 2);
+
+		/* The exited thread's context runs on in this thread. */
+		assert_int_equal(ptp_ctx_pull(w.ctx[a]), 0);
+		h_switch(w.ctx[a], as[a], &ev, PTP_EV_SYSCALL);
+		assert_int_equal(ptp_ctx_arg(w.ctx[a], 5), 10);
+		assert_int_equal(ptp_ctx_tid(w.ctx[a]), main_tid[a]);
+		h_switch(mine[a], as[a], &ev, PTP_EV_SYSCALL);
+		assert_int_equal(ptp_ctx_arg(mine[a], 5), 1);
+	}
+	stats(p, &st);
+	assert_int_equal(st.threads_created, before.threads_created + 2);
+
+	for (int a = 0; a < 2; a++) {
+		ptp_ctx_free(w.ctx[a]);
+		ptp_ctx_free(mine[a]);
+		ptp_as_release(as[a]);
+	}
+	ptp_close(p);
+	assert_int_equal(h_children_of(0), 0);
+}
+
+/*
+ * One tracer thread exits (and retires its traced thread) while others keep
+ * switching in the same address space: they are not disturbed.
+ */
+static void exit_while_others_switch(void)
+{
+	enum { NW = 3 };
+	struct ptp_platform *p = h_open();
+	struct ptp_as *as = h_as(p);
+	struct worker w[NW];
+	atomic_bool stop = false;
+	struct ptp_stats st;
+	long deadline;
+
+	need_loop();
+	memset(w, 0, sizeof(w));
+	for (int i = 0; i < NW; i++) {
+		w[i].nas = 1;
+		w[i].as[0] = as;
+		w[i].ctx[0] = loop_ctx(p);
+		w[i].load[0] = i == 0;
+		w[i].rounds = i == 0 ? 100 : 200;
+		w[i].stop = i == 0 ? NULL : &stop;
+	}
+	/* Worker 0 maps the code before the others start. */
+	worker_start(&w[0]);
+	while (atomic_load(&w[0].progress) == 0 && !w[0].msg[0])
+		usleep(1000);
+	for (int i = 1; i < NW; i++)
+		worker_start(&w[i]);
+	worker_join(&w[0]);
+	worker_check(&w[0], 0);
+	assert_false(task_exists(ptp_as_pid(as), w[0].tid[0]));
+	/* The others go on: a few hundred more switches each. */
+	for (int i = 1; i < NW; i++) {
+		int from = atomic_load(&w[i].progress);
+
+		deadline = now_ms() + 10000;
+		while (atomic_load(&w[i].progress) < from + 300 && !w[i].msg[0] &&
+		       now_ms() < deadline)
+			usleep(1000);
+		worker_check(&w[i], i);
+		assert_true(atomic_load(&w[i].progress) >= from + 300);
+	}
+	assert_int_equal(ptp_as_thread_count(as), NW - 1);
+	atomic_store(&stop, true);
+	for (int i = 1; i < NW; i++) {
+		worker_join(&w[i]);
+		worker_check(&w[i], i);
+		assert_false(task_exists(ptp_as_pid(as), w[i].tid[0]));
+	}
+	assert_int_equal(ptp_as_thread_count(as), 0);
+	assert_int_equal(ptp_as_status(as), 0);
+	assert_int_equal(task_count(ptp_as_pid(as)), 1);
+	stats(p, &st);
+	assert_int_equal(st.threads_created, NW);
+	assert_int_equal(st.threads_retired, NW);
+	assert_int_equal(st.traced_threads, 0);
+
+	for (int i = 0; i < NW; i++)
+		ptp_ctx_free(w[i].ctx[0]);
+	ptp_as_release(as);
+	ptp_close(p);
+	assert_int_equal(h_children_of(0), 0);
+}
+
+/* NT x NA workers as in threads_by_spaces, then a teardown. */
+struct grid {
+	struct ptp_platform *p;
+	struct ptp_as *as[NA];
+	struct worker w[NT];
+	pthread_barrier_t loaded, done, go;
+	pid_t pids[NA], tids[NT * NA];
+};
+
+static void grid_start(struct grid *g)
+{
+	need_loop();
+	memset(g, 0, sizeof(*g));
+	g->p = h_open();
+	pthread_barrier_init(&g->loaded, NULL, NT);
+	pthread_barrier_init(&g->done, NULL, NT + 1);
+	pthread_barrier_init(&g->go, NULL, NT + 1);
+	for (int a = 0; a < NA; a++) {
+		g->as[a] = h_as(g->p);
+		g->pids[a] = ptp_as_pid(g->as[a]);
+	}
+	for (int i = 0; i < NT; i++) {
+		struct worker *w = &g->w[i];
+
+		w->nas = NA;
+		w->rounds = 20;
+		w->loaded = &g->loaded;
+		w->done = &g->done;
+		w->go = &g->go;
+		for (int a = 0; a < NA; a++) {
+			w->as[a] = g->as[a];
+			w->ctx[a] = loop_ctx(g->p);
+			w->load[a] = a % NT == i;
+		}
+		worker_start(w);
+	}
+	pthread_barrier_wait(&g->done);
+	for (int i = 0; i < NT; i++) {
+		worker_check(&g->w[i], i);
+		for (int a = 0; a < NA; a++)
+			g->tids[i * NA + a] = g->w[i].tid[a];
+	}
+}
+
+static void grid_let_go(struct grid *g)
+{
+	pthread_barrier_wait(&g->go);
+	for (int i = 0; i < NT; i++)
+		worker_join(&g->w[i]);
+}
+
+static void grid_release_close(struct grid *g)
+{
+	for (int i = 0; i < NT; i++)
+		for (int a = 0; a < NA; a++)
+			ptp_ctx_free(g->w[i].ctx[a]);
+	for (int a = 0; a < NA; a++)
+		ptp_as_release(g->as[a]);
+	ptp_close(g->p);
+}
+
+static void grid_nothing_left(struct grid *g)
+{
+	assert_int_equal(h_children_of(0), 0);
+	for (int a = 0; a < NA; a++)
+		assert_false(proc_exists(g->pids[a]));
+	for (int k = 0; k < NT * NA; k++)
+		assert_false(proc_exists(g->tids[k]));
+	pthread_barrier_destroy(&g->loaded);
+	pthread_barrier_destroy(&g->done);
+	pthread_barrier_destroy(&g->go);
+}
+
+/* The tracer threads exit, then release and close: nothing is left. */
+static void nothing_left_after_exit_and_close(void)
+{
+	struct grid g;
+	struct ptp_stats st;
+
+	grid_start(&g);
+	grid_let_go(&g);
+	stats(g.p, &st);
+	assert_int_equal(st.traced_threads, 0);
+	assert_int_equal(st.threads_retired, NT * NA);
+	for (int a = 0; a < NA; a++)
+		assert_int_equal(task_count(g.pids[a]), 1);
+	grid_release_close(&g);
+	grid_nothing_left(&g);
+}
+
+/* Release and close while the tracer threads still live; they exit after
+ * (their traced threads died with the address spaces): nothing is left and
+ * nothing hangs or crashes. */
+static void close_before_threads_exit(void)
+{
+	struct grid g;
+
+	grid_start(&g);
+	grid_release_close(&g);
+	assert_int_equal(h_children_of(0), 0);
+	grid_let_go(&g);
+	grid_nothing_left(&g);
+}
+
+/* Pooled address spaces keep their traced threads; a tracer thread that
+ * exits while they are pooled retires them, and trim then leaves nothing. */
+static void exit_while_pooled(void)
+{
+	struct grid g;
+	struct ptp_stats st;
+
+	grid_start(&g);
+	for (int a = 0; a < NA; a++)
+		ptp_as_release(g.as[a]);
+	stats(g.p, &st);
+	assert_int_equal(st.as_pooled, NA);
+	assert_int_equal(st.traced_threads, NT * NA);
+	grid_let_go(&g);
+	stats(g.p, &st);
+	assert_int_equal(st.traced_threads, 0);
+	assert_int_equal(st.threads_retired, NT * NA);
+	for (int a = 0; a < NA; a++) {
+		assert_true(proc_exists(g.pids[a]));
+		assert_int_equal(task_count(g.pids[a]), 1);
+	}
+	ptp_trim(g.p);
+	stats(g.p, &st);
+	assert_int_equal(st.as_pooled, 0);
+	for (int a = 0; a < NA; a++)
+		assert_false(proc_exists(g.pids[a]));
+	for (int i = 0; i < NT; i++)
+		for (int a = 0; a < NA; a++)
+			ptp_ctx_free(g.w[i].ctx[a]);
+	ptp_close(g.p);
+	grid_nothing_left(&g);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct hcase cases[] = {
+		HCASE(threads_by_spaces),
+		HCASE(same_thread_reuses_its_thread),
+		HCASE(concurrent_threads_in_one_space),
+		HCASE(exiting_thread_retires),
+		HCASE(exit_while_others_switch),
+		HCASE(nothing_left_after_exit_and_close),
+		HCASE(close_before_threads_exit),
+		HCASE(exit_while_pooled),
+	};
+
+	return harness_main(argc, argv, "threadpool", cases,
+			    sizeof(cases) / sizeof(cases[0]), NULL);
+}
