@@ -703,7 +703,13 @@ static void close_and_trim_leave_nothing(void)
 	for (int i = 0; i < 3; i++) {
 		one_life();
 		assert_int_equal(count_fds(), fds);
+#ifdef __SANITIZE_ADDRESS__
+		/* ASan's allocator maps its regions lazily and keeps them:
+		 * the tracer's mapping count is not ours to check there. */
+		(void)maps;
+#else
 		assert_int_equal(count_maps(), maps);
+#endif
 	}
 }
 
