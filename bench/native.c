@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* native/*: placeholder until the family is written. */
+#include "bench.h"
+
+void bench_register_native(void)
+{
+}
