@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* floor/*: placeholder until the family is written. */
+/* The floor family: placeholder until it is written. */
 #include "bench.h"
 
 void bench_register_floor(void)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* switch/*: placeholder until the family is written. */
+/* The switch family: placeholder until it is written. */
 #include "bench.h"
 
 void bench_register_switch(void)
