@@ -90,22 +90,31 @@ err_free:
 	return check_master(p, rc);
 }
 
-int ptp_svc_unmap_all(struct ptp_as *as)
+/* Injected into pid (traced by the calling thread): unmap everything but
+ * the stub. A stub at the very top leaves nothing above it (and munmap of
+ * length 0 is EINVAL). */
+int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid)
 {
-	struct ptp_platform *p = as->p;
 	uint64_t below[6] = { 0, p->stub_start };
 	uint64_t above[6] = { p->stub_end, p->top - p->stub_end };
 	long res;
 	int rc;
 
-	rc = ptp_inject_on(p, as->pid, SYS_munmap, below, false, 0, &res);
+	rc = ptp_inject_on(p, pid, SYS_munmap, below, false, 0, &res);
 	if (rc == 0 && res < 0)
 		rc = (int)res;
 	if (rc == 0 && p->top > p->stub_end) {
-		rc = ptp_inject_on(p, as->pid, SYS_munmap, above, false, 0, &res);
+		rc = ptp_inject_on(p, pid, SYS_munmap, above, false, 0, &res);
 		if (rc == 0 && res < 0)
 			rc = (int)res;
 	}
+	return rc;
+}
+
+int ptp_svc_unmap_all(struct ptp_as *as)
+{
+	int rc = ptp_unmap_all_but_stub(as->p, as->pid);
+
 	if (rc == -ESRCH)
 		ptp_as_mark_dead(as);
 	return rc;
@@ -113,6 +122,7 @@ int ptp_svc_unmap_all(struct ptp_as *as)
 
 PTP_EXPORT int ptp_as_new(struct ptp_platform *p, struct ptp_as **out)
 {
+	struct svc_req req = { .op = SVC_NEW_AS };
 	struct ptp_as *as;
 	int rc;
 
@@ -130,9 +140,10 @@ PTP_EXPORT int ptp_as_new(struct ptp_platform *p, struct ptp_as **out)
 		*out = as;
 		return 0;
 	}
-	rc = ptp_svc_call(p, SVC_NEW_AS, NULL, (pid_t *)&as);
+	rc = ptp_svc_call(p, &req);
 	if (rc < 0)
 		return rc;
+	as = req.as;
 	ptp_registry_add(as);
 	pthread_mutex_lock(&p->lock);
 	p->nlive++;
@@ -184,7 +195,7 @@ PTP_EXPORT void ptp_as_release(struct ptp_as *as)
 	p->nlive--;
 	pthread_mutex_unlock(&p->lock);
 	if (p->opts.reuse_pool > 0 && ptp_as_status(as) == 0 &&
-	    ptp_svc_call(p, SVC_UNMAP_ALL, as, NULL) == 0) {
+	    ptp_svc_call(p, &(struct svc_req){ .op = SVC_UNMAP_ALL, .as = as }) == 0) {
 		ptp_as_forget_faults(as, 0, UINTPTR_MAX);
 		pthread_mutex_lock(&p->lock);
 		if (p->npool < p->opts.reuse_pool) {

@@ -142,8 +142,7 @@ int ptp_filter_build(bool default_allow, bool probe, struct sock_fprog *out);
 void ptp_filter_free(struct sock_fprog *prog);
 
 /* platform.c */
-int ptp_svc_call(struct ptp_platform *p, enum svc_op op, struct ptp_as *as,
-		 pid_t *tid);
+int ptp_svc_call(struct ptp_platform *p, struct svc_req *req);
 uintptr_t ptp_stub_addr(const struct ptp_platform *p, const unsigned char *sym);
 
 /* context.c */
@@ -155,6 +154,7 @@ void ptp_ctx_drop_lazy(struct ptp_traced *t, bool fetch);
 void ptp_as_destroy(struct ptp_as *as);
 int ptp_svc_new_as(struct ptp_platform *p, struct ptp_as **out);
 int ptp_svc_unmap_all(struct ptp_as *as);
+int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid);
 void ptp_as_forget_faults(struct ptp_as *as, uintptr_t start, uintptr_t end);
 void ptp_as_mark_dead(struct ptp_as *as);
 

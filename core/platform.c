@@ -332,25 +332,6 @@ out:
 	return 0;
 }
 
-static int unmap_all_but_stub(struct ptp_platform *p, pid_t pid)
-{
-	uint64_t below[6] = { 0, p->stub_start };
-	uint64_t above[6] = { p->stub_end, p->top - p->stub_end };
-	long res;
-	int rc;
-
-	rc = ptp_inject_on(p, pid, SYS_munmap, below, false, 0, &res);
-	if (rc == 0 && res < 0)
-		rc = (int)res;
-	/* A stub at the very top leaves nothing above it (length 0 is EINVAL). */
-	if (rc == 0 && p->top > p->stub_end) {
-		rc = ptp_inject_on(p, pid, SYS_munmap, above, false, 0, &res);
-		if (rc == 0 && res < 0)
-			rc = (int)res;
-	}
-	return rc;
-}
-
 /* The master: every address space is forked from it, so it holds nothing
  * but the stub, and its children start from that. */
 static int create_master(struct ptp_platform *p)
@@ -373,7 +354,7 @@ static int create_master(struct ptp_platform *p)
 	if (rc == 0) {
 		arch_set_ip(&r, ptp_stub_addr(p, ptp_stub_syscall));
 		p->init_regs = r;
-		rc = unmap_all_but_stub(p, p->master);
+		rc = ptp_unmap_all_but_stub(p, p->master);
 	}
 	if (rc < 0) {
 		ptp_set_open_error("master stub %d: %s", p->master, strerror(-rc));
@@ -446,29 +427,23 @@ static void *svc_main(void *arg)
 	return NULL;
 }
 
-int ptp_svc_call(struct ptp_platform *p, enum svc_op op, struct ptp_as *as,
-		 pid_t *tid)
+/* Runs req on the service thread and waits for it; returns req->rc. */
+int ptp_svc_call(struct ptp_platform *p, struct svc_req *req)
 {
-	struct svc_req req = { .op = op, .as = as };
-
 	if (pthread_self() == p->svc) {
-		svc_serve(p, &req);
-	} else {
-		pthread_mutex_lock(&p->svc_call_lock);
-		pthread_mutex_lock(&p->svc_lock);
-		p->svc_req = &req;
-		pthread_cond_broadcast(&p->svc_cond);
-		while (!req.done)
-			pthread_cond_wait(&p->svc_cond, &p->svc_lock);
-		p->svc_req = NULL;
-		pthread_mutex_unlock(&p->svc_lock);
-		pthread_mutex_unlock(&p->svc_call_lock);
+		svc_serve(p, req);
+		return req->rc;
 	}
-	if (op == SVC_NEW_AS)
-		*(struct ptp_as **)tid = req.as;
-	else if (tid)
-		*tid = req.tid;
-	return req.rc;
+	pthread_mutex_lock(&p->svc_call_lock);
+	pthread_mutex_lock(&p->svc_lock);
+	p->svc_req = req;
+	pthread_cond_broadcast(&p->svc_cond);
+	while (!req->done)
+		pthread_cond_wait(&p->svc_cond, &p->svc_lock);
+	p->svc_req = NULL;
+	pthread_mutex_unlock(&p->svc_lock);
+	pthread_mutex_unlock(&p->svc_call_lock);
+	return req->rc;
 }
 
 PTP_EXPORT int ptp_open(const struct ptp_options *opts, struct ptp_platform **out)
@@ -548,7 +523,7 @@ PTP_EXPORT void ptp_close(struct ptp_platform *p)
 		pthread_mutex_lock(&ptp_registry_lock);
 	}
 	pthread_mutex_unlock(&ptp_registry_lock);
-	ptp_svc_call(p, SVC_QUIT, NULL, NULL);
+	ptp_svc_call(p, &(struct svc_req){ .op = SVC_QUIT });
 	pthread_join(p->svc, NULL);
 	munmap((void *)p->stub_start, p->stub_end - p->stub_start);
 	ptp_filter_free(&p->filter);

@@ -233,6 +233,7 @@ static int attach_thread(pid_t tid)
 int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out)
 {
 	struct tracer *tr = tracer_self();
+	struct svc_req req;
 	struct ptp_traced *t;
 	struct tracer_entry *ent;
 	pid_t tid;
@@ -252,11 +253,13 @@ int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	rc = ptp_svc_call(as->p, SVC_NEW_THREAD, as, &tid);
+	req = (struct svc_req){ .op = SVC_NEW_THREAD, .as = as };
+	rc = ptp_svc_call(as->p, &req);
 	if (rc < 0) {
 		free(t);
 		return rc;
 	}
+	tid = req.tid;
 	rc = attach_thread(tid);
 	if (rc < 0) {
 		/* Untraced and parked: only killing the address space ends it. */

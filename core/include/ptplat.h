@@ -129,7 +129,9 @@ int ptp_as_unmap(struct ptp_as *as, uintptr_t addr, size_t len);
  */
 int ptp_as_inject(struct ptp_as *as, long nr, const uint64_t args[6],
 		  long *result);
-/* Whether ptp_as_inject would accept nr (the stub filter's allow-list). */
+/* Whether the stub filter's allow-list has a rule for nr; ptp_as_inject may
+ * still refuse arguments the rule does not allow (e.g. kill other than
+ * SIGSTOP). */
 bool ptp_syscall_injectable(long nr);
 
 /* Contexts ------------------------------------------------------------ */
