@@ -211,21 +211,9 @@ static void ptrace_denied_is_a_clear_error(void)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-static int count_fds(void)
-{
-	char path[64];
-	int n = 0;
-
-	for (int fd = 0; fd < 1024; fd++) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		n += access(path, F_OK) == 0;
-	}
-	return n;
-}
-
 static void close_leaves_nothing(void)
 {
-	int fds = count_fds();
+	int fds = h_count_fds();
 	struct ptp_platform *p = h_open();
 	struct ptp_as *as[3];
 	uintptr_t stub;
@@ -237,7 +225,7 @@ static void close_leaves_nothing(void)
 	stub = ptp_max_user_address(p);
 	ptp_close(p); /* also destroys as[1] and as[2], never released */
 	assert_int_equal(h_children_of(0), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(h_count_fds(), fds);
 	assert_int_equal(msync((void *)stub, h_page(), MS_ASYNC), -1);
 	assert_int_equal(errno, ENOMEM);
 }

@@ -16,33 +16,9 @@
 
 #include "harness.h"
 
-struct fixture {
-	struct ptp_platform *p;
-	struct ptp_as *as;
-	struct ptp_ctx *ctx;
-};
-
-static struct fixture setup(enum payload_id id)
-{
-	struct fixture f;
-
-	f.p = h_open();
-	f.as = h_as(f.p);
-	f.ctx = h_ctx(f.p);
-	h_load(f.as, f.ctx, id);
-	return f;
-}
-
-static void teardown(struct fixture *f)
-{
-	ptp_ctx_free(f->ctx);
-	ptp_as_release(f->as);
-	ptp_close(f->p);
-}
-
 static void number_and_args_exact(void)
 {
-	struct fixture f = setup(PAYLOAD_SYSCALL_RAW);
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_RAW);
 	static const uint64_t args[6] = { 0x1111111111111111, 0x2222222222222222,
 					  0x3333333333333333, 0xfffffffffffffffe,
 					  0, 0x8000000000000000 };
@@ -56,12 +32,12 @@ static void number_and_args_exact(void)
 	assert_int_equal(ptp_ctx_syscall_nr(f.ctx), SYS_openat);
 	for (unsigned int i = 0; i < 6; i++)
 		assert_int_equal(ptp_ctx_arg(f.ctx, i), args[i]);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void result_is_what_the_app_sees(void)
 {
-	struct fixture f = setup(PAYLOAD_SYSCALL_RAW);
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_RAW);
 	static const long results[] = { 0, 1, -EPERM, 0x7fffffffffff, -4095, 123456 };
 	struct ptp_event ev;
 
@@ -74,12 +50,12 @@ static void result_is_what_the_app_sees(void)
 		h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
 		assert_int_equal(ev.nr, results[i]);
 	}
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void invalid_numbers_are_reported(void)
 {
-	struct fixture f = setup(PAYLOAD_SYSCALL_RAW);
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_RAW);
 	static const long nrs[] = { -1, 100000, 0x7fffffff, 0x40000000 | SYS_getpid };
 	struct ptp_event ev;
 
@@ -89,12 +65,12 @@ static void invalid_numbers_are_reported(void)
 		assert_int_equal(ev.nr, nrs[i]);
 		ptp_ctx_set_ip(f.ctx, H_CODE);
 	}
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void loop_counts_every_syscall(void)
 {
-	struct fixture f = setup(PAYLOAD_SYSCALL_LOOP);
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
 	struct ptp_event ev;
 
 	ptp_ctx_set_arg(f.ctx, 5, 0);
@@ -104,7 +80,7 @@ static void loop_counts_every_syscall(void)
 		assert_int_equal(ptp_ctx_arg(f.ctx, 5), i);
 		ptp_ctx_set_result(f.ctx, 42);
 	}
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /*
@@ -123,7 +99,7 @@ static void on_usr1(int sig)
 
 static void nothing_runs_on_the_host(void)
 {
-	struct fixture f = setup(PAYLOAD_SYSCALL_RAW);
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_RAW);
 	char path[] = "/tmp/ptbench-escape-XXXXXX";
 	int pipefd[2], children;
 	struct ptp_event ev;
@@ -170,7 +146,7 @@ static void nothing_runs_on_the_host(void)
 	/* Still serving syscalls after exit_group. */
 	ptp_ctx_set_syscall_nr(f.ctx, SYS_getpid);
 	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /*
@@ -180,7 +156,7 @@ static void nothing_runs_on_the_host(void)
  */
 static void restart_result_is_not_rerun(void)
 {
-	struct fixture f = setup(PAYLOAD_SYSCALL_LOOP);
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
 	const long erestartsys = -512;
 	struct ptp_event ev;
 	uint64_t ip;
@@ -200,12 +176,12 @@ static void restart_result_is_not_rerun(void)
 	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
 	/* The loop went on: one more completed syscall, not a repeat. */
 	assert_int_equal(ptp_ctx_arg(f.ctx, 5), 1);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void single_step_stops(void)
 {
-	struct fixture f = setup(PAYLOAD_SINGLE_STEP);
+	struct hfix f = h_setup(PAYLOAD_SINGLE_STEP);
 	struct ptp_event ev;
 	uint64_t last;
 	int steps = 0;
@@ -226,13 +202,13 @@ static void single_step_stops(void)
 	h_note("%d single-step stops before the syscall", steps);
 	/* popf traps after it, then three nops and the mov. */
 	assert_true(steps >= 4);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 
 static void vsyscall_is_an_exec_fault(void)
 {
-	struct fixture f = setup(PAYLOAD_VSYSCALL);
+	struct hfix f = h_setup(PAYLOAD_VSYSCALL);
 	struct ptp_event ev;
 	uint64_t sp;
 
@@ -248,7 +224,7 @@ static void vsyscall_is_an_exec_fault(void)
 	assert_true(ev.access & PTP_ACCESS_EXEC);
 	assert_int_equal(ptp_ctx_sp(f.ctx), sp - 8);
 	/* The kernel did not run time(): the app never got a result. */
-	teardown(&f);
+	h_teardown(&f);
 }
 
 int main(int argc, char **argv)

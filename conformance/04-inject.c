@@ -15,33 +15,9 @@
 
 #include "harness.h"
 
-struct fixture {
-	struct ptp_platform *p;
-	struct ptp_as *as;
-	struct ptp_ctx *ctx;
-};
-
-static struct fixture setup(enum payload_id id)
-{
-	struct fixture f;
-
-	f.p = h_open();
-	f.as = h_as(f.p);
-	f.ctx = h_ctx(f.p);
-	h_load(f.as, f.ctx, id);
-	return f;
-}
-
-static void teardown(struct fixture *f)
-{
-	ptp_ctx_free(f->ctx);
-	ptp_as_release(f->as);
-	ptp_close(f->p);
-}
-
 /* Runs PAYLOAD_READ (loaded at H_CODE) on addr: expects its getpid stop and
  * returns the word it loaded. */
-static uint64_t app_read(struct fixture *f, uintptr_t addr)
+static uint64_t app_read(struct hfix *f, uintptr_t addr)
 {
 	struct ptp_event ev;
 
@@ -54,7 +30,7 @@ static uint64_t app_read(struct fixture *f, uintptr_t addr)
 }
 
 /* Runs PAYLOAD_READ on addr and expects a fault there with si_code. */
-static void app_read_faults(struct fixture *f, uintptr_t addr, int code)
+static void app_read_faults(struct hfix *f, uintptr_t addr, int code)
 {
 	struct ptp_event ev;
 
@@ -69,7 +45,7 @@ static void app_read_faults(struct fixture *f, uintptr_t addr, int code)
 }
 
 /* A stub that still serves: a fresh context runs a syscall in it. */
-static void stub_still_works(struct fixture *f)
+static void stub_still_works(struct hfix *f)
 {
 	struct ptp_ctx *c = h_ctx(f->p);
 	struct ptp_event ev;
@@ -84,7 +60,7 @@ static void stub_still_works(struct fixture *f)
 
 static void map_content_is_read(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	size_t pg = h_page();
 	uint64_t w[2] = { 0x0123456789abcdefull, 0xfedcba9876543210ull };
 	int fd = h_memfd(2 * pg, NULL, 0);
@@ -108,12 +84,12 @@ static void map_content_is_read(void)
 	assert_int_equal(ptp_as_map(f.as, H_DATA, pg, PROT_READ, fd, 0, 0), 0);
 	assert_int_equal(app_read(&f, H_DATA), w[0]);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void app_write_reaches_the_file(void)
 {
-	struct fixture f = setup(PAYLOAD_WRITE);
+	struct hfix f = h_setup(PAYLOAD_WRITE);
 	size_t pg = h_page();
 	int fd = h_memfd(pg, NULL, 0);
 	const uint64_t v = 0xc0ffee00deadbeefull;
@@ -128,7 +104,7 @@ static void app_write_reaches_the_file(void)
 	assert_int_equal(pread(fd, &got, 8, 0x100), 8);
 	assert_int_equal(got, v);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* Resident set of the mapping that starts at addr in pid, in kB; -1 when
@@ -159,7 +135,7 @@ static long rss_kb(pid_t pid, uintptr_t addr)
 
 static void map_populate(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	size_t pg = h_page();
 	const size_t n = 8;
 	const uint64_t v = 0x706f70756c617465ull;
@@ -179,12 +155,12 @@ static void map_populate(void)
 	/* Unknown flags are refused. */
 	assert_int_equal(ptp_as_map(f.as, H_DATA, pg, PROT_READ, fd, 0, 0x2), -EINVAL);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void write_to_readonly_faults(void)
 {
-	struct fixture f = setup(PAYLOAD_WRITE);
+	struct hfix f = h_setup(PAYLOAD_WRITE);
 	size_t pg = h_page();
 	const uint64_t orig = 0x1111111111111111ull;
 	int fd = h_memfd(pg, &orig, 8);
@@ -202,12 +178,12 @@ static void write_to_readonly_faults(void)
 	assert_int_equal(pread(fd, &got, 8, 0), 8);
 	assert_int_equal(got, orig);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void exec_of_noexec_faults(void)
 {
-	struct fixture f = setup(PAYLOAD_EXEC);
+	struct hfix f = h_setup(PAYLOAD_EXEC);
 	const struct payload *loop = payload_get(PAYLOAD_SYSCALL_LOOP);
 	size_t pg = h_page();
 	int fd = h_memfd(pg, loop->start, loop->size);
@@ -229,12 +205,12 @@ static void exec_of_noexec_faults(void)
 	assert_int_equal(ptp_ctx_ip(f.ctx), H_DATA);
 	assert_true(ev.access & PTP_ACCESS_EXEC);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void unmap_then_access_faults(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	size_t pg = h_page();
 	const uint64_t v = 0x0badc0de0badc0deull;
 	int fd = h_memfd(3 * pg, NULL, 0);
@@ -253,12 +229,12 @@ static void unmap_then_access_faults(void)
 	app_read_faults(&f, H_DATA + 2 * pg, SEGV_MAPERR);
 	assert_int_equal(ptp_as_status(f.as), 0);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void bad_fd_is_ebadf(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	size_t pg = h_page();
 	int fd = h_memfd(pg, NULL, 0), closed = h_memfd(pg, NULL, 0), wronly;
 	char path[64];
@@ -286,12 +262,12 @@ static void bad_fd_is_ebadf(void)
 	assert_int_equal(app_read(&f, H_DATA), 0);
 	stub_still_works(&f);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void bad_ranges_are_einval(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	size_t pg = h_page();
 	int fd = h_memfd(4 * pg, NULL, 0);
 	const struct {
@@ -321,12 +297,12 @@ static void bad_ranges_are_einval(void)
 	app_read_faults(&f, H_DATA, SEGV_MAPERR);
 	stub_still_works(&f);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void out_of_range_is_efault(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	size_t pg = h_page();
 	uintptr_t max = ptp_max_user_address(f.p), min = ptp_min_user_address(f.p);
 	uintptr_t end = ptp_stub_end(f.p);
@@ -386,12 +362,12 @@ static void out_of_range_is_efault(void)
 	}
 	stub_still_works(&f);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void inject_allowed_calls(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	size_t pg = h_page();
 	const uint64_t v = 0x696e6a6563746564ull;
 	int fd = h_memfd(pg, &v, 8), closed = h_memfd(pg, NULL, 0);
@@ -440,12 +416,12 @@ static void inject_allowed_calls(void)
 	assert_int_equal(res, -EINVAL);
 	stub_still_works(&f);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void inject_refused_calls(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	char path[] = "/tmp/ptbench-inject-XXXXXX";
 	int pipefd[2], tmp = mkstemp(path);
 	char buf[8];
@@ -494,7 +470,7 @@ static void inject_refused_calls(void)
 	stub_still_works(&f);
 	close(pipefd[0]);
 	close(pipefd[1]);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /*
@@ -505,7 +481,7 @@ static void inject_refused_calls(void)
  */
 static void injectable_agrees_with_inject(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	static const long refused[] = { SYS_read, SYS_write, SYS_openat, SYS_close,
 					SYS_execve, SYS_exit_group, SYS_ptrace,
 					SYS_mprotect, SYS_tgkill, SYS_getuid,
@@ -540,7 +516,7 @@ static void injectable_agrees_with_inject(void)
 	assert_int_equal(ptp_as_inject(f.as, SYS_kill, k, &res), -EPERM);
 	assert_int_equal(ptp_as_status(f.as), 0);
 	stub_still_works(&f);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /*
@@ -550,7 +526,7 @@ static void injectable_agrees_with_inject(void)
  */
 static void inject_between_switches_keeps_context(void)
 {
-	struct fixture f = setup(PAYLOAD_SYSCALL_LOOP);
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
 	const uint64_t pat = 0x7265676973746572ull;
 	struct ptp_event ev;
 	uint64_t ip, args[6] = { 0 };
@@ -579,7 +555,7 @@ static void inject_between_switches_keeps_context(void)
 		assert_int_equal(ptp_ctx_gpr(f.ctx, 1), pat);
 	}
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 int main(int argc, char **argv)

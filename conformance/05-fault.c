@@ -58,47 +58,6 @@ static const struct truth T_EXEC = { "exec", X, 0 };
 static const struct truth T_SIGBUS = { "signal:SIGBUS", 0, SIGBUS };
 static const struct truth T_GP = { "none(GP)", 0, 0 };
 
-struct fixture {
-	struct ptp_platform *p;
-	struct ptp_as *as;
-	struct ptp_ctx *ctx;
-};
-
-static struct fixture setup(enum payload_id id)
-{
-	struct fixture f;
-
-	f.p = h_open();
-	f.as = h_as(f.p);
-	f.ctx = h_ctx(f.p);
-	h_load(f.as, f.ctx, id);
-	return f;
-}
-
-static void teardown(struct fixture *f)
-{
-	ptp_ctx_free(f->ctx);
-	ptp_as_release(f->as);
-	ptp_close(f->p);
-}
-
-/* Maps payload id read+exec at addr (h_load's, anywhere). */
-static void load_at(struct ptp_as *as, uintptr_t addr, enum payload_id id)
-{
-	const struct payload *pl = payload_get(id);
-	int fd, rc;
-
-	assert_non_null(pl);
-	if (pl->size == 0)
-		h_skip("payload %s does not exist on this arch", pl->name);
-	fd = h_memfd(h_page(), pl->start, pl->size);
-	rc = ptp_as_map(as, addr, h_page(), PROT_READ | PROT_EXEC, fd, 0, 0);
-	close(fd);
-	if (rc < 0)
-		fail_msg("map payload %s at %#lx: %s", pl->name, (unsigned long)addr,
-			 strerror(-rc));
-}
-
 static void map_fd(struct ptp_as *as, uintptr_t addr, size_t len, int prot, int fd)
 {
 	int rc = ptp_as_map(as, addr, len, prot, fd, 0, 0);
@@ -210,7 +169,7 @@ static void assert_fault(const struct ptp_event *ev, const struct ptp_ctx *ctx,
 }
 
 /* PAYLOAD_READ at ip loading from addr. */
-static void read_at(struct fixture *f, uint64_t ip, uintptr_t addr, struct ptp_event *ev)
+static void read_at(struct hfix *f, uint64_t ip, uintptr_t addr, struct ptp_event *ev)
 {
 	ptp_ctx_set_ip(f->ctx, ip);
 	ptp_ctx_set_arg(f->ctx, 0, addr);
@@ -221,7 +180,7 @@ static void read_at(struct fixture *f, uint64_t ip, uintptr_t addr, struct ptp_e
 
 static void read_unmapped(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	const uintptr_t a = H_DATA + 0x123;
 	struct ptp_event ev;
 
@@ -229,14 +188,14 @@ static void read_unmapped(void)
 	table_row("read_unmapped", &T_READ, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	assert_int_equal(ev.info.si_code, SEGV_MAPERR);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* The intended dance: Read, map readable, the same fault again is Write, map
  * writable and the write completes. */
 static void write_dance(void)
 {
-	struct fixture f = setup(PAYLOAD_WRITE);
+	struct hfix f = h_setup(PAYLOAD_WRITE);
 	size_t pg = h_page();
 	const uintptr_t a = H_DATA + 0x18;
 	const uint64_t v = 0xfeedfacecafef00dull;
@@ -263,13 +222,13 @@ static void write_dance(void)
 	assert_int_equal(pread(fd, &got, 8, (off_t)(a - H_DATA)), 8);
 	assert_int_equal(got, v);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* A write to a page already mapped read-only: the first report is Read. */
 static void write_readonly(void)
 {
-	struct fixture f = setup(PAYLOAD_WRITE);
+	struct hfix f = h_setup(PAYLOAD_WRITE);
 	size_t pg = h_page();
 	int fd = h_memfd(pg, NULL, 0);
 	struct ptp_event ev;
@@ -282,13 +241,13 @@ static void write_readonly(void)
 	assert_fault(&ev, f.ctx, H_DATA + 0x40, H_CODE, R);
 	assert_int_equal(ev.info.si_code, SEGV_ACCERR);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* A jump to an unmapped address: Read|Exec, the address is the IP. */
 static void exec_unmapped(void)
 {
-	struct fixture f = setup(PAYLOAD_EXEC);
+	struct hfix f = h_setup(PAYLOAD_EXEC);
 	const uintptr_t a = H_DATA + 0x40;
 	struct ptp_event ev;
 
@@ -297,14 +256,14 @@ static void exec_unmapped(void)
 	table_row("exec_unmapped", &T_EXEC, &ev);
 	assert_fault(&ev, f.ctx, a, a, R | X);
 	assert_int_equal(ev.info.si_code, SEGV_MAPERR);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* Documented false result: an exec of a readable, non-executable page also
  * carries Read (the truth is exec alone). */
 static void exec_nx_page(void)
 {
-	struct fixture f = setup(PAYLOAD_EXEC);
+	struct hfix f = h_setup(PAYLOAD_EXEC);
 	size_t pg = h_page();
 	struct ptp_event ev;
 
@@ -315,14 +274,14 @@ static void exec_nx_page(void)
 	assert_fault(&ev, f.ctx, H_DATA, H_DATA, R | X);
 	assert_int_equal(ev.info.si_code, SEGV_ACCERR);
 	assert_false(agrees(&T_EXEC, &ev));
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* Documented false result: a read fault the sandbox leaves unresolved comes
  * back as Write the second time. */
 static void read_repeat(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	const uintptr_t a = H_DATA + 0x200;
 	struct ptp_event ev;
 
@@ -336,19 +295,19 @@ static void read_repeat(void)
 	/* And it stays Write while it repeats. */
 	run(f.ctx, f.as, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R | W);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* Exact bytes: the same address from another instruction, or another byte
  * of the same page from the same instruction, is a new fault. */
 static void exact_addr_and_ip(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	const uint64_t ip2 = H_CODE + h_page();
 	const uintptr_t a = H_DATA + 0x300;
 	struct ptp_event ev;
 
-	load_at(f.as, ip2, PAYLOAD_READ);
+	h_load_at(f.as, ip2, PAYLOAD_READ);
 	read_at(&f, H_CODE, a, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	read_at(&f, ip2, a, &ev);
@@ -360,14 +319,14 @@ static void exact_addr_and_ip(void)
 	/* Control: the very same fault again is the repeat. */
 	read_at(&f, ip2, a + 1, &ev);
 	assert_fault(&ev, f.ctx, a + 1, ip2, R | W);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* ptp_as_unmap of a range holding the last fault drops the record; a range
  * beside it does not. */
 static void unmap_between_faults(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	size_t pg = h_page();
 	const uintptr_t a = H_DATA + pg + 0x10;
 	struct ptp_event ev;
@@ -384,14 +343,14 @@ static void unmap_between_faults(void)
 	run(f.ctx, f.as, &ev);
 	table_row("unmap_between_faults", &T_READ, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* Records are per context: B's first fault where A just faulted is Read; A's
  * own record survives B's fault. */
 static void two_contexts_one_as(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	struct ptp_ctx *b = h_ctx(f.p);
 	const uintptr_t a = H_DATA + 0x80;
 	struct ptp_event ev;
@@ -413,19 +372,19 @@ static void two_contexts_one_as(void)
 	run(b, f.as, &ev);
 	assert_fault(&ev, b, a, H_CODE, R);
 	ptp_ctx_free(b);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* Records are per address space: the same fault of one context in another
  * address space is Read. */
 static void one_context_two_as(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	struct ptp_as *as2 = h_as(f.p);
 	const uintptr_t a = H_DATA + 0x88;
 	struct ptp_event ev;
 
-	load_at(as2, H_CODE, PAYLOAD_READ);
+	h_load_at(as2, H_CODE, PAYLOAD_READ);
 	read_at(&f, H_CODE, a, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	ptp_ctx_set_ip(f.ctx, H_CODE);
@@ -436,13 +395,13 @@ static void one_context_two_as(void)
 	run(f.ctx, f.as, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	ptp_as_release(as2);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* A read past the end of the file: SIGBUS, a signal and not a fault. */
 static void sigbus_past_eof(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	size_t pg = h_page();
 	const uintptr_t a = H_DATA + pg + 8;
 	int fd = h_memfd(pg, NULL, 0);
@@ -462,14 +421,14 @@ static void sigbus_past_eof(void)
 	read_at(&f, H_CODE, H_DATA, &ev);
 	assert_int_equal(ev.kind, PTP_EV_SYSCALL);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* Any outcome but SIGSEGV clears the record: SEGV at a, SIGBUS at a (no
  * unmap in between: a map does not clear records), SEGV at a again is Read. */
 static void signal_clears_record(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	size_t pg = h_page();
 	const uintptr_t a = H_DATA + pg + 0x20;
 	int fd = h_memfd(pg, NULL, 0);
@@ -488,18 +447,18 @@ static void signal_clears_record(void)
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	assert_int_equal(ev.info.si_code, SEGV_ACCERR);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* A syscall between two identical faults clears the record too. */
 static void syscall_clears_record(void)
 {
-	struct fixture f = setup(PAYLOAD_READ);
+	struct hfix f = h_setup(PAYLOAD_READ);
 	const uint64_t loop = H_CODE + h_page();
 	const uintptr_t a = H_DATA + 0x48;
 	struct ptp_event ev;
 
-	load_at(f.as, loop, PAYLOAD_SYSCALL_LOOP);
+	h_load_at(f.as, loop, PAYLOAD_SYSCALL_LOOP);
 	read_at(&f, H_CODE, a, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	ptp_ctx_set_ip(f.ctx, loop);
@@ -507,7 +466,7 @@ static void syscall_clears_record(void)
 	read_at(&f, H_CODE, a, &ev);
 	table_row("syscall_clears_record", &T_READ, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* A non-canonical address: a general-protection fault, SIGSEGV with
@@ -518,7 +477,7 @@ static void gp_non_canonical(void)
 #ifndef __x86_64__
 	h_skip("general-protection faults are x86_64's");
 #else
-	struct fixture f = setup(PAYLOAD_BAD_ADDRESS);
+	struct hfix f = h_setup(PAYLOAD_BAD_ADDRESS);
 	struct ptp_event ev;
 	uint64_t ip;
 
@@ -530,7 +489,7 @@ static void gp_non_canonical(void)
 	assert_fault(&ev, f.ctx, 0, ip, R);
 	assert_int_equal(ev.info.si_code, SI_KERNEL);
 	assert_false(agrees(&T_GP, &ev));
-	teardown(&f);
+	h_teardown(&f);
 #endif
 }
 
@@ -538,7 +497,7 @@ static void gp_non_canonical(void)
  * the dance then grows the stack by a page. */
 static void stack_overflow(void)
 {
-	struct fixture f = setup(PAYLOAD_STACK_OVERFLOW);
+	struct hfix f = h_setup(PAYLOAD_STACK_OVERFLOW);
 	size_t pg = h_page();
 	const uint64_t pat = 0x737461636b737461ull;
 	int fd = h_memfd(pg, NULL, 0);
@@ -565,7 +524,7 @@ static void stack_overflow(void)
 	assert_int_equal(pread(fd, &got, 8, (off_t)pg - 8), 8);
 	assert_int_equal(got, pat);
 	close(fd);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /* The accuracy table ---------------------------------------------------- */

@@ -12,28 +12,13 @@
 
 #include "harness.h"
 
-struct fixture {
-	struct ptp_platform *p;
-	struct ptp_as *as;
-	struct ptp_ctx *ctx;
-};
-
-static struct fixture setup(enum payload_id id)
+/* The fixture, with the syscall loop's counter (arg 5) at zero. */
+static struct hfix setup_counting(enum payload_id id)
 {
-	struct fixture f = { h_open(), NULL, NULL };
+	struct hfix f = h_setup(id);
 
-	f.as = h_as(f.p);
-	f.ctx = h_ctx(f.p);
-	h_load(f.as, f.ctx, id);
 	ptp_ctx_set_arg(f.ctx, 5, 0);
 	return f;
-}
-
-static void teardown(struct fixture *f)
-{
-	ptp_ctx_free(f->ctx);
-	ptp_as_release(f->as);
-	ptp_close(f->p);
 }
 
 struct storm {
@@ -58,7 +43,7 @@ static void *interrupter(void *arg)
 
 static void spinning_app_is_interrupted(void)
 {
-	struct fixture f = setup(PAYLOAD_SPIN);
+	struct hfix f = setup_counting(PAYLOAD_SPIN);
 	struct storm s = { .ctx = f.ctx, .pause_us = 20000 };
 	struct ptp_event ev;
 	pthread_t th;
@@ -70,12 +55,12 @@ static void spinning_app_is_interrupted(void)
 	/* Stopped inside the spin loop. */
 	assert_true(ptp_ctx_ip(f.ctx) >= H_CODE);
 	assert_true(ptp_ctx_ip(f.ctx) < H_CODE + payload_get(PAYLOAD_SPIN)->size);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void pending_interrupt_returns_at_once(void)
 {
-	struct fixture f = setup(PAYLOAD_SYSCALL_LOOP);
+	struct hfix f = setup_counting(PAYLOAD_SYSCALL_LOOP);
 	struct ptp_event ev;
 
 	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
@@ -92,13 +77,15 @@ static void pending_interrupt_returns_at_once(void)
 		ptp_interrupt(f.ctx);
 	h_switch(f.ctx, f.as, &ev, PTP_EV_INTERRUPTED);
 	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 static void thousand_interrupts_in_a_row(void)
 {
-	struct fixture f = setup(PAYLOAD_SPIN);
-	struct storm s = { .ctx = f.ctx };
+	struct hfix f = setup_counting(PAYLOAD_SPIN);
+	/* Paced, so the storm does not starve the switching thread of its
+	 * CPU on a busy 2-core machine. */
+	struct storm s = { .ctx = f.ctx, .pause_us = 20 };
 	struct ptp_event ev;
 	pthread_t th;
 
@@ -115,7 +102,7 @@ static void thousand_interrupts_in_a_row(void)
 		ptp_interrupt(f.ctx);
 		h_switch(f.ctx, f.as, &ev, PTP_EV_INTERRUPTED);
 	}
-	teardown(&f);
+	h_teardown(&f);
 }
 
 /*
@@ -125,7 +112,7 @@ static void thousand_interrupts_in_a_row(void)
  */
 static void interrupt_races_syscall_stops(void)
 {
-	struct fixture f = setup(PAYLOAD_SYSCALL_LOOP);
+	struct hfix f = setup_counting(PAYLOAD_SYSCALL_LOOP);
 	struct storm s = { .ctx = f.ctx, .pause_us = 10 };
 	unsigned long syscalls = 0, interrupted = 0;
 	struct ptp_event ev;
@@ -153,11 +140,11 @@ static void interrupt_races_syscall_stops(void)
 		if (ptp_switch(f.ctx, f.as, &ev) == 0 && ev.kind == PTP_EV_SYSCALL)
 			break;
 	assert_int_equal(ev.kind, PTP_EV_SYSCALL);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 struct sw {
-	struct fixture *f;
+	struct hfix *f;
 	int interrupted, rc;
 };
 
@@ -174,7 +161,7 @@ static void *switcher(void *arg)
 /* The switch runs on another thread; the interrupt comes from here. */
 static void interrupt_from_another_thread(void)
 {
-	struct fixture f = setup(PAYLOAD_SPIN);
+	struct hfix f = setup_counting(PAYLOAD_SPIN);
 	struct sw w = { &f, 0, -1 };
 	pthread_t th;
 
@@ -184,7 +171,7 @@ static void interrupt_from_another_thread(void)
 	pthread_join(th, NULL);
 	assert_int_equal(w.rc, 0);
 	assert_true(w.interrupted);
-	teardown(&f);
+	h_teardown(&f);
 }
 
 int main(int argc, char **argv)

@@ -21,48 +21,6 @@
 #define NA 3 /* address spaces */
 #define ROUNDS 50
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static bool proc_exists(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d", pid);
-	return access(path, F_OK) == 0;
-}
-
-static bool task_exists(pid_t pid, pid_t tid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, tid);
-	return access(path, F_OK) == 0;
-}
-
-/* Threads of process pid (its /proc task directory). */
-static int task_count(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] >= '0' && e->d_name[0] <= '9';
-	closedir(d);
-	return n;
-}
-
 /* Maps the syscall loop at H_CODE from the calling thread (no cmocka: also
  * used on worker threads). */
 static int load_loop(struct ptp_as *as)
@@ -245,7 +203,7 @@ static void threads_by_spaces(void)
 		assert_int_equal(ptp_as_status(as[a]), 0);
 		assert_int_equal(ptp_as_thread_count(as[a]), NT);
 		/* The leader and one thread per tracer thread, no more. */
-		assert_int_equal(task_count(ptp_as_pid(as[a])), NT + 1);
+		assert_int_equal(h_task_count(ptp_as_pid(as[a])), NT + 1);
 	}
 	stats(p, &st);
 	assert_int_equal(st.traced_threads, NT * NA);
@@ -259,7 +217,7 @@ static void threads_by_spaces(void)
 
 			assert_true(tid > 0);
 			assert_int_not_equal(tid, ptp_as_pid(as[a]));
-			assert_true(task_exists(ptp_as_pid(as[a]), tid));
+			assert_true(h_task_exists(ptp_as_pid(as[a]), tid));
 			for (int k = 0; k < i * NA + a; k++)
 				assert_int_not_equal(all[k], tid);
 			all[i * NA + a] = tid;
@@ -276,10 +234,10 @@ static void threads_by_spaces(void)
 	for (int a = 0; a < NA; a++) {
 		assert_int_equal(ptp_as_thread_count(as[a]), 0);
 		assert_int_equal(ptp_as_status(as[a]), 0);
-		assert_int_equal(task_count(ptp_as_pid(as[a])), 1);
+		assert_int_equal(h_task_count(ptp_as_pid(as[a])), 1);
 	}
 	for (int k = 0; k < NT * NA; k++)
-		assert_false(proc_exists(all[k]));
+		assert_false(h_proc_exists(all[k]));
 
 	for (int i = 0; i < NT; i++)
 		for (int a = 0; a < NA; a++)
@@ -321,7 +279,7 @@ static void same_thread_reuses_its_thread(void)
 	h_switch(c1, a1, &ev, PTP_EV_SYSCALL);
 	t1 = ptp_ctx_tid(c1);
 	assert_true(t1 > 0);
-	assert_true(task_exists(pid1, t1));
+	assert_true(h_task_exists(pid1, t1));
 	for (int i = 1; i < 200; i++) {
 		h_switch(c1, a1, &ev, PTP_EV_SYSCALL);
 		assert_int_equal(ptp_ctx_arg(c1, 5), i);
@@ -335,7 +293,7 @@ static void same_thread_reuses_its_thread(void)
 	assert_int_equal(st.threads_created, 1);
 	assert_int_equal(st.traced_threads, 1);
 	assert_int_equal(ptp_as_thread_count(a1), 1);
-	assert_int_equal(task_count(pid1), 2);
+	assert_int_equal(h_task_count(pid1), 2);
 
 	/* Another address space: one more, a different thread. */
 	h_load(a2, c3, PAYLOAD_SYSCALL_LOOP);
@@ -343,7 +301,7 @@ static void same_thread_reuses_its_thread(void)
 	t2 = ptp_ctx_tid(c3);
 	assert_true(t2 > 0);
 	assert_int_not_equal(t2, t1);
-	assert_true(task_exists(ptp_as_pid(a2), t2));
+	assert_true(h_task_exists(ptp_as_pid(a2), t2));
 	stats(p, &st);
 	assert_int_equal(st.threads_created, 2);
 	assert_int_equal(st.traced_threads, 2);
@@ -375,8 +333,8 @@ static void same_thread_reuses_its_thread(void)
 	ptp_as_release(a2);
 	ptp_close(p);
 	assert_int_equal(h_children_of(0), 0);
-	assert_false(proc_exists(t1));
-	assert_false(proc_exists(t2));
+	assert_false(h_proc_exists(t1));
+	assert_false(h_proc_exists(t2));
 }
 
 /*
@@ -425,17 +383,17 @@ static void concurrent_threads_in_one_space(void)
 		assert_int_not_equal(w[i].tid[0], w[i].self);
 		for (int k = 0; k < i; k++)
 			assert_int_not_equal(w[i].tid[0], w[k].tid[0]);
-		assert_true(task_exists(ptp_as_pid(as), w[i].tid[0]));
+		assert_true(h_task_exists(ptp_as_pid(as), w[i].tid[0]));
 	}
 	assert_int_equal(ptp_as_thread_count(as), NW + 1);
-	assert_int_equal(task_count(ptp_as_pid(as)), NW + 2);
+	assert_int_equal(h_task_count(ptp_as_pid(as)), NW + 2);
 	stats(p, &st);
 	assert_int_equal(st.threads_created, NW + 1);
 	pthread_barrier_wait(&go);
 	for (int i = 0; i < NW; i++)
 		worker_join(&w[i]);
 	assert_int_equal(ptp_as_thread_count(as), 1);
-	assert_int_equal(task_count(ptp_as_pid(as)), 2);
+	assert_int_equal(h_task_count(ptp_as_pid(as)), 2);
 
 	for (int i = 0; i < NW; i++)
 		ptp_ctx_free(w[i].ctx[0]);
@@ -492,12 +450,12 @@ static void exiting_thread_retires(void)
 		assert_int_equal(ptp_as_thread_count(as[a]), 1);
 		assert_int_equal(ptp_as_status(as[a]), 0);
 		/* Gone, while the address space is alive. */
-		assert_true(proc_exists(pid));
+		assert_true(h_proc_exists(pid));
 		assert_true(w.tid[a] > 0);
-		assert_false(task_exists(pid, w.tid[a]));
-		assert_false(proc_exists(w.tid[a]));
-		assert_true(task_exists(pid, main_tid[a]));
-		assert_int_equal(task_count(pid), 2);
+		assert_false(h_task_exists(pid, w.tid[a]));
+		assert_false(h_proc_exists(w.tid[a]));
+		assert_true(h_task_exists(pid, main_tid[a]));
+		assert_int_equal(h_task_count(pid), 2);
 
 		/* The exited thread's context runs on in this thread. */
 		assert_int_equal(ptp_ctx_pull(w.ctx[a]), 0);
@@ -551,14 +509,14 @@ static void exit_while_others_switch(void)
 		worker_start(&w[i]);
 	worker_join(&w[0]);
 	worker_check(&w[0], 0);
-	assert_false(task_exists(ptp_as_pid(as), w[0].tid[0]));
+	assert_false(h_task_exists(ptp_as_pid(as), w[0].tid[0]));
 	/* The others go on: a few hundred more switches each. */
 	for (int i = 1; i < NW; i++) {
 		int from = atomic_load(&w[i].progress);
 
-		deadline = now_ms() + 10000;
+		deadline = h_now_ms() + 10000;
 		while (atomic_load(&w[i].progress) < from + 300 && !w[i].msg[0] &&
-		       now_ms() < deadline)
+		       h_now_ms() < deadline)
 			usleep(1000);
 		worker_check(&w[i], i);
 		assert_true(atomic_load(&w[i].progress) >= from + 300);
@@ -568,11 +526,11 @@ static void exit_while_others_switch(void)
 	for (int i = 1; i < NW; i++) {
 		worker_join(&w[i]);
 		worker_check(&w[i], i);
-		assert_false(task_exists(ptp_as_pid(as), w[i].tid[0]));
+		assert_false(h_task_exists(ptp_as_pid(as), w[i].tid[0]));
 	}
 	assert_int_equal(ptp_as_thread_count(as), 0);
 	assert_int_equal(ptp_as_status(as), 0);
-	assert_int_equal(task_count(ptp_as_pid(as)), 1);
+	assert_int_equal(h_task_count(ptp_as_pid(as)), 1);
 	stats(p, &st);
 	assert_int_equal(st.threads_created, NW);
 	assert_int_equal(st.threads_retired, NW);
@@ -650,9 +608,9 @@ static void grid_nothing_left(struct grid *g)
 {
 	assert_int_equal(h_children_of(0), 0);
 	for (int a = 0; a < NA; a++)
-		assert_false(proc_exists(g->pids[a]));
+		assert_false(h_proc_exists(g->pids[a]));
 	for (int k = 0; k < NT * NA; k++)
-		assert_false(proc_exists(g->tids[k]));
+		assert_false(h_proc_exists(g->tids[k]));
 	pthread_barrier_destroy(&g->loaded);
 	pthread_barrier_destroy(&g->done);
 	pthread_barrier_destroy(&g->go);
@@ -670,7 +628,7 @@ static void nothing_left_after_exit_and_close(void)
 	assert_int_equal(st.traced_threads, 0);
 	assert_int_equal(st.threads_retired, NT * NA);
 	for (int a = 0; a < NA; a++)
-		assert_int_equal(task_count(g.pids[a]), 1);
+		assert_int_equal(h_task_count(g.pids[a]), 1);
 	grid_release_close(&g);
 	grid_nothing_left(&g);
 }
@@ -707,14 +665,14 @@ static void exit_while_pooled(void)
 	assert_int_equal(st.traced_threads, 0);
 	assert_int_equal(st.threads_retired, NT * NA);
 	for (int a = 0; a < NA; a++) {
-		assert_true(proc_exists(g.pids[a]));
-		assert_int_equal(task_count(g.pids[a]), 1);
+		assert_true(h_proc_exists(g.pids[a]));
+		assert_int_equal(h_task_count(g.pids[a]), 1);
 	}
 	ptp_trim(g.p);
 	stats(g.p, &st);
 	assert_int_equal(st.as_pooled, 0);
 	for (int a = 0; a < NA; a++)
-		assert_false(proc_exists(g.pids[a]));
+		assert_false(h_proc_exists(g.pids[a]));
 	for (int i = 0; i < NT; i++)
 		for (int a = 0; a < NA; a++)
 			ptp_ctx_free(g.w[i].ctx[a]);

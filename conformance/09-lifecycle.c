@@ -22,30 +22,6 @@
 
 #include "harness.h"
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static bool proc_exists(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d", pid);
-	return access(path, F_OK) == 0;
-}
-
-static bool task_exists(pid_t pid, pid_t tid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, tid);
-	return access(path, F_OK) == 0;
-}
-
 /* The state letter of /proc/PID/stat, 0 when there is no such process. */
 static char proc_state(pid_t pid)
 {
@@ -69,49 +45,6 @@ static bool proc_dead(pid_t pid)
 	char st = proc_state(pid);
 
 	return st == 0 || st == 'Z' || st == 'X';
-}
-
-static int task_count(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] >= '0' && e->d_name[0] <= '9';
-	closedir(d);
-	return n;
-}
-
-static int count_fds(void)
-{
-	struct dirent *e;
-	int n = 0;
-	DIR *d = opendir("/proc/self/fd");
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] >= '0' && e->d_name[0] <= '9';
-	closedir(d);
-	return n - 1; /* the directory's own */
-}
-
-static int count_maps(void)
-{
-	char line[512];
-	int n = 0;
-	FILE *f = fopen("/proc/self/maps", "re");
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n;
 }
 
 static bool mapped(uintptr_t addr)
@@ -217,7 +150,7 @@ static struct ptp_ctx *loop_ctx(struct ptp_platform *p)
  * or ms pass; returns how many are left. */
 static int wait_gone(const pid_t *pids, int n, long ms)
 {
-	long deadline = now_ms() + ms;
+	long deadline = h_now_ms() + ms;
 	int left;
 
 	for (;;) {
@@ -225,8 +158,8 @@ static int wait_gone(const pid_t *pids, int n, long ms)
 			;
 		left = 0;
 		for (int i = 0; i < n; i++)
-			left += proc_exists(pids[i]);
-		if (!left || now_ms() > deadline)
+			left += h_proc_exists(pids[i]);
+		if (!left || h_now_ms() > deadline)
 			return left;
 		usleep(5000);
 	}
@@ -235,14 +168,14 @@ static int wait_gone(const pid_t *pids, int n, long ms)
 /* Polls until every pid is dead (gone or a zombie) or ms pass. */
 static int wait_dead(const pid_t *pids, int n, long ms)
 {
-	long deadline = now_ms() + ms;
+	long deadline = h_now_ms() + ms;
 	int left;
 
 	for (;;) {
 		left = 0;
 		for (int i = 0; i < n; i++)
 			left += !proc_dead(pids[i]);
-		if (!left || now_ms() > deadline)
+		if (!left || h_now_ms() > deadline)
 			return left;
 		usleep(5000);
 	}
@@ -337,21 +270,21 @@ static void tracer_killed(void)
 	close(fds[0]);
 	for (int i = 0; i < KILL_PIDS; i++) {
 		assert_true(pids[i] > 0);
-		assert_true(proc_exists(pids[i]));
+		assert_true(h_proc_exists(pids[i]));
 	}
 
 	assert_int_equal(kill(child, SIGKILL), 0);
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	t0 = now_ms();
+	t0 = h_now_ms();
 	left = wait_gone(pids, KILL_PIDS, 2000);
 	for (int i = 0; i < KILL_PIDS && left; i++)
-		if (proc_exists(pids[i]))
+		if (h_proc_exists(pids[i]))
 			h_note("pid %d (%s) still there, state %c", pids[i],
 			       i == 0 ? "master" : "stub", proc_state(pids[i]));
 	assert_int_equal(left, 0);
 	h_note("all %d stub tasks gone %ld ms after the tracer died", KILL_PIDS,
-	       now_ms() - t0);
+	       h_now_ms() - t0);
 	for (int i = 0; i < KILL_PIDS; i++)
 		assert_int_equal(kill(pids[i], 0) == -1 && errno == ESRCH, 1);
 	assert_int_equal(h_children_of(0), 0);
@@ -391,8 +324,8 @@ static void killed_as_is_reported(void)
 
 	/* Killed, then only asked about. */
 	assert_int_equal(kill(pid[2], SIGKILL), 0);
-	deadline = now_ms() + 2000;
-	while (ptp_as_status(as[2]) == 0 && now_ms() < deadline)
+	deadline = h_now_ms() + 2000;
+	while (ptp_as_status(as[2]) == 0 && h_now_ms() < deadline)
 		usleep(2000);
 	assert_int_equal(ptp_as_status(as[2]), -ESRCH);
 	assert_int_equal(ptp_switch(ctx[2], as[2], &ev), -ESRCH);
@@ -427,10 +360,10 @@ static void killed_as_is_reported(void)
 	assert_int_equal(st.as_pooled, 0);
 	assert_int_equal(st.as_live, 2);
 	for (int a = 0; a < 3; a += 2) {
-		assert_false(proc_exists(pid[a]));
-		assert_false(proc_exists(tid[a]));
+		assert_false(h_proc_exists(pid[a]));
+		assert_false(h_proc_exists(tid[a]));
 	}
-	assert_true(proc_exists(pid[1]));
+	assert_true(h_proc_exists(pid[1]));
 	assert_int_equal(h_children_of(ptp_master_pid(p)), 2);
 	h_switch(ctx[1], as[1], &ev, PTP_EV_SYSCALL);
 
@@ -442,7 +375,7 @@ static void killed_as_is_reported(void)
 	ptp_as_release(extra);
 	ptp_close(p);
 	assert_int_equal(h_children_of(0), 0);
-	assert_false(proc_exists(pid[1]));
+	assert_false(h_proc_exists(pid[1]));
 }
 
 /* A tracer thread whose address space was killed under it exits: its
@@ -476,8 +409,8 @@ static void thread_exit_after_as_killed(void)
 		fail_msg("worker: %s", w.msg);
 	assert_int_equal(ptp_as_thread_count(as[0]), 1);
 	assert_int_equal(kill(pid0, SIGKILL), 0);
-	deadline = now_ms() + 2000;
-	while (ptp_as_status(as[0]) == 0 && now_ms() < deadline)
+	deadline = h_now_ms() + 2000;
+	while (ptp_as_status(as[0]) == 0 && h_now_ms() < deadline)
 		usleep(2000);
 	assert_int_equal(ptp_as_status(as[0]), -ESRCH);
 	pthread_barrier_wait(&go);
@@ -486,12 +419,12 @@ static void thread_exit_after_as_killed(void)
 	assert_int_equal(ptp_as_thread_count(as[0]), 0);
 	assert_int_equal(ptp_as_thread_count(as[1]), 0);
 	assert_int_equal(ptp_as_status(as[1]), 0);
-	assert_false(task_exists(ptp_as_pid(as[1]), w.tid[1]));
+	assert_false(h_task_exists(ptp_as_pid(as[1]), w.tid[1]));
 	assert_int_equal(ptp_platform_status(p), 0);
 	h_switch(w.ctx[1], as[1], &ev, PTP_EV_SYSCALL);
 	ptp_as_release(as[0]);
-	assert_false(proc_exists(pid0));
-	assert_false(proc_exists(w.tid[0]));
+	assert_false(h_proc_exists(pid0));
+	assert_false(h_proc_exists(w.tid[0]));
 
 	ptp_ctx_free(w.ctx[0]);
 	ptp_ctx_free(w.ctx[1]);
@@ -525,13 +458,13 @@ static void exited_tracer_thread_keeps_as(void)
 	worker_join(&w);
 	if (w.msg[0])
 		fail_msg("worker: %s", w.msg);
-	assert_false(task_exists(pid, w.tid[0]));
+	assert_false(h_task_exists(pid, w.tid[0]));
 	/* Long enough for a PTRACE_O_EXITKILL from the exit to land. */
 	usleep(100000);
 	assert_int_equal(ptp_as_status(as), 0);
 	assert_int_equal(ptp_as_thread_count(as), 0);
 	assert_int_equal(proc_state(pid) != 0 && !proc_dead(pid), 1);
-	assert_int_equal(task_count(pid), 1);
+	assert_int_equal(h_task_count(pid), 1);
 	ptp_stats(p, &st);
 	assert_int_equal(st.threads_retired, 1);
 	assert_int_equal(st.traced_threads, 0);
@@ -541,7 +474,7 @@ static void exited_tracer_thread_keeps_as(void)
 	assert_int_equal(ev.nr, SYS_getpid);
 	assert_int_equal(ptp_ctx_arg(w.ctx[0], 5), 10);
 	assert_int_equal(ptp_as_thread_count(as), 1);
-	assert_int_equal(task_count(pid), 2);
+	assert_int_equal(h_task_count(pid), 2);
 
 	ptp_ctx_free(w.ctx[0]);
 	ptp_as_release(as);
@@ -581,8 +514,8 @@ static void master_killed(void)
 
 	assert_int_equal(kill(pids[3], SIGKILL), 0);
 	assert_int_equal(wait_dead(pids, 4, 2000), 0);
-	deadline = now_ms() + 2000;
-	while (ptp_platform_status(p) == 0 && now_ms() < deadline)
+	deadline = h_now_ms() + 2000;
+	while (ptp_platform_status(p) == 0 && h_now_ms() < deadline)
 		usleep(2000);
 	assert_int_equal(ptp_platform_status(p), -EOWNERDEAD);
 
@@ -620,7 +553,7 @@ static void master_killed(void)
 			h_note("pid %d state %c", pids[i], proc_state(pids[i]) ?: '-');
 	assert_int_equal(h_children_of(0), 0);
 	for (int i = 0; i < 4; i++)
-		assert_false(proc_exists(pids[i]));
+		assert_false(h_proc_exists(pids[i]));
 }
 
 /* One platform's life, with threads, pooled and unreleased address spaces,
@@ -671,7 +604,7 @@ static void one_life(void)
 	assert_int_equal(st.traced_threads, 0);
 	assert_int_equal(h_children_of(pids[3]), 0);
 	for (int a = 0; a < 3; a++)
-		assert_false(proc_exists(pids[a]));
+		assert_false(h_proc_exists(pids[a]));
 
 	/* Never released: close takes it. */
 	late = h_as(p);
@@ -686,7 +619,7 @@ static void one_life(void)
 
 	assert_int_equal(h_children_of(0), 0);
 	for (int i = 0; i < 5; i++)
-		assert_false(proc_exists(pids[i]));
+		assert_false(h_proc_exists(pids[i]));
 	assert_false(mapped(stub));
 }
 
@@ -698,17 +631,17 @@ static void close_and_trim_leave_nothing(void)
 	need_loop();
 	/* Once first: thread stacks and malloc arenas glibc caches. */
 	one_life();
-	fds = count_fds();
-	maps = count_maps();
+	fds = h_count_fds();
+	maps = h_count_maps();
 	for (int i = 0; i < 3; i++) {
 		one_life();
-		assert_int_equal(count_fds(), fds);
+		assert_int_equal(h_count_fds(), fds);
 #ifdef __SANITIZE_ADDRESS__
 		/* ASan's allocator maps its regions lazily and keeps them:
 		 * the tracer's mapping count is not ours to check there. */
 		(void)maps;
 #else
-		assert_int_equal(count_maps(), maps);
+		assert_int_equal(h_count_maps(), maps);
 #endif
 	}
 }
@@ -721,8 +654,8 @@ static void cycles(unsigned int pool)
 	struct ptp_ctx *ctx;
 	struct ptp_stats st;
 	struct ptp_event ev;
-	int fds = count_fds();
-	long t0 = now_ms();
+	int fds = h_count_fds();
+	long t0 = h_now_ms();
 	pid_t master;
 
 	need_loop();
@@ -739,14 +672,14 @@ static void cycles(unsigned int pool)
 		ptp_as_release(as);
 		if (i % 100 == 99) {
 			ptp_stats(p, &st);
-			assert_int_equal(count_fds(), fds + 0);
+			assert_int_equal(h_count_fds(), fds + 0);
 			assert_int_equal(st.as_live, 0);
 			assert_int_equal(h_children_of(master), (int)st.as_pooled);
 		}
 	}
 	ptp_stats(p, &st);
 	h_note("pool %u: %d cycles in %ld ms; as_created %lu, threads_created %lu, "
-	       "traced_threads %u", pool, CYCLES, now_ms() - t0, st.as_created,
+	       "traced_threads %u", pool, CYCLES, h_now_ms() - t0, st.as_created,
 	       st.threads_created, st.traced_threads);
 	if (pool == 0) {
 		assert_int_equal(st.as_created, CYCLES);
@@ -760,7 +693,7 @@ static void cycles(unsigned int pool)
 	ptp_ctx_free(ctx);
 	ptp_close(p);
 	assert_int_equal(h_children_of(0), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(h_count_fds(), fds);
 }
 
 static void create_release_cycles_no_reuse(void)
@@ -800,8 +733,8 @@ static void app_exit_is_a_syscall(void)
 	}
 	usleep(20000);
 	assert_int_equal(ptp_as_status(as), 0);
-	assert_true(task_exists(pid, tid));
-	assert_int_equal(task_count(pid), 2);
+	assert_true(h_task_exists(pid, tid));
+	assert_int_equal(h_task_count(pid), 2);
 	assert_int_equal(ptp_as_thread_count(as), 1);
 	ptp_stats(p, &st);
 	assert_int_equal(st.threads_retired, 0);

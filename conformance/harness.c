@@ -102,7 +102,7 @@ int h_memfd(size_t len, const void *src, size_t srclen)
 	return fd;
 }
 
-void h_load(struct ptp_as *as, struct ptp_ctx *ctx, enum payload_id id)
+void h_load_at(struct ptp_as *as, uintptr_t addr, enum payload_id id)
 {
 	const struct payload *pl = payload_get(id);
 	int fd, rc;
@@ -111,11 +111,35 @@ void h_load(struct ptp_as *as, struct ptp_ctx *ctx, enum payload_id id)
 	if (pl->size == 0)
 		h_skip("payload %s does not exist on this arch", pl->name);
 	fd = h_memfd(h_page(), pl->start, pl->size);
-	rc = ptp_as_map(as, H_CODE, h_page(), PROT_READ | PROT_EXEC, fd, 0, 0);
+	rc = ptp_as_map(as, addr, h_page(), PROT_READ | PROT_EXEC, fd, 0, 0);
 	close(fd);
 	if (rc < 0)
-		fail_msg("map payload %s: %s", pl->name, strerror(-rc));
+		fail_msg("map payload %s at %#lx: %s", pl->name, (unsigned long)addr,
+			 strerror(-rc));
+}
+
+void h_load(struct ptp_as *as, struct ptp_ctx *ctx, enum payload_id id)
+{
+	h_load_at(as, H_CODE, id);
 	ptp_ctx_set_ip(ctx, H_CODE);
+}
+
+struct hfix h_setup(enum payload_id id)
+{
+	struct hfix f;
+
+	f.p = h_open();
+	f.as = h_as(f.p);
+	f.ctx = h_ctx(f.p);
+	h_load(f.as, f.ctx, id);
+	return f;
+}
+
+void h_teardown(struct hfix *f)
+{
+	ptp_ctx_free(f->ctx);
+	ptp_as_release(f->as);
+	ptp_close(f->p);
 }
 
 void h_map_rw(struct ptp_as *as, uintptr_t addr, size_t len)
@@ -233,7 +257,7 @@ static void print_diag(const char *text)
 	}
 }
 
-static long now_ms(void)
+long h_now_ms(void)
 {
 	struct timespec ts;
 
@@ -241,18 +265,77 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+bool h_proc_exists(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return access(path, F_OK) == 0;
+}
+
+bool h_task_exists(pid_t pid, pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, tid);
+	return access(path, F_OK) == 0;
+}
+
+static int count_numeric_entries(const char *dir)
+{
+	struct dirent *e;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] >= '0' && e->d_name[0] <= '9';
+	closedir(d);
+	return n;
+}
+
+int h_task_count(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	return count_numeric_entries(path);
+}
+
+int h_count_fds(void)
+{
+	int n = count_numeric_entries("/proc/self/fd");
+
+	assert_true(n > 0);
+	return n - 1; /* the directory's own */
+}
+
+int h_count_maps(void)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
 /* Orphaned stubs of a dead case are reparented to us (a subreaper): reap
  * them; any that stays alive outlived its tracer. */
 static int leftovers(void)
 {
-	long deadline = now_ms() + LEFTOVER_GRACE_MS;
+	long deadline = h_now_ms() + LEFTOVER_GRACE_MS;
 	int n;
 
 	for (;;) {
 		while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
 			;
 		n = h_children_of(0);
-		if (n <= 0 || now_ms() > deadline)
+		if (n <= 0 || h_now_ms() > deadline)
 			return n;
 		usleep(10000);
 	}
@@ -293,10 +376,10 @@ static int run_case(const struct hcase *c, char *out, size_t outlen)
 		_exit(rc);
 	}
 	close(pipefd[1]);
-	deadline = now_ms() + (getenv("H_TIMEOUT") ? atol(getenv("H_TIMEOUT")) : CASE_TIMEOUT_S) * 1000;
+	deadline = h_now_ms() + (getenv("H_TIMEOUT") ? atol(getenv("H_TIMEOUT")) : CASE_TIMEOUT_S) * 1000;
 	for (;;) {
 		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
-		long left = deadline - now_ms();
+		long left = deadline - h_now_ms();
 		ssize_t r;
 
 		if (left <= 0) {

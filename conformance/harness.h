@@ -10,9 +10,11 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sys/types.h>
 
 #include "ptplat.h"
 #include "payloads.h"
@@ -60,6 +62,19 @@ void h_map_rw(struct ptp_as *as, uintptr_t addr, size_t len);
 /* Maps a stack of pages below H_STACK + len and sets the context's SP. */
 void h_stack(struct ptp_as *as, struct ptp_ctx *ctx, size_t len);
 
+/* Maps payload id read+exec at addr; skips the case when the arch has no
+ * such payload. */
+void h_load_at(struct ptp_as *as, uintptr_t addr, enum payload_id id);
+
+/* A platform, an address space and a context at payload id's entry. */
+struct hfix {
+	struct ptp_platform *p;
+	struct ptp_as *as;
+	struct ptp_ctx *ctx;
+};
+struct hfix h_setup(enum payload_id id);
+void h_teardown(struct hfix *f);
+
 /* Switches and asserts the outcome kind. */
 void h_switch(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_event *ev,
 	      enum ptp_event_kind kind);
@@ -67,5 +82,13 @@ const char *h_event_name(enum ptp_event_kind kind);
 
 /* Processes whose parent is pid (0: this process), alive or zombie. */
 int h_children_of(pid_t pid);
+bool h_proc_exists(pid_t pid);
+bool h_task_exists(pid_t pid, pid_t tid);
+/* Threads of process pid, or -1. */
+int h_task_count(pid_t pid);
+/* Open fds and mappings of this process. */
+int h_count_fds(void);
+int h_count_maps(void);
+long h_now_ms(void);
 
 #endif /* HARNESS_H */
