@@ -103,31 +103,33 @@ static void unlink_thread(struct ptp_as *as, struct ptp_traced *t)
 	}
 }
 
-/* The tracer thread exits: retire its traced threads, so that EXITKILL
- * does not take their address spaces with it. */
+/*
+ * The tracer thread exits: retire its traced threads, so that EXITKILL does
+ * not take their address spaces with it. The registry lock is held
+ * throughout, so that no other thread destroys the address space (or closes
+ * the platform) under a retirement in progress.
+ */
 static void tracer_exit(void *arg)
 {
 	struct tracer *tr = arg;
 
+	pthread_mutex_lock(&ptp_registry_lock);
 	for (size_t i = 0; i < tr->n; i++) {
 		struct ptp_traced *t = tr->ent[i].t;
-		struct ptp_platform *p = NULL;
+		struct ptp_platform *p;
 
-		pthread_mutex_lock(&ptp_registry_lock);
-		if (registered(tr->ent[i].as_id)) {
-			unlink_thread(t->as, t);
-			ptp_ctx_drop_lazy(t, true);
-			p = t->as->p;
-		}
-		pthread_mutex_unlock(&ptp_registry_lock);
-		if (!p)
+		if (!registered(tr->ent[i].as_id))
 			continue; /* destroyed with its address space */
+		p = t->as->p;
+		unlink_thread(t->as, t);
+		ptp_ctx_drop_lazy(t, true);
 		ptp_retire_thread(p, t->tid);
 		pthread_mutex_lock(&p->lock);
 		p->threads_retired++;
 		pthread_mutex_unlock(&p->lock);
 		free(t);
 	}
+	pthread_mutex_unlock(&ptp_registry_lock);
 	free(tr->ent);
 	free(tr);
 	self = NULL;
