@@ -1,7 +1,263 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The interrupt family: placeholder until it is written. */
+/*
+ * The interrupt family: interrupt/latency, the time from ptp_interrupt() on
+ * another thread to ptp_switch returning PTP_EV_INTERRUPTED on the switching
+ * thread, the app spinning (PAYLOAD_SPIN) and so never stopping by itself.
+ *
+ * Per iteration: the switching thread wakes the interrupter with the time it
+ * enters ptp_switch; the interrupter sleeps until IRQ_DELAY_NS after that (the
+ * app is then running: entering a switch takes a few us), takes t0 and calls
+ * ptp_interrupt; the switching thread takes t1 when ptp_switch returns. The
+ * sample is t1 - t0 (the interrupter's own wake-up is before t0), reported
+ * as manual time, with p50/p99/p99.9 and a samples file "interrupt/latency".
+ *
+ * With pinning on, the switching thread is pinned to its CPU (the core pins
+ * the traced thread beside it) and the interrupter to another CPU when there
+ * is one: the interrupt crosses CPUs, as from a sandbox's other threads.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "bench.h"
+#include "payloads.h"
+#include "ptplat.h"
+
+#define IRQ_CODE 0x10000000ul
+#define IRQ_DELAY_NS 30000u
+#define IRQ_BATCH 8
+#define IRQ_SAMPLES (1u << 20)
+
+static inline void irq_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#else
+	__asm__ volatile("" ::: "memory");
+#endif
+}
+
+struct irq_shared {
+	struct ptp_ctx *ctx;
+	int cpu; /* the interrupter's CPU, -1 unpinned */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t go;   /* iteration to interrupt (under lock) */
+	bool quit;     /* (under lock) */
+	uint64_t s0;   /* when that switch was entered (under lock) */
+	atomic_uint_fast64_t done; /* iteration interrupted */
+	atomic_uint_fast64_t t0;   /* just before its ptp_interrupt */
+};
+
+/* Sleeps rather than spins, so that it takes no CPU from the app or the
+ * tracer when they share one (pinning off); t0 is taken after the wake-up,
+ * so its latency is not measured. */
+static void *irq_thread(void *arg)
+{
+	struct irq_shared *sh = arg;
+	uint64_t last = 0;
+
+	if (sh->cpu >= 0)
+		bench_pin(0, sh->cpu);
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	for (;;) {
+		struct timespec due;
+		uint64_t g, s0;
+
+		pthread_mutex_lock(&sh->lock);
+		while (sh->go == last && !sh->quit)
+			pthread_cond_wait(&sh->cond, &sh->lock);
+		g = sh->go;
+		s0 = sh->s0;
+		pthread_mutex_unlock(&sh->lock);
+		if (g == last)
+			break;
+		last = g;
+		s0 += IRQ_DELAY_NS;
+		due.tv_sec = (time_t)(s0 / 1000000000u);
+		due.tv_nsec = (long)(s0 % 1000000000u);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
+			;
+		atomic_store(&sh->t0, bench_now_ns());
+		ptp_interrupt(sh->ctx);
+		atomic_store(&sh->done, g);
+	}
+	return NULL;
+}
+
+static void bm_interrupt_latency(gb_state *st, void *arg)
+{
+	const struct payload *pl = payload_get(PAYLOAD_SPIN);
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	struct bench_samples s = { 0 };
+	struct irq_shared sh = { .cpu = -1, .lock = PTHREAD_MUTEX_INITIALIZER,
+				 .cond = PTHREAD_COND_INITIALIZER };
+	struct ptp_platform *p = NULL;
+	struct ptp_as *as = NULL;
+	struct ptp_options o;
+	uint64_t total = 0, n = 0, seq = 0;
+	char label[64], err[320];
+	bool pinned = false, thread = false;
+	struct ptp_event ev;
+	cpu_set_t saved;
+	pthread_t th;
+	int fd = -1, rc;
+
+	(void)arg;
+	snprintf(label, sizeof(label), "mode=%s pin=%s", bench_config.mode,
+		 bench_config.pin ? "on" : "off");
+	if (bench_config.pin && sched_getaffinity(0, sizeof(saved), &saved) == 0) {
+		int cpu = bench_current_cpu();
+
+		if (cpu >= 0 && bench_pin(0, cpu) == 0) {
+			pinned = true;
+			if (bench_ncpus() > 1)
+				sh.cpu = (cpu + 1) % bench_ncpus();
+		}
+	}
+	if (!pl || pl->size == 0) {
+		snprintf(err, sizeof(err), "no spin payload on this arch");
+		goto fail;
+	}
+	ptp_options_default(&o);
+	if (ptp_mode_parse(bench_config.mode, &o.mode) < 0) {
+		snprintf(err, sizeof(err), "unknown mode '%s'", bench_config.mode);
+		goto fail;
+	}
+	o.pin = bench_config.pin;
+	rc = ptp_open(&o, &p);
+	if (rc < 0) {
+		p = NULL;
+		snprintf(err, sizeof(err), "ptp_open: %s: %s", strerror(-rc),
+			 ptp_open_error());
+		goto fail;
+	}
+	rc = ptp_as_new(p, &as);
+	if (rc < 0) {
+		as = NULL;
+		snprintf(err, sizeof(err), "ptp_as_new: %s", strerror(-rc));
+		goto fail;
+	}
+	rc = ptp_ctx_new(p, &sh.ctx);
+	if (rc < 0) {
+		sh.ctx = NULL;
+		snprintf(err, sizeof(err), "ptp_ctx_new: %s", strerror(-rc));
+		goto fail;
+	}
+	fd = memfd_create("ptbench-irq", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)pg) < 0 ||
+	    pwrite(fd, pl->start, pl->size, 0) != (ssize_t)pl->size) {
+		snprintf(err, sizeof(err), "payload memfd: %s", strerror(errno));
+		goto fail;
+	}
+	rc = ptp_as_map(as, IRQ_CODE, pg, PROT_READ | PROT_EXEC, fd, 0, 0);
+	if (rc < 0) {
+		snprintf(err, sizeof(err), "ptp_as_map payload: %s", strerror(-rc));
+		goto fail;
+	}
+	ptp_ctx_set_ip(sh.ctx, IRQ_CODE);
+	if (bench_samples_init(&s, IRQ_SAMPLES) < 0) {
+		snprintf(err, sizeof(err), "samples: out of memory");
+		goto fail;
+	}
+	rc = pthread_create(&th, NULL, irq_thread, &sh);
+	if (rc != 0) {
+		snprintf(err, sizeof(err), "pthread_create: %s", strerror(rc));
+		goto fail;
+	}
+	thread = true;
+
+	/* Round 0 is a warm-up outside the timed loop: it creates this
+	 * thread's traced thread. */
+	for (bool warm = true;; warm = false) {
+		int per = warm ? 1 : IRQ_BATCH;
+		uint64_t batch = 0;
+
+		if (!warm && !gb_keep_running_batch(st, (uint64_t)per))
+			break;
+		for (int i = 0; i < per; i++) {
+			uint64_t t1;
+
+			seq++;
+			pthread_mutex_lock(&sh.lock);
+			sh.go = seq;
+			sh.s0 = bench_now_ns();
+			pthread_cond_signal(&sh.cond);
+			pthread_mutex_unlock(&sh.lock);
+			rc = ptp_switch(sh.ctx, as, &ev);
+			t1 = bench_now_ns();
+			/* Never leave an interrupt for the next switch. */
+			for (unsigned int w = 0; atomic_load(&sh.done) != seq; w++) {
+				if (w < 1000)
+					irq_relax();
+				else
+					sched_yield();
+			}
+			if (rc < 0) {
+				snprintf(err, sizeof(err), "ptp_switch: %s", strerror(-rc));
+				goto loop_fail;
+			}
+			if (ev.kind != PTP_EV_INTERRUPTED) {
+				snprintf(err, sizeof(err),
+					 "switch returned event %d (signal %d), not "
+					 "interrupted", (int)ev.kind, ev.info.si_signo);
+				goto loop_fail;
+			}
+			if (warm)
+				continue;
+			t1 -= atomic_load(&sh.t0);
+			bench_samples_add(&s, t1);
+			batch += t1;
+			n++;
+		}
+		if (!warm) {
+			gb_set_iteration_time(st, (double)batch * 1e-9);
+			total += batch;
+		}
+		continue;
+loop_fail:
+		gb_skip_with_error(st, err);
+		if (warm)
+			goto out;
+	}
+	if (!gb_error_occurred(st)) {
+		bench_finish(st, total, n, label);
+		bench_samples_report(st, &s, "interrupt/latency");
+	}
+	goto out;
+fail:
+	gb_skip_with_error(st, err);
+out:
+	if (thread) {
+		pthread_mutex_lock(&sh.lock);
+		sh.quit = true;
+		pthread_cond_signal(&sh.cond);
+		pthread_mutex_unlock(&sh.lock);
+		pthread_join(th, NULL);
+	}
+	bench_samples_free(&s);
+	if (fd >= 0)
+		close(fd);
+	ptp_ctx_free(sh.ctx);
+	if (as)
+		ptp_as_release(as);
+	ptp_close(p);
+	if (pinned)
+		sched_setaffinity(0, sizeof(saved), &saved);
+}
 
 void bench_register_interrupt(void)
 {
+	gb_use_manual_time(gb_register("interrupt/latency", bm_interrupt_latency, NULL));
 }
