@@ -1,7 +1,95 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The native family: placeholder until it is written. */
+/*
+ * The native family: the yardstick every interception figure is compared
+ * with. One raw syscall instruction (getpid), untraced, in this process,
+ * without glibc's wrapper. Independent of the platform core.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "bench.h"
+
+/* ---- arch-specific: one raw syscall instruction ------------------------ */
+#if defined(__x86_64__)
+static inline long native_syscall0(long nr)
+{
+	long ret;
+
+	__asm__ volatile("syscall" : "=a"(ret) : "0"(nr) : "rcx", "r11", "memory");
+	return ret;
+}
+#elif defined(__aarch64__)
+static inline long native_syscall0(long nr)
+{
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0");
+
+	__asm__ volatile("svc #0" : "=r"(x0) : "r"(x8) : "memory");
+	return x0;
+}
+#else
+#error "native.c: no raw syscall instruction for this architecture"
+#endif
+
+enum { NATIVE_BATCH = 256 };
+
+static void bm_getpid(gb_state *st, void *arg)
+{
+	cpu_set_t old;
+	char label[64];
+	bool restore = false;
+	long want = (long)syscall(SYS_getpid);
+	uint64_t total = 0, t0, t1;
+
+	(void)arg;
+	snprintf(label, sizeof(label), "unpinned");
+	if (bench_config.pin) {
+		int cpu = -1, rc;
+
+		/* The first allowed CPU, as the other families pin to. */
+		if (sched_getaffinity(0, sizeof(old), &old) < 0) {
+			snprintf(label, sizeof(label), "sched_getaffinity: %s", strerror(errno));
+			gb_skip_with_error(st, label);
+			return;
+		}
+		for (int c = 0; c < CPU_SETSIZE && cpu < 0; c++)
+			if (CPU_ISSET(c, &old))
+				cpu = c;
+		rc = cpu < 0 ? -EINVAL : bench_pin(0, cpu);
+		if (rc < 0) {
+			snprintf(label, sizeof(label), "pin to cpu%d: %s", cpu, strerror(-rc));
+			gb_skip_with_error(st, label);
+			return;
+		}
+		restore = true;
+		snprintf(label, sizeof(label), "pinned cpu%d", cpu);
+	}
+
+	t0 = bench_now_ns();
+	while (gb_keep_running_batch(st, NATIVE_BATCH)) {
+		long bad = 0;
+
+		for (int i = 0; i < NATIVE_BATCH; i++)
+			bad |= native_syscall0(SYS_getpid) ^ want;
+		total += NATIVE_BATCH;
+		if (bad) {
+			gb_skip_with_error(st, "raw getpid returned something else than the pid");
+			break;
+		}
+	}
+	t1 = bench_now_ns();
+
+	if (restore)
+		sched_setaffinity(0, sizeof(old), &old);
+	bench_finish(st, t1 - t0, total, label);
+}
 
 void bench_register_native(void)
 {
+	gb_use_real_time(gb_unit(gb_register("native/getpid", bm_getpid, NULL), 'n'));
 }
