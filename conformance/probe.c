@@ -39,6 +39,10 @@ int main(int argc, char **argv)
 	json_object_set_new(o, "syscall_info", json_boolean(c->syscall_info));
 	json_object_set_new(o, "vsyscall", json_boolean(c->vsyscall));
 	json_object_set_new(o, "fpstate_size", json_integer((json_int_t)c->fpstate_size));
+	/* The defaults every result was produced with unless it says otherwise. */
+	json_object_set_new(o, "default_mode",
+			    json_string(ptp_mode_name(ptp_options(p)->mode)));
+	json_object_set_new(o, "default_pinning", json_boolean(ptp_options(p)->pin));
 	snprintf(hex, sizeof(hex), "%#lx", (unsigned long)ptp_max_user_address(p));
 	json_object_set_new(o, "stub_start", json_string(hex));
 	json_object_set_new(o, "max_user_address", json_string(hex));
