@@ -2,10 +2,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +45,136 @@ int bench_ncpus(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (int)n : 1;
+}
+
+int bench_allowed_cpus(int *out, int max)
+{
+	cpu_set_t set;
+	int n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 0;
+	for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+		if (CPU_ISSET(c, &set))
+			out[n++] = c;
+	return n;
+}
+
+int bench_first_allowed_cpu(void)
+{
+	int cpu;
+
+	return bench_allowed_cpus(&cpu, 1) == 1 ? cpu : -1;
+}
+
+int bench_pin_self_saving(struct bench_pinning *ps, int cpu, char *msg, size_t msglen)
+{
+	int rc;
+
+	ps->restore = false;
+	ps->cpu = -1;
+	if (sched_getaffinity(0, sizeof(ps->saved), &ps->saved) < 0) {
+		rc = -errno;
+		if (msg)
+			snprintf(msg, msglen, "sched_getaffinity: %s", strerror(-rc));
+		return rc;
+	}
+	rc = bench_pin(0, cpu);
+	if (rc < 0) {
+		if (msg)
+			snprintf(msg, msglen, "pin to cpu%d: %s", cpu, strerror(-rc));
+		return rc;
+	}
+	ps->restore = true;
+	ps->cpu = cpu;
+	return 0;
+}
+
+void bench_unpin_self(struct bench_pinning *ps)
+{
+	if (ps->restore)
+		sched_setaffinity(0, sizeof(ps->saved), &ps->saved);
+	ps->restore = false;
+}
+
+void bench_pin_self_if_enabled(struct bench_pinning *ps, int cpu)
+{
+	ps->restore = false;
+	ps->cpu = -1;
+	if (!bench_config.pin)
+		return;
+	if (cpu < 0)
+		cpu = bench_current_cpu();
+	if (cpu >= 0)
+		bench_pin_self_saving(ps, cpu, NULL, 0);
+}
+
+int bench_pin_self_first_cpu(struct bench_pinning *ps, char *label, size_t labellen,
+			     char *msg, size_t msglen)
+{
+	int cpu;
+
+	ps->restore = false;
+	ps->cpu = -1;
+	snprintf(label, labellen, "unpinned");
+	if (!bench_config.pin)
+		return 0;
+	cpu = bench_first_allowed_cpu();
+	if (cpu < 0) {
+		snprintf(msg, msglen, "sched_getaffinity: %s", strerror(errno));
+		return -1;
+	}
+	if (bench_pin_self_saving(ps, cpu, msg, msglen) < 0)
+		return -1;
+	snprintf(label, labellen, "pinned cpu%d", cpu);
+	return 0;
+}
+
+void bench_child_prologue(pid_t parent)
+{
+	struct sigaction dfl;
+	sigset_t none;
+
+	/* The getppid check closes the race with a parent that died before
+	 * PR_SET_PDEATHSIG took effect. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
+		_exit(111);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			sigaction(s, &dfl, NULL); /* glibc's reserved ones fail: fine */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void bench_reap(pid_t pid)
+{
+	int status;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	/* __WALL: a traced child is waited for like any other. */
+	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+		;
+}
+
+int bench_memfd(const char *name, size_t len, const void *src, size_t srclen, char *err,
+		size_t errlen)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC), rc;
+
+	if (fd < 0 || ftruncate(fd, (off_t)len) < 0 ||
+	    (src && pwrite(fd, src, srclen, 0) != (ssize_t)srclen)) {
+		/* A short pwrite leaves errno alone: never return 0 as an fd. */
+		rc = errno ? -errno : -EIO;
+		snprintf(err, errlen, "memfd %s: %s", name, strerror(-rc));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 static int cmp_u64(const void *a, const void *b)

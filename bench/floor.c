@@ -19,12 +19,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -48,58 +45,9 @@ struct floor_shared {
 	int err_errno;
 };
 
-/* ---- helpers shared in spirit with mechanism.c and mem.c -------------- */
-
-/* The first max CPUs of this thread's affinity mask; their count. */
-static int allowed_cpus(int *out, int max)
-{
-	cpu_set_t set;
-	int n = 0;
-
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return 0;
-	for (int c = 0; c < CPU_SETSIZE && n < max; c++)
-		if (CPU_ISSET(c, &set))
-			out[n++] = c;
-	return n;
-}
-
 static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts)
 {
 	return syscall(SYS_futex, uaddr, op, val, ts, NULL, 0);
-}
-
-/*
- * First thing in a forked child: die with the benchmark process, default
- * signal dispositions and an empty mask. The child of a fork keeps the
- * parent's memory, so glibc's rseq area stays valid and needs no
- * unregistration; the child makes only async-signal-safe calls.
- */
-static void child_prologue(pid_t parent)
-{
-	struct sigaction dfl;
-	sigset_t none;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
-		_exit(111);
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			sigaction(s, &dfl, NULL); /* glibc's reserved ones fail: fine */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-static void reap(pid_t pid)
-{
-	int status;
-
-	if (pid <= 0)
-		return;
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
-		;
 }
 
 /* Whether the child is gone; describes how in msg. */
@@ -132,12 +80,8 @@ static void __attribute__((noreturn))
 floor_child(const struct floor_kind *k, struct floor_shared *sh, pid_t parent,
 	    int cpu, int rfd, int wfd)
 {
-	cpu_set_t set;
-
-	child_prologue(parent);
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+	bench_child_prologue(parent);
+	if (bench_pin(0, cpu) < 0) /* errno stays set for child_fail */
 		child_fail(sh, 1);
 	__atomic_store_n(&sh->ready, 1, __ATOMIC_SEQ_CST);
 	futex(&sh->ready, FUTEX_WAKE, 1, NULL);
@@ -171,13 +115,11 @@ static void bm_floor(gb_state *st, void *arg)
 	int p2c[2] = { -1, -1 }, c2p[2] = { -1, -1 };
 	int cpus[2], ncpus, child_cpu;
 	char label[64] = "", msg[256] = "";
-	cpu_set_t old;
-	bool restore = false;
+	struct bench_pinning pin = { 0 };
 	pid_t parent = getpid(), pid = -1;
 	uint64_t total = 0, t0 = 0, t1 = 0;
-	int rc;
 
-	ncpus = allowed_cpus(cpus, 2);
+	ncpus = bench_allowed_cpus(cpus, 2);
 	if (ncpus < 1) {
 		snprintf(msg, sizeof(msg), "sched_getaffinity: %s", strerror(errno));
 		goto out;
@@ -192,16 +134,8 @@ static void bm_floor(gb_state *st, void *arg)
 	else
 		snprintf(label, sizeof(label), "pinned cpu%d", cpus[0]);
 
-	if (sched_getaffinity(0, sizeof(old), &old) < 0) {
-		snprintf(msg, sizeof(msg), "sched_getaffinity: %s", strerror(errno));
+	if (bench_pin_self_saving(&pin, cpus[0], msg, sizeof(msg)) < 0)
 		goto out;
-	}
-	rc = bench_pin(0, cpus[0]);
-	if (rc < 0) {
-		snprintf(msg, sizeof(msg), "pin to cpu%d: %s", cpus[0], strerror(-rc));
-		goto out;
-	}
-	restore = true;
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) {
@@ -271,9 +205,8 @@ static void bm_floor(gb_state *st, void *arg)
 out_loop:
 	t1 = bench_now_ns();
 out:
-	reap(pid);
-	if (restore)
-		sched_setaffinity(0, sizeof(old), &old);
+	bench_reap(pid);
+	bench_unpin_self(&pin);
 	for (int i = 0; i < 2; i++) {
 		if (p2c[i] >= 0)
 			close(p2c[i]);

@@ -23,10 +23,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "bench.h"
 #include "payloads.h"
@@ -98,75 +96,32 @@ static void *irq_thread(void *arg)
 
 static void bm_interrupt_latency(gb_state *st, void *arg)
 {
-	const struct payload *pl = payload_get(PAYLOAD_SPIN);
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	struct bench_samples s = { 0 };
 	struct irq_shared sh = { .cpu = -1, .lock = PTHREAD_MUTEX_INITIALIZER,
 				 .cond = PTHREAD_COND_INITIALIZER };
-	struct ptp_platform *p = NULL;
-	struct ptp_as *as = NULL;
-	struct ptp_options o;
+	const struct bench_core_env_spec spec = {
+		.reuse_pool = true,
+		.payload = payload_get(PAYLOAD_SPIN),
+		.code = IRQ_CODE,
+	};
+	struct bench_core_env e = { 0 };
 	uint64_t total = 0, n = 0, seq = 0;
 	char label[64], err[320];
-	bool pinned = false, thread = false;
+	struct bench_pinning ps;
+	bool thread = false;
 	struct ptp_event ev;
-	cpu_set_t saved;
 	pthread_t th;
-	int fd = -1, rc;
+	int rc;
 
 	(void)arg;
-	snprintf(label, sizeof(label), "mode=%s pin=%s", bench_config.mode,
-		 bench_config.pin ? "on" : "off");
-	if (bench_config.pin && sched_getaffinity(0, sizeof(saved), &saved) == 0) {
-		int cpu = bench_current_cpu();
-
-		if (cpu >= 0 && bench_pin(0, cpu) == 0) {
-			pinned = true;
-			if (bench_ncpus() > 1)
-				sh.cpu = (cpu + 1) % bench_ncpus();
-		}
-	}
-	if (!pl || pl->size == 0) {
-		snprintf(err, sizeof(err), "no spin payload on this arch");
+	bench_core_label(label, sizeof(label), NULL);
+	bench_pin_self_if_enabled(&ps, -1);
+	/* The interrupter on the next CPU: the interrupt crosses CPUs. */
+	if (ps.restore && bench_ncpus() > 1)
+		sh.cpu = (ps.cpu + 1) % bench_ncpus();
+	if (bench_core_env_open(&e, &spec, err, sizeof(err)) < 0)
 		goto fail;
-	}
-	ptp_options_default(&o);
-	if (ptp_mode_parse(bench_config.mode, &o.mode) < 0) {
-		snprintf(err, sizeof(err), "unknown mode '%s'", bench_config.mode);
-		goto fail;
-	}
-	o.pin = bench_config.pin;
-	rc = ptp_open(&o, &p);
-	if (rc < 0) {
-		p = NULL;
-		snprintf(err, sizeof(err), "ptp_open: %s: %s", strerror(-rc),
-			 ptp_open_error());
-		goto fail;
-	}
-	rc = ptp_as_new(p, &as);
-	if (rc < 0) {
-		as = NULL;
-		snprintf(err, sizeof(err), "ptp_as_new: %s", strerror(-rc));
-		goto fail;
-	}
-	rc = ptp_ctx_new(p, &sh.ctx);
-	if (rc < 0) {
-		sh.ctx = NULL;
-		snprintf(err, sizeof(err), "ptp_ctx_new: %s", strerror(-rc));
-		goto fail;
-	}
-	fd = memfd_create("ptbench-irq", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)pg) < 0 ||
-	    pwrite(fd, pl->start, pl->size, 0) != (ssize_t)pl->size) {
-		snprintf(err, sizeof(err), "payload memfd: %s", strerror(errno));
-		goto fail;
-	}
-	rc = ptp_as_map(as, IRQ_CODE, pg, PROT_READ | PROT_EXEC, fd, 0, 0);
-	if (rc < 0) {
-		snprintf(err, sizeof(err), "ptp_as_map payload: %s", strerror(-rc));
-		goto fail;
-	}
-	ptp_ctx_set_ip(sh.ctx, IRQ_CODE);
+	sh.ctx = e.ctx;
 	if (bench_samples_init(&s, IRQ_SAMPLES) < 0) {
 		snprintf(err, sizeof(err), "samples: out of memory");
 		goto fail;
@@ -195,7 +150,7 @@ static void bm_interrupt_latency(gb_state *st, void *arg)
 			sh.s0 = bench_now_ns();
 			pthread_cond_signal(&sh.cond);
 			pthread_mutex_unlock(&sh.lock);
-			rc = ptp_switch(sh.ctx, as, &ev);
+			rc = ptp_switch(sh.ctx, e.as, &ev);
 			t1 = bench_now_ns();
 			/* Never leave an interrupt for the next switch. */
 			for (unsigned int w = 0; atomic_load(&sh.done) != seq; w++) {
@@ -247,14 +202,8 @@ out:
 		pthread_join(th, NULL);
 	}
 	bench_samples_free(&s);
-	if (fd >= 0)
-		close(fd);
-	ptp_ctx_free(sh.ctx);
-	if (as)
-		ptp_as_release(as);
-	ptp_close(p);
-	if (pinned)
-		sched_setaffinity(0, sizeof(saved), &saved);
+	bench_core_env_close(&e);
+	bench_unpin_self(&ps);
 }
 
 void bench_register_interrupt(void)

@@ -22,7 +22,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,79 +42,9 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-struct map_pin {
-	bool saved;
-	cpu_set_t set;
-};
-
-static void map_pin_self(struct map_pin *ps)
-{
-	int cpu;
-
-	ps->saved = false;
-	if (!bench_config.pin || sched_getaffinity(0, sizeof(ps->set), &ps->set) < 0)
-		return;
-	cpu = bench_current_cpu();
-	if (cpu >= 0 && bench_pin(0, cpu) == 0)
-		ps->saved = true;
-}
-
-static void map_unpin(struct map_pin *ps)
-{
-	if (ps->saved)
-		sched_setaffinity(0, sizeof(ps->set), &ps->set);
-}
-
 static size_t map_page(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
-}
-
-static void map_label(char *buf, size_t len, bool core)
-{
-	if (core)
-		snprintf(buf, len, "mode=%s pin=%s", bench_config.mode,
-			 bench_config.pin ? "on" : "off");
-	else
-		snprintf(buf, len, "native pin=%s", bench_config.pin ? "on" : "off");
-}
-
-/* A memfd of len bytes, optionally starting with src; -1 with err set. */
-static int map_memfd(size_t len, const void *src, size_t srclen, char *err,
-		     size_t errlen)
-{
-	int fd = memfd_create("ptbench-map", MFD_CLOEXEC);
-
-	if (fd < 0 || ftruncate(fd, (off_t)len) < 0 ||
-	    (src && pwrite(fd, src, srclen, 0) != (ssize_t)srclen)) {
-		snprintf(err, errlen, "memfd: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int map_open(unsigned int reuse_pool, struct ptp_platform **p, char *err,
-		    size_t errlen)
-{
-	struct ptp_options o;
-	int rc;
-
-	ptp_options_default(&o);
-	if (ptp_mode_parse(bench_config.mode, &o.mode) < 0) {
-		snprintf(err, errlen, "unknown mode '%s'", bench_config.mode);
-		return -EINVAL;
-	}
-	o.pin = bench_config.pin;
-	o.reuse_pool = reuse_pool;
-	*p = NULL;
-	rc = ptp_open(&o, p);
-	if (rc < 0) {
-		snprintf(err, errlen, "ptp_open: %s: %s", strerror(-rc), ptp_open_error());
-		*p = NULL;
-	}
-	return rc;
 }
 
 /* map/native/pages:N ------------------------------------------------- */
@@ -125,14 +54,14 @@ static void bm_map_native(gb_state *st, void *arg)
 	size_t pg = map_page(), len = (size_t)gb_range_x(st, 0) * pg;
 	uint64_t t_start = 0, t_end = 0, n = 0;
 	char label[64], err[320];
-	struct map_pin ps;
+	struct bench_pinning ps;
 	void *hint;
 	int fd;
 
 	(void)arg;
-	map_label(label, sizeof(label), false);
-	map_pin_self(&ps);
-	fd = map_memfd(MAP_MAX_PAGES * pg, NULL, 0, err, sizeof(err));
+	snprintf(label, sizeof(label), "native pin=%s", bench_config.pin ? "on" : "off");
+	bench_pin_self_if_enabled(&ps, -1);
+	fd = bench_memfd("ptbench-map", MAP_MAX_PAGES * pg, NULL, 0, err, sizeof(err));
 	if (fd < 0) {
 		gb_skip_with_error(st, err);
 		goto out;
@@ -175,7 +104,7 @@ static void bm_map_native(gb_state *st, void *arg)
 out_fd:
 	close(fd);
 out:
-	map_unpin(&ps);
+	bench_unpin_self(&ps);
 }
 
 /* map/inject/pages:N ------------------------------------------------- */
@@ -184,24 +113,21 @@ static void bm_map_inject(gb_state *st, void *arg)
 {
 	size_t pg = map_page(), len = (size_t)gb_range_x(st, 0) * pg;
 	uint64_t t_start = 0, t_end = 0, n = 0;
-	struct ptp_platform *p = NULL;
-	struct ptp_as *as = NULL;
+	/* No payload: the address space only receives mappings. */
+	const struct bench_core_env_spec spec = { .reuse_pool = true };
+	struct bench_core_env e = { 0 };
 	char label[64], err[320];
-	struct map_pin ps;
+	struct bench_pinning ps;
+	struct ptp_as *as;
 	int fd = -1, rc;
 
 	(void)arg;
-	map_label(label, sizeof(label), true);
-	map_pin_self(&ps);
-	if (map_open(8, &p, err, sizeof(err)) < 0)
+	bench_core_label(label, sizeof(label), NULL);
+	bench_pin_self_if_enabled(&ps, -1);
+	if (bench_core_env_open(&e, &spec, err, sizeof(err)) < 0)
 		goto fail;
-	rc = ptp_as_new(p, &as);
-	if (rc < 0) {
-		as = NULL;
-		snprintf(err, sizeof(err), "ptp_as_new: %s", strerror(-rc));
-		goto fail;
-	}
-	fd = map_memfd(MAP_MAX_PAGES * pg, NULL, 0, err, sizeof(err));
+	as = e.as;
+	fd = bench_memfd("ptbench-map", MAP_MAX_PAGES * pg, NULL, 0, err, sizeof(err));
 	if (fd < 0)
 		goto fail;
 	/* Warm-up: creates this thread's traced thread in the address space. */
@@ -240,60 +166,40 @@ fail:
 out:
 	if (fd >= 0)
 		close(fd);
-	if (as)
-		ptp_as_release(as);
-	ptp_close(p);
-	map_unpin(&ps);
+	bench_core_env_close(&e);
+	bench_unpin_self(&ps);
 }
 
 /* map/fault_roundtrip ------------------------------------------------ */
 
 static void bm_map_fault(gb_state *st, void *arg)
 {
-	const struct payload *pl = payload_get(PAYLOAD_READ);
 	uint64_t t_start = 0, t_end = 0, n = 0;
 	const uint32_t magic = MAP_MAGIC;
-	struct ptp_platform *p = NULL;
-	struct ptp_ctx *ctx = NULL;
-	struct ptp_as *as = NULL;
+	const struct bench_core_env_spec spec = {
+		.reuse_pool = true,
+		.payload = payload_get(PAYLOAD_READ),
+		.code = MAP_CODE,
+	};
+	struct bench_core_env e = { 0 };
 	char label[64], err[320];
-	int code_fd = -1, data_fd = -1, rc;
+	int data_fd = -1, rc;
 	size_t pg = map_page();
+	struct bench_pinning ps;
 	struct ptp_event ev;
-	struct map_pin ps;
+	struct ptp_ctx *ctx;
+	struct ptp_as *as;
 
 	(void)arg;
-	map_label(label, sizeof(label), true);
-	map_pin_self(&ps);
-	if (!pl || pl->size == 0) {
-		snprintf(err, sizeof(err), "no read payload on this arch");
+	bench_core_label(label, sizeof(label), NULL);
+	bench_pin_self_if_enabled(&ps, -1);
+	if (bench_core_env_open(&e, &spec, err, sizeof(err)) < 0)
 		goto fail;
-	}
-	if (map_open(8, &p, err, sizeof(err)) < 0)
-		goto fail;
-	rc = ptp_as_new(p, &as);
-	if (rc < 0) {
-		as = NULL;
-		snprintf(err, sizeof(err), "ptp_as_new: %s", strerror(-rc));
-		goto fail;
-	}
-	rc = ptp_ctx_new(p, &ctx);
-	if (rc < 0) {
-		ctx = NULL;
-		snprintf(err, sizeof(err), "ptp_ctx_new: %s", strerror(-rc));
-		goto fail;
-	}
-	code_fd = map_memfd(pg, pl->start, pl->size, err, sizeof(err));
-	if (code_fd < 0)
-		goto fail;
-	data_fd = map_memfd(pg, &magic, sizeof(magic), err, sizeof(err));
+	as = e.as;
+	ctx = e.ctx;
+	data_fd = bench_memfd("ptbench-map", pg, &magic, sizeof(magic), err, sizeof(err));
 	if (data_fd < 0)
 		goto fail;
-	rc = ptp_as_map(as, MAP_CODE, pg, PROT_READ | PROT_EXEC, code_fd, 0, 0);
-	if (rc < 0) {
-		snprintf(err, sizeof(err), "ptp_as_map payload: %s", strerror(-rc));
-		goto fail;
-	}
 	ptp_ctx_set_arg(ctx, 0, MAP_DATA);
 
 	/* n == 0 is the warm-up round, outside the timed loop. */
@@ -361,15 +267,10 @@ loop_fail:
 fail:
 	gb_skip_with_error(st, err);
 out:
-	if (code_fd >= 0)
-		close(code_fd);
 	if (data_fd >= 0)
 		close(data_fd);
-	ptp_ctx_free(ctx);
-	if (as)
-		ptp_as_release(as);
-	ptp_close(p);
-	map_unpin(&ps);
+	bench_core_env_close(&e);
+	bench_unpin_self(&ps);
 }
 
 /* map/as_create, map/as_create_reused ---------------------------------- */
@@ -377,18 +278,17 @@ out:
 static void bm_map_as_create(gb_state *st, void *arg)
 {
 	bool reused = arg != NULL;
-	unsigned int pool = reused ? 8 : 0;
 	uint64_t t_start = 0, t_end = 0, n = 0;
 	struct ptp_platform *p = NULL;
 	struct ptp_stats before, after;
 	char label[64], err[320];
+	struct bench_pinning ps;
 	struct ptp_as *as;
-	struct map_pin ps;
 	int rc;
 
-	map_label(label, sizeof(label), true);
-	map_pin_self(&ps);
-	if (map_open(pool, &p, err, sizeof(err)) < 0)
+	bench_core_label(label, sizeof(label), NULL);
+	bench_pin_self_if_enabled(&ps, -1);
+	if (bench_core_open(NULL, reused, &p, err, sizeof(err)) < 0)
 		goto fail;
 	/* Warm-up: with the pool on, leaves one address space pooled. */
 	rc = ptp_as_new(p, &as);
@@ -430,7 +330,7 @@ fail:
 	gb_skip_with_error(st, err);
 out:
 	ptp_close(p);
-	map_unpin(&ps);
+	bench_unpin_self(&ps);
 }
 
 void bench_register_map(void)

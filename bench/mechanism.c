@@ -58,7 +58,6 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -360,78 +359,7 @@ struct mech_shared {
 #define STOP_TRAP SIGTRAP
 #define STOP_SIGSTOP SIGSTOP
 
-/* ---- pinning ---------------------------------------------------------- */
-
-struct mech_pin {
-	cpu_set_t old;
-	bool restore;
-	int cpu; /* -1: unpinned */
-};
-
-static int first_allowed_cpu(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return -1;
-	for (int c = 0; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET(c, &set))
-			return c;
-	return -1;
-}
-
-/* Pins this thread when bench_config.pin; a fork then inherits it. */
-static int pin_begin(struct mech_pin *p, char *label, size_t len, char *msg, size_t msglen)
-{
-	int rc;
-
-	p->restore = false;
-	p->cpu = -1;
-	snprintf(label, len, "unpinned");
-	if (!bench_config.pin)
-		return 0;
-	p->cpu = first_allowed_cpu();
-	if (p->cpu < 0 || sched_getaffinity(0, sizeof(p->old), &p->old) < 0) {
-		snprintf(msg, msglen, "sched_getaffinity: %s", strerror(errno));
-		return -1;
-	}
-	rc = bench_pin(0, p->cpu);
-	if (rc < 0) {
-		snprintf(msg, msglen, "pin to cpu%d: %s", p->cpu, strerror(-rc));
-		return -1;
-	}
-	p->restore = true;
-	snprintf(label, len, "pinned cpu%d", p->cpu);
-	return 0;
-}
-
-static void pin_end(struct mech_pin *p)
-{
-	if (p->restore)
-		sched_setaffinity(0, sizeof(p->old), &p->old);
-	p->restore = false;
-}
-
 /* ---- the child ----------------------------------------------------------- */
-
-/* See floor.c: die with the benchmark process, default signals, empty mask.
- * A fork keeps the parent's memory, so glibc's rseq area stays valid and
- * needs no unregistration; only async-signal-safe calls follow. */
-static void child_prologue(pid_t parent)
-{
-	struct sigaction dfl;
-	sigset_t none;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
-		_exit(111);
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			sigaction(s, &dfl, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
 
 static void __attribute__((noreturn)) child_fail(struct mech_shared *sh, int step)
 {
@@ -462,7 +390,7 @@ mech_child(enum mech_kind kind, struct mech_shared *sh, pid_t parent, int pipe_w
 {
 	long self;
 
-	child_prologue(parent);
+	bench_child_prologue(parent);
 	self = syscall(SYS_getpid);
 	if (kind == MK_UNOTIFY || kind == MK_UNOTIFY_SYNC) {
 		long fd;
@@ -808,21 +736,10 @@ static int verify(struct mech_run *r, uint64_t total)
 	return 0;
 }
 
-static void reap(pid_t pid)
-{
-	int status;
-
-	if (pid <= 0)
-		return;
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
-		;
-}
-
 static void bm_child(gb_state *st, const struct mech *m)
 {
+	struct bench_pinning pin = { 0 };
 	struct mech_run *r;
-	struct mech_pin pin;
 	char label[64];
 	pid_t parent = getpid();
 	uint64_t total = 0, t0 = 0, t1 = 0;
@@ -841,7 +758,8 @@ static void bm_child(gb_state *st, const struct mech *m)
 	r->pipe_r = r->pipe_w = -1;
 	r->sh = MAP_FAILED;
 
-	if (pin_begin(&pin, label, sizeof(label), r->msg, sizeof(r->msg)) < 0)
+	/* A fork inherits the pin: tracer and child share the CPU. */
+	if (bench_pin_self_first_cpu(&pin, label, sizeof(label), r->msg, sizeof(r->msg)) < 0)
 		goto out;
 	r->sh = mmap(NULL, sizeof(*r->sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		     -1, 0);
@@ -880,8 +798,8 @@ static void bm_child(gb_state *st, const struct mech *m)
 out_loop:
 	t1 = bench_now_ns();
 out:
-	reap(r->pid);
-	pin_end(&pin);
+	bench_reap(r->pid);
+	bench_unpin_self(&pin);
 	if (r->notify_fd >= 0)
 		close(r->notify_fd);
 	if (pfd[0] >= 0) {
@@ -997,7 +915,7 @@ static void bm_inproc(gb_state *st, const struct mech *m)
 	int rc;
 
 	if (bench_config.pin) {
-		w.cpu = first_allowed_cpu();
+		w.cpu = bench_first_allowed_cpu();
 		if (w.cpu < 0) {
 			snprintf(w.msg, sizeof(w.msg), "sched_getaffinity: %s", strerror(errno));
 			gb_skip_with_error(st, w.msg);

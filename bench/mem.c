@@ -18,12 +18,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -40,48 +38,6 @@ struct mem_bench {
 	const char *name;
 	enum mem_kind kind;
 };
-
-/* ---- helpers shared in spirit with mechanism.c and floor.c ------------ */
-
-static int first_allowed_cpu(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return -1;
-	for (int c = 0; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET(c, &set))
-			return c;
-	return -1;
-}
-
-/* See floor.c: die with the benchmark process, default signals. */
-static void child_prologue(pid_t parent)
-{
-	struct sigaction dfl;
-	sigset_t none;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
-		_exit(111);
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			sigaction(s, &dfl, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-static void reap(pid_t pid)
-{
-	int status;
-
-	if (pid <= 0)
-		return;
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
-		;
-}
 
 static unsigned char pattern(size_t i, unsigned seed)
 {
@@ -100,7 +56,7 @@ enum { SEED_CHILD = 0x47, SEED_WRITE = 0x5e };
 
 static void __attribute__((noreturn)) mem_child(pid_t parent, unsigned char *remote)
 {
-	child_prologue(parent);
+	bench_child_prologue(parent);
 	for (size_t i = 0; i < MEM_MAX; i++)
 		remote[i] = pattern(i, SEED_CHILD);
 	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
@@ -160,9 +116,8 @@ static void bm_mem(gb_state *st, void *arg)
 	uint64_t batch = size >= MEM_MAX ? 1 : MEM_MAX / size;
 	unsigned char *remote = MAP_FAILED, *local = MAP_FAILED;
 	char label[64] = "unpinned", msg[256] = "", path[64];
+	struct bench_pinning pin = { 0 };
 	struct iovec l, r;
-	cpu_set_t old;
-	bool restore = false;
 	pid_t parent = getpid(), pid = -1;
 	uint64_t total = 0, t0 = 0, t1 = 0;
 	int status = 0, memfd = -1;
@@ -173,21 +128,8 @@ static void bm_mem(gb_state *st, void *arg)
 		snprintf(msg, sizeof(msg), "bad size %zu (8-byte multiple up to %d)", size, MEM_MAX);
 		goto out;
 	}
-	if (bench_config.pin) {
-		int cpu = first_allowed_cpu(), rc;
-
-		if (cpu < 0 || sched_getaffinity(0, sizeof(old), &old) < 0) {
-			snprintf(msg, sizeof(msg), "sched_getaffinity: %s", strerror(errno));
-			goto out;
-		}
-		rc = bench_pin(0, cpu);
-		if (rc < 0) {
-			snprintf(msg, sizeof(msg), "pin to cpu%d: %s", cpu, strerror(-rc));
-			goto out;
-		}
-		restore = true;
-		snprintf(label, sizeof(label), "pinned cpu%d", cpu);
-	}
+	if (bench_pin_self_first_cpu(&pin, label, sizeof(label), msg, sizeof(msg)) < 0)
+		goto out;
 
 	remote = mmap(NULL, MEM_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	local = mmap(NULL, MEM_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -267,9 +209,8 @@ out_loop:
 out:
 	if (memfd >= 0)
 		close(memfd);
-	reap(pid);
-	if (restore)
-		sched_setaffinity(0, sizeof(old), &old);
+	bench_reap(pid);
+	bench_unpin_self(&pin);
 	if (remote != MAP_FAILED)
 		munmap(remote, MEM_MAX);
 	if (local != MAP_FAILED)

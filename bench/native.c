@@ -5,10 +5,6 @@
  * without glibc's wrapper. Independent of the platform core.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <sched.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -40,34 +36,16 @@ enum { NATIVE_BATCH = 256 };
 
 static void bm_getpid(gb_state *st, void *arg)
 {
-	cpu_set_t old;
-	char label[64];
-	bool restore = false;
+	struct bench_pinning pin;
+	char label[64], msg[256];
 	long want = (long)syscall(SYS_getpid);
 	uint64_t total = 0, t0, t1;
 
 	(void)arg;
-	snprintf(label, sizeof(label), "unpinned");
-	if (bench_config.pin) {
-		int cpu = -1, rc;
-
-		/* The first allowed CPU, as the other families pin to. */
-		if (sched_getaffinity(0, sizeof(old), &old) < 0) {
-			snprintf(label, sizeof(label), "sched_getaffinity: %s", strerror(errno));
-			gb_skip_with_error(st, label);
-			return;
-		}
-		for (int c = 0; c < CPU_SETSIZE && cpu < 0; c++)
-			if (CPU_ISSET(c, &old))
-				cpu = c;
-		rc = cpu < 0 ? -EINVAL : bench_pin(0, cpu);
-		if (rc < 0) {
-			snprintf(label, sizeof(label), "pin to cpu%d: %s", cpu, strerror(-rc));
-			gb_skip_with_error(st, label);
-			return;
-		}
-		restore = true;
-		snprintf(label, sizeof(label), "pinned cpu%d", cpu);
+	/* The first allowed CPU, as the other independent families pin to. */
+	if (bench_pin_self_first_cpu(&pin, label, sizeof(label), msg, sizeof(msg)) < 0) {
+		gb_skip_with_error(st, msg);
+		return;
 	}
 
 	t0 = bench_now_ns();
@@ -84,8 +62,7 @@ static void bm_getpid(gb_state *st, void *arg)
 	}
 	t1 = bench_now_ns();
 
-	if (restore)
-		sched_setaffinity(0, sizeof(old), &old);
+	bench_unpin_self(&pin);
 	bench_finish(st, t1 - t0, total, label);
 }
 

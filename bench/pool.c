@@ -30,12 +30,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -45,84 +42,6 @@
 
 #define POOL_CODE 0x10000000ul
 #define POOL_BATCH 16
-
-struct pool_pin {
-	bool saved;
-	cpu_set_t set;
-};
-
-/* cpu < 0: the current CPU. Only with pinning on. */
-static void pool_pin_self(struct pool_pin *ps, int cpu)
-{
-	ps->saved = false;
-	if (!bench_config.pin || sched_getaffinity(0, sizeof(ps->set), &ps->set) < 0)
-		return;
-	if (cpu < 0)
-		cpu = bench_current_cpu();
-	if (cpu >= 0 && bench_pin(0, cpu) == 0)
-		ps->saved = true;
-}
-
-static void pool_unpin(struct pool_pin *ps)
-{
-	if (ps->saved)
-		sched_setaffinity(0, sizeof(ps->set), &ps->set);
-}
-
-static int pool_open(unsigned int reuse_pool, struct ptp_platform **p, char *err,
-		     size_t errlen)
-{
-	struct ptp_options o;
-	int rc;
-
-	ptp_options_default(&o);
-	if (ptp_mode_parse(bench_config.mode, &o.mode) < 0) {
-		snprintf(err, errlen, "unknown mode '%s'", bench_config.mode);
-		return -EINVAL;
-	}
-	o.pin = bench_config.pin;
-	o.reuse_pool = reuse_pool;
-	*p = NULL;
-	rc = ptp_open(&o, p);
-	if (rc < 0) {
-		snprintf(err, errlen, "ptp_open: %s: %s", strerror(-rc), ptp_open_error());
-		*p = NULL;
-	}
-	return rc;
-}
-
-/* The syscall-loop payload in a memfd; -errno with err set. */
-static int pool_payload_fd(char *err, size_t errlen)
-{
-	const struct payload *pl = payload_get(PAYLOAD_SYSCALL_LOOP);
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	int fd, rc;
-
-	if (!pl || pl->size == 0) {
-		snprintf(err, errlen, "no syscall-loop payload on this arch");
-		return -ENOSYS;
-	}
-	fd = memfd_create("ptbench-pool", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)pg) < 0 ||
-	    pwrite(fd, pl->start, pl->size, 0) != (ssize_t)pl->size) {
-		rc = -errno;
-		snprintf(err, errlen, "payload memfd: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
-	return fd;
-}
-
-static int pool_map_payload(struct ptp_as *as, int fd, char *err, size_t errlen)
-{
-	int rc = ptp_as_map(as, POOL_CODE, (size_t)sysconf(_SC_PAGESIZE),
-			    PROT_READ | PROT_EXEC, fd, 0, 0);
-
-	if (rc < 0)
-		snprintf(err, errlen, "ptp_as_map payload: %s", strerror(-rc));
-	return rc;
-}
 
 /* One switch of a syscall loop: a syscall, getpid, arg5 one more than
  * *count; writes a result. 0 or -1 with err set. */
@@ -216,18 +135,19 @@ static void bm_pool(gb_state *st, void *arg)
 	struct ptp_ctx *ctx = NULL;
 	struct ptp_as *as = NULL;
 	char label[64], err[320];
-	struct pool_pin ps;
+	struct bench_pinning ps;
 	int rc;
 
-	pool_pin_self(&ps, ti % bench_ncpus());
+	bench_pin_self_if_enabled(&ps, ti % bench_ncpus());
 	if (ti == 0) {
 		pool_run.p = NULL;
 		pool_run.shared_as = NULL;
 		pool_run.failed = false;
-		pool_run.fd = pool_payload_fd(err, sizeof(err));
+		pool_run.fd = bench_core_payload_fd(payload_get(PAYLOAD_SYSCALL_LOOP), err,
+						    sizeof(err));
 		if (pool_run.fd < 0 ||
 		    /* reuse off: a release destroys at once (see above) */
-		    pool_open(0, &pool_run.p, err, sizeof(err)) < 0) {
+		    bench_core_open(NULL, false, &pool_run.p, err, sizeof(err)) < 0) {
 			pool_fail(err);
 		} else if (shared) {
 			rc = ptp_as_new(pool_run.p, &pool_run.shared_as);
@@ -235,8 +155,8 @@ static void bm_pool(gb_state *st, void *arg)
 				pool_run.shared_as = NULL;
 				snprintf(err, sizeof(err), "ptp_as_new: %s", strerror(-rc));
 				pool_fail(err);
-			} else if (pool_map_payload(pool_run.shared_as, pool_run.fd, err,
-						    sizeof(err)) < 0) {
+			} else if (bench_core_map_payload(pool_run.shared_as, POOL_CODE,
+							  pool_run.fd, err, sizeof(err)) < 0) {
 				pool_fail(err);
 			}
 		}
@@ -254,7 +174,8 @@ static void bm_pool(gb_state *st, void *arg)
 				as = NULL;
 				snprintf(err, sizeof(err), "ptp_as_new: %s", strerror(-rc));
 				pool_fail(err);
-			} else if (pool_map_payload(as, pool_run.fd, err, sizeof(err)) < 0) {
+			} else if (bench_core_map_payload(as, POOL_CODE, pool_run.fd, err,
+							  sizeof(err)) < 0) {
 				pool_fail(err);
 			}
 		}
@@ -298,8 +219,7 @@ static void bm_pool(gb_state *st, void *arg)
 		gb_counter(st, "rt_per_s_per_thread", (double)n,
 			   GB_COUNTER_RATE | GB_COUNTER_AVG_THREADS);
 		if (ti == 0) {
-			snprintf(label, sizeof(label), "mode=%s pin=%s", bench_config.mode,
-				 bench_config.pin ? "on" : "off");
+			bench_core_label(label, sizeof(label), NULL);
 			bench_finish(st, t_end - t_start, n, label);
 		}
 	}
@@ -332,7 +252,7 @@ static void bm_pool(gb_state *st, void *arg)
 			close(pool_run.fd);
 		pool_run.fd = -1;
 	}
-	pool_unpin(&ps);
+	bench_unpin_self(&ps);
 }
 
 /* pool/thread_create ---------------------------------------------------- */
@@ -359,39 +279,29 @@ static void *tc_thread(void *arg)
 static void bm_pool_thread_create(gb_state *st, void *arg)
 {
 	uint64_t t_start = 0, t_end = 0, n = 0, switch_ns = 0, exit_ns = 0;
-	struct ptp_platform *p = NULL;
+	const struct bench_core_env_spec spec = {
+		.reuse_pool = true,
+		.payload = payload_get(PAYLOAD_SYSCALL_LOOP),
+		.code = POOL_CODE,
+	};
+	struct bench_core_env core = { 0 };
 	struct ptp_stats before, after;
 	struct tc_env e = { 0 };
 	char label[64], err[320];
-	struct pool_pin ps;
-	int fd = -1, rc;
+	struct bench_pinning ps;
+	int rc;
 
 	(void)arg;
-	snprintf(label, sizeof(label), "mode=%s pin=%s", bench_config.mode,
-		 bench_config.pin ? "on" : "off");
+	bench_core_label(label, sizeof(label), NULL);
 	/* New threads inherit this CPU with pinning on. */
-	pool_pin_self(&ps, -1);
-	fd = pool_payload_fd(err, sizeof(err));
-	if (fd < 0 || pool_open(8, &p, err, sizeof(err)) < 0)
+	bench_pin_self_if_enabled(&ps, -1);
+	if (bench_core_env_open(&core, &spec, err, sizeof(err)) < 0)
 		goto fail;
-	rc = ptp_as_new(p, &e.as);
-	if (rc < 0) {
-		e.as = NULL;
-		snprintf(err, sizeof(err), "ptp_as_new: %s", strerror(-rc));
-		goto fail;
-	}
-	if (pool_map_payload(e.as, fd, err, sizeof(err)) < 0)
-		goto fail;
-	rc = ptp_ctx_new(p, &e.ctx);
-	if (rc < 0) {
-		e.ctx = NULL;
-		snprintf(err, sizeof(err), "ptp_ctx_new: %s", strerror(-rc));
-		goto fail;
-	}
-	ptp_ctx_set_ip(e.ctx, POOL_CODE);
+	e.as = core.as;
+	e.ctx = core.ctx;
 	ptp_ctx_set_arg(e.ctx, 5, 0);
 	e.count = (uint64_t)-1;
-	ptp_stats(p, &before);
+	ptp_stats(core.p, &before);
 
 	while (gb_keep_running_batch(st, 1)) {
 		pthread_t th;
@@ -419,7 +329,7 @@ static void bm_pool_thread_create(gb_state *st, void *arg)
 	if (!gb_error_occurred(st)) {
 		/* Prove the path taken: one traced thread made and retired per
 		 * iteration. */
-		ptp_stats(p, &after);
+		ptp_stats(core.p, &after);
 		if (after.threads_created - before.threads_created != n ||
 		    after.threads_retired - before.threads_retired != n) {
 			snprintf(err, sizeof(err),
@@ -444,13 +354,8 @@ static void bm_pool_thread_create(gb_state *st, void *arg)
 fail:
 	gb_skip_with_error(st, err);
 out:
-	ptp_ctx_free(e.ctx);
-	if (e.as)
-		ptp_as_release(e.as);
-	ptp_close(p);
-	if (fd >= 0)
-		close(fd);
-	pool_unpin(&ps);
+	bench_core_env_close(&core);
+	bench_unpin_self(&ps);
 }
 
 void bench_register_pool(void)
