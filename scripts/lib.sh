@@ -118,3 +118,65 @@ git_commit() {
 	fi
 	printf '%s' "$c"
 }
+
+# results_name: "<host>-<kernel>-<UTC stamp>" for a results folder, from
+# the time in $1 (seconds since the epoch); characters outside
+# [A-Za-z0-9._+-] become "_".
+results_name() {
+	local now=$1 host kernel
+	host=$(uname -n)
+	kernel=$(uname -r)
+	printf '%s-%s-%s' "${host//[^A-Za-z0-9._-]/_}" \
+		"${kernel//[^A-Za-z0-9._+-]/_}" "$(date -u -d "@$now" +%Y%m%d-%H%M%S)"
+}
+
+# signal_text STATUS: "status N" or "killed by SIGNAME" for a shell status.
+signal_text() {
+	local s=$1 name
+	if ((s > 128 && s < 160)) && name=$(kill -l "$((s - 128))" 2>/dev/null); then
+		printf 'killed by SIG%s' "$name"
+	else
+		printf 'status %d' "$s"
+	fi
+}
+
+# proc_state PID: the state letter from /proc/PID/stat (R, S, D, Z, t...),
+# "?" if the process is gone. The command name in the stat line may hold
+# spaces and parentheses: the state follows the last ") ".
+proc_state() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || {
+		printf '?'
+		return 0
+	}
+	stat=${stat##*) }
+	printf '%s' "${stat%% *}"
+}
+
+# proc_start PID: the process start time (field 22 of /proc/PID/stat, in
+# clock ticks since boot), which with the pid names one process for good.
+proc_start() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	# fields after the comm: state is field 3, starttime field 22
+	local -a f
+	read -r -a f <<<"$stat"
+	printf '%s' "${f[19]}"
+}
+
+# build_processes DIR: one line "PID STARTTIME EXE" for every process whose
+# executable (/proc/PID/exe) lies under DIR, this shell excluded. Processes
+# of other users (unreadable exe) and zombies (no exe) are not seen.
+build_processes() {
+	local dir=${1%/}/ link pid exe start
+	for link in /proc/[0-9]*/exe; do
+		pid=${link#/proc/}
+		pid=${pid%/exe}
+		[[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+		exe=$(readlink "$link" 2>/dev/null) || continue
+		[[ $exe == "$dir"* ]] || continue
+		start=$(proc_start "$pid") || continue
+		printf '%s %s %s\n' "$pid" "$start" "$exe"
+	done
+}

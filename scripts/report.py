@@ -8,6 +8,8 @@ Subcommands:
 
 Inputs:
   probe.json          one JSON object from ptbench-probe (kernel capabilities)
+  summary.md          optional: the benchmark summary of scripts/bench_report.py,
+                      included in report.md (its headings one level down)
   testlog.json        meson's test log: JSON Lines, one object per test with
                       name, result, duration, stdout (TAP for our tests), ...
   fault-accuracy.tsv  rows "mode scenario truth heuristic agree" (tab
@@ -253,8 +255,51 @@ def render(args):
         lines.append("")
         lines += table(columns, frows)
 
+    lines += ["", "## Benchmarks", ""]
+    lines += bench_section(args)
+
     write_atomic(args.out, "\n".join(lines) + "\n")
     return 0
+
+
+def bench_section(args):
+    """The benchmark summary (summary.md), headings moved one level down,
+    or the note that says why there is none."""
+    out = []
+    if args.bench_note:
+        out += [args.bench_note, ""]
+    if not args.bench_summary:
+        if not args.bench_note:
+            out.append("No benchmark results.")
+        return out
+    text = read_text(args.bench_summary, "benchmark summary")
+    name = os.path.basename(args.bench_summary)
+    folder = os.path.dirname(os.path.abspath(args.bench_summary))
+    links = [f"[{name}]({name}) (included below)"]
+    for f, what in (("checks.json", "the self-checks for machines"),
+                    ("bench.json", "Google Benchmark JSON"),
+                    ("bench.partial.json", "Google Benchmark JSON, cut short"),
+                    ("plots/", "PNG, SVG and gnuplot data"),
+                    ("samples/", "latency samples, ns")):
+        if os.path.exists(os.path.join(folder, f)):
+            links.append(f"[{f}]({f}) ({what})")
+    out.append("Quick benchmarks of this run: " + ", ".join(links) + ".")
+    out.append("")
+    body = text.splitlines()
+    if body and body[0].startswith("# "):
+        body = body[1:]
+    while body and not body[0].strip():
+        body = body[1:]
+    in_code = False
+    for line in body:
+        if line.startswith("```"):
+            in_code = not in_code
+        if not in_code and re.match(r"^#{1,5} ", line):
+            line = "#" + line
+        out.append(line)
+    while out and not out[-1].strip():
+        out.pop()
+    return out
 
 
 # ------------------------------------------------------------------ output
@@ -309,6 +354,8 @@ def main(argv):
     r.add_argument("--arch", default="unknown")
     r.add_argument("--date", default="unknown")
     r.add_argument("--commit", default="unknown")
+    r.add_argument("--bench-summary", help="summary.md of bench_report.py to include")
+    r.add_argument("--bench-note", help="a line for the benchmark section")
     r.set_defaults(func=render)
 
     c = sub.add_parser("count", help='print "PASSED FAILED SKIPPED"')

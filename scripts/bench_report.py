@@ -1,0 +1,1071 @@
+#!/usr/bin/python3
+"""Summarize a ptbench-bench JSON (Google Benchmark 1.7.1): summary.md,
+checks.json and plots.
+
+Usage:
+  bench_report.py render --json bench.json [--samples DIR] --outdir DIR
+                         [--note TEXT] [--no-plots] [--host H] [--kernel K]
+                         [--commit C]
+
+Writes, in --outdir (each file via a tmp.* name, then renamed):
+  summary.md   every benchmark (median real time over the repetitions, cv,
+               overhead over native, label or error), the thread-pool
+               efficiency table, latency percentiles, the self-checks, plots
+  checks.json  the self-checks for machines
+  plots/       gnuplot data files (*.dat) and images (*.png, *.svg) drawn by
+               scripts/plot/*.gp
+
+The JSON may be missing (the benchmark did not run: --note says why) or cut
+short (the benchmark died: the complete entries are used, the summary says
+so). Benchmarks that are absent make the figures and checks that need them
+"n/a (missing: NAME)".
+
+Self-checks, like the kernel's seccomp_benchmark: expectations between
+figures of this one run, each with a tolerance. A check whose inputs vary by
+more than NOISE_CV (coefficient of variation over the repetitions) says
+"NOISY, rerun", unless its verdict holds with every input moved DECISIVE_K
+cv against it (a 5x gap is not made doubtful by 15% noise).
+
+Exit status: 0 when the files were written (whatever the checks say), 2 on
+an unreadable input (one line on stderr). Python 3 standard library only.
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+PROG = "bench_report.py"
+PLOT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plot")
+
+NOISE_CV = 0.10     # inputs noisier than this make a check NOISY ...
+DECISIVE_K = 2.0    # ... unless it holds with inputs moved K*cv against it
+POOL_EFFICIENCY_BAR = 0.85
+
+UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+TIME_TYPES = {"real_time", "manual_time", "process_time"}
+# name components Google Benchmark appends that do not identify a benchmark
+DROP_PARAMS = {"min_time", "min_warmup_time", "iterations", "repeats"}
+AGGREGATE_SUFFIX = re.compile(r"_(mean|median|stddev|cv)$")
+# JSON keys of a run that are not user counters
+RUN_KEYS = {
+    "name", "family_index", "per_family_instance_index", "run_name",
+    "run_type", "repetitions", "repetition_index", "threads", "iterations",
+    "real_time", "cpu_time", "time_unit", "aggregate_name", "aggregate_unit",
+    "label", "error_occurred", "error_message", "big_o", "rms",
+    "complexity", "bytes_per_second", "items_per_second",
+}
+KNOWN_COUNTERS = ("over_native_x", "over_native_ns")
+
+
+class InputError(Exception):
+    """A missing, empty or malformed input: one line, exit 2."""
+
+
+def warn(msg):
+    print(f"{PROG}: warning: {msg}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------ loading
+
+def load_json(path):
+    """Return (doc, partial). A JSON cut short by a crash is salvaged up to
+    its last complete benchmark entry (partial=True)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror}") from e
+    if not text.strip():
+        raise InputError(f"benchmark JSON is empty: {path}")
+    try:
+        doc = json.loads(text)
+        partial = False
+    except json.JSONDecodeError as e:
+        # Google Benchmark writes each run as it ends: objects in
+        # "benchmarks" close with a line "    }" (4 spaces).
+        cut = text.rfind("\n    }")
+        doc = None
+        if cut >= 0:
+            try:
+                doc = json.loads(text[:cut + 6] + "\n  ]\n}\n")
+            except json.JSONDecodeError:
+                doc = None
+        if doc is None:
+            m = re.search(r'"benchmarks"\s*:\s*\[', text)
+            if m:
+                try:
+                    doc = json.loads(text[:m.end()] + "]}")
+                except json.JSONDecodeError:
+                    doc = None
+        if doc is None:
+            raise InputError(f"{path} is not JSON: {e}") from e
+        partial = True
+    if not isinstance(doc, dict):
+        raise InputError(f"{path} is not a Google Benchmark JSON object")
+    if not isinstance(doc.get("benchmarks", []), list):
+        raise InputError(f"{path}: 'benchmarks' is not a list")
+    return doc, partial
+
+
+def parse_name(run_name):
+    """'pool/private/real_time/threads:2' -> ('pool/private', [('threads','2')]).
+
+    Drops real_time/manual_time and min_time:/iterations:/repeats:; keeps
+    named arguments (pages:4) and threads:N; a bare number after the family
+    and name is a positional argument.
+    """
+    base, params = [], []
+    for part in run_name.split("/"):
+        if part in TIME_TYPES or not part:
+            continue
+        if ":" in part:
+            k, v = part.split(":", 1)
+            if k not in DROP_PARAMS:
+                params.append((k, v))
+        elif params or (len(base) >= 2 and re.fullmatch(r"-?\d+", part)):
+            params.append(("", part))
+        else:
+            base.append(part)
+    return "/".join(base), params
+
+
+def key_of(base, params):
+    return "/".join([base] + [f"{k}:{v}" if k else v for k, v in params])
+
+
+def num(v):
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+class Bench:
+    """One benchmark instance: its repetitions and aggregates."""
+
+    def __init__(self, key, base, params, threads):
+        self.key = key
+        self.base = base
+        self.params = dict(params)
+        if "threads" not in self.params:
+            self.params["threads"] = str(threads)
+        self.unit = "ns"
+        self.reps = []          # iteration runs without error
+        self.errors = []        # error messages of failed runs
+        self.aggregates = {}    # aggregate name -> run
+        self.label = ""
+
+    @property
+    def skipped(self):
+        return not self.reps and bool(self.errors) and "median" not in self.aggregates
+
+    @property
+    def error(self):
+        seen = []
+        for e in self.errors:
+            if e not in seen:
+                seen.append(e)
+        return "; ".join(seen) if seen else ""
+
+    def param(self, name):
+        try:
+            return int(self.params.get(name))
+        except (TypeError, ValueError):
+            return None
+
+    @staticmethod
+    def _metric(run, metric):
+        if metric == "real_time":
+            v = num(run.get("real_time"))
+            return None if v is None else v * UNIT_NS.get(run.get("time_unit", "ns"), 1.0)
+        return num(run.get(metric))
+
+    def values(self, metric):
+        vals = [self._metric(r, metric) for r in self.reps]
+        return [v for v in vals if v is not None and math.isfinite(v)]
+
+    def median(self, metric="real_time"):
+        vals = self.values(metric)
+        if vals:
+            return statistics.median(vals)
+        agg = self.aggregates.get("median")
+        return self._metric(agg, metric) if agg else None
+
+    def cv(self, metric="real_time"):
+        vals = self.values(metric)
+        if len(vals) >= 2:
+            mean = statistics.fmean(vals)
+            return statistics.stdev(vals) / abs(mean) if mean else None
+        agg = self.aggregates.get("cv")
+        if agg and (len(vals) != 1):
+            v = num(agg.get(metric))
+            return v
+        return None
+
+    def nreps(self):
+        if self.reps:
+            return len(self.reps)
+        agg = self.aggregates.get("median")
+        return num(agg.get("repetitions")) if agg else 0
+
+    def counters(self):
+        names = []
+        for r in self.reps or [self.aggregates.get("median") or {}]:
+            for k, v in r.items():
+                if k not in RUN_KEYS and num(v) is not None and k not in names:
+                    names.append(k)
+        return names
+
+
+class Results:
+    def __init__(self, doc, partial, no_json=False):
+        self.partial = partial
+        self.no_json = no_json
+        self.context = doc.get("context") if isinstance(doc.get("context"), dict) else {}
+        self.benches = {}
+        for run in doc.get("benchmarks", []):
+            if not isinstance(run, dict) or not isinstance(run.get("name"), str):
+                continue
+            run_name = run.get("run_name")
+            if not isinstance(run_name, str):
+                run_name = AGGREGATE_SUFFIX.sub("", run["name"])
+            base, params = parse_name(run_name)
+            key = key_of(base, params)
+            b = self.benches.get(key)
+            if b is None:
+                b = self.benches[key] = Bench(key, base, params, run.get("threads", 1))
+            if run.get("error_occurred"):
+                b.errors.append(str(run.get("error_message") or "error (no message)"))
+                continue
+            if run.get("run_type") == "aggregate":
+                b.aggregates[str(run.get("aggregate_name"))] = run
+            else:
+                b.reps.append(run)
+            if isinstance(run.get("time_unit"), str):
+                b.unit = run["time_unit"]
+            if run.get("label"):
+                b.label = str(run["label"])
+
+    def find(self, base, **params):
+        for b in self.benches.values():
+            if b.base != base:
+                continue
+            if all(b.params.get(k) == str(v) for k, v in params.items()):
+                return b
+        return None
+
+    def family(self, prefix):
+        return [b for b in self.benches.values() if b.base.startswith(prefix)]
+
+    def nproc(self):
+        n = num(self.context.get("num_cpus"))
+        return int(n) if n else (os.cpu_count() or 1)
+
+
+# ------------------------------------------------------------------ formatting
+
+def fmt_ns(ns):
+    if ns is None or not math.isfinite(ns):
+        return "n/a"
+    a = abs(ns)
+    if a < 100:
+        return f"{ns:.1f} ns"
+    if a < 1e3:
+        return f"{ns:.0f} ns"
+    if a < 1e6:
+        return f"{ns / 1e3:.3g} us"
+    if a < 1e9:
+        return f"{ns / 1e6:.3g} ms"
+    return f"{ns / 1e9:.3g} s"
+
+
+def fmt_num(v, digits=4):
+    """1234.5 -> '1,234'; 12.345 -> '12.35' (digits significant below 1000)."""
+    if v is None or not math.isfinite(v):
+        return "n/a"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.{digits}g}"
+
+
+def fmt_rate(v):
+    if v is None or not math.isfinite(v):
+        return "n/a"
+    return f"{v:,.0f}"
+
+
+def fmt_pct(v):
+    return "n/a" if v is None or not math.isfinite(v) else f"{100 * v:.1f}%"
+
+
+def cell(value):
+    s = str(value).replace("\r", " ").replace("\n", " ").strip()
+    return s.replace("|", "\\|") if s else " "
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(cell(h) for h in header) + " |",
+           "|" + "|".join("---" for _ in header) + "|"]
+    for r in rows:
+        r = list(r) + [""] * (len(header) - len(r))
+        out.append("| " + " | ".join(cell(c) for c in r) + " |")
+    return out
+
+
+# ------------------------------------------------------------------ checks
+
+class Fig:
+    """One figure of the run: a median over repetitions and its cv."""
+
+    def __init__(self, name, value, cv, reps, kind):
+        self.name, self.value, self.cv, self.reps, self.kind = name, value, cv, reps, kind
+
+    def show(self):
+        v = fmt_ns(self.value) if self.kind == "ns" else f"{fmt_rate(self.value)}/s"
+        return f"{self.name} {v}"
+
+    def as_json(self):
+        return {"name": self.name, "value": self.value,
+                "unit": "ns" if self.kind == "ns" else "per_s",
+                "cv": self.cv, "repetitions": self.reps}
+
+
+class Missing:
+    def __init__(self, text):
+        self.text = text
+
+
+def figure(res, name, base=None, metric="real_time", **params):
+    """Fig for benchmark base (+params) and metric, or Missing."""
+    b = res.find(base or name, **params)
+    return figure_of(b, name, metric)
+
+
+def figure_of(b, name, metric="real_time"):
+    if b is None:
+        return Missing(name)
+    if b.skipped:
+        return Missing(f"{name} (skipped: {b.error})")
+    v = b.median(metric)
+    if v is None:
+        what = "no time" if metric == "real_time" else f"no counter {metric}"
+        return Missing(f"{name} ({what})")
+    return Fig(name, v, b.cv(metric), b.nreps(), "ns" if metric == "real_time" else "rate")
+
+
+class Cmp:
+    """sum(lhs) <= factor * sum(rhs); each side a list of (coef, Fig)."""
+
+    def __init__(self, lhs, rhs, factor=1.0):
+        self.lhs, self.rhs, self.factor = lhs, rhs, factor
+
+    def figs(self):
+        return [f for _, f in self.lhs + self.rhs]
+
+    def evaluate(self):
+        """Return 'PASS', 'FAIL' or 'NOISY'."""
+        def side(terms, sign):
+            total = 0.0
+            for c, f in terms:
+                spread = DECISIVE_K * (f.cv or 0.0) * sign
+                total += c * f.value * (1 + spread)
+            return total
+
+        lhs = sum(c * f.value for c, f in self.lhs)
+        rhs = sum(c * f.value for c, f in self.rhs)
+        holds = lhs <= self.factor * rhs
+        noisy = [f for f in self.figs() if f.cv is not None and f.cv > NOISE_CV]
+        if not noisy:
+            return "PASS" if holds else "FAIL"
+        if holds and side(self.lhs, +1) <= self.factor * side(self.rhs, -1):
+            return "PASS"
+        if not holds and side(self.lhs, -1) > self.factor * side(self.rhs, +1):
+            return "FAIL"
+        return "NOISY"
+
+
+class Check:
+    def __init__(self, cid, kind, title, limit):
+        self.id, self.kind, self.title, self.limit = cid, kind, title, limit
+        self.cmps = []
+        self.missing = []
+        self.measured = None        # (text, number)
+        self.detail = ""
+        self.status = None
+        self.inputs = []
+
+    def need(self, *figs):
+        ok = True
+        for f in figs:
+            if isinstance(f, Missing):
+                self.missing.append(f.text)
+                ok = False
+        return ok
+
+    def finish(self):
+        if self.status:
+            return self
+        if self.missing:
+            self.status = "n/a"
+            return self
+        if self.kind == "info":
+            self.status = "INFO"
+        else:
+            verdicts = [c.evaluate() for c in self.cmps]
+            if "FAIL" in verdicts:
+                self.status = "FAIL"
+            elif "NOISY" in verdicts:
+                self.status = "NOISY"
+            else:
+                self.status = "PASS"
+        seen = []
+        for c in self.cmps:
+            for f in c.figs():
+                if f.name not in [s.name for s in seen]:
+                    seen.append(f)
+        self.inputs = seen
+        notes = []
+        noisy = [f for f in seen if f.cv is not None and f.cv > NOISE_CV]
+        if noisy:
+            notes.append("noisy inputs: " + ", ".join(
+                f"{f.name} cv {fmt_pct(f.cv)}" for f in noisy))
+            if self.status in ("PASS", "FAIL"):
+                notes.append(f"verdict holds with inputs moved {DECISIVE_K:g} cv")
+        if any(f.cv is None for f in seen):
+            notes.append("cv unknown (one repetition)")
+        if notes:
+            self.detail = (self.detail + "; " if self.detail else "") + "; ".join(notes)
+        return self
+
+    def status_text(self):
+        if self.status == "n/a":
+            return "n/a (missing: " + ", ".join(self.missing) + ")"
+        if self.status == "NOISY":
+            return "NOISY, rerun"
+        return self.status
+
+    def as_json(self):
+        return {
+            "id": self.id, "kind": self.kind, "title": self.title,
+            "status": self.status, "limit": self.limit,
+            "measured": self.measured[1] if self.measured else None,
+            "measured_text": self.measured[0] if self.measured else None,
+            "detail": self.detail, "missing": self.missing,
+            "inputs": [f.as_json() for f in self.inputs],
+        }
+
+
+def ratio(a, b):
+    return a.value / b.value if b.value else float("inf")
+
+
+def make_checks(res):
+    checks = []
+
+    def add(c):
+        checks.append(c.finish())
+
+    # --- expectations between figures
+    c = Check("native_below_mechanisms", "expectation",
+              "native/getpid below every mechanism/*", "native < each")
+    native = figure(res, "native/getpid")
+    mechs = [b for b in res.family("mechanism/")]
+    skipped = [b.key for b in mechs if b.skipped]
+    figs = [figure_of(b, b.key) for b in mechs if not b.skipped]
+    figs = [f for f in figs if isinstance(f, Fig)]
+    if c.need(native) and not figs:
+        c.missing.append("mechanism/*")
+    if not c.missing:
+        c.cmps = [Cmp([(1, native)], [(1, f)]) for f in figs]
+        low = min(figs, key=lambda f: f.value)
+        c.measured = (f"fastest {low.name} = {ratio(low, native):.1f}x native",
+                      ratio(low, native))
+        c.detail = f"native {fmt_ns(native.value)}, {len(figs)} mechanisms"
+        if skipped:
+            c.detail += "; skipped: " + ", ".join(skipped)
+    add(c)
+
+    def pair(cid, title, a_name, b_name, factor, limit, kind="expectation"):
+        c = Check(cid, kind, title, limit)
+        a, b = figure(res, a_name), figure(res, b_name)
+        if c.need(a, b):
+            c.cmps = [Cmp([(1, a)], [(1, b)], factor)]
+            c.measured = (f"{ratio(a, b):.3f}", ratio(a, b))
+            c.detail = f"{a.show()}, {b.show()}"
+        add(c)
+
+    pair("lean_le_faithful", "switch/lean <= switch/faithful (tol 5%)",
+         "switch/lean", "switch/faithful", 1.05, "ratio <= 1.05")
+
+    c = Check("faithful_near_sysemu_regs", "expectation",
+              "switch/faithful within 20% of mechanism/sysemu_regs",
+              "0.80 <= ratio <= 1.20")
+    a, b = figure(res, "switch/faithful"), figure(res, "mechanism/sysemu_regs")
+    if c.need(a, b):
+        c.cmps = [Cmp([(1, a)], [(1, b)], 1.20), Cmp([(0.80, b)], [(1, a)])]
+        c.measured = (f"{ratio(a, b):.3f}", ratio(a, b))
+        c.detail = f"{a.show()}, {b.show()}"
+    add(c)
+
+    pair("sysemu_le_gpr", "mechanism/sysemu <= mechanism/sysemu_gpr (tol 5%)",
+         "mechanism/sysemu", "mechanism/sysemu_gpr", 1.05, "ratio <= 1.05")
+    pair("gpr_le_regs", "mechanism/sysemu_gpr <= mechanism/sysemu_regs (tol 5%)",
+         "mechanism/sysemu_gpr", "mechanism/sysemu_regs", 1.05, "ratio <= 1.05")
+    pair("futex_same_below_cross", "floor/futex_same_cpu below floor/futex_cross_cpu",
+         "floor/futex_same_cpu", "floor/futex_cross_cpu", 1.0, "ratio < 1")
+    pair("pipe_same_below_cross", "floor/pipe_same_cpu below floor/pipe_cross_cpu",
+         "floor/pipe_same_cpu", "floor/pipe_cross_cpu", 1.0, "ratio < 1")
+    pair("sysemu_le_ptrace_syscall",
+         "mechanism/ptrace_syscall >= mechanism/sysemu (tol 5%)",
+         "mechanism/sysemu", "mechanism/ptrace_syscall", 1.05,
+         "sysemu/ptrace_syscall <= 1.05")
+
+    # --- performance bars
+    pair("bar_faithful", "switch/faithful <= 1.10 x mechanism/sysemu_regs",
+         "switch/faithful", "mechanism/sysemu_regs", 1.10, "ratio <= 1.10", "bar")
+    pair("bar_lean", "switch/lean <= 1.10 x mechanism/sysemu_gpr",
+         "switch/lean", "mechanism/sysemu_gpr", 1.10, "ratio <= 1.10", "bar")
+    pair("info_lean_over_faithful", "switch/lean / switch/faithful",
+         "switch/lean", "switch/faithful", 1.0, "(information)", "info")
+    pair("info_lean_over_sysemu", "switch/lean / mechanism/sysemu",
+         "switch/lean", "mechanism/sysemu", 1.0, "(information)", "info")
+
+    c = Check("bar_map_inject", "bar",
+              "map/inject/pages:1 <= 1.25 x (2 x mechanism/inject + map/native/pages:1)",
+              "ratio <= 1.25")
+    mi = figure(res, "map/inject/pages:1", "map/inject", pages=1)
+    inj = figure(res, "mechanism/inject")
+    mn = figure(res, "map/native/pages:1", "map/native", pages=1)
+    if c.need(mi, inj, mn):
+        ref = 2 * inj.value + mn.value
+        c.cmps = [Cmp([(1, mi)], [(2, inj), (1, mn)], 1.25)]
+        c.measured = (f"{mi.value / ref:.3f}", mi.value / ref)
+        c.detail = f"{mi.show()}; reference 2 x {fmt_ns(inj.value)} + {fmt_ns(mn.value)} = {fmt_ns(ref)}"
+    add(c)
+
+    n = res.nproc()
+    c = Check("bar_pool_private", "bar",
+              f"pool/private efficiency at {n} threads (nproc) >= {POOL_EFFICIENCY_BAR}",
+              f"efficiency >= {POOL_EFFICIENCY_BAR}")
+    one = figure(res, "pool/private/threads:1 rt_per_s", "pool/private", "rt_per_s", threads=1)
+    many = figure(res, f"pool/private/threads:{n} rt_per_s", "pool/private", "rt_per_s", threads=n)
+    if c.need(one, many):
+        eff = many.value / (n * one.value) if one.value else float("inf")
+        c.cmps = [Cmp([(POOL_EFFICIENCY_BAR * n, one)], [(1, many)])]
+        c.measured = (f"{eff:.3f}", eff)
+        c.detail = (f"{fmt_rate(many.value)}/s at {n} threads vs linear "
+                    f"{n} x {fmt_rate(one.value)}/s")
+    add(c)
+    return checks
+
+
+# ------------------------------------------------------------------ samples
+
+def read_samples(sdir):
+    """{benchmark name: sorted list of ns} from DIR/*.txt."""
+    out = {}
+    if not sdir or not os.path.isdir(sdir):
+        return out
+    for fname in sorted(os.listdir(sdir)):
+        if not fname.endswith(".txt") or fname.startswith("tmp."):
+            continue
+        vals = []
+        try:
+            with open(os.path.join(sdir, fname), encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    line = line.strip()
+                    if not line:
+                        continue
+                    try:
+                        v = float(line)
+                    except ValueError:
+                        continue
+                    if math.isfinite(v):
+                        vals.append(v)
+        except OSError as e:
+            warn(f"cannot read samples {fname}: {e.strerror}")
+            continue
+        if vals:
+            name = fname[:-4].replace("_", "/", 1)
+            out[name] = sorted(vals)
+    return out
+
+
+def quantile(sorted_vals, q):
+    """Nearest-rank on sorted values (as bench/common.c computes them)."""
+    n = len(sorted_vals)
+    i = int(q * (n - 1) + 0.5)
+    return sorted_vals[min(max(i, 0), n - 1)]
+
+
+# ------------------------------------------------------------------ summary
+
+def context_rows(ctx, args):
+    load = ctx.get("load_avg")
+    rows = [
+        ["date", ctx.get("date", "unknown")],
+        ["host", args.host or ctx.get("host") or ctx.get("host_name", "unknown")],
+        ["kernel", args.kernel or ctx.get("kernel", "unknown")],
+        ["arch", ctx.get("arch", "unknown")],
+        ["commit", args.commit or ctx.get("commit", "unknown")],
+        ["cpu", ctx.get("cpu_model", "unknown")],
+        ["cpus (num_cpus)", ctx.get("num_cpus", "unknown")],
+        ["MHz per cpu", ctx.get("mhz_per_cpu", "unknown")],
+        ["cpu frequency scaling", {True: "on", False: "off"}.get(ctx.get("cpu_scaling_enabled"), "unknown")],
+        ["load average (1, 5, 15 min, at start)",
+         ", ".join(f"{x:.2f}" for x in load) if isinstance(load, list) else "unknown"],
+        ["pinning", ctx.get("pinning", "unknown")],
+        ["switch mode (core benchmarks)", ctx.get("switch_mode", "unknown")],
+        ["native getpid at start", (ctx["native_getpid_ns_at_start"] + " ns")
+         if ctx.get("native_getpid_ns_at_start") else "unknown"],
+        ["compiler", ctx.get("compiler", "unknown")],
+        ["build", ctx.get("cflags", "unknown")],
+        ["Google Benchmark library build", ctx.get("library_build_type", "unknown")],
+        ["mitigations", mitigations(ctx.get("mitigations"))],
+    ]
+    return rows
+
+
+def mitigations(text):
+    """'a=Not affected;b=Mitigation: X' -> 'b=Mitigation: X (1 more: not affected)'."""
+    if not text or not isinstance(text, str):
+        return "unknown"
+    shown, quiet = [], 0
+    # entries are joined by ";", which also appears inside some statuses
+    for item in re.split(r";(?=[A-Za-z0-9_]+=)", text):
+        name, _, status = item.partition("=")
+        if not name:
+            continue
+        if status.strip() == "Not affected":
+            quiet += 1
+        else:
+            shown.append(f"{name}: {status.strip()}")
+    out = "; ".join(shown) if shown else "none listed"
+    if quiet:
+        out += f" ({quiet} more: not affected)"
+    return out
+
+
+def context_warnings(ctx):
+    out = []
+    load = ctx.get("load_avg")
+    ncpu = num(ctx.get("num_cpus"))
+    if isinstance(load, list) and load and ncpu and num(load[0]) is not None \
+            and load[0] > 0.5 * ncpu:
+        out.append(f"load average {load[0]:.2f} on {int(ncpu)} CPUs when the run "
+                   "started: other work shared the machine, figures are noisy")
+    flags = str(ctx.get("cflags", ""))
+    if flags and ("buildtype=release" not in flags or "b_sanitize=none" not in flags):
+        out.append(f"not a release build without sanitizers ({flags}): "
+                   "the figures do not measure the real code")
+    if ctx.get("cpu_scaling_enabled") is True:
+        out.append("CPU frequency scaling is on: figures drift with the clock")
+    if ctx.get("library_build_type") == "debug":
+        out.append("Google Benchmark reports its library as a debug build "
+                   "(Debian's libbenchmark is built so): the benchmarks call "
+                   "it once per batch of round trips, which spreads its cost "
+                   "over the batch")
+    return out
+
+
+def bench_rows(res):
+    rows = []
+    for b in res.benches.values():
+        if b.skipped:
+            rows.append([b.key, "skipped", "", "", "", "", "", "", b.error])
+            continue
+        med = b.median()
+        unit = b.unit if b.unit in UNIT_NS else "ns"
+        shown = fmt_num(med / UNIT_NS[unit]) if med is not None else "n/a"
+        x = b.median("over_native_x")
+        plus = b.median("over_native_ns")
+        others = []
+        order = {"rt_per_s": 0, "p50_ns": 1, "p99_ns": 2, "p999_ns": 3}
+        for name in sorted(b.counters(), key=lambda n: (order.get(n, 9), n)):
+            if name in KNOWN_COUNTERS:
+                continue
+            v = b.median(name)
+            if name.endswith("_per_s"):
+                others.append(f"{name}={fmt_rate(v)}")
+            elif name.endswith("_ns"):
+                others.append(f"{name}={fmt_ns(v)}")
+            else:
+                others.append(f"{name}={fmt_num(v)}")
+        note = b.label
+        if b.errors:
+            note = (note + "; " if note else "") + f"{len(b.errors)} failed runs: {b.error}"
+        rows.append([
+            b.key, shown, unit, fmt_pct(b.cv()), b.nreps(),
+            (f"{x:,.0f}x" if x >= 1000 else f"{x:.1f}x") if x is not None else "n/a",
+            (f"{plus:+,.0f}" if abs(plus) >= 100 else f"{plus:+.1f}")
+            if plus is not None else "n/a",
+            ", ".join(others), note,
+        ])
+    return rows
+
+
+def pool_rows(res, kind):
+    """[(threads, rt, linear, efficiency, cv)] for pool/<kind>."""
+    benches = [b for b in res.family(f"pool/{kind}") if b.base == f"pool/{kind}"]
+    benches = [b for b in benches if b.param("threads") is not None]
+    benches.sort(key=lambda b: b.param("threads"))
+    one = next((b for b in benches if b.param("threads") == 1 and not b.skipped), None)
+    rt1 = one.median("rt_per_s") if one else None
+    rows = []
+    for b in benches:
+        n = b.param("threads")
+        if b.skipped:
+            rows.append((n, None, None, None, None, b.error))
+            continue
+        rt = b.median("rt_per_s")
+        lin = n * rt1 if rt1 else None
+        eff = rt / lin if rt is not None and lin else None
+        rows.append((n, rt, lin, eff, b.cv("rt_per_s"), "" if rt is not None else "no rt_per_s counter"))
+    return rows
+
+
+def render_summary(res, checks, samples, plots, args):
+    ctx = res.context
+    host = args.host or ctx.get("host") or ctx.get("host_name", "unknown")
+    kernel = args.kernel or ctx.get("kernel", "unknown")
+    L = [f"# ptbench benchmarks: {host}, Linux {kernel}", ""]
+    if args.note:
+        L += [f"**{args.note}**", ""]
+    if res.no_json:
+        L += ["No benchmark results: every figure and check below is n/a.", ""]
+    if res.partial:
+        L += ["**The benchmark JSON was cut short (ptbench-bench stopped early): "
+              "only the benchmarks that finished are shown.**", ""]
+    L += table(["field", "value"], context_rows(ctx, args))
+    warns = context_warnings(ctx)
+    if warns:
+        L += ["", "Warnings:", ""] + [f"- {w}" for w in warns]
+
+    counts = {}
+    for c in checks:
+        counts[c.status] = counts.get(c.status, 0) + 1
+    L += ["", "## Self-checks", ""]
+    L.append(", ".join(f"{counts.get(s, 0)} {s}" for s in ("PASS", "FAIL", "NOISY", "n/a"))
+             + f". Expectations between figures of this run, and the performance "
+             f"bars as ratios of this run. An input whose coefficient of variation "
+             f"over the repetitions exceeds {NOISE_CV:.0%} makes a check "
+             f"\"NOISY, rerun\", unless the verdict holds with every input moved "
+             f"{DECISIVE_K:g} cv against it.")
+    L.append("")
+    L += table(["check", "kind", "status", "measured", "limit", "figures"],
+               [[c.title, c.kind, c.status_text(),
+                 c.measured[0] if c.measured else "", c.limit, c.detail]
+                for c in checks])
+
+    L += ["", "## Benchmarks", ""]
+    if res.benches:
+        L.append("Median over the repetitions of the real (or manual) time per "
+                 "iteration, in the benchmark's unit; cv = coefficient of "
+                 "variation over the repetitions; x native and +ns from the "
+                 "counters over_native_x and over_native_ns (medians).")
+        L.append("")
+        L += table(["benchmark", "median", "unit", "cv", "reps", "x native",
+                    "+ns over native", "counters", "label / error"], bench_rows(res))
+    else:
+        L.append("None in the JSON.")
+
+    L += ["", "## Thread-pool scaling", ""]
+    L.append(f"rt_per_s: round trips per second, all threads together (median); "
+             f"linear: N x the 1-thread figure; efficiency = rt_per_s / linear. "
+             f"nproc = {res.nproc()}.")
+    for kind in ("private", "shared"):
+        rows = pool_rows(res, kind)
+        L += ["", f"### pool/{kind}", ""]
+        if not rows:
+            L.append(f"n/a (missing: pool/{kind}/threads:N)")
+            continue
+        L += table(["threads", "rt_per_s", "linear", "efficiency", "cv", "note"],
+                   [[n, fmt_rate(rt), fmt_rate(lin),
+                     f"{eff:.3f}" if eff is not None else "n/a", fmt_pct(cv), note]
+                    for n, rt, lin, eff, cv, note in rows])
+
+    L += ["", "## Latency distributions", ""]
+    if samples:
+        L.append("From the samples files (one latency per line, in ns; a file "
+                 "holds the last run of its benchmark).")
+        L.append("")
+        rows = []
+        for name, vals in samples.items():
+            rows.append([name, len(vals), fmt_ns(vals[0]), fmt_ns(quantile(vals, 0.5)),
+                         fmt_ns(quantile(vals, 0.9)), fmt_ns(quantile(vals, 0.99)),
+                         fmt_ns(quantile(vals, 0.999)), fmt_ns(vals[-1])])
+        L += table(["samples", "n", "min", "p50", "p90", "p99", "p99.9", "max"], rows)
+    else:
+        L.append("No samples files (PTBENCH_SAMPLES_DIR unset, or switch/* and "
+                 "interrupt/latency did not run).")
+
+    L += ["", "## Plots", ""]
+    if not plots:
+        L.append("Not drawn (--no-plots).")
+    for title, name, status in plots:
+        if status == "ok":
+            L += [f"### {title}", "", f"![{title}](plots/{name}.png)", "",
+                  f"[SVG](plots/{name}.svg), [data](plots/{name}.dat)", ""]
+        else:
+            L.append(f"- {title}: not drawn ({status})")
+    return "\n".join(L).rstrip("\n") + "\n"
+
+
+# ------------------------------------------------------------------ plots
+
+def gp_str(s):
+    """A gnuplot single-quoted string literal."""
+    return "'" + str(s).replace("'", "''").replace("\n", " ") + "'"
+
+
+def write_atomic(path, text):
+    """Write via a tmp.* file in the same folder, then rename over path."""
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="tmp.", dir=d)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def gnuplot(script, outbase, variables):
+    """Draw outbase.png and outbase.svg with scripts/plot/SCRIPT. Returns an
+    error text or None."""
+    exe = shutil.which("gnuplot")
+    if not exe:
+        return "gnuplot not found"
+    d, name = os.path.split(outbase)
+    for fmt in ("png", "svg"):
+        final = f"{outbase}.{fmt}"
+        tmp = os.path.join(d, f"tmp.{name}.{fmt}")
+        v = dict(variables, fmt=fmt, out=tmp, plotdir=PLOT_DIR)
+        setv = "; ".join(f"{k}={gp_str(x) if isinstance(x, str) else repr(x)}"
+                         for k, x in v.items())
+        try:
+            p = subprocess.run([exe, "-e", setv, os.path.join(PLOT_DIR, script)],
+                               stdin=subprocess.DEVNULL, capture_output=True,
+                               text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            _unlink(tmp)
+            return f"gnuplot failed: {e}"
+        if p.returncode != 0 or not os.path.exists(tmp) or os.path.getsize(tmp) == 0:
+            _unlink(tmp)
+            err = (p.stderr or "").strip().splitlines()
+            return "gnuplot failed: " + (err[-1] if err else f"status {p.returncode}")
+        os.replace(tmp, final)
+    return None
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def log_bounds(lo, hi, pad_hi=1.0):
+    """Axis bounds on a 1-2-5 grid around [lo, hi*pad_hi]."""
+    lo = max(lo, 1e-9) * 0.9
+    hi = max(hi * pad_hi, lo * 10) * 1.05
+    steps = (1, 2, 5)
+    e = math.floor(math.log10(lo))
+    lo_b = max(s * 10 ** e for s in steps if s * 10 ** e <= lo)
+    e = math.floor(math.log10(hi))
+    cand = [s * 10 ** e for s in steps + (10,) if s * 10 ** e >= hi]
+    return float(lo_b), float(min(cand))
+
+
+def draw_plots(res, samples, pdir, subtitle):
+    """Returns [(title, name, status)]."""
+    os.makedirs(pdir, exist_ok=True)
+    done = []
+
+    def draw(title, name, script, data, variables):
+        if data is None:
+            done.append((title, name, "no data"))
+            return
+        write_atomic(os.path.join(pdir, f"{name}.dat"), data)
+        v = dict(variables, data=os.path.join(pdir, f"{name}.dat"), subtitle=subtitle)
+        err = gnuplot(script, os.path.join(pdir, name), v)
+        if err:
+            warn(f"plot {name}: {err}")
+        done.append((title, name, err or "ok"))
+
+    # (a) the mechanism ladder
+    rows = []
+    for b in res.benches.values():
+        top = b.base.split("/")[0]
+        if top not in ("native", "mechanism", "switch") or b.skipped:
+            continue
+        v = b.median()
+        if v is None or v <= 0:
+            continue
+        rows.append((v, b.key, {"native": 0, "mechanism": 1, "switch": 2}[top]))
+    rows.sort()
+    skipped = [b.key for b in res.benches.values()
+               if b.skipped and b.base.split("/")[0] in ("native", "mechanism", "switch")]
+    floor = figure(res, "floor/futex_same_cpu")
+    data = None
+    v = {}
+    if rows:
+        lines = ["# idx name median_ns group(0 native, 1 mechanism, 2 switch) shown"]
+        for i, (val, key, g) in enumerate(rows):
+            lines.append(f"{i}\t{key}\t{val:.6g}\t{g}\t\"{fmt_ns(val)}\"")
+        data = "\n".join(lines) + "\n"
+        vals = [r[0] for r in rows] + ([floor.value] if isinstance(floor, Fig) else [])
+        xmin, xmax = log_bounds(min(vals), max(vals), pad_hi=4)
+        v = {"xmin": xmin, "xmax": xmax, "nrows": len(rows),
+             "floor": floor.value if isinstance(floor, Fig) else -1.0,
+             "floorlabel": f"floor: futex ping-pong, same CPU ({fmt_ns(floor.value)})"
+             if isinstance(floor, Fig) else "",
+             "note": ("skipped: " + ", ".join(skipped)) if skipped else "",
+             "h": 160 + 30 * len(rows)}
+    draw("Mechanism ladder", "ladder", "ladder.gp", data, v)
+
+    # (b) map/unmap cost against pages
+    pts = {}
+    for kind, col in (("native", 0), ("inject", 1)):
+        for b in res.benches.values():
+            if b.base == f"map/{kind}" and not b.skipped and b.param("pages"):
+                m = b.median()
+                if m:
+                    pts.setdefault(b.param("pages"), ["?", "?"])[col] = f"{m:.6g}"
+    data = None
+    if pts:
+        lines = ["# pages native_ns inject_ns (? = missing)"]
+        lines += [f"{p}\t{a}\t{b}" for p, (a, b) in sorted(pts.items())]
+        data = "\n".join(lines) + "\n"
+    draw("Map + unmap cost against pages", "map", "map.gp", data,
+         {"pmin": min(pts) if pts else 1, "pmax": max(pts) if pts else 2})
+
+    # (c) thread-pool scaling
+    rp, rs = pool_rows(res, "private"), pool_rows(res, "shared")
+    tab = {}
+    for col, rows_ in ((0, rp), (1, rs)):
+        for n, rt, lin, _eff, _cv, _note in rows_:
+            t = tab.setdefault(n, ["?"] * 4)
+            if rt is not None:
+                t[col] = f"{rt:.6g}"
+            if lin is not None:
+                t[col + 2] = f"{lin:.6g}"
+    data = None
+    if any(x != "?" for t in tab.values() for x in t[:2]):
+        lines = ["# threads private_rt_per_s shared_rt_per_s private_linear shared_linear"]
+        lines += [f"{n}\t" + "\t".join(t) for n, t in sorted(tab.items())]
+        data = "\n".join(lines) + "\n"
+    draw("Thread-pool scaling", "pool", "pool.gp", data,
+         {"nproc": res.nproc(), "maxthreads": max(tab) if tab else 1})
+
+    # (d) latency CDF from the samples files. The axis ends a little past
+    # the largest p99.9: a few very slow samples (a preempted tracer) would
+    # otherwise squeeze the body of every curve into a corner; each series
+    # title gives its maximum.
+    data = None
+    v = {}
+    if samples:
+        blocks = []
+        for i, (name, vals) in enumerate(samples.items(), 1):
+            n = len(vals)
+            step = max(1, n // 2000)
+            idx = list(range(0, n, step))
+            if idx[-1] != n - 1:
+                idx.append(n - 1)
+            blocks.append(f"# {name}: latency_ns cumulative_fraction\n" + "\n".join(
+                f"{vals[j]:.6g}\t{(j + 1) / n:.6f}" for j in idx))
+            v[f"t{i}"] = f"{name} (n = {n}, p99.9 {fmt_ns(quantile(vals, 0.999))}, max {fmt_ns(vals[-1])})"
+        data = "\n\n\n".join(blocks) + "\n"
+        lo = min(x[0] for x in samples.values())
+        hi = max(quantile(x, 0.999) for x in samples.values()) * 2
+        hi = min(hi, max(x[-1] for x in samples.values()))
+        xmin, xmax = log_bounds(lo, hi)
+        v.update(nseries=len(samples), xmin=xmin, xmax=xmax)
+    draw("Latency distribution (CDF)", "latency", "latency.gp", data, v)
+    return done
+
+
+# ------------------------------------------------------------------ main
+
+def render(args):
+    os.makedirs(args.outdir, exist_ok=True)
+    if args.json and os.path.exists(args.json):
+        doc, partial = load_json(args.json)
+        res = Results(doc, partial)
+    elif args.json and not args.note:
+        raise InputError(f"no benchmark JSON: {args.json}")
+    else:
+        res = Results({}, False, no_json=True)
+    checks = make_checks(res)
+    samples = read_samples(args.samples)
+
+    ctx = res.context
+    host = args.host or ctx.get("host") or ctx.get("host_name", "unknown")
+    kernel = args.kernel or ctx.get("kernel", "unknown")
+    commit = args.commit or ctx.get("commit", "unknown")
+    date = str(ctx.get("date", ""))[:16].replace("T", " ")
+    subtitle = f"{host}, Linux {kernel}, pinning {ctx.get('pinning', '?')}, commit {commit}"
+    if date:
+        subtitle += f", {date}"
+
+    plots = [] if args.no_plots else draw_plots(
+        res, samples, os.path.join(args.outdir, "plots"), subtitle)
+
+    write_atomic(os.path.join(args.outdir, "checks.json"), json.dumps({
+        "schema": 1,
+        "host": host, "kernel": kernel, "commit": commit,
+        "noise_cv": NOISE_CV, "decisive_k": DECISIVE_K,
+        "partial": res.partial,
+        "checks": [c.as_json() for c in checks],
+    }, indent=2) + "\n")
+    write_atomic(os.path.join(args.outdir, "summary.md"),
+                 render_summary(res, checks, samples, plots, args))
+
+    counts = {}
+    for c in checks:
+        counts[c.status] = counts.get(c.status, 0) + 1
+    print(f"{PROG}: {len(res.benches)} benchmarks; self-checks: " +
+          ", ".join(f"{counts.get(s, 0)} {s}" for s in ("PASS", "FAIL", "NOISY", "n/a")),
+          file=sys.stderr)
+    for c in checks:
+        if c.status in ("FAIL", "NOISY"):
+            print(f"{PROG}: {c.status_text()}: {c.title}: "
+                  f"{c.measured[0] if c.measured else ''} ({c.limit})", file=sys.stderr)
+    return 0
+
+
+def main(argv):
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("render", help="write summary.md, checks.json and plots/")
+    r.add_argument("--json", help="the Google Benchmark JSON (may be missing with --note)")
+    r.add_argument("--samples", help="the PTBENCH_SAMPLES_DIR of the run")
+    r.add_argument("--outdir", required=True)
+    r.add_argument("--note", help="a line for the top of summary.md (why no JSON, ...)")
+    r.add_argument("--no-plots", action="store_true")
+    r.add_argument("--host")
+    r.add_argument("--kernel")
+    r.add_argument("--commit")
+    r.set_defaults(func=render)
+    args = p.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
