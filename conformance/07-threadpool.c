@@ -21,24 +21,6 @@
 #define NA 3 /* address spaces */
 #define ROUNDS 50
 
-/* Maps the syscall loop at H_CODE from the calling thread (no cmocka: also
- * used on worker threads). */
-static int load_loop(struct ptp_as *as)
-{
-	const struct payload *pl = payload_get(PAYLOAD_SYSCALL_LOOP);
-	int fd = memfd_create("tp", MFD_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)h_page()) < 0 ||
-	    pwrite(fd, pl->start, pl->size, 0) != (ssize_t)pl->size)
-		rc = -errno;
-	else
-		rc = ptp_as_map(as, H_CODE, h_page(), PROT_READ | PROT_EXEC, fd, 0, 0);
-	close(fd);
-	return rc;
-}
-
 static struct ptp_ctx *loop_ctx(struct ptp_platform *p)
 {
 	struct ptp_ctx *ctx = h_ctx(p);
@@ -46,12 +28,6 @@ static struct ptp_ctx *loop_ctx(struct ptp_platform *p)
 	ptp_ctx_set_ip(ctx, H_CODE);
 	ptp_ctx_set_arg(ctx, 5, 0);
 	return ctx;
-}
-
-static void need_loop(void)
-{
-	if (payload_get(PAYLOAD_SYSCALL_LOOP)->size == 0)
-		h_skip("no syscall loop payload on this arch");
 }
 
 /* One switch of the loop: 0, or -1 with msg set. n is the number of
@@ -106,7 +82,7 @@ static void *worker_main(void *arg)
 
 	w->self = (pid_t)syscall(SYS_gettid);
 	for (int a = 0; a < w->nas && !w->msg[0]; a++) {
-		if (w->load[a] && (rc = load_loop(w->as[a])) < 0)
+		if (w->load[a] && (rc = h_try_load_at(w->as[a], H_CODE, PAYLOAD_SYSCALL_LOOP)) < 0)
 			snprintf(w->msg, sizeof(w->msg), "load as %d: %s", a, strerror(-rc));
 	}
 	if (w->loaded)
@@ -174,7 +150,7 @@ static void threads_by_spaces(void)
 	struct ptp_stats st;
 	pid_t all[NT * NA];
 
-	need_loop();
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	for (int a = 0; a < NA; a++)
 		as[a] = h_as(p);
 	pthread_barrier_init(&loaded, NULL, NT);
@@ -265,7 +241,7 @@ static void same_thread_reuses_its_thread(void)
 	struct ptp_event ev;
 	pid_t t1, t2, pid1 = ptp_as_pid(a1);
 
-	need_loop();
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	stats(p, &st);
 	assert_int_equal(st.threads_created, 0);
 	assert_int_equal(ptp_ctx_tid(c1), 0);
@@ -353,7 +329,7 @@ static void concurrent_threads_in_one_space(void)
 	struct ptp_stats st;
 	pid_t tid;
 
-	need_loop();
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	h_load(as, mine, PAYLOAD_SYSCALL_LOOP);
 	ptp_ctx_set_arg(mine, 5, 0);
 	pthread_barrier_init(&done, NULL, NW + 1);
@@ -420,7 +396,7 @@ static void exiting_thread_retires(void)
 	struct worker w;
 	pid_t main_tid[2];
 
-	need_loop();
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	for (int a = 0; a < 2; a++) {
 		h_load(as[a], mine[a], PAYLOAD_SYSCALL_LOOP);
 		ptp_ctx_set_arg(mine[a], 5, 0);
@@ -491,7 +467,7 @@ static void exit_while_others_switch(void)
 	struct ptp_stats st;
 	long deadline;
 
-	need_loop();
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	memset(w, 0, sizeof(w));
 	for (int i = 0; i < NW; i++) {
 		w[i].nas = 1;
@@ -554,7 +530,7 @@ struct grid {
 
 static void grid_start(struct grid *g)
 {
-	need_loop();
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	memset(g, 0, sizeof(*g));
 	g->p = h_open();
 	pthread_barrier_init(&g->loaded, NULL, NT);

@@ -52,29 +52,6 @@ static bool mapped(uintptr_t addr)
 	return msync((void *)addr, h_page(), MS_ASYNC) == 0;
 }
 
-static void need_loop(void)
-{
-	if (payload_get(PAYLOAD_SYSCALL_LOOP)->size == 0)
-		h_skip("no syscall loop payload on this arch");
-}
-
-/* Maps the syscall loop at H_CODE from the calling thread, no cmocka. */
-static int load_loop(struct ptp_as *as)
-{
-	const struct payload *pl = payload_get(PAYLOAD_SYSCALL_LOOP);
-	int fd = memfd_create("lc", MFD_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)h_page()) < 0 ||
-	    pwrite(fd, pl->start, pl->size, 0) != (ssize_t)pl->size)
-		rc = -errno;
-	else
-		rc = ptp_as_map(as, H_CODE, h_page(), PROT_READ | PROT_EXEC, fd, 0, 0);
-	close(fd);
-	return rc;
-}
-
 /* A tracer thread: optionally loads, switches its contexts (IP at H_CODE)
  * rounds times in each address space, then waits on go (if given). */
 #define MAXA 4
@@ -99,7 +76,7 @@ static void *worker_main(void *arg)
 	int rc;
 
 	for (int a = 0; a < w->nas && !w->msg[0]; a++)
-		if (w->load[a] && (rc = load_loop(w->as[a])) < 0)
+		if (w->load[a] && (rc = h_try_load_at(w->as[a], H_CODE, PAYLOAD_SYSCALL_LOOP)) < 0)
 			snprintf(w->msg, sizeof(w->msg), "load as %d: %s", a, strerror(-rc));
 	for (int r = 0; r < w->rounds && !w->msg[0]; r++) {
 		for (int a = 0; a < w->nas && !w->msg[0]; a++) {
@@ -204,7 +181,7 @@ static void tracer_child(int fd)
 		_exit(1);
 	for (int a = 0; a < KILL_AS; a++) {
 		if (ptp_as_new(p, &as[a]) < 0 || ptp_ctx_new(p, &mine[a]) < 0 ||
-		    load_loop(as[a]) < 0)
+		    h_try_load_at(as[a], H_CODE, PAYLOAD_SYSCALL_LOOP) < 0)
 			_exit(2);
 		ptp_ctx_set_ip(mine[a], H_CODE);
 		if (ptp_switch(mine[a], as[a], &ev) < 0 || ev.kind != PTP_EV_SYSCALL)
@@ -250,7 +227,7 @@ static void tracer_killed(void)
 	struct pollfd pfd;
 	long t0;
 
-	need_loop();
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	/* Orphaned stubs come to us, not the harness, to be reaped here. */
 	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
@@ -304,7 +281,7 @@ static void killed_as_is_reported(void)
 	long deadline;
 	int rc;
 
-	need_loop();
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	for (int a = 0; a < 3; a++) {
 		as[a] = h_as(p);
 		ctx[a] = h_ctx(p);
@@ -390,7 +367,7 @@ static void thread_exit_after_as_killed(void)
 	pid_t pid0 = ptp_as_pid(as[0]);
 	long deadline;
 
-	need_loop();
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	pthread_barrier_init(&done, NULL, 2);
 	pthread_barrier_init(&go, NULL, 2);
 	memset(&w, 0, sizeof(w));
@@ -446,7 +423,7 @@ static void exited_tracer_thread_keeps_as(void)
 	struct worker w;
 	pid_t pid = ptp_as_pid(as);
 
-	need_loop();
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	/* Only the worker ever touches the address space. */
 	memset(&w, 0, sizeof(w));
 	w.nas = 1;
@@ -495,7 +472,7 @@ static void master_killed(void)
 	long deadline;
 	int rc;
 
-	need_loop();
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	/* Orphaned address spaces come to us (not the harness): whatever is
 	 * left after close is visible as our children. */
 	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
@@ -628,7 +605,7 @@ static void close_and_trim_leave_nothing(void)
 {
 	int fds, maps;
 
-	need_loop();
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	/* Once first: thread stacks and malloc arenas glibc caches. */
 	one_life();
 	fds = h_count_fds();
@@ -658,7 +635,7 @@ static void cycles(unsigned int pool)
 	long t0 = h_now_ms();
 	pid_t master;
 
-	need_loop();
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	p = h_open_pool(pool);
 	ctx = h_ctx(p);
 	master = ptp_master_pid(p);

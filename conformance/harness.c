@@ -102,20 +102,43 @@ int h_memfd(size_t len, const void *src, size_t srclen)
 	return fd;
 }
 
-void h_load_at(struct ptp_as *as, uintptr_t addr, enum payload_id id)
+int h_try_load_at(struct ptp_as *as, uintptr_t addr, enum payload_id id)
 {
 	const struct payload *pl = payload_get(id);
 	int fd, rc;
 
+	if (!pl || pl->size == 0)
+		return -ENOENT;
+	fd = memfd_create("h-payload", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)h_page()) < 0 ||
+	    pwrite(fd, pl->start, pl->size, 0) != (ssize_t)pl->size)
+		rc = -errno;
+	else
+		rc = ptp_as_map(as, addr, h_page(), PROT_READ | PROT_EXEC, fd, 0, 0);
+	close(fd);
+	return rc;
+}
+
+void h_need_payload(enum payload_id id)
+{
+	const struct payload *pl = payload_get(id);
+
 	assert_non_null(pl);
 	if (pl->size == 0)
 		h_skip("payload %s does not exist on this arch", pl->name);
-	fd = h_memfd(h_page(), pl->start, pl->size);
-	rc = ptp_as_map(as, addr, h_page(), PROT_READ | PROT_EXEC, fd, 0, 0);
-	close(fd);
+}
+
+void h_load_at(struct ptp_as *as, uintptr_t addr, enum payload_id id)
+{
+	int rc;
+
+	h_need_payload(id);
+	rc = h_try_load_at(as, addr, id);
 	if (rc < 0)
-		fail_msg("map payload %s at %#lx: %s", pl->name, (unsigned long)addr,
-			 strerror(-rc));
+		fail_msg("map payload %s at %#lx: %s", payload_get(id)->name,
+			 (unsigned long)addr, strerror(-rc));
 }
 
 void h_load(struct ptp_as *as, struct ptp_ctx *ctx, enum payload_id id)

@@ -65,6 +65,11 @@ void h_stack(struct ptp_as *as, struct ptp_ctx *ctx, size_t len);
 /* Maps payload id read+exec at addr; skips the case when the arch has no
  * such payload. */
 void h_load_at(struct ptp_as *as, uintptr_t addr, enum payload_id id);
+/* The same without cmocka (for worker threads): 0 or -errno, -ENOENT when
+ * the arch has no such payload. */
+int h_try_load_at(struct ptp_as *as, uintptr_t addr, enum payload_id id);
+/* Skips the case when the arch has no payload id. */
+void h_need_payload(enum payload_id id);
 
 /* A platform, an address space and a context at payload id's entry. */
 struct hfix {
