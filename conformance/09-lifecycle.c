@@ -700,9 +700,10 @@ static void app_exit_is_a_syscall(void)
 	h_switch(ctx, as, &ev, PTP_EV_SYSCALL);
 	tid = ptp_ctx_tid(ctx);
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
-		/* The payload makes the previous result its next syscall. */
-		ptp_ctx_set_result(ctx, nrs[i]);
+		/* The payload makes the previous result its next syscall
+		 * (set last: on arm64 the result is the first argument). */
 		ptp_ctx_set_arg(ctx, 0, 0);
+		ptp_ctx_set_result(ctx, nrs[i]);
 		h_switch(ctx, as, &ev, PTP_EV_SYSCALL);
 		assert_int_equal(ev.nr, nrs[i]);
 		assert_int_equal(ptp_ctx_syscall_nr(ctx), nrs[i]);

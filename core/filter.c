@@ -130,11 +130,15 @@ int ptp_filter_build(bool default_allow, bool probe, struct sock_fprog *out)
 		return -ENOMEM;
 	/* The stub installs the filter itself, after NO_NEW_PRIVS. */
 	rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 0);
-	for (size_t i = 0; rc == 0 && i < sizeof(core_rules) / sizeof(core_rules[0]); i++)
-		rc = add_rule(f, &core_rules[i]);
-	extra = arch_stub_rules(&nextra);
-	for (size_t i = 0; rc == 0 && i < nextra; i++)
-		rc = add_rule(f, &extra[i]);
+	/* Allow rules on an Allow default are refused by libseccomp (and
+	 * would change nothing). */
+	if (!default_allow) {
+		for (size_t i = 0; rc == 0 && i < sizeof(core_rules) / sizeof(core_rules[0]); i++)
+			rc = add_rule(f, &core_rules[i]);
+		extra = arch_stub_rules(&nextra);
+		for (size_t i = 0; rc == 0 && i < nextra; i++)
+			rc = add_rule(f, &extra[i]);
+	}
 	if (rc == 0 && !probe && !default_allow)
 		rc = arch_filter_traps(f);
 	if (rc == 0)

@@ -93,8 +93,11 @@ static int place_stub(struct ptp_platform *p)
 				return -errno;
 			if ((uintptr_t)m != want) {
 				munmap(m, len);
-				/* Below the kernel's window: try the next top. */
-				if ((uintptr_t)m < want && k == 0 && want > (1ul << 47))
+				/* Nothing is mapped at the hint, yet the kernel
+				 * would not use it: the candidate lies beyond this
+				 * address space; try the next top. */
+				if (k == 0 && msync((void *)want, len, MS_ASYNC) < 0 &&
+				    errno == ENOMEM)
 					break;
 				continue;
 			}
@@ -267,13 +270,15 @@ static int in_child(int (*fn)(void))
 
 /*
  * One syscall made by a throw-away stub under PTRACE_SYSEMU, with a filter
- * whose default is RET_ERRNO(0): a syscall stop with -ENOSYS in the result
- * register means SYSEMU works and ptrace runs before seccomp (Linux >= 4.8);
- * 0 there means seccomp ran first; no syscall stop means no SYSEMU.
+ * whose default is RET_ERRNO(0): a syscall stop with a non-zero result
+ * register means SYSEMU works and ptrace runs before seccomp (Linux >= 4.8):
+ * x86_64 leaves -ENOSYS there, arm64 the first argument (x0 is both), hence
+ * a non-zero one; 0 there means seccomp ran first; no syscall stop means no
+ * SYSEMU.
  */
 static int probe_kernel(struct ptp_platform *p)
 {
-	static const uint64_t args[6] = { 0 };
+	static const uint64_t args[6] = { 1 };
 	struct __ptrace_syscall_info info;
 	struct sock_fprog prog = { 0 };
 	struct arch_regs r;
@@ -311,7 +316,7 @@ static int probe_kernel(struct ptp_platform *p)
 	rc = arch_get_gprs(pid, &r);
 	if (rc < 0)
 		goto out;
-	p->caps.seccomp_after_ptrace = arch_result(&r) == -ENOSYS;
+	p->caps.seccomp_after_ptrace = arch_result(&r) != 0;
 	memset(&info, 0, sizeof(info));
 	p->caps.syscall_info =
 		ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof(info), &info) > 0 &&

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* arm64 register state as the core keeps it. */
+#ifndef PTP_ARCH_DEFS_H
+#define PTP_ARCH_DEFS_H
+
+/* struct user_pt_regs and struct user_fpsimd_state: the layouts of
+ * NT_PRSTATUS and NT_PRFPREG (glibc's <sys/user.h> names differ). */
+#include <asm/ptrace.h>
+
+struct arch_regs {
+	/* NT_PRSTATUS: x0-x30, sp, pc, pstate. TLS (tpidr_el0) is not in it:
+	 * it travels as NT_ARM_TLS. */
+	struct user_pt_regs gpr;
+};
+
+/* x0-x30, then sp. */
+#define ARCH_GPR_COUNT 32u
+#define ARCH_VREG_COUNT 32u
+#define ARCH_TLS_IN_GPR 0
+
+#endif /* PTP_ARCH_DEFS_H */

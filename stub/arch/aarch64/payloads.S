@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* arm64 payloads: see stub/payloads.h for what each one does. */
+#include <asm/unistd.h>
+#include "payload-abi.h"
+
+/* Outside both translation ranges: bit 55 set (the TTBR1 half under
+ * TBI) with bits 54-48 clear. */
+#define BAD_ADDRESS 0x0080000000000000
+
+.macro BEGIN name
+	.globl payload_\name\()_start, payload_\name\()_end
+	.p2align 4
+payload_\name\()_start:
+.endm
+.macro END name
+payload_\name\()_end:
+.endm
+/* A payload this arch cannot express: size 0. */
+.macro NONE name
+	BEGIN \name
+	END \name
+.endm
+
+	.section .rodata.ptp_payloads, "a"
+
+BEGIN syscall_loop
+1:	mov	x8, #__NR_getpid
+	svc	#0
+	add	x5, x5, #1
+	b	1b
+END syscall_loop
+
+/* x86's rax is both number and result; here the result (x0) becomes the
+ * next number explicitly. */
+BEGIN syscall_raw
+1:	svc	#0
+	mov	x8, x0
+	b	1b
+END syscall_raw
+
+BEGIN spin
+1:	yield
+	b	1b
+END spin
+
+BEGIN read
+	ldr	x1, [x0]
+1:	mov	x8, #__NR_getpid
+	svc	#0
+	b	1b
+END read
+
+BEGIN write
+	str	x1, [x0]
+1:	mov	x8, #__NR_getpid
+	svc	#0
+	b	1b
+END write
+
+BEGIN exec
+	br	x0
+END exec
+
+/* No general-protection fault on arm64: the load takes a level 0
+ * translation fault, a plain SIGSEGV (SEGV_MAPERR) with si_addr the
+ * address and the pc on the ldr (H_CODE + 4). */
+BEGIN bad_address
+	mov	x0, #BAD_ADDRESS
+	ldr	x0, [x0]
+	udf	#0
+END bad_address
+
+NONE cpuid
+
+/*
+ * GPR index order is the core's (ptp_gpr_name): x0-x30, sp. No register is
+ * free to hold a pattern, so x0 is checked alone, destructively: its
+ * pattern is subtracted 24, 24 and 16 bits at a time (ror brings the next
+ * chunk down), each chunk tested for zero. Then x0 holds patterns for the
+ * others, and x1 too for the vector registers. Patterns are read
+ * PC-relative.
+ */
+.macro CHECK_X0 val
+	sub	x0, x0, #((\val) & 0xfff)
+	sub	x0, x0, #(((\val) >> 12) & 0xfff), lsl #12
+	tst	x0, #0xffffff
+	b.ne	.Lfail_0
+	ror	x0, x0, #24
+	sub	x0, x0, #(((\val) >> 24) & 0xfff)
+	sub	x0, x0, #(((\val) >> 36) & 0xfff), lsl #12
+	tst	x0, #0xffffff
+	b.ne	.Lfail_0
+	ror	x0, x0, #24
+	sub	x0, x0, #(((\val) >> 48) & 0xfff)
+	sub	x0, x0, #(((\val) >> 60) & 0xf), lsl #12
+	cbnz	x0, .Lfail_0
+.endm
+.macro CHECK_GPR idx
+	ldr	x0, .Lgin_\idx
+	cmp	x\idx, x0
+	b.ne	.Lfail_\idx
+.endm
+.macro CHECK_VREG idx
+	fmov	x0, d\idx
+	ldr	x1, .Lvin_\idx
+	cmp	x0, x1
+	b.ne	.Lvfail_\idx
+	mov	x0, v\idx\().d[1]
+	ldr	x1, .Lvin_\idx + 8
+	cmp	x0, x1
+	b.ne	.Lvfail_\idx
+.endm
+
+BEGIN regs_check
+	CHECK_X0 PAYLOAD_GPR_IN(0)
+	.irp i, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30
+	CHECK_GPR \i
+	.endr
+	ldr	x0, .Lgin_31
+	cmp	sp, x0
+	b.ne	.Lfail_31
+	.irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	CHECK_VREG \i
+	.endr
+	.irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	ldr	q\i, .Lvout_\i
+	.endr
+	ldr	x0, .Lgout_31
+	mov	sp, x0
+	/* x8 is the number. */
+	.irp i, 0,1,2,3,4,5,6,7,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30
+	ldr	x\i, .Lgout_\i
+	.endr
+	mov	x8, #PAYLOAD_NR_OK
+	svc	#0
+	udf	#0
+	.irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+.Lfail_\i:
+	mov	x0, #\i
+	b	.Lreport_fail
+.Lvfail_\i:
+	mov	x0, #(PAYLOAD_FAIL_VREG + \i)
+	b	.Lreport_fail
+	.endr
+.Lreport_fail:
+	mov	x8, #PAYLOAD_NR_FAIL
+	svc	#0
+	udf	#0
+	.p2align 4
+	.irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+.Lvin_\i:	.quad PAYLOAD_VLO_IN(\i), PAYLOAD_VHI_IN(\i)
+.Lvout_\i:	.quad PAYLOAD_VLO_OUT(\i), PAYLOAD_VHI_OUT(\i)
+.Lgin_\i:	.quad PAYLOAD_GPR_IN(\i)
+.Lgout_\i:	.quad PAYLOAD_GPR_OUT(\i)
+	.endr
+END regs_check
+
+BEGIN tls_read
+	mrs	x0, tpidr_el0
+	ldr	x0, [x0]
+1:	mov	x8, #PAYLOAD_NR_OK
+	svc	#0
+	b	1b
+END tls_read
+
+/* brk leaves the pc on itself: resuming without moving it traps again. */
+BEGIN breakpoint
+	brk	#0
+1:	mov	x8, #PAYLOAD_NR_OK
+	svc	#0
+	b	1b
+END breakpoint
+
+BEGIN undefined
+	udf	#0
+END undefined
+
+/*
+ * Pushes x0, 8 bytes at a time, with the fault at the payload's first
+ * instruction and sp not yet moved, as x86's push: sp stays 16-byte
+ * aligned (Linux sets SCTLR_EL1.SA0, so an sp-based access with a
+ * misaligned sp would be an alignment fault), hence two stores per step.
+ */
+BEGIN stack_overflow
+1:	stur	x0, [sp, #-8]
+	stur	x0, [sp, #-16]
+	sub	sp, sp, #16
+	b	1b
+END stack_overflow
+
+NONE vsyscall
+NONE single_step
+
+	.section .note.GNU-stack, "", @progbits
