@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# fetch.sh ARCH [--kernel PACKAGE] [--print-kernel]
+#
+# Gets everything the VM tests of ARCH (aarch64, x86_64) need and keeps it
+# in .cache/ (see common.sh): installs the host packages (qemu, the cross
+# toolchain, cpio) as root, adds the dpkg architecture, and downloads with
+# apt-get download, then extracts with dpkg-deb -x:
+#   - foreign arch only: the runtime and -dev packages of libseccomp,
+#     cmocka and jansson into .cache/sysroot/ARCH (the cross build's
+#     pkg-config looks there, see cross/aarch64-linux-gnu.ini);
+#   - busybox-static into .cache/sysroot/ARCH;
+#   - the kernel: PACKAGE (default: the meta package linux-image-cloud-arm64
+#     or linux-image-cloud-amd64), a meta package followed through its
+#     Depends to the exact image package and version, or an exact one, into
+#     .cache/kernels/ARCH/PKG_VERSION/; recorded in .cache/kernel-ARCH.txt
+#     (key=value: meta, package, version, vmlinuz, release), or for another
+#     PACKAGE in .cache/kernel-ARCH-PACKAGE.txt;
+#   - foreign arch only: .cache/cross/TRIPLET.ini, the meson cross file
+#     cross/TRIPLET.ini with the absolute sysroot filled in.
+# Idempotent: what is already downloaded or extracted is skipped; apt-get
+# update runs only when the lists lack ARCH or a download fails.
+# --print-kernel prints the vmlinuz path (only that) on stdout.
+# Exit 0 done, 1 error, 2 not root and something must be installed (the
+# apt-get line to run is printed).
+set -euo pipefail
+
+PTBENCH_PROG=vm-fetch
+# shellcheck source=scripts/vm/common.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
+
+usage() {
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+}
+
+# host_packages: the Debian packages of the host that VM_ARCH needs.
+host_packages() {
+	local -a pkgs=("$VM_QEMU_PKG" cpio)
+	if ((VM_FOREIGN)); then
+		pkgs+=("gcc-$VM_TRIPLET" "g++-$VM_TRIPLET" "binutils-$VM_TRIPLET"
+			"libc6-dev-$VM_DEBARCH-cross")
+	fi
+	printf '%s\n' "${pkgs[@]}"
+}
+
+# ensure_host_packages: install what is missing (root), else print the
+# apt-get line and exit 2.
+ensure_host_packages() {
+	local -a want
+	local missing
+	mapfile -t want < <(host_packages)
+	missing=$(missing_packages "${want[@]}")
+	[[ -z $missing ]] && return 0
+	if ((EUID != 0)); then
+		info "missing host packages: $missing; as root, run:"
+		printf 'sudo apt-get install -y --no-install-recommends %s\n' "$missing" >&2
+		exit 2
+	fi
+	# shellcheck disable=SC2086 # $missing is a space-separated list
+	apt_install $missing
+}
+
+# ensure_foreign_arch: dpkg --add-architecture for a foreign VM_DEBARCH.
+ensure_foreign_arch() {
+	((VM_FOREIGN)) || return 0
+	if dpkg --print-foreign-architectures | grep -qx "$VM_DEBARCH"; then
+		return 0
+	fi
+	((EUID == 0)) ||
+		die -s 2 "dpkg does not know $VM_DEBARCH; as root, run: dpkg --add-architecture $VM_DEBARCH && apt-get update"
+	info "dpkg --add-architecture $VM_DEBARCH"
+	dpkg --add-architecture "$VM_DEBARCH" || die "dpkg --add-architecture $VM_DEBARCH failed"
+}
+
+# apt_update: apt-get update (root), else exit 2 with the line to run.
+apt_update() {
+	((EUID == 0)) || die -s 2 "apt lists need updating; as root, run: apt-get update"
+	info "apt-get update"
+	DEBIAN_FRONTEND=noninteractive apt-get update </dev/null >&2 ||
+		die "apt-get update failed"
+}
+
+# ensure_apt_lists: update when there is no package list for VM_DEBARCH.
+ensure_apt_lists() {
+	compgen -G "/var/lib/apt/lists/*binary-${VM_DEBARCH}_Packages*" >/dev/null ||
+		apt_update
+}
+
+# APT_INFO["PKG|FIELD"]: fields of candidate versions read by apt_load
+# (one apt-cache call for many packages: each call costs most of a second).
+declare -A APT_INFO=()
+
+# Set by fetch_deb, resolve_kernel and fetch_kernel.
+DEB='' KPKG='' KVER='' VMLINUZ=''
+
+# apt_load PKG...: read the candidate versions of PKG:VM_DEBARCH into
+# APT_INFO; a package apt does not know gets Package="" (so it is not asked
+# again).
+apt_load() {
+	local -a args=()
+	local pkg key val line
+	for pkg in "$@"; do
+		[[ -v APT_INFO["$pkg|Package"] ]] && continue
+		APT_INFO["$pkg|Package"]=
+		args+=("$pkg:$VM_DEBARCH")
+	done
+	((${#args[@]})) || return 0
+	pkg=
+	while IFS= read -r line; do
+		[[ $line == [A-Za-z]*": "* ]] || continue
+		key=${line%%: *}
+		val=${line#*: }
+		[[ $key == Package ]] && pkg=$val
+		[[ -n $pkg ]] && APT_INFO["$pkg|$key"]=$val
+	done < <(apt-cache show --no-all-versions "${args[@]}" 2>/dev/null || true)
+}
+
+# apt_get VAR PKG FIELD: set VAR to FIELD of the candidate version of
+# PKG:VM_DEBARCH (empty if apt knows no such package). No subshell, so that
+# APT_INFO keeps what was read.
+apt_get() {
+	apt_load "$2"
+	printf -v "$1" '%s' "${APT_INFO["$2|$3"]:-}"
+}
+
+# fetch_deb PKG: download the candidate of PKG:VM_DEBARCH into VM_DEBS
+# unless it is there (named as apt-get download names it, the epoch's colon
+# as %3a); set DEB to its path.
+fetch_deb() {
+	local pkg=$1 ver arch file
+	apt_get ver "$pkg" Version
+	apt_get arch "$pkg" Architecture
+	[[ -n $ver && -n $arch ]] ||
+		die "apt knows no package $pkg:$VM_DEBARCH (apt-get update? dpkg --add-architecture $VM_DEBARCH?)"
+	file=${pkg}_${ver//:/%3a}_$arch.deb
+	mkdir -p "$VM_DEBS"
+	if [[ ! -s $VM_DEBS/$file ]]; then
+		info "downloading $pkg:$VM_DEBARCH ($file)"
+		if ! (cd "$VM_DEBS" && apt-get download "$pkg:$VM_DEBARCH" </dev/null >&2); then
+			apt_update
+			(cd "$VM_DEBS" && apt-get download "$pkg:$VM_DEBARCH" </dev/null >&2) ||
+				die "apt-get download $pkg:$VM_DEBARCH failed"
+			file=$(cd "$VM_DEBS" && compgen -G "${pkg}_*_$arch.deb" | tail -n 1) || true
+		fi
+		[[ -n $file && -s $VM_DEBS/$file ]] ||
+			die "apt-get download $pkg:$VM_DEBARCH left no $VM_DEBS/${pkg}_*.deb"
+	fi
+	DEB=$VM_DEBS/$file
+}
+
+# extract_deb DEB DIR: dpkg-deb -x DEB into DIR once (a stamp per .deb).
+extract_deb() {
+	local deb=$1 dir=$2 stamp
+	stamp=$dir/.ptbench-extracted/${deb##*/}
+	[[ -e $stamp ]] && return 0
+	mkdir -p "$dir/.ptbench-extracted"
+	dpkg-deb -x "$deb" "$dir" || die "dpkg-deb -x $deb failed"
+	: >"$stamp"
+}
+
+# fetch_sysroot: the library packages (foreign arch) and busybox-static.
+fetch_sysroot() {
+	local -a pkgs=(busybox-static)
+	local pkg
+	((VM_FOREIGN)) && pkgs+=("${VM_LIB_PACKAGES[@]}")
+	for pkg in "${pkgs[@]}"; do
+		fetch_deb "$pkg"
+		extract_deb "$DEB" "$VM_SYSROOT"
+	done
+	[[ -x $VM_SYSROOT/bin/busybox ]] || die "busybox-static:$VM_DEBARCH has no bin/busybox"
+}
+
+# resolve_kernel PKG: follow meta packages through their Depends to the
+# image package (the first linux-image-* dependency); set KPKG and KVER.
+resolve_kernel() {
+	local deps dep hops=0
+	KPKG=$1
+	while :; do
+		apt_get deps "$KPKG" Depends
+		dep=$(tr ',' '\n' <<<"$deps" | sed -n 's/^ *\(linux-image-[^ |]*\).*$/\1/p' | head -n 1)
+		[[ -n $dep ]] || break
+		KPKG=$dep
+		((++hops < 5)) || die "kernel package $1: meta packages nest too deep"
+	done
+	apt_get KVER "$KPKG" Version
+	[[ -n $KVER ]] || die "apt knows no kernel package $KPKG:$VM_DEBARCH"
+}
+
+# write_cross_file: for a foreign arch with a committed template
+# cross/TRIPLET.ini, write the copy with the absolute sysroot to
+# .cache/cross/TRIPLET.ini (only when it changes).
+write_cross_file() {
+	local template=$PTBENCH_ROOT/cross/$VM_TRIPLET.ini out new
+	((VM_FOREIGN)) || return 0
+	[[ -f $template ]] || die "no cross file template $template"
+	out=$VM_CACHE/cross/$VM_TRIPLET.ini
+	mkdir -p "${out%/*}"
+	new=$(sed "s|@SYSROOT@|$VM_SYSROOT|g" "$template")
+	if [[ ! -f $out || $(<"$out") != "$new" ]]; then
+		printf '%s\n' "$new" >"$out.tmp"
+		mv "$out.tmp" "$out"
+		info "wrote cross file $out"
+	fi
+}
+
+# fetch_kernel PACKAGE: download and extract the image's /boot, write the
+# record, set VMLINUZ.
+fetch_kernel() {
+	local meta=$1 known dir release record new
+	apt_get known "$meta" Package
+	[[ -n $known ]] ||
+		die "no kernel package $meta:$VM_DEBARCH in apt's lists (try: apt-cache search linux-image | grep $VM_DEBARCH)"
+	resolve_kernel "$meta"
+	fetch_deb "$KPKG"
+	dir=$VM_CACHE/kernels/$VM_ARCH/${KPKG}_${KVER//[^A-Za-z0-9.+~-]/_}
+	if [[ ! -e $dir/.ptbench-extracted/${DEB##*/} ]]; then
+		info "extracting /boot of $KPKG $KVER"
+		rm -rf "$dir" "$dir.tmp"
+		mkdir -p "$dir.tmp/.ptbench-extracted"
+		dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$dir.tmp" --wildcards './boot/*' ||
+			die "extracting /boot of $DEB failed"
+		: >"$dir.tmp/.ptbench-extracted/${DEB##*/}"
+		mv "$dir.tmp" "$dir"
+	fi
+	VMLINUZ=$(compgen -G "$dir/boot/vmlinuz-*" | head -n 1) ||
+		die "kernel package $KPKG has no /boot/vmlinuz-*"
+	release=${VMLINUZ##*/vmlinuz-}
+	record=$(vm_kernel_record)
+	[[ $meta == "$VM_KERNEL_META" ]] || record=${record%.txt}-$meta.txt
+	new=$(printf 'arch=%s\nmeta=%s\npackage=%s\nversion=%s\nrelease=%s\nvmlinuz=%s\ndeb=%s' \
+		"$VM_ARCH" "$meta" "$KPKG" "$KVER" "$release" "$VMLINUZ" "$DEB")
+	if [[ ! -f $record || $(<"$record") != "$new" ]]; then
+		printf '%s\n' "$new" >"$record.tmp"
+		mv "$record.tmp" "$record"
+	fi
+	info "kernel: $meta -> $KPKG $KVER ($VMLINUZ)"
+}
+
+main() {
+	local arch='' kernel='' print_kernel=0
+	while (($#)); do
+		case $1 in
+		--kernel)
+			(($# >= 2)) || die -s 2 "--kernel needs a package name"
+			kernel=$2
+			shift
+			;;
+		--print-kernel) print_kernel=1 ;;
+		-h | --help) usage; exit 0 ;;
+		-*) die -s 2 "unknown option '$1' (try: --help)" ;;
+		*)
+			[[ -z $arch ]] || die -s 2 "one architecture only (got '$arch' and '$1')"
+			arch=$1
+			;;
+		esac
+		shift
+	done
+	[[ -n $arch ]] || die -s 2 "usage: fetch.sh ARCH [--kernel PACKAGE] [--print-kernel]"
+	vm_arch_setup "$arch"
+	kernel=${kernel:-$VM_KERNEL_META}
+
+	# Everything but the --print-kernel line goes to stderr.
+	exec 3>&1 1>&2
+	ensure_host_packages
+	ensure_foreign_arch
+	ensure_apt_lists
+	apt_load busybox-static "${VM_LIB_PACKAGES[@]}" "$kernel"
+	fetch_sysroot
+	write_cross_file
+	fetch_kernel "$kernel"
+	if ((print_kernel)); then
+		printf '%s\n' "$VMLINUZ" >&3
+	else
+		info "ready: sysroot $VM_SYSROOT, kernel $VMLINUZ"
+	fi
+}
+
+main "$@"

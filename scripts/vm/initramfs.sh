@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# initramfs.sh [--cmd-timeout S] [--no-strip] ARCH OUT EXE... [-- COMMAND...]
+#
+# Builds a test initramfs for a VM of ARCH (aarch64, x86_64) into OUT (a
+# gzip-compressed newc cpio if OUT ends in .gz, else uncompressed: the
+# kernel unpacks either, uncompressed a little faster under TCG):
+#   /init                  scripts/vm/init.sh (the console protocol is
+#                          described there)
+#   /bin/busybox, /bin/sh  busybox-static of ARCH (fetch.sh ARCH first)
+#   /opt/ptbench/bin/      the EXEs (on PATH), debug info stripped from
+#                          the copies unless --no-strip
+#   /lib/...               every shared library the EXEs need, followed
+#                          recursively through their DT_NEEDED entries, and
+#                          the program interpreter at its own path; looked
+#                          up in the cross toolchain's libc
+#                          (/usr/TRIPLET/lib), then .cache/sysroot/ARCH
+#                          (then the host's own dirs for a native ARCH)
+#   /dev/console           character device 5:1 (written into the cpio
+#                          stream directly: no root needed)
+#   /etc/ptbench/commands  one shell command a line, run in order: the
+#                          COMMANDs after --, else for every EXE named
+#                          conf-*: "conf-X faithful" and "conf-X lean", and
+#                          for any other EXE its bare name
+#   /etc/ptbench/config    CMD_TIMEOUT (--cmd-timeout S, default 600; 0
+#                          disables the per-command watchdog)
+set -euo pipefail
+
+PTBENCH_PROG=vm-initramfs
+# shellcheck source=scripts/vm/common.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
+
+usage() {
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+}
+
+# Conformance executables are run once per switch mode.
+SWITCH_MODES=(faithful lean)
+
+# tool NAME: the cross binutils tool of ARCH if installed, else NAME.
+tool() {
+	if command -v "$VM_TRIPLET-$1" >/dev/null; then
+		printf '%s' "$VM_TRIPLET-$1"
+	else
+		printf '%s' "$1"
+	fi
+}
+
+# elf_needed FILE: its DT_NEEDED names, one a line.
+elf_needed() {
+	"$READELF" -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'
+}
+
+# elf_interp FILE: its program interpreter (empty for a static file).
+elf_interp() {
+	"$READELF" -l "$1" | sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p'
+}
+
+# check_elf FILE: die unless FILE is an ELF file of ARCH.
+check_elf() {
+	local machine want
+	machine=$("$READELF" -h "$1" 2>/dev/null | sed -n 's/^ *Machine: *//p') ||
+		true
+	case $VM_ARCH in
+	aarch64) want=AArch64 ;;
+	x86_64) want='Advanced Micro Devices X86-64' ;;
+	esac
+	[[ $machine == "$want" ]] ||
+		die "$1 is not an ELF file for $VM_ARCH (machine: ${machine:-none})"
+}
+
+# find_lib NAME: the first file NAME in vm_lib_dirs; die if none.
+find_lib() {
+	local dir
+	for dir in "${LIB_DIRS[@]}"; do
+		if [[ -e $dir/$1 ]]; then
+			printf '%s' "$dir/$1"
+			return 0
+		fi
+	done
+	die "shared library $1 (needed by $2) not found in: ${LIB_DIRS[*]}"
+}
+
+# copy_file SRC DEST: copy (following links) into the tree, strip the copy.
+copy_file() {
+	local src=$1 dest=$ROOT$2
+	mkdir -p "${dest%/*}"
+	cp -L "$src" "$dest"
+	chmod u+w "$dest"
+	if ((STRIP)); then
+		"$STRIP_TOOL" --strip-debug "$dest" 2>/dev/null ||
+			warn "could not strip $2 (kept as is)"
+	fi
+}
+
+# add_libraries FILE...: copy the interpreter and every needed library,
+# recursively.
+add_libraries() {
+	local -a queue=("$@")
+	local -A seen=()
+	local file name path interp
+	while ((${#queue[@]})); do
+		file=${queue[0]}
+		queue=("${queue[@]:1}")
+		interp=$(elf_interp "$file")
+		if [[ -n $interp && -z ${seen["$interp"]:-} ]]; then
+			seen["$interp"]=1
+			path=$(find_lib "${interp##*/}" "$file")
+			copy_file "$path" "$interp"
+		fi
+		while IFS= read -r name; do
+			[[ -n $name && -z ${seen["/lib/$name"]:-} ]] || continue
+			seen["/lib/$name"]=1
+			path=$(find_lib "$name" "$file")
+			copy_file "$path" "/lib/$name"
+			queue+=("$path")
+		done < <(elf_needed "$file")
+	done
+	LIB_COUNT=${#seen[@]}
+}
+
+# default_commands EXE...: the command lines run when none are given.
+default_commands() {
+	local exe name mode
+	for exe in "$@"; do
+		name=${exe##*/}
+		if [[ $name == conf-* ]]; then
+			for mode in "${SWITCH_MODES[@]}"; do
+				printf '%s %s\n' "$name" "$mode"
+			done
+		else
+			printf '%s\n' "$name"
+		fi
+	done
+}
+
+# cpio_entry NAME MODE RDEVMAJOR RDEVMINOR: one newc header for a file
+# without data (a device node or directory), owned by root.
+cpio_entry() {
+	local name=$1 namesize pad
+	namesize=$((${#name} + 1))
+	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
+		0 "$2" 0 0 1 0 0 0 0 "$3" "$4" "$namesize" 0
+	printf '%s\0' "$name"
+	pad=$(((4 - (110 + namesize) % 4) % 4))
+	head -c "$pad" /dev/zero
+}
+
+# write_cpio OUT: the tree as a newc cpio (gzip if OUT ends in .gz), then
+# /dev/console, then a trailer.
+write_cpio() {
+	local out=$1 tmp
+	tmp=$out.tmp.$$
+	{
+		(cd "$ROOT" && find . -mindepth 1 | LC_ALL=C sort |
+			cpio -o -H newc -R 0:0 --reproducible --quiet)
+		cpio_entry dev/console $((8#020600)) 5 1
+		cpio_entry TRAILER!!! 0 0 0
+	} | if [[ $out == *.gz ]]; then gzip -n -1; else cat; fi >"$tmp"
+	mv "$tmp" "$out"
+}
+
+main() {
+	local cmd_timeout=600 arch out exe
+	local -a exes=() commands=()
+	STRIP=1
+	while (($#)); do
+		case $1 in
+		--cmd-timeout)
+			[[ ${2:-} =~ ^[0-9]+$ ]] || die -s 2 "--cmd-timeout needs seconds"
+			cmd_timeout=$2
+			shift
+			;;
+		--no-strip) STRIP=0 ;;
+		-h | --help) usage; exit 0 ;;
+		-*) die -s 2 "unknown option '$1' (try: --help)" ;;
+		*) break ;;
+		esac
+		shift
+	done
+	(($# >= 3)) || die -s 2 "usage: initramfs.sh [OPTIONS] ARCH OUT EXE... [-- COMMAND...]"
+	arch=$1 out=$2
+	shift 2
+	while (($#)) && [[ $1 != -- ]]; do
+		exes+=("$1")
+		shift
+	done
+	if (($#)); then
+		shift
+		commands=("$@")
+	fi
+	((${#exes[@]})) || die -s 2 "no executable given"
+	vm_arch_setup "$arch"
+	command -v cpio >/dev/null || die "cpio is not installed (run: bash scripts/vm/fetch.sh $VM_ARCH)"
+	[[ -x $VM_SYSROOT/bin/busybox ]] ||
+		die "no busybox for $VM_ARCH in $VM_SYSROOT (run: bash scripts/vm/fetch.sh $VM_ARCH)"
+	READELF=$(tool readelf)
+	STRIP_TOOL=$(tool strip)
+	mapfile -t LIB_DIRS < <(vm_lib_dirs)
+	((${#commands[@]})) || mapfile -t commands < <(default_commands "${exes[@]}")
+
+	ROOT=$(mktemp -d "${TMPDIR:-/tmp}/ptbench-initramfs.XXXXXX")
+	trap 'rm -rf "$ROOT"' EXIT
+	mkdir -p "$ROOT"/{bin,sbin,dev,proc,sys,tmp,lib,etc/ptbench,opt/ptbench/bin}
+	cp "$VM_SYSROOT/bin/busybox" "$ROOT/bin/busybox"
+	ln -s busybox "$ROOT/bin/sh"
+	install -m 0755 "$VM_DIR/init.sh" "$ROOT/init"
+	for exe in "${exes[@]}"; do
+		[[ -f $exe ]] || die "no such executable: $exe"
+		check_elf "$exe"
+		copy_file "$exe" "/opt/ptbench/bin/${exe##*/}"
+		chmod 0755 "$ROOT/opt/ptbench/bin/${exe##*/}"
+	done
+	add_libraries "${exes[@]}"
+	printf '%s\n' "${commands[@]}" >"$ROOT/etc/ptbench/commands"
+	printf 'CMD_TIMEOUT=%s\n' "$cmd_timeout" >"$ROOT/etc/ptbench/config"
+	mkdir -p "$(dirname "$out")"
+	write_cpio "$out"
+	info "$out: ${#exes[@]} executable(s), $LIB_COUNT librar(y/ies), ${#commands[@]} command(s), $(du -h "$out" | cut -f1)"
+}
+
+main "$@"

@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# run.sh --arch ARCH [--kernel PACKAGE|PATH] [--accel tcg|icount|kvm]
+#        [--timeout S] [--log FILE] [--mem MB] INITRAMFS
+#
+# Boots INITRAMFS (from initramfs.sh) in qemu-system-ARCH on a Debian
+# kernel, streams the serial console to stdout (without the \r) and to the
+# log, and exits with the verdict of the suite inside.
+#   --arch      aarch64 (default) or x86_64
+#   --kernel    a kernel package of ARCH, meta (linux-image-cloud-arm64, the
+#               default) or exact (linux-image-6.1.0-56-cloud-arm64), fetched
+#               through fetch.sh; or the path of a vmlinuz
+#   --accel     tcg (default); icount: single-threaded TCG with
+#               -icount shift=0,sleep=off (guest time = instruction count,
+#               reproducible; slower); kvm: -enable-kvm -cpu host (same
+#               arch as the host only; can hang here: the timeout holds)
+#   --timeout   seconds from qemu's start to its end (default 300); then
+#               qemu is killed
+#   --log       the console log (default .cache/vm/logs/ARCH-STAMP.log);
+#               beside it LOG.runs.tsv (one line per command: index,
+#               verdict, exit, ok, not_ok, skipped, planned, ms, command;
+#               see summarize_runs for what passes)
+#               and LOG.info (key=value: qemu, kernel, CPU features,
+#               timings, verdict)
+#   --mem       guest memory in MiB (default 1024)
+# Exit 0: every command exited 0 and its TAP has no failure; 1: a test
+# failed, or the boot failed, the kernel panicked, qemu timed out or the
+# end marker is missing (one line naming the kept log); 2: bad usage.
+# Timings under TCG are emulation time: a correctness check, not a
+# performance figure.
+set -euo pipefail
+
+PTBENCH_PROG=vm-run
+# shellcheck source=scripts/vm/common.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
+
+usage() {
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+}
+
+# Kernel chosen by resolve_kernel_image.
+KERNEL_IMAGE='' KERNEL_PACKAGE='' KERNEL_VERSION=''
+
+# resolve_kernel_image SPEC: set KERNEL_* from a vmlinuz path, or from a
+# package (the record fetch.sh wrote, fetching when it is missing).
+resolve_kernel_image() {
+	local spec=$1 record
+	if [[ $spec == */* || -f $spec ]]; then
+		[[ -f $spec ]] || die "no kernel image $spec"
+		KERNEL_IMAGE=$(readlink -f "$spec")
+		KERNEL_PACKAGE='(file)'
+		KERNEL_VERSION=
+		return 0
+	fi
+	record=$(vm_kernel_record)
+	[[ $spec == "$VM_KERNEL_META" ]] || record=${record%.txt}-$spec.txt
+	if [[ ! -f $record || ! -f $(vm_record_get "$record" vmlinuz) ]]; then
+		bash "$VM_DIR/fetch.sh" "$VM_ARCH" --kernel "$spec" >/dev/null ||
+			die "could not fetch kernel $spec for $VM_ARCH (see above)"
+	fi
+	KERNEL_IMAGE=$(vm_record_get "$record" vmlinuz)
+	KERNEL_PACKAGE=$(vm_record_get "$record" package)
+	KERNEL_VERSION=$(vm_record_get "$record" version)
+	[[ -f $KERNEL_IMAGE ]] || die "kernel $spec: no image after fetch.sh ($record)"
+}
+
+# qemu_command ACCEL MEM INITRAMFS: fill QEMU_CMD.
+qemu_command() {
+	local accel=$1 mem=$2 initrd=$3 cpu machine
+	case $VM_ARCH in
+	aarch64)
+		machine=virt
+		# pauth-impdef: QARMA pointer auth is slow to emulate; no SVE/SME:
+		# NT_PRFPREG then covers the whole FP/SIMD state.
+		cpu=max,pauth-impdef=on,sve=off,sme=off
+		;;
+	x86_64)
+		machine=q35
+		cpu=max
+		;;
+	esac
+	QEMU_CMD=("$VM_QEMU" -machine "$machine" -m "$mem" -smp 1
+		-nographic -no-reboot -nic none
+		-kernel "$KERNEL_IMAGE" -initrd "$initrd"
+		-append "console=$VM_CONSOLE panic=-1 quiet")
+	case $accel in
+	tcg) QEMU_CMD+=(-accel tcg -cpu "$cpu") ;;
+	icount) QEMU_CMD+=(-accel "tcg,thread=single" -icount "shift=0,sleep=off" -cpu "$cpu") ;;
+	kvm)
+		[[ $VM_ARCH == "$(uname -m)" ]] ||
+			die "--accel kvm needs a $VM_ARCH host (this one is $(uname -m))"
+		[[ -w /dev/kvm ]] || die "--accel kvm: /dev/kvm is missing or not writable"
+		QEMU_CMD+=(-enable-kvm -cpu host)
+		;;
+	*) die -s 2 "unknown --accel '$accel' (tcg, icount, kvm)" ;;
+	esac
+}
+
+# boot LOG TIMEOUT: run QEMU_CMD under timeout, console to stdout and LOG;
+# set QEMU_STATUS (124: timed out) and BOOT_MS.
+boot() {
+	local log=$1 timeout=$2 t0 t1
+	t0=$(date +%s%N)
+	set +e
+	# Unbuffered: the console streams. Out go the \r of the serial line and
+	# the terminal escapes of the firmware (SeaBIOS clears the screen).
+	timeout --kill-after=5 "$timeout" "${QEMU_CMD[@]}" </dev/null 2>&1 |
+		sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
+		tee "$log"
+	QEMU_STATUS=${PIPESTATUS[0]}
+	set -e
+	# The console's last line (the kernel's "reboot: Power down") has no \n.
+	[[ -z $(tail -c 1 "$log") ]] || echo
+	t1=$(date +%s%N)
+	BOOT_MS=$(((t1 - t0) / 1000000))
+}
+
+# summarize_runs LOG: one TSV line per command from the console log:
+# index verdict exit ok not_ok skipped planned ms command (planned -1: no
+# plan). A run passes when it exited 0 and, if it printed any TAP, that
+# TAP has a plan, as many test lines as planned and no "not ok" (but for
+# "# SKIP" and "# TODO" ones). A run without any TAP line is judged by its
+# exit status alone (ptbench-probe, say).
+summarize_runs() {
+	awk '
+	function finish(rc, ms,   v) {
+		v = "PASS"
+		if (rc != 0) v = "FAIL"
+		else if (plan < 0 && ok + notok == 0) v = "PASS"
+		else if (plan < 0 || notok > 0 || plan != ok + notok) v = "FAIL"
+		printf "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", idx, v, rc, ok, notok, skip, plan, ms, cmd
+		inrun = 0
+	}
+	/^PTBENCH-VM: BEGIN / {
+		idx = $3; cmd = $0; sub(/^PTBENCH-VM: BEGIN [^ ]+ /, "", cmd)
+		inrun = 1; ok = notok = skip = 0; plan = -1; next
+	}
+	/^PTBENCH-VM: END / && inrun {
+		rc = $4; sub(/^exit=/, "", rc); ms = $5; sub(/^ms=/, "", ms)
+		finish(rc, ms); next
+	}
+	!inrun { next }
+	/^1\.\.[0-9]+/ { p = $0; sub(/^1\.\./, "", p); sub(/[^0-9].*/, "", p); plan = p + 0; next }
+	/^ok([ \t]|$)/ { ok++; if ($0 ~ /# *[Ss][Kk][Ii][Pp]/) skip++; next }
+	/^not ok([ \t]|$)/ {
+		if ($0 ~ /# *[Tt][Oo][Dd][Oo]/) ok++
+		else if ($0 ~ /# *[Ss][Kk][Ii][Pp]/) { ok++; skip++ }
+		else notok++
+		next
+	}
+	END { if (inrun) { plan = -1; finish("none", "-") } }
+	' "$1"
+}
+
+# guest_info LOG KEY: the value of "PTBENCH-VM: INFO KEY=..." (first one).
+guest_info() {
+	sed -n "s/^PTBENCH-VM: INFO $2=//p" "$1" | head -n 1
+}
+
+# failure_reason LOG: why the log has no verdict (empty if it has one).
+failure_reason() {
+	local log=$1 timeout=$2
+	if grep -q '^PTBENCH-VM: RESULT ' "$log"; then
+		return 0
+	fi
+	if grep -q 'Kernel panic' "$log"; then
+		printf 'kernel panic: %s' "$(grep -m1 'Kernel panic' "$log")"
+	elif ((QEMU_STATUS == 124 || QEMU_STATUS == 137)); then
+		if grep -q '^PTBENCH-VM: ' "$log"; then
+			printf 'timed out after %ss (the last command did not finish: %s)' "$timeout" \
+				"$(grep '^PTBENCH-VM: BEGIN ' "$log" | tail -n 1 | cut -d' ' -f4-)"
+		else
+			printf 'timed out after %ss before /init spoke (boot hung?)' "$timeout"
+		fi
+	elif ! grep -q '^PTBENCH-VM: ' "$log"; then
+		printf 'the guest never reached /init (qemu %s)' "$(signal_text "$QEMU_STATUS")"
+	else
+		printf 'no end marker: the guest stopped early (qemu %s)' "$(signal_text "$QEMU_STATUS")"
+	fi
+}
+
+main() {
+	local arch=aarch64 kernel='' accel=tcg timeout=300 log='' mem=1024 initrd=''
+	local runs verdict reason qemu_version line failed_runs
+	while (($#)); do
+		case $1 in
+		--arch | --kernel | --accel | --timeout | --log | --mem)
+			(($# >= 2)) || die -s 2 "$1 needs a value"
+			case $1 in
+			--arch) arch=$2 ;;
+			--kernel) kernel=$2 ;;
+			--accel) accel=$2 ;;
+			--timeout) timeout=$2 ;;
+			--log) log=$2 ;;
+			--mem) mem=$2 ;;
+			esac
+			shift
+			;;
+		-h | --help) usage; exit 0 ;;
+		-*) die -s 2 "unknown option '$1' (try: --help)" ;;
+		*)
+			[[ -z $initrd ]] || die -s 2 "one initramfs only"
+			initrd=$1
+			;;
+		esac
+		shift
+	done
+	[[ -n $initrd ]] || die -s 2 "usage: run.sh --arch ARCH [OPTIONS] INITRAMFS (try: --help)"
+	[[ -f $initrd ]] || die "no initramfs $initrd"
+	[[ $timeout =~ ^[0-9]+$ && $timeout -gt 0 ]] || die -s 2 "--timeout needs seconds"
+	[[ $mem =~ ^[0-9]+$ ]] || die -s 2 "--mem needs MiB"
+	vm_arch_setup "$arch"
+	command -v "$VM_QEMU" >/dev/null ||
+		die "$VM_QEMU is not installed (run: bash scripts/vm/fetch.sh $VM_ARCH)"
+	resolve_kernel_image "${kernel:-$VM_KERNEL_META}"
+	qemu_command "$accel" "$mem" "$initrd"
+
+	if [[ -z $log ]]; then
+		mkdir -p "$VM_LOGS"
+		log=$VM_LOGS/$VM_ARCH-$(date -u +%Y%m%d-%H%M%S).log
+	fi
+	mkdir -p "$(dirname "$log")"
+	qemu_version=$("$VM_QEMU" --version | head -n 1)
+	info "$qemu_version, accel $accel, kernel ${KERNEL_PACKAGE} ${KERNEL_VERSION} (${KERNEL_IMAGE##*/}), timeout ${timeout}s, log $log"
+	info "${QEMU_CMD[*]}"
+	boot "$log" "$timeout"
+
+	summarize_runs "$log" >"$log.runs.tsv"
+	reason=$(failure_reason "$log" "$timeout")
+	verdict=$(sed -n 's/^PTBENCH-VM: RESULT verdict=\([A-Z]*\).*/\1/p' "$log" | tail -n 1)
+	failed_runs=$(awk -F'\t' '$2 != "PASS"' "$log.runs.tsv" | wc -l)
+	if [[ -n $reason ]]; then
+		verdict=ERROR
+	elif [[ $verdict == PASS ]] && ((failed_runs > 0)); then
+		verdict=FAIL
+	fi
+	{
+		printf 'arch=%s\naccel=%s\nqemu=%s\n' "$VM_ARCH" "$accel" "$qemu_version"
+		printf 'kernel_package=%s\nkernel_version=%s\nkernel_image=%s\n' \
+			"$KERNEL_PACKAGE" "$KERNEL_VERSION" "$KERNEL_IMAGE"
+		printf 'guest_kernel=%s\nguest_cpu_features=%s\nguest_clocksource=%s\n' \
+			"$(guest_info "$log" kernel)" "$(guest_info "$log" cpu_features)" \
+			"$(guest_info "$log" clocksource)"
+		printf 'guest_boot_ms=%s\nwall_ms=%s\nqemu_status=%s\nverdict=%s\n' \
+			"$(guest_info "$log" boot_ms)" "$BOOT_MS" "$QEMU_STATUS" "$verdict"
+		printf 'note=timings under TCG are emulation time, not performance figures\n'
+	} >"$log.info"
+
+	if grep -q '^PTBENCH-VM: INFO kernel=' "$log"; then
+		info "guest kernel $(guest_info "$log" kernel), CPU features: $(guest_info "$log" cpu_features)"
+	fi
+	while IFS=$'\t' read -r -a line; do
+		info "$(printf '[%s] %s: exit %s, %s ok (%s skipped), %s not ok, plan %s, %s ms' \
+			"${line[1]}" "${line[8]}" "${line[2]}" "${line[3]}" "${line[5]}" \
+			"${line[4]}" "${line[6]}" "${line[7]}")"
+	done <"$log.runs.tsv"
+	runs=$(wc -l <"$log.runs.tsv")
+	if [[ -n $reason ]]; then
+		die "$reason; console log kept: $log"
+	fi
+	info "verdict $verdict: $runs run(s), $failed_runs failed, qemu start to exit ${BOOT_MS} ms (TCG emulation time); log $log"
+	[[ $verdict == PASS ]] || exit 1
+}
+
+main "$@"

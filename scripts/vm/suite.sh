@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# suite.sh [--arch ARCH] [--build-dir DIR] [--log FILE] [run.sh OPTIONS...]
+#
+# The whole VM step for ARCH (default aarch64): fetch.sh ARCH (cached),
+# configure and build the project for ARCH (debug, -Dbench=false; for a
+# foreign ARCH with the generated cross file), build an initramfs with
+# every conformance executable (each run in both switch modes) and
+# ptbench-probe, boot it with run.sh, and print the time of each step.
+#   --build-dir  the build tree (default build/cross-arm64 for aarch64,
+#                build/vm-x86_64 for x86_64)
+#   --log        the console log (default .cache/vm/logs/suite-ARCH-STAMP.log)
+# Other options (--kernel, --accel, --timeout, --mem) go to run.sh;
+# --timeout defaults to 600 here. Exits with run.sh's status (0 pass, 1
+# fail or error, 2 usage); the step timings are appended to LOG.info.
+set -euo pipefail
+
+PTBENCH_PROG=vm-suite
+# shellcheck source=scripts/vm/common.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
+
+usage() {
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+}
+
+# now_ms: milliseconds since the epoch.
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# default_build_dir: the build tree of VM_ARCH.
+default_build_dir() {
+	if ((VM_FOREIGN)); then
+		printf '%s/build/cross-%s' "$PTBENCH_ROOT" "$VM_DEBARCH"
+	else
+		printf '%s/build/vm-%s' "$PTBENCH_ROOT" "$VM_ARCH"
+	fi
+}
+
+# build_project DIR: meson setup (once) and compile.
+build_project() {
+	local dir=$1
+	local -a opts=(-Dbench=false -Dbuildtype=debug)
+	((VM_FOREIGN)) && opts+=(--cross-file "$VM_CACHE/cross/$VM_TRIPLET.ini")
+	if [[ ! -f $dir/meson-private/coredata.dat ]]; then
+		info "configuring $dir: ${opts[*]}"
+		meson setup "$dir" "$PTBENCH_ROOT" "${opts[@]}" </dev/null >&2 ||
+			die "meson setup failed for $dir"
+	fi
+	ninja -C "$dir" </dev/null >&2 || die "build failed in $dir"
+}
+
+# suite_executables DIR: the executables the initramfs carries.
+suite_executables() {
+	local dir=$1
+	find "$dir/conformance" -maxdepth 1 -type f -name 'conf-*' -perm -u+x | LC_ALL=C sort
+	[[ -x $dir/conformance/ptbench-probe ]] && printf '%s\n' "$dir/conformance/ptbench-probe"
+	return 0
+}
+
+main() {
+	local arch=aarch64 build='' log='' timeout=600 rc=0
+	local -a run_opts=() exes=()
+	local t0 t1 t2 t3 t4
+	while (($#)); do
+		case $1 in
+		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem)
+			(($# >= 2)) || die -s 2 "$1 needs a value"
+			case $1 in
+			--arch) arch=$2 ;;
+			--build-dir) build=$2 ;;
+			--log) log=$2 ;;
+			--timeout) timeout=$2 ;;
+			*) run_opts+=("$1" "$2") ;;
+			esac
+			shift
+			;;
+		-h | --help) usage; exit 0 ;;
+		*) die -s 2 "unknown argument '$1' (try: --help)" ;;
+		esac
+		shift
+	done
+	vm_arch_setup "$arch"
+	build=${build:-$(default_build_dir)}
+	if [[ -z $log ]]; then
+		mkdir -p "$VM_LOGS"
+		log=$VM_LOGS/suite-$VM_ARCH-$(date -u +%Y%m%d-%H%M%S).log
+	fi
+
+	t0=$(now_ms)
+	bash "$VM_DIR/fetch.sh" "$VM_ARCH"
+	t1=$(now_ms)
+	build_project "$build"
+	t2=$(now_ms)
+	mapfile -t exes < <(suite_executables "$build")
+	((${#exes[@]})) || die "no conformance executables in $build/conformance"
+	bash "$VM_DIR/initramfs.sh" --cmd-timeout "$timeout" "$VM_ARCH" \
+		"$build/vm-initrd.cpio.gz" "${exes[@]}"
+	t3=$(now_ms)
+	bash "$VM_DIR/run.sh" --arch "$VM_ARCH" --timeout "$timeout" --log "$log" \
+		"${run_opts[@]}" "$build/vm-initrd.cpio.gz" || rc=$?
+	t4=$(now_ms)
+	if [[ -f $log.info ]]; then
+		printf 'step_fetch_ms=%s\nstep_build_ms=%s\nstep_initramfs_ms=%s\nstep_vm_ms=%s\nstep_total_ms=%s\n' \
+			$((t1 - t0)) $((t2 - t1)) $((t3 - t2)) $((t4 - t3)) $((t4 - t0)) >>"$log.info"
+	fi
+	info "$VM_ARCH step: fetch $((t1 - t0)) ms, build $((t2 - t1)) ms, initramfs $((t3 - t2)) ms, boot + suite $((t4 - t3)) ms, total $((t4 - t0)) ms (status $rc)"
+	return "$rc"
+}
+
+main "$@"
