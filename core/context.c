@@ -13,6 +13,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -376,6 +377,21 @@ void ptp_as_forget_faults(struct ptp_as *as, uintptr_t start, uintptr_t end)
 	pthread_mutex_unlock(&as->lock);
 }
 
+/* The gate's self-test builds a known delay into every switch
+ * (-Dslowdown_ns=N); 0 compiles to nothing. */
+static inline void slowdown(void)
+{
+#if PTP_SLOWDOWN_NS > 0
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) <
+	       PTP_SLOWDOWN_NS);
+#endif
+}
+
 static int switch_error(struct ptp_as *as, int rc)
 {
 	if (rc == -ESRCH) {
@@ -408,6 +424,7 @@ PTP_EXPORT int ptp_switch(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_eve
 		if (!irq_enable(ctx, as, t)) {
 			ev->kind = PTP_EV_INTERRUPTED;
 		} else {
+			slowdown();
 			rc = load_state(ctx, t, lean);
 			if (rc == 0)
 				rc = run(ctx, t, lean, ev);
