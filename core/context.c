@@ -226,10 +226,19 @@ static bool irq_enable(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_traced
 	return ok;
 }
 
-static void irq_disable(struct ptp_ctx *ctx)
+/*
+ * Where the syscall stop kicks the thread with SIGCHLD (arm64's x7), an
+ * interrupt sent during the switch may have merged with the kick and been
+ * consumed by it: keep it pending for the next switch instead of losing it
+ * (a spurious interrupt is allowed, a lost one is not).
+ */
+static void irq_disable(struct ptp_ctx *ctx, const struct ptp_event *ev)
 {
 	pthread_mutex_lock(&ctx->irq_lock);
 	ctx->irq_tid = 0;
+	if (ARCH_SYSCALL_KICK && ctx->irq_sent && ev->kind == PTP_EV_SYSCALL)
+		ctx->irq_pending = true;
+	ctx->irq_sent = false;
 	pthread_mutex_unlock(&ctx->irq_lock);
 }
 
@@ -237,7 +246,8 @@ PTP_EXPORT void ptp_interrupt(struct ptp_ctx *ctx)
 {
 	pthread_mutex_lock(&ctx->irq_lock);
 	if (ctx->irq_tid)
-		syscall(SYS_tgkill, ctx->irq_tgid, ctx->irq_tid, SIGCHLD);
+		ctx->irq_sent =
+			syscall(SYS_tgkill, ctx->irq_tgid, ctx->irq_tid, SIGCHLD) == 0;
 	else
 		ctx->irq_pending = true;
 	pthread_mutex_unlock(&ctx->irq_lock);
@@ -428,7 +438,7 @@ PTP_EXPORT int ptp_switch(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_eve
 			rc = load_state(ctx, t, lean);
 			if (rc == 0)
 				rc = run(ctx, t, lean, ev);
-			irq_disable(ctx);
+			irq_disable(ctx, ev);
 			if (rc < 0)
 				return switch_error(as, rc);
 		}

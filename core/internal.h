@@ -83,6 +83,7 @@ struct ptp_ctx {
 	pthread_mutex_t irq_lock;
 	pid_t irq_tgid, irq_tid;
 	bool irq_pending;
+	bool irq_sent; /* a SIGCHLD went to the armed thread this switch */
 };
 
 enum svc_op { SVC_NEW_AS = 1, SVC_NEW_THREAD, SVC_UNMAP_ALL, SVC_QUIT };

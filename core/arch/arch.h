@@ -16,7 +16,7 @@
 #include <seccomp.h>
 
 /* Defines struct arch_regs (GPRs, and TLS where the GPR regset carries it),
- * ARCH_GPR_COUNT, ARCH_VREG_COUNT, ARCH_TLS_IN_GPR. */
+ * ARCH_GPR_COUNT, ARCH_VREG_COUNT, ARCH_TLS_IN_GPR, ARCH_SYSCALL_KICK. */
 #include "arch-defs.h"
 
 /* The stub blob (stub/arch/<arch>/stub.S): copied to the stub page. */

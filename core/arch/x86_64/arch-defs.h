@@ -12,6 +12,8 @@ struct arch_regs {
 
 #define ARCH_GPR_COUNT 16u
 #define ARCH_VREG_COUNT 16u
+/* arch_syscall_stop sends no signal. */
+#define ARCH_SYSCALL_KICK 0
 #define ARCH_TLS_IN_GPR 1
 
 #endif /* PTP_ARCH_DEFS_H */
