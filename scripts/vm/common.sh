@@ -18,10 +18,15 @@ VM_CACHE=$PTBENCH_ROOT/.cache
 
 # Runtime and -dev packages extracted into the sysroot of a foreign arch:
 # what the cross build links against and what the initramfs carries.
+# Google Benchmark is only linked by the -Dbench=true build of suite.sh
+# --bench, but always fetched (about 160 KB once): one sysroot for both.
+# Its libstdc++ and libgcc_s come from the cross toolchain
+# (libstdc++6-ARCH-cross, a dependency of g++-TRIPLET).
 VM_LIB_PACKAGES=(
 	libseccomp2 libseccomp-dev
 	libcmocka0 libcmocka-dev
 	libjansson4 libjansson-dev
+	libbenchmark1debian libbenchmark-dev
 )
 
 # vm_arch_setup ARCH: set the VM_* variables of ARCH (aarch64 or x86_64);

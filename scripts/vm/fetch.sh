@@ -6,8 +6,9 @@
 # toolchain, cpio) as root, adds the dpkg architecture, and downloads with
 # apt-get download, then extracts with dpkg-deb -x:
 #   - foreign arch only: the runtime and -dev packages of libseccomp,
-#     cmocka and jansson into .cache/sysroot/ARCH (the cross build's
-#     pkg-config looks there, see cross/aarch64-linux-gnu.ini);
+#     cmocka, jansson and Google Benchmark (VM_LIB_PACKAGES in common.sh)
+#     into .cache/sysroot/ARCH (the cross build's pkg-config looks there,
+#     see cross/aarch64-linux-gnu.ini; libstdc++ comes with the cross g++);
 #   - busybox-static into .cache/sysroot/ARCH;
 #   - the kernel: PACKAGE (default: the meta package linux-image-cloud-arm64
 #     or linux-image-cloud-amd64), a meta package followed through its

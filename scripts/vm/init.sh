@@ -6,6 +6,9 @@
 # mitigations), runs every line of /etc/ptbench/commands as a shell command
 # with its output on the console, and powers off.
 #
+# If /etc/ptbench/bench exists (initramfs.sh --bench), its one command, a
+# benchmark run, follows the RESULT line: it never changes the verdict.
+#
 # Console protocol (read by run.sh; every line starts with "PTBENCH-VM: "):
 #   PTBENCH-VM: INFO KEY=VALUE            facts about the guest (boot_ms:
 #                                         time from boot to /init)
@@ -14,15 +17,26 @@
 #                                         after it (RC 137: killed, e.g. by
 #                                         the per-command timeout)
 #   PTBENCH-VM: RESULT verdict=PASS|FAIL runs=N failed=F
-#                                         the last line; PASS iff every
-#                                         command exited 0
-# /etc/ptbench/config may set CMD_TIMEOUT (seconds per command, 0 = none).
+#                                         after the last command; PASS iff
+#                                         every command exited 0
+# and, with /etc/ptbench/bench only (the command's stderr between BEGIN and
+# END; its stdout is kept out of the console: with --benchmark_format=json
+# it is the JSON again):
+#   PTBENCH-VM: BENCH BEGIN COMMAND
+#   PTBENCH-VM: BENCH END exit=RC ms=MS
+#   PTBENCH-VM: BENCH JSON-BEGIN bytes=B  then the file BENCH_OUT as is
+#   PTBENCH-VM: BENCH JSON-END            (B = 0: it has none)
+# /etc/ptbench/config may set CMD_TIMEOUT (seconds per command, 0 = none),
+# BENCH_TIMEOUT (seconds for the benchmark command, 0 = none) and BENCH_OUT
+# (the JSON file the benchmark command writes).
 
 PATH=/opt/ptbench/bin:/bin:/sbin:/usr/bin:/usr/sbin
 HOME=/
 export PATH HOME
 
 CMD_TIMEOUT=0
+BENCH_TIMEOUT=0
+BENCH_OUT=/tmp/b.json
 
 # say WORDS...: one protocol line on the console.
 say() {
@@ -122,6 +136,41 @@ run_commands() {
 	say "RESULT verdict=$verdict runs=$i failed=$failed"
 }
 
+# run_bench: the command of /etc/ptbench/bench with its watchdog, then its
+# JSON file between markers (after the command: nothing interleaves).
+run_bench() {
+	[ -r /etc/ptbench/bench ] || return 0
+	IFS= read -r cmd </etc/ptbench/bench
+	say "BENCH BEGIN $cmd"
+	rm -f "$BENCH_OUT"
+	t0=$(uptime_ms)
+	sh -c "$cmd" </dev/null >/tmp/bench.stdout &
+	pid=$!
+	dog=
+	if [ "$BENCH_TIMEOUT" -gt 0 ]; then
+		(
+			sleep "$BENCH_TIMEOUT"
+			echo "PTBENCH-VM: BENCH TIMEOUT after ${BENCH_TIMEOUT}s: killing $cmd"
+			kill -KILL "$pid"
+		) &
+		dog=$!
+	fi
+	wait "$pid"
+	rc=$?
+	[ -n "$dog" ] && kill "$dog" 2>/dev/null
+	t1=$(uptime_ms)
+	say "BENCH END exit=$rc ms=$((t1 - t0))"
+	bytes=0
+	[ -s "$BENCH_OUT" ] && bytes=$(wc -c <"$BENCH_OUT")
+	say "BENCH JSON-BEGIN bytes=$bytes"
+	if [ "$bytes" -gt 0 ]; then
+		cat "$BENCH_OUT"
+		# The console protocol is line based: end the last line.
+		[ -z "$(tail -c 1 "$BENCH_OUT")" ] || echo
+	fi
+	say "BENCH JSON-END"
+}
+
 main() {
 	mount_filesystems
 	exec </dev/console >/dev/console 2>&1
@@ -130,6 +179,7 @@ main() {
 	[ -r /etc/ptbench/config ] && . /etc/ptbench/config
 	print_info
 	run_commands
+	run_bench
 	sync
 	poweroff -f
 	echo o >/proc/sysrq-trigger

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# initramfs.sh [--cmd-timeout S] [--no-strip] ARCH OUT EXE... [-- COMMAND...]
+# initramfs.sh [--cmd-timeout S] [--no-strip] [--bench EXE [--bench-flags F]
+#               [--bench-timeout S]] ARCH OUT EXE... [-- COMMAND...]
 #
 # Builds a test initramfs for a VM of ARCH (aarch64, x86_64) into OUT (a
 # gzip-compressed newc cpio if OUT ends in .gz, else uncompressed: the
@@ -22,7 +23,16 @@
 #                          conf-*: "conf-X faithful" and "conf-X lean", and
 #                          for any other EXE its bare name
 #   /etc/ptbench/config    CMD_TIMEOUT (--cmd-timeout S, default 600; 0
-#                          disables the per-command watchdog)
+#                          disables the per-command watchdog); with --bench
+#                          also BENCH_TIMEOUT and BENCH_OUT
+#   /etc/ptbench/bench     --bench EXE only: the one benchmark command,
+#                          "NAME FLAGS --benchmark_out=/tmp/b.json", which
+#                          init.sh runs after the commands and their RESULT
+#                          line (it does not count towards the verdict)
+# --bench EXE       also carry EXE (a Google Benchmark executable, with its
+#                   libraries) and run it as above
+# --bench-flags F   its flags, one string (default: BENCH_FLAGS below)
+# --bench-timeout S its watchdog in seconds (default 300)
 set -euo pipefail
 
 PTBENCH_PROG=vm-initramfs
@@ -35,6 +45,11 @@ usage() {
 
 # Conformance executables are run once per switch mode.
 SWITCH_MODES=(faithful lean)
+
+# The benchmark run of --bench: quick, one repetition; JSON on stdout and
+# in BENCH_OUT, which init.sh prints between its BENCH JSON markers.
+BENCH_FLAGS='--benchmark_min_time=0.01 --benchmark_repetitions=1 --benchmark_format=json'
+BENCH_OUT=/tmp/b.json
 
 # tool NAME: the cross binutils tool of ARCH if installed, else NAME.
 tool() {
@@ -160,14 +175,19 @@ write_cpio() {
 }
 
 main() {
-	local cmd_timeout=600 arch out exe
-	local -a exes=() commands=()
+	local cmd_timeout=600 arch out exe bench='' bench_flags=$BENCH_FLAGS bench_timeout=300
+	local -a exes=() commands=() all=()
 	STRIP=1
 	while (($#)); do
 		case $1 in
-		--cmd-timeout)
-			[[ ${2:-} =~ ^[0-9]+$ ]] || die -s 2 "--cmd-timeout needs seconds"
-			cmd_timeout=$2
+		--cmd-timeout | --bench-timeout)
+			[[ ${2:-} =~ ^[0-9]+$ ]] || die -s 2 "$1 needs seconds"
+			if [[ $1 == --cmd-timeout ]]; then cmd_timeout=$2; else bench_timeout=$2; fi
+			shift
+			;;
+		--bench | --bench-flags)
+			(($# >= 2)) || die -s 2 "$1 needs a value"
+			if [[ $1 == --bench ]]; then bench=$2; else bench_flags=$2; fi
 			shift
 			;;
 		--no-strip) STRIP=0 ;;
@@ -204,18 +224,26 @@ main() {
 	cp "$VM_SYSROOT/bin/busybox" "$ROOT/bin/busybox"
 	ln -s busybox "$ROOT/bin/sh"
 	install -m 0755 "$VM_DIR/init.sh" "$ROOT/init"
-	for exe in "${exes[@]}"; do
+	all=("${exes[@]}")
+	[[ -n $bench ]] && all+=("$bench")
+	for exe in "${all[@]}"; do
 		[[ -f $exe ]] || die "no such executable: $exe"
 		check_elf "$exe"
 		copy_file "$exe" "/opt/ptbench/bin/${exe##*/}"
 		chmod 0755 "$ROOT/opt/ptbench/bin/${exe##*/}"
 	done
-	add_libraries "${exes[@]}"
+	add_libraries "${all[@]}"
 	printf '%s\n' "${commands[@]}" >"$ROOT/etc/ptbench/commands"
 	printf 'CMD_TIMEOUT=%s\n' "$cmd_timeout" >"$ROOT/etc/ptbench/config"
+	if [[ -n $bench ]]; then
+		printf '%s %s --benchmark_out=%s\n' "${bench##*/}" "$bench_flags" "$BENCH_OUT" \
+			>"$ROOT/etc/ptbench/bench"
+		printf 'BENCH_TIMEOUT=%s\nBENCH_OUT=%s\n' "$bench_timeout" "$BENCH_OUT" \
+			>>"$ROOT/etc/ptbench/config"
+	fi
 	mkdir -p "$(dirname "$out")"
 	write_cpio "$out"
-	info "$out: ${#exes[@]} executable(s), $LIB_COUNT librar(y/ies), ${#commands[@]} command(s), $(du -h "$out" | cut -f1)"
+	info "$out: ${#all[@]} executable(s), $LIB_COUNT librar(y/ies), ${#commands[@]} command(s)${bench:+ + benchmark ${bench##*/}}, $(du -h "$out" | cut -f1)"
 }
 
 main "$@"

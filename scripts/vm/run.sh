@@ -3,8 +3,9 @@
 #        [--timeout S] [--log FILE] [--mem MB] INITRAMFS
 #
 # Boots INITRAMFS (from initramfs.sh) in qemu-system-ARCH on a Debian
-# kernel, streams the serial console to stdout (without the \r) and to the
-# log, and exits with the verdict of the suite inside.
+# kernel, streams the serial console to stdout (without the \r and without
+# a benchmark's JSON) and to the log, and exits with the verdict of the
+# suite inside.
 #   --arch      aarch64 (default) or x86_64
 #   --kernel    a kernel package of ARCH, meta (linux-image-cloud-arm64, the
 #               default) or exact (linux-image-6.1.0-56-cloud-arm64), fetched
@@ -22,6 +23,11 @@
 #               and LOG.info (key=value: qemu, kernel, CPU features,
 #               timings, verdict)
 #   --mem       guest memory in MiB (default 1024)
+# A benchmark run in the guest (initramfs.sh --bench: its BENCH markers
+# follow the RESULT line) is extracted to LOG.bench.json and printed as a
+# short table labelled emulated, not comparable; its outcome (an error, a
+# skipped benchmark, no JSON at all) is reported but never changes the exit
+# status, which comes from the commands alone.
 # Exit 0: every command exited 0 and its TAP has no failure; 1: a test
 # failed, or the boot failed, the kernel panicked, qemu timed out or the
 # end marker is missing (one line naming the kept log); 2: bad usage.
@@ -102,10 +108,12 @@ boot() {
 	t0=$(date +%s%N)
 	set +e
 	# Unbuffered: the console streams. Out go the \r of the serial line and
-	# the terminal escapes of the firmware (SeaBIOS clears the screen).
+	# the terminal escapes of the firmware (SeaBIOS clears the screen). A
+	# benchmark JSON (between the BENCH JSON markers) goes to the log only.
 	timeout --kill-after=5 "$timeout" "${QEMU_CMD[@]}" </dev/null 2>&1 |
 		sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
-		tee "$log"
+		tee "$log" |
+		sed -u '/^PTBENCH-VM: BENCH JSON-BEGIN /,/^PTBENCH-VM: BENCH JSON-END$/{/^PTBENCH-VM: /!d}'
 	QEMU_STATUS=${PIPESTATUS[0]}
 	set -e
 	# The console's last line (the kernel's "reboot: Power down") has no \n.
@@ -176,6 +184,74 @@ failure_reason() {
 	else
 		printf 'no end marker: the guest stopped early (qemu %s)' "$(signal_text "$QEMU_STATUS")"
 	fi
+}
+
+# bench_report LOG ACCEL: if the guest ran a benchmark command, write its
+# JSON to LOG.bench.json (removed when there is none), print the table and
+# append bench_* keys to LOG.info. Never fails.
+bench_report() {
+	local log=$1 accel=$2 json=$1.bench.json end exit_rc ms label
+	rm -f "$json"
+	grep -q '^PTBENCH-VM: BENCH BEGIN ' "$log" || return 0
+	end=$(grep '^PTBENCH-VM: BENCH END ' "$log" | tail -n 1)
+	exit_rc=$(sed -n 's/.* exit=\([^ ]*\).*/\1/p' <<<"$end")
+	ms=$(sed -n 's/.* ms=\([^ ]*\).*/\1/p' <<<"$end")
+	sed -n '/^PTBENCH-VM: BENCH JSON-BEGIN /,/^PTBENCH-VM: BENCH JSON-END$/{/^PTBENCH-VM: /d;p}' \
+		"$log" >"$json"
+	[[ -s $json ]] || rm -f "$json"
+	case $accel in
+	kvm) label='virtualized (KVM), not comparable' ;;
+	icount) label='emulated (TCG, icount), not comparable' ;;
+	*) label='emulated (TCG), not comparable' ;;
+	esac
+	{
+		printf 'bench_exit=%s\nbench_ms=%s\n' "${exit_rc:-none}" "${ms:--}"
+		printf 'bench_json=%s\n' "$([[ -f $json ]] && printf '%s' "$json")"
+	} >>"$log.info"
+	if [[ -z $end ]]; then
+		warn "benchmarks: no BENCH END marker (the guest stopped or timed out during the run); not part of the verdict"
+	elif [[ $exit_rc != 0 ]]; then
+		warn "benchmarks: ptbench-bench exited $exit_rc after $ms ms (TCG time); not part of the verdict"
+	fi
+	if [[ ! -f $json ]]; then
+		warn "benchmarks: no JSON on the console; not part of the verdict"
+		return 0
+	fi
+	"$PTBENCH_PYTHON" - "$json" "$label" "$log.info" <<'PY' ||
+import json, sys
+
+path, label, info = sys.argv[1:4]
+try:
+    with open(path) as f:
+        doc = json.load(f)
+except (OSError, ValueError) as e:
+    print(f"vm-run: warning: benchmarks: {path} is not JSON ({e}); not part of the verdict",
+          file=sys.stderr)
+    sys.exit(0)
+runs = [b for b in doc.get("benchmarks", []) if b.get("run_type", "iteration") == "iteration"]
+errors = [b for b in runs if b.get("error_occurred")]
+ctx = doc.get("context", {})
+out = sys.stderr
+print(f"vm-run: benchmarks in the guest, {label}:", file=out)
+print(f"  {'benchmark':<44} {'iterations':>10} {'time/iter':>14}", file=out)
+for b in runs:
+    name = b.get("run_name", b.get("name", "?"))
+    if b.get("error_occurred"):
+        print(f"  {name:<44} {'-':>10} {'-':>14}  error: {b.get('error_message', '')}", file=out)
+        continue
+    unit = b.get("time_unit", "ns")
+    t = f"{b.get('real_time', 0):.4g} {unit}"
+    print(f"  {name:<44} {b.get('iterations', 0):>10} {t:>14}", file=out)
+print(f"vm-run: {len(runs)} benchmark(s), {len(runs) - len(errors)} ran, {len(errors)} "
+      f"error/skip (reported, not part of the verdict); native getpid "
+      f"{ctx.get('native_getpid_ns_at_start', '?')} ns at start; {label}; JSON {path}",
+      file=out)
+with open(info, "a") as f:
+    f.write(f"bench_benchmarks={len(runs)}\nbench_errors={len(errors)}\n"
+            f"bench_note=timings {label}\n")
+PY
+		warn "benchmarks: could not render $json"
+	return 0
 }
 
 main() {
@@ -254,6 +330,7 @@ main() {
 			"${line[4]}" "${line[6]}" "${line[7]}")"
 	done <"$log.runs.tsv"
 	runs=$(wc -l <"$log.runs.tsv")
+	bench_report "$log" "$accel"
 	if [[ -n $reason ]]; then
 		die "$reason; console log kept: $log"
 	fi

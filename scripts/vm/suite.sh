@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# suite.sh [--arch ARCH] [--build-dir DIR] [--log FILE] [run.sh OPTIONS...]
+# suite.sh [--arch ARCH] [--build-dir DIR] [--log FILE] [--bench]
+#          [run.sh OPTIONS...]
 #
 # The whole VM step for ARCH (default aarch64): fetch.sh ARCH (cached),
 # configure and build the project for ARCH (debug, -Dbench=false; for a
@@ -9,6 +10,14 @@
 #   --build-dir  the build tree (default build/cross-arm64 for aarch64,
 #                build/vm-x86_64 for x86_64)
 #   --log        the console log (default .cache/vm/logs/suite-ARCH-STAMP.log)
+#   --bench      also build ptbench-bench (-Dbench=true, release, in
+#                DIR-bench: the suite's own build stays debug) and run the
+#                quick benchmarks in the guest after the suite, one short
+#                repetition each (BENCH_FLAGS in initramfs.sh); run.sh keeps
+#                their JSON as LOG.bench.json and prints a table: emulated
+#                timings, not comparable with anything. The verdict still
+#                comes from the conformance runs alone: a benchmark that
+#                errors or skips is reported, not fatal.
 # Other options (--kernel, --accel, --timeout, --mem) go to run.sh;
 # --timeout defaults to 600 here. Exits with run.sh's status (0 pass, 1
 # fail or error, 2 usage); the step timings are appended to LOG.info.
@@ -36,17 +45,23 @@ default_build_dir() {
 	fi
 }
 
-# build_project DIR: meson setup (once) and compile.
+# build_project DIR [bench]: meson setup (once) and compile: the suite
+# (debug, no benchmarks), or with "bench" only ptbench-bench (release,
+# -Dbench=true, as scripts/ptbench bench builds it).
 build_project() {
-	local dir=$1
-	local -a opts=(-Dbench=false -Dbuildtype=debug)
+	local dir=$1 what=${2:-suite}
+	local -a opts=(-Dbench=false -Dbuildtype=debug) targets=()
+	if [[ $what == bench ]]; then
+		opts=(-Dbench=true -Dbuildtype=release -Db_sanitize=none)
+		targets=(bench/ptbench-bench)
+	fi
 	((VM_FOREIGN)) && opts+=(--cross-file "$VM_CACHE/cross/$VM_TRIPLET.ini")
 	if [[ ! -f $dir/meson-private/coredata.dat ]]; then
 		info "configuring $dir: ${opts[*]}"
 		meson setup "$dir" "$PTBENCH_ROOT" "${opts[@]}" </dev/null >&2 ||
 			die "meson setup failed for $dir"
 	fi
-	ninja -C "$dir" </dev/null >&2 || die "build failed in $dir"
+	ninja -C "$dir" "${targets[@]}" </dev/null >&2 || die "build failed in $dir"
 }
 
 # suite_executables DIR: the executables the initramfs carries.
@@ -58,9 +73,9 @@ suite_executables() {
 }
 
 main() {
-	local arch=aarch64 build='' log='' timeout=600 rc=0
-	local -a run_opts=() exes=()
-	local t0 t1 t2 t3 t4
+	local arch=aarch64 build='' log='' timeout=600 rc=0 bench=0 bench_ms=0
+	local -a run_opts=() exes=() bench_opts=()
+	local t0 t1 t2 t3 t4 tb
 	while (($#)); do
 		case $1 in
 		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem)
@@ -74,6 +89,7 @@ main() {
 			esac
 			shift
 			;;
+		--bench) bench=1 ;;
 		-h | --help) usage; exit 0 ;;
 		*) die -s 2 "unknown argument '$1' (try: --help)" ;;
 		esac
@@ -90,10 +106,18 @@ main() {
 	bash "$VM_DIR/fetch.sh" "$VM_ARCH"
 	t1=$(now_ms)
 	build_project "$build"
+	if ((bench)); then
+		tb=$(now_ms)
+		build_project "$build-bench" bench
+		bench_ms=$(($(now_ms) - tb))
+		[[ -x $build-bench/bench/ptbench-bench ]] ||
+			die "no $build-bench/bench/ptbench-bench after the build"
+		bench_opts=(--bench "$build-bench/bench/ptbench-bench")
+	fi
 	t2=$(now_ms)
 	mapfile -t exes < <(suite_executables "$build")
 	((${#exes[@]})) || die "no conformance executables in $build/conformance"
-	bash "$VM_DIR/initramfs.sh" --cmd-timeout "$timeout" "$VM_ARCH" \
+	bash "$VM_DIR/initramfs.sh" --cmd-timeout "$timeout" "${bench_opts[@]}" "$VM_ARCH" \
 		"$build/vm-initrd.cpio.gz" "${exes[@]}"
 	t3=$(now_ms)
 	bash "$VM_DIR/run.sh" --arch "$VM_ARCH" --timeout "$timeout" --log "$log" \
@@ -102,8 +126,11 @@ main() {
 	if [[ -f $log.info ]]; then
 		printf 'step_fetch_ms=%s\nstep_build_ms=%s\nstep_initramfs_ms=%s\nstep_vm_ms=%s\nstep_total_ms=%s\n' \
 			$((t1 - t0)) $((t2 - t1)) $((t3 - t2)) $((t4 - t3)) $((t4 - t0)) >>"$log.info"
+		((bench)) && printf 'step_build_bench_ms=%s\n' "$bench_ms" >>"$log.info"
 	fi
-	info "$VM_ARCH step: fetch $((t1 - t0)) ms, build $((t2 - t1)) ms, initramfs $((t3 - t2)) ms, boot + suite $((t4 - t3)) ms, total $((t4 - t0)) ms (status $rc)"
+	local of_bench=''
+	((bench)) && of_bench=" (ptbench-bench $bench_ms ms of it)"
+	info "$VM_ARCH step: fetch $((t1 - t0)) ms, build $((t2 - t1)) ms$of_bench, initramfs $((t3 - t2)) ms, boot + suite $((t4 - t3)) ms, total $((t4 - t0)) ms (status $rc)"
 	return "$rc"
 }
 
