@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "regset.h"
 
 /*
  * Task sizes, highest first: 52-bit VA (only honoured for hints above 48
@@ -26,15 +27,6 @@ const uintptr_t *arch_stub_tops(size_t *count)
 {
 	*count = sizeof(stub_tops) / sizeof(stub_tops[0]);
 	return stub_tops;
-}
-
-static int regset(int req, pid_t tid, int type, void *buf, size_t len)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-
-	if (ptrace(req, tid, (void *)(uintptr_t)type, &iov) < 0)
-		return -errno;
-	return 0;
 }
 
 int arch_get_gprs(pid_t tid, struct arch_regs *r)

@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include "arch.h"
+#include "regset.h"
 
 /* 47-bit and 57-bit (LA57) task sizes. */
 static const uintptr_t stub_tops[] = { 0xfffffffffff000ul, 0x7ffffffff000ul };
@@ -18,15 +19,6 @@ const uintptr_t *arch_stub_tops(size_t *count)
 {
 	*count = sizeof(stub_tops) / sizeof(stub_tops[0]);
 	return stub_tops;
-}
-
-static int regset(int req, pid_t tid, int type, void *buf, size_t len)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-
-	if (ptrace(req, tid, (void *)(uintptr_t)type, &iov) < 0)
-		return -errno;
-	return 0;
 }
 
 int arch_get_gprs(pid_t tid, struct arch_regs *r)
