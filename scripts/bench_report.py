@@ -39,7 +39,8 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
+
+import ptcli  # noqa: E402  (shared with the other ptbench tools)
 
 PROG = "bench_report.py"
 PLOT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plot")
@@ -64,8 +65,7 @@ RUN_KEYS = {
 KNOWN_COUNTERS = ("over_native_x", "over_native_ns")
 
 
-class InputError(Exception):
-    """A missing, empty or malformed input: one line, exit 2."""
+InputError = ptcli.InputError
 
 
 def warn(msg):
@@ -822,21 +822,7 @@ def gp_str(s):
     return "'" + str(s).replace("'", "''").replace("\n", " ") + "'"
 
 
-def write_atomic(path, text):
-    """Write via a tmp.* file in the same folder, then rename over path."""
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="tmp.", dir=d)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+write_atomic = ptcli.write_atomic
 
 
 def gnuplot(script, outbase, variables):
@@ -1056,15 +1042,7 @@ def main(argv):
     r.add_argument("--kernel")
     r.add_argument("--commit")
     r.set_defaults(func=render)
-    args = p.parse_args(argv)
-    try:
-        return args.func(args)
-    except InputError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
+    return ptcli.run(PROG, p, argv)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,8 @@ import os
 import statistics
 import sys
 
+import ptcli  # noqa: E402  (shared with the other ptbench tools)
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_report  # noqa: E402  (the project's reader of bench.json)
 
@@ -76,20 +78,16 @@ DEFAULT_CV_MAX = 0.15
 Z95 = 1.959963984540054
 
 
-class InputError(Exception):
-    """A missing, empty or malformed input: one line, exit 2."""
+InputError = ptcli.InputError
 
 
 def load(path):
-    try:
-        doc, partial = bench_report.load_json(path)
-    except bench_report.InputError as e:
-        raise InputError(str(e)) from e
+    doc, partial = bench_report.load_json(path)
     return bench_report.Results(doc, partial)
 
 
 def write_json(path, obj):
-    bench_report.write_atomic(path, json.dumps(obj, indent=2) + "\n")
+    ptcli.write_atomic(path, json.dumps(obj, indent=2) + "\n")
 
 
 # ------------------------------------------------------------------ merge
@@ -610,15 +608,7 @@ def main(argv):
     s.add_argument("outdir")
     s.add_argument("--meta")
     s.set_defaults(func=cmd_selftest_summary)
-    a = p.parse_args(argv)
-    try:
-        return a.func(a)
-    except InputError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
+    return ptcli.run(PROG, p, argv)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ import os
 import re
 import sys
 
+import ptcli  # noqa: E402  (shared with the other ptbench tools)
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_report  # noqa: E402
 import gate  # noqa: E402
@@ -55,8 +57,7 @@ FAMILIES = {
 }
 
 
-class InputError(Exception):
-    pass
+InputError = ptcli.InputError
 
 
 def family_of(key):
@@ -265,15 +266,7 @@ def main(argv):
     pp.add_argument("--outdir")
     pp.add_argument("--host")
     pp.set_defaults(func=cmd_plot)
-    a = p.parse_args(argv)
-    try:
-        return a.func(a)
-    except (InputError, gate.InputError) as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
+    return ptcli.run(PROG, p, argv)
 
 
 if __name__ == "__main__":

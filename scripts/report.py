@@ -24,7 +24,8 @@ import json
 import os
 import re
 import sys
-import tempfile
+
+import ptcli  # noqa: E402  (shared with the other ptbench tools)
 
 PROG = "report.py"
 FAULT_COLUMNS = ["mode", "scenario", "truth", "heuristic", "agree"]
@@ -39,8 +40,7 @@ TAP_SKIP = re.compile(r"^skip\S*\s*(.*)$", re.IGNORECASE)
 ADDRESS_KEY = re.compile(r"(address|addr|_start|_end)$")
 
 
-class InputError(Exception):
-    """A missing, empty or malformed input: one line, exit 2."""
+InputError = ptcli.InputError
 
 
 # ------------------------------------------------------------------ inputs
@@ -304,21 +304,7 @@ def bench_section(args):
 
 # ------------------------------------------------------------------ output
 
-def write_atomic(path, text):
-    """Write via a tmp.* file in the same folder, then rename over path."""
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="tmp.", dir=d)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+write_atomic = ptcli.write_atomic
 
 
 def count(args):
@@ -367,15 +353,7 @@ def main(argv):
     s.add_argument("out")
     s.set_defaults(func=sanitize)
 
-    args = p.parse_args(argv)
-    try:
-        return args.func(args)
-    except InputError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
+    return ptcli.run(PROG, p, argv)
 
 
 if __name__ == "__main__":

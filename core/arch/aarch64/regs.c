@@ -29,17 +29,6 @@ const uintptr_t *arch_stub_tops(size_t *count)
 	return stub_tops;
 }
 
-int arch_get_gprs(pid_t tid, struct arch_regs *r)
-{
-	return regset(PTRACE_GETREGSET, tid, NT_PRSTATUS, &r->gpr, sizeof(r->gpr));
-}
-
-int arch_set_gprs(pid_t tid, const struct arch_regs *r)
-{
-	return regset(PTRACE_SETREGSET, tid, NT_PRSTATUS, (void *)&r->gpr,
-		      sizeof(r->gpr));
-}
-
 /* V0-V31, FPSR and FPCR. With SVE the upper bits of the Z registers are
  * not in it (writing it zeroes them): the suite runs with SVE off. */
 size_t arch_fp_size(void)

@@ -21,17 +21,6 @@ const uintptr_t *arch_stub_tops(size_t *count)
 	return stub_tops;
 }
 
-int arch_get_gprs(pid_t tid, struct arch_regs *r)
-{
-	return regset(PTRACE_GETREGSET, tid, NT_PRSTATUS, &r->gpr, sizeof(r->gpr));
-}
-
-int arch_set_gprs(pid_t tid, const struct arch_regs *r)
-{
-	return regset(PTRACE_SETREGSET, tid, NT_PRSTATUS, (void *)&r->gpr,
-		      sizeof(r->gpr));
-}
-
 /* CPUID leaf 0xD, subleaf 0, EBX: XSAVE area size for the features enabled
  * in XCR0, which is what NT_X86_XSTATE transfers. Without XSAVE the FXSAVE
  * area (512 bytes, NT_PRFPREG) is all there is. */
