@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -174,6 +176,199 @@ static void interrupt_from_another_thread(void)
 	h_teardown(&f);
 }
 
+/*
+ * Interrupt storms: several threads interrupt a set of contexts at a high
+ * rate, in bursts, while each context's own tracer thread switches it
+ * through the syscall loop and answers every syscall. Per context, the
+ * app's count of completed syscalls must equal the tracer's (none lost or
+ * run twice), and no request may be lost: one that completed before a
+ * switch began, or during a switch that came back with a syscall, makes
+ * that switch or the next one come back interrupted (ptplat.h: "the
+ * running or next switch"; spurious ones are allowed). Afterwards a
+ * context with an unserved request is interrupted once more, then runs
+ * quietly again.
+ */
+#define STORM_CTXS 3
+#define STORM_SENDERS 3
+#define STORM_SWITCHES 5000
+#define STORM_BURST 64
+
+struct storm_ctx {
+	struct ptp_ctx *ctx;
+	struct ptp_as *as;
+	/* Requests whose ptp_interrupt() call has begun, and returned: a
+	 * switch may absorb a request in flight, but not miss one that was
+	 * done before it began. */
+	atomic_ulong begun, requests;
+	pthread_barrier_t *storm_over, *senders_gone;
+	/* Out. */
+	unsigned long syscalls, interrupted, lost;
+	char msg[256];
+};
+
+struct storm_sender {
+	struct storm_ctx *ctxs;
+	atomic_bool *stop;
+	unsigned int seed;
+	unsigned long sent;
+};
+
+static void *storm_send(void *arg)
+{
+	struct storm_sender *s = arg;
+
+	while (!atomic_load(s->stop)) {
+		for (int i = 0; i < STORM_BURST; i++) {
+			struct storm_ctx *c = &s->ctxs[rand_r(&s->seed) % STORM_CTXS];
+
+			atomic_fetch_add(&c->begun, 1);
+			ptp_interrupt(c->ctx);
+			atomic_fetch_add(&c->requests, 1);
+			s->sent++;
+		}
+		/* Quiet gaps, so syscalls complete between the bursts. */
+		usleep(rand_r(&s->seed) % 300);
+	}
+	return NULL;
+}
+
+/* One switch, checked: 0, or -1 with msg set. served counts the requests
+ * the last interrupted switch may have absorbed (those begun by its end). */
+static int storm_step(struct storm_ctx *c, unsigned long *served)
+{
+	unsigned long before = atomic_load(&c->requests);
+	struct ptp_event ev;
+	int rc = ptp_switch(c->ctx, c->as, &ev);
+
+	if (rc < 0) {
+		snprintf(c->msg, sizeof(c->msg), "ptp_switch: %s", strerror(-rc));
+		return -1;
+	}
+	if (ev.kind == PTP_EV_INTERRUPTED) {
+		c->interrupted++;
+		*served = atomic_load(&c->begun);
+		return 0;
+	}
+	if (ev.kind != PTP_EV_SYSCALL || ev.nr != SYS_getpid) {
+		snprintf(c->msg, sizeof(c->msg), "switch returned %s nr %ld",
+			 h_event_name(ev.kind), ev.nr);
+		return -1;
+	}
+	if (ptp_ctx_arg(c->ctx, 5) != c->syscalls) {
+		snprintf(c->msg, sizeof(c->msg),
+			 "app counted %lu syscalls, the tracer %lu",
+			 (unsigned long)ptp_ctx_arg(c->ctx, 5), c->syscalls);
+		return -1;
+	}
+	c->syscalls++;
+	ptp_ctx_set_result(c->ctx, (long)c->syscalls);
+	if (before > *served)
+		c->lost++;
+	return 0;
+}
+
+static void *storm_switch(void *arg)
+{
+	struct storm_ctx *c = arg;
+	unsigned long served = 0;
+	int rc = 0;
+
+	for (int i = 0; i < STORM_SWITCHES && rc == 0; i++)
+		rc = storm_step(c, &served);
+	pthread_barrier_wait(c->storm_over);
+	pthread_barrier_wait(c->senders_gone);
+	if (rc < 0)
+		return NULL;
+	/* The storm is over: what is left unserved comes now, then quiet. */
+	if (atomic_load(&c->requests) > served) {
+		unsigned long before = c->interrupted;
+
+		if (storm_step(c, &served) < 0)
+			return NULL;
+		if (c->interrupted == before) {
+			snprintf(c->msg, sizeof(c->msg),
+				 "a request left after the storm was never served");
+			return NULL;
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		unsigned long before = c->syscalls;
+
+		if (storm_step(c, &served) < 0)
+			return NULL;
+		if (c->syscalls > before)
+			break;
+		if (i == 2)
+			snprintf(c->msg, sizeof(c->msg),
+				 "still interrupted 3 switches after the storm");
+	}
+	return NULL;
+}
+
+static void interrupt_storm_many_senders(void)
+{
+	struct hfix f = setup_counting(PAYLOAD_SYSCALL_LOOP);
+	static struct storm_ctx ctxs[STORM_CTXS];
+	struct storm_sender senders[STORM_SENDERS];
+	pthread_t switchers[STORM_CTXS], sender_threads[STORM_SENDERS];
+	pthread_barrier_t storm_over, senders_gone;
+	atomic_bool stop = false;
+	unsigned long sent = 0;
+
+	pthread_barrier_init(&storm_over, NULL, STORM_CTXS + 1);
+	pthread_barrier_init(&senders_gone, NULL, STORM_CTXS + 1);
+	for (int i = 0; i < STORM_CTXS; i++) {
+		struct storm_ctx *c = &ctxs[i];
+
+		memset(c, 0, sizeof(*c));
+		/* Every context runs the same loop in the one address space,
+		 * each on its own traced thread there. */
+		c->ctx = i ? h_ctx(f.p) : f.ctx;
+		ptp_ctx_set_ip(c->ctx, H_CODE);
+		ptp_ctx_set_arg(c->ctx, 5, 0);
+		c->as = f.as;
+		c->storm_over = &storm_over;
+		c->senders_gone = &senders_gone;
+	}
+	for (int i = 0; i < STORM_SENDERS; i++) {
+		senders[i] = (struct storm_sender){ ctxs, &stop, 7919u * (unsigned)i + 1, 0 };
+		assert_int_equal(pthread_create(&sender_threads[i], NULL, storm_send,
+						&senders[i]), 0);
+	}
+	for (int i = 0; i < STORM_CTXS; i++)
+		assert_int_equal(pthread_create(&switchers[i], NULL, storm_switch,
+						&ctxs[i]), 0);
+	pthread_barrier_wait(&storm_over);
+	atomic_store(&stop, true);
+	for (int i = 0; i < STORM_SENDERS; i++) {
+		pthread_join(sender_threads[i], NULL);
+		sent += senders[i].sent;
+	}
+	pthread_barrier_wait(&senders_gone);
+	for (int i = 0; i < STORM_CTXS; i++)
+		pthread_join(switchers[i], NULL);
+	h_note("%lu interrupts sent by %d threads to %d contexts", sent,
+	       STORM_SENDERS, STORM_CTXS);
+	for (int i = 0; i < STORM_CTXS; i++) {
+		struct storm_ctx *c = &ctxs[i];
+
+		h_note("context %d: %lu syscalls, %lu interrupted, %lu requests, %lu lost",
+		       i, c->syscalls, c->interrupted,
+		       (unsigned long)atomic_load(&c->requests), c->lost);
+		if (c->msg[0])
+			fail_msg("context %d: %s", i, c->msg);
+		assert_int_equal(c->lost, 0);
+		/* Both paths were taken, or the storm proved nothing. */
+		assert_true(c->syscalls > 0);
+		assert_true(c->interrupted > 0);
+	}
+	for (int i = 1; i < STORM_CTXS; i++)
+		ptp_ctx_free(ctxs[i].ctx);
+	pthread_barrier_destroy(&storm_over);
+	pthread_barrier_destroy(&senders_gone);
+	h_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -182,6 +377,7 @@ int main(int argc, char **argv)
 		HCASE(thousand_interrupts_in_a_row),
 		HCASE(interrupt_races_syscall_stops),
 		HCASE(interrupt_from_another_thread),
+		HCASE(interrupt_storm_many_senders),
 	};
 
 	return harness_main(argc, argv, "interrupt", cases,

@@ -159,9 +159,10 @@ struct kernel_sigaction {
  * malloc and nothing that trusts glibc's cached thread state. Only raw
  * syscalls until the jump into the stub, and no sanitizer instrumentation:
  * ASan's no-return hook would run its runtime here (and, failing, print
- * through syscalls the stub filter refuses).
+ * through syscalls the stub filter refuses); TSan's function-entry hook
+ * would run before PR_SET_PDEATHSIG is armed.
  */
-__attribute__((noreturn, no_sanitize("address", "undefined")))
+__attribute__((noreturn, no_sanitize("address", "undefined", "thread")))
 static void stub_child(struct ptp_platform *p, const struct sock_fprog *prog,
 		       pid_t parent)
 {

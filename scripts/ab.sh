@@ -228,10 +228,12 @@ main() {
 	if [[ -n $baseline ]]; then
 		((${#pos[@]} <= 1)) || fail "with --baseline, give at most one revision"
 		[[ -s $baseline ]] || fail "no baseline file: $baseline"
+		check_json "$baseline"
 	else
 		((${#pos[@]} == 2)) || fail "give two revisions, REV_A REV_B, or --baseline FILE [REV] (try: ab.sh --help)"
 	fi
 	((rounds * REPS >= 2)) || fail "rounds x reps must be at least 2 for the U test"
+	[[ -z $out ]] || check_dir_creatable "$out"
 	((rounds * REPS >= 9)) ||
 		warn "$((rounds * REPS)) samples a side: compare.py calls fewer than 9 unreliable"
 
@@ -267,7 +269,7 @@ main() {
 	fi
 
 	[[ -n $out ]] || out=$AB_CACHE/runs/$(date -u +%Y%m%d-%H%M%S)
-	mkdir -p "$out/rounds" || fail "cannot create $out"
+	make_dir "$out/rounds"
 	out=$(cd "$out" && pwd)
 
 	local load

@@ -30,7 +30,6 @@ Exit status: 0 when the files were written (whatever the checks say), 2 on
 an unreadable input (one line on stderr). Python 3 standard library only.
 """
 
-import argparse
 import json
 import math
 import os
@@ -992,6 +991,8 @@ def render(args):
     else:
         res = Results({}, False, no_json=True)
     checks = make_checks(res)
+    if args.samples and not os.path.isdir(args.samples):
+        raise InputError(f"no samples folder: {args.samples}")
     samples = read_samples(args.samples)
 
     ctx = res.context
@@ -1030,7 +1031,7 @@ def render(args):
 
 
 def main(argv):
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    p = ptcli.Parser(prog=PROG, description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("render", help="write summary.md, checks.json and plots/")
     r.add_argument("--json", help="the Google Benchmark JSON (may be missing with --note)")

@@ -42,7 +42,6 @@ Usage:
 Errors are one line on stderr and exit 2.
 """
 
-import argparse
 import json
 import math
 import os
@@ -574,7 +573,7 @@ def cmd_selftest_summary(a):
 # ------------------------------------------------------------------ main
 
 def main(argv):
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    p = ptcli.Parser(prog=PROG, description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("merge")
     m.add_argument("out")

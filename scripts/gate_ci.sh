@@ -119,6 +119,7 @@ main() {
 		die -s 2 "--threshold and --cv-max want fractions (0.30, 0.15)"
 	[[ -s $baseline ]] ||
 		die -s 2 "no baseline $baseline (write it: gate_ci.sh --write-baseline RESULTS_DIR/bench.json)"
+	check_json "$baseline"
 
 	local t0 exe tmp
 	t0=$(now_ms)

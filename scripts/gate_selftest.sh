@@ -184,7 +184,7 @@ main() {
 	t_start=$(now_ms)
 	[[ -n $out ]] || out=$PTBENCH_ROOT/results/gate-selftest/$stamp
 	[[ ! -e $out/summary.md ]] || fail "$out already holds a summary"
-	mkdir -p "$out" || fail "cannot create $out"
+	make_dir "$out"
 
 	local load
 	read -r load _ </proc/loadavg

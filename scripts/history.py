@@ -26,7 +26,6 @@ could not be drawn (gnuplot missing or failing; the record is written),
 2 on an unreadable input (one line on stderr). Python 3 standard library only.
 """
 
-import argparse
 import datetime
 import json
 import math
@@ -252,7 +251,7 @@ def cmd_plot(a):
 
 
 def main(argv):
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    p = ptcli.Parser(prog=PROG, description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     ap = sub.add_parser("append")
     ap.add_argument("results_dir")

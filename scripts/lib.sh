@@ -54,6 +54,41 @@ usage_error() {
 	die -s 2 "$* (try: $PTBENCH_PROG help)"
 }
 
+# check_dir_creatable DIR: usage error (exit 2) unless DIR is a directory
+# or could be made one: its nearest existing ancestor must be a writable
+# directory. Lets a bad --out fail before minutes of building.
+check_dir_creatable() {
+	local dir=$1 up=$1
+	while [[ ! -e $up && $up == */* ]]; do
+		up=${up%/*}
+		up=${up:-/}
+	done
+	[[ -e $up ]] || up=.
+	[[ -d $up ]] || die -s 2 "cannot create $dir: $up is not a directory"
+	[[ -w $up ]] || die -s 2 "cannot create $dir: $up is not writable"
+}
+
+# check_json FILE: exit 2 with one line unless FILE holds valid JSON, so
+# a bad input file fails before minutes of building and benchmarking.
+check_json() {
+	local err
+	err=$("$PTBENCH_PYTHON" - "$1" 2>&1 <<'PY'
+import json, sys
+try:
+    with open(sys.argv[1], encoding="utf-8") as f:
+        json.load(f)
+except (OSError, ValueError) as e:
+    sys.exit(getattr(e, "strerror", None) or str(e))
+PY
+	) || die -s 2 "$1: not valid JSON: ${err:-empty}"
+}
+
+# make_dir DIR: mkdir -p DIR, or exit 2 with mkdir's reason on one line.
+make_dir() {
+	local err
+	err=$(mkdir -p -- "$1" 2>&1) || die -s 2 "cannot create $1: ${err##*: }"
+}
+
 # pkg_installed PKG: true if PKG is installed for the native arch (or is
 # Architecture: all). A foreign-arch copy alone (e.g. libcmocka-dev:arm64
 # for the VM tests) does not count.

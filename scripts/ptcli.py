@@ -1,6 +1,7 @@
 """What every ptbench Python tool shares: the bad-input error, atomic writes,
 and the main() wrapper that turns errors into one line and exit 2."""
 
+import argparse
 import os
 import sys
 import tempfile
@@ -25,6 +26,14 @@ def write_atomic(path, text):
         except OSError:
             pass
         raise
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit 2); its subparsers too."""
+
+    def error(self, message):
+        print(f"{self.prog}: {message} (try: {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
 
 
 def run(prog, parser, argv):

@@ -19,7 +19,6 @@ Exit status: 0 on success, 2 on a missing or unreadable input (one line on
 stderr). Python 3 standard library only.
 """
 
-import argparse
 import json
 import os
 import re
@@ -327,7 +326,7 @@ def sanitize(args):
 
 
 def main(argv):
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    p = ptcli.Parser(prog=PROG, description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
 
     r = sub.add_parser("render", help="write report.md")

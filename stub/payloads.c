@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <pthread.h>
+
 #include "payloads.h"
 
 #define PAYLOAD(id, sym)                                                  \
@@ -16,13 +18,22 @@ static const struct {
 #undef PAYLOAD
 };
 
+static struct payload payloads[PAYLOAD_COUNT];
+static pthread_once_t payloads_once = PTHREAD_ONCE_INIT;
+
+/* The sizes are link-time differences, not constant expressions: filled
+ * once, so threads that load payloads concurrently do not race. */
+static void payloads_fill(void)
+{
+	for (unsigned int id = 0; id < PAYLOAD_COUNT; id++)
+		payloads[id] = (struct payload){ blobs[id].name, blobs[id].start,
+						 (size_t)(blobs[id].end - blobs[id].start) };
+}
+
 const struct payload *payload_get(enum payload_id id)
 {
-	static struct payload payloads[PAYLOAD_COUNT];
-
 	if ((unsigned int)id >= PAYLOAD_COUNT)
 		return 0;
-	payloads[id] = (struct payload){ blobs[id].name, blobs[id].start,
-					 (size_t)(blobs[id].end - blobs[id].start) };
+	pthread_once(&payloads_once, payloads_fill);
 	return &payloads[id];
 }
