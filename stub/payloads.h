@@ -50,6 +50,13 @@ enum payload_id {
 	/* Sets the trap flag (needs a stack), runs three nops, then makes
 	 * PAYLOAD_NR_OK forever. x86_64 only. */
 	PAYLOAD_SINGLE_STEP,
+	/* The i386 syscall PAYLOAD_IA32_NR by int 0x80 with whatever
+	 * ebx, ecx, edx, esi, edi, ebp hold; then moves the result to ebx and
+	 * does it again, forever. x86_64 only. */
+	PAYLOAD_INT80,
+	/* The same by sysenter (needs a stack: the kernel reads the sixth
+	 * argument at esp). x86_64 only. */
+	PAYLOAD_SYSENTER,
 	PAYLOAD_COUNT
 };
 

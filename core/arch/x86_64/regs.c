@@ -163,6 +163,43 @@ void arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16]
 	}
 }
 
+/* The kernel reads the number as a 32-bit int: with bit 30 set and bit 31
+ * clear it indexes the x32 table (arch/x86/entry/syscall_64.c). x32 calls
+ * report AUDIT_ARCH_X86_64: only this bit tells them apart. */
+#define X32_SYSCALL_BIT 0x40000000u
+
+enum ptp_syscall_abi arch_syscall_abi(uint32_t audit_arch, long nr)
+{
+	uint32_t nr32 = (uint32_t)nr;
+
+	switch (audit_arch) {
+	case AUDIT_ARCH_I386:
+		return PTP_ABI_IA32;
+	case AUDIT_ARCH_X86_64:
+		return (nr32 & X32_SYSCALL_BIT) && !(nr32 & 0x80000000u) ? PTP_ABI_X32
+									: PTP_ABI_NATIVE;
+	default:
+		return PTP_ABI_UNKNOWN;
+	}
+}
+
+void arch_syscall_args(const struct arch_regs *r, enum ptp_syscall_abi abi,
+		       uint64_t args[6])
+{
+	if (abi != PTP_ABI_IA32) {
+		for (unsigned int i = 0; i < 6; i++)
+			args[i] = arch_arg(r, i);
+		return;
+	}
+	/* The i386 syscall convention; the compat entry reads 32 bits. */
+	args[0] = (uint32_t)r->gpr.rbx;
+	args[1] = (uint32_t)r->gpr.rcx;
+	args[2] = (uint32_t)r->gpr.rdx;
+	args[3] = (uint32_t)r->gpr.rsi;
+	args[4] = (uint32_t)r->gpr.rdi;
+	args[5] = (uint32_t)r->gpr.rbp;
+}
+
 int arch_syscall_stop(pid_t tid, struct arch_regs *r)
 {
 	(void)tid;

@@ -190,5 +190,7 @@ END stack_overflow
 
 NONE vsyscall
 NONE single_step
+NONE int80
+NONE sysenter
 
 	.section .note.GNU-stack, "", @progbits

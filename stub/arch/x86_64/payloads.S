@@ -201,4 +201,18 @@ BEGIN single_step
 	jmp	1b
 END single_step
 
+BEGIN int80
+1:	mov	$PAYLOAD_IA32_NR, %eax
+	int	$0x80
+	mov	%eax, %ebx
+	jmp	1b
+END int80
+
+BEGIN sysenter
+1:	mov	$PAYLOAD_IA32_NR, %eax
+	sysenter
+	mov	%eax, %ebx
+	jmp	1b
+END sysenter
+
 	.section .note.GNU-stack, "", @progbits
