@@ -154,9 +154,10 @@ enum ptp_event_kind {
 
 /*
  * Which system call table a syscall event's number belongs to. The
- * registers cannot tell: x86_64's int 0x80 and sysenter leave IP two bytes
- * on and CS 0x33 like syscall, but number 20 is getpid for them and writev
- * for syscall. The kernel's answer comes from PTRACE_GET_SYSCALL_INFO.
+ * registers cannot tell: x86_64's int 0x80 leaves IP two bytes on and CS
+ * 0x33 like syscall, but number 20 is getpid for it (and for sysenter) and
+ * writev for syscall. The kernel's answer comes from
+ * PTRACE_GET_SYSCALL_INFO, one more ptrace call per syscall stop.
  * UNKNOWN is 0, so an event nobody filled in never reads as NATIVE.
  */
 enum ptp_syscall_abi {
