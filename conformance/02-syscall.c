@@ -342,14 +342,17 @@ static uint64_t ia32_arg_pattern(unsigned int i)
 }
 
 /*
- * Runs an IA32 payload to its first event: SKIPs (after checking the core's
- * probe) where IA32 syscalls cannot be made, returns with a syscall event
- * otherwise.
+ * Loads the argument patterns (rbp: the pattern, or this value if not 0)
+ * and runs an IA32 payload to its first event: SKIPs (after checking the
+ * core's probe) where IA32 syscalls cannot be made, returns with a syscall
+ * event otherwise.
  */
-static void ia32_first_stop(struct hfix *f, struct ptp_event *ev, const char *insn)
+static void ia32_first_stop(struct hfix *f, struct ptp_event *ev, const char *insn,
+			    uint64_t rbp)
 {
 	for (unsigned int i = 0; i < 6; i++)
-		ptp_ctx_set_gpr(f->ctx, gpr_index(ia32_arg_regs[i]), ia32_arg_pattern(i));
+		ptp_ctx_set_gpr(f->ctx, gpr_index(ia32_arg_regs[i]),
+				i == 5 && rbp ? rbp : ia32_arg_pattern(i));
 	assert_int_equal(ptp_switch(f->ctx, f->as, ev), 0);
 	if (!ptp_caps(f->p)->ia32_syscalls) {
 		/* The probe said no: the instruction must not have reached a
@@ -377,45 +380,83 @@ static void assert_ia32_stop(struct hfix *f, const struct ptp_event *ev)
 	assert_int_equal(ev->audit_arch, abi == PTP_ABI_UNKNOWN ? 0 : AUDIT_ARCH_I386);
 }
 
-static void int80_is_ia32(void)
+/*
+ * Two int 0x80 stops of an IA32 loop payload: the number, the table, IP
+ * (after_int: just past the int 0x80), the six i386 argument registers,
+ * and the result reaching the 32-bit app (it passes it back in ebx).
+ */
+static void int80_round_trip(struct hfix *f, const char *insn, uint64_t after_int)
 {
-	struct hfix f = h_setup(PAYLOAD_INT80);
-	enum ptp_syscall_abi abi = expected_abi(f.p, PTP_ABI_IA32);
+	enum ptp_syscall_abi abi = expected_abi(f->p, PTP_ABI_IA32);
 	struct ptp_event ev;
 
-	ia32_first_stop(&f, &ev, "int $0x80");
-	/* IA32's getpid is x86_64's writev: the same number, both tables. */
-	assert_int_equal(PAYLOAD_IA32_NR, SYS_writev);
-	assert_ia32_stop(&f, &ev);
-	/* mov $20, %eax (5 bytes); int $0x80 (2). */
-	assert_int_equal(ptp_ctx_ip(f.ctx), H_CODE + 7);
+	ia32_first_stop(f, &ev, insn, 0);
+	assert_ia32_stop(f, &ev);
+	assert_int_equal(ptp_ctx_ip(f->ctx), after_int);
 	if (abi == PTP_ABI_IA32)
 		for (unsigned int i = 0; i < 6; i++)
 			assert_int_equal(ev.args[i], (uint32_t)ia32_arg_pattern(i));
-	/* The result reaches the 32-bit app: it passes it back in ebx. */
-	ptp_ctx_set_result(f.ctx, 4321);
-	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
-	assert_ia32_stop(&f, &ev);
-	assert_int_equal(ptp_ctx_gpr(f.ctx, gpr_index("rbx")), 4321);
+	ptp_ctx_set_result(f->ctx, 4321);
+	h_switch(f->ctx, f->as, &ev, PTP_EV_SYSCALL);
+	assert_ia32_stop(f, &ev);
+	assert_int_equal(ptp_ctx_ip(f->ctx), after_int);
+	assert_int_equal(ptp_ctx_gpr(f->ctx, gpr_index("rbx")), 4321);
 	if (abi == PTP_ABI_IA32)
 		assert_int_equal(ev.args[0], 4321);
+}
+
+static void int80_is_ia32(void)
+{
+	struct hfix f = h_setup(PAYLOAD_INT80);
+
+	/* IA32's getpid is x86_64's writev: the same number, both tables. */
+	assert_int_equal(PAYLOAD_IA32_NR, SYS_writev);
+	/* mov $20, %eax (5 bytes); int $0x80 (2). */
+	int80_round_trip(&f, "int $0x80", H_CODE + 7);
 	h_teardown(&f);
 }
 
 /*
  * Intel CPUs run sysenter in 64-bit mode and Linux takes it as a 32-bit
- * syscall; AMD CPUs raise #UD. The kernel reads the sixth argument at esp
- * (where the vDSO would have saved ebp): the stack must lie below 4 GiB.
+ * syscall; AMD CPUs raise #UD. sysenter loses the stack pointer: the kernel
+ * takes it from ebp (where the vDSO's __kernel_vsyscall put it) and reads
+ * the sixth argument there, so ebp must point at readable memory below
+ * 4 GiB (else -EFAULT without any syscall stop, and a SIGSEGV on the way
+ * back to the missing 32-bit vDSO). The stop leaves the thread in 32-bit
+ * mode (CS 0x23), where NT_PRSTATUS has the i386 layout.
  */
 static void sysenter_is_ia32(void)
 {
 	struct hfix f = h_setup(PAYLOAD_SYSENTER);
+	const uint64_t stack = H_STACK + h_page() - 16;
 	struct ptp_event ev;
 
 	h_stack(f.as, f.ctx, h_page());
-	ptp_ctx_set_sp(f.ctx, H_STACK + h_page() - 16);
-	ia32_first_stop(&f, &ev, "sysenter");
+	ptp_ctx_set_sp(f.ctx, stack);
+	ia32_first_stop(&f, &ev, "sysenter", stack);
 	assert_ia32_stop(&f, &ev);
+	assert_int_equal(ptp_ctx_sp(f.ctx), stack);
+	if (ev.abi == PTP_ABI_IA32) {
+		for (unsigned int i = 0; i < 5; i++)
+			assert_int_equal(ev.args[i], (uint32_t)ia32_arg_pattern(i));
+		assert_int_equal(ev.args[5], 0); /* the zeroed stack word */
+	}
+	h_teardown(&f);
+}
+
+/*
+ * An app may far-jump into 32-bit mode (CS 0x23) on its own; its int 0x80
+ * then stops with the i386 NT_PRSTATUS view, which the core must not read
+ * as the x86_64 layout.
+ */
+static void compat_mode_int80_is_ia32(void)
+{
+	struct hfix f = h_setup(PAYLOAD_COMPAT_INT80);
+
+	h_stack(f.as, f.ctx, h_page());
+	/* After the int 0x80 the payload's mov and jmp (4 bytes) remain. */
+	int80_round_trip(&f, "int $0x80 in 32-bit mode",
+			 H_CODE + payload_get(PAYLOAD_COMPAT_INT80)->size - 4);
 	h_teardown(&f);
 }
 
@@ -435,6 +476,7 @@ int main(int argc, char **argv)
 		HCASE(x32_bit_is_reported),
 		HCASE(int80_is_ia32),
 		HCASE(sysenter_is_ia32),
+		HCASE(compat_mode_int80_is_ia32),
 	};
 
 	return harness_main(argc, argv, "syscall", cases,

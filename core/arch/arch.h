@@ -21,7 +21,8 @@
  * ARCH_GPR_COUNT, ARCH_VREG_COUNT, ARCH_TLS_IN_GPR, ARCH_SYSCALL_KICK,
  * ARCH_AUDIT_NATIVE (the AUDIT_ARCH_* of a stub's own syscalls) and
  * ARCH_ONE_SYSCALL_ABI (1: a stub can only make native syscalls, so the
- * kernel need not be asked which table a syscall stop belongs to). */
+ * kernel need not be asked which table a syscall stop belongs to) and
+ * ARCH_GPRS_BY_REGSET (1: arch_get_gprs/arch_set_gprs are regset.c's). */
 #include "arch-defs.h"
 
 /* The stub blob (stub/arch/<arch>/stub.S): copied to the stub page. */
@@ -35,7 +36,8 @@ extern const unsigned char ptp_stub_park[];      /* untraced wait loop */
 /* Candidate tops of the user address space, highest first. */
 const uintptr_t *arch_stub_tops(size_t *count);
 
-/* Register sets moved with PTRACE_GETREGSET/SETREGSET. 0 or -errno. */
+/* Register transfers (PTRACE_GETREGSET/SETREGSET, or GETREGS/SETREGS where
+ * ARCH_GPRS_BY_REGSET is 0). 0 or -errno. */
 int arch_get_gprs(pid_t tid, struct arch_regs *r);
 int arch_set_gprs(pid_t tid, const struct arch_regs *r);
 /* Bytes of FP/SIMD state for this CPU and kernel (0 if unknown). */

@@ -21,6 +21,24 @@ const uintptr_t *arch_stub_tops(size_t *count)
 	return stub_tops;
 }
 
+/*
+ * PTRACE_GETREGS/SETREGS, not NT_PRSTATUS: the regset's layout follows the
+ * tracee's current mode, and an app can enter 32-bit mode on its own (a far
+ * return to CS 0x23, or sysenter on Intel). NT_PRSTATUS is then the 68-byte
+ * i386 struct, which read as user_regs_struct garbles every register and,
+ * written, scatters ours over the app's. GETREGS is always the x86_64 view.
+ * gVisor uses NT_PRSTATUS here.
+ */
+int arch_get_gprs(pid_t tid, struct arch_regs *r)
+{
+	return ptrace(PTRACE_GETREGS, tid, 0, &r->gpr) < 0 ? -errno : 0;
+}
+
+int arch_set_gprs(pid_t tid, const struct arch_regs *r)
+{
+	return ptrace(PTRACE_SETREGS, tid, 0, &r->gpr) < 0 ? -errno : 0;
+}
+
 /* CPUID leaf 0xD, subleaf 0, EBX: XSAVE area size for the features enabled
  * in XCR0, which is what NT_X86_XSTATE transfers. Without XSAVE the FXSAVE
  * area (512 bytes, NT_PRFPREG) is all there is. */

@@ -192,5 +192,6 @@ NONE vsyscall
 NONE single_step
 NONE int80
 NONE sysenter
+NONE compat_int80
 
 	.section .note.GNU-stack, "", @progbits

@@ -215,4 +215,19 @@ BEGIN sysenter
 	jmp	1b
 END sysenter
 
+#define USER32_CS 0x23
+
+BEGIN compat_int80
+	lea	1f(%rip), %rax
+	pushq	$USER32_CS
+	push	%rax
+	lretq
+	.code32
+1:	mov	$PAYLOAD_IA32_NR, %eax
+	int	$0x80
+	mov	%eax, %ebx
+	jmp	1b
+	.code64
+END compat_int80
+
 	.section .note.GNU-stack, "", @progbits
