@@ -58,7 +58,7 @@ enum payload_id {
 	 * memory: the kernel takes it as the stack pointer and reads the sixth
 	 * argument there. x86_64 only. */
 	PAYLOAD_SYSENTER,
-	/* Far-returns into 32-bit mode (CS 0x23; needs a stack and an address
+	/* Far-jumps into 32-bit mode (CS 0x23; needs a stack and an address
 	 * below 4 GiB), then loops like PAYLOAD_INT80 there; the int 0x80 is
 	 * the payload's last 6 bytes but for the mov and jmp (4 bytes).
 	 * x86_64 only. */

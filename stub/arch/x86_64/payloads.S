@@ -217,11 +217,14 @@ END sysenter
 
 #define USER32_CS 0x23
 
+/* A far jump through memory, not lretq: qemu's TCG (7.2) pops lretq's
+ * operands as supervisor reads, which SMAP turns into a kernel oops. */
 BEGIN compat_int80
 	lea	1f(%rip), %rax
-	pushq	$USER32_CS
-	push	%rax
-	lretq
+	sub	$8, %rsp
+	mov	%eax, (%rsp)
+	movw	$USER32_CS, 4(%rsp)
+	ljmpl	*(%rsp)
 	.code32
 1:	mov	$PAYLOAD_IA32_NR, %eax
 	int	$0x80
