@@ -257,6 +257,209 @@ static void vsyscall_is_an_exec_fault(void)
 	h_teardown(&f);
 }
 
+/*
+ * Syscall tables. Without PTRACE_GET_SYSCALL_INFO an x86_64 core cannot
+ * tell int 0x80 from syscall, and must say so (UNKNOWN) rather than guess
+ * NATIVE.
+ */
+static enum ptp_syscall_abi expected_abi(struct ptp_platform *p, enum ptp_syscall_abi abi)
+{
+	return AF_ABI_NEEDS_SYSCALL_INFO && !ptp_caps(p)->syscall_info ? PTP_ABI_UNKNOWN
+								       : abi;
+}
+
+static void assert_abi(const struct ptp_event *ev, enum ptp_syscall_abi abi)
+{
+	if (ev->abi != abi)
+		fail_msg("syscall %ld reported as %s, expected %s", ev->nr,
+			 ptp_syscall_abi_name(ev->abi), ptp_syscall_abi_name(abi));
+}
+
+static void native_syscall_is_native(void)
+{
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_RAW);
+	enum ptp_syscall_abi abi = expected_abi(f.p, PTP_ABI_NATIVE);
+	struct ptp_event ev;
+
+	static const long nrs[] = { SYS_getpid, SYS_writev };
+	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
+		ptp_ctx_set_syscall_nr(f.ctx, nrs[i]);
+		for (unsigned int a = 0; a < 6; a++)
+			ptp_ctx_set_arg(f.ctx, a, 0xa5a5a5a500000000ul | a);
+		h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+		assert_int_equal(ev.nr, nrs[i]);
+		assert_abi(&ev, abi);
+		assert_int_equal(ev.audit_arch, abi == PTP_ABI_UNKNOWN ? 0 : AF_AUDIT_ARCH_NATIVE);
+		for (unsigned int a = 0; a < 6; a++)
+			assert_int_equal(ev.args[a], 0xa5a5a5a500000000ul | a);
+		ptp_ctx_set_ip(f.ctx, H_CODE);
+	}
+	h_teardown(&f);
+}
+
+/*
+ * The number keeps the bit: a sandbox that reads nr alone sees no getpid.
+ * -1 has the bit set too, but it is a negative number to the kernel, not
+ * an x32 one.
+ */
+static void x32_bit_is_reported(void)
+{
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_RAW);
+	const struct {
+		long nr;
+		enum ptp_syscall_abi abi;
+	} calls[] = {
+		{ 0x40000000 | SYS_getpid, AF_X32_BIT_ABI },
+		{ -1, PTP_ABI_NATIVE },
+	};
+	struct ptp_event ev;
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		ptp_ctx_set_syscall_nr(f.ctx, calls[i].nr);
+		h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+		assert_int_equal(ev.nr, calls[i].nr);
+		assert_abi(&ev, expected_abi(f.p, calls[i].abi));
+		ptp_ctx_set_ip(f.ctx, H_CODE);
+	}
+	h_teardown(&f);
+}
+
+static unsigned int gpr_index(const char *name)
+{
+	for (unsigned int i = 0; i < ptp_gpr_count(); i++)
+		if (strcmp(ptp_gpr_name(i), name) == 0)
+			return i;
+	fail_msg("no register %s", name);
+	return 0;
+}
+
+/* The i386 argument registers, with high halves the 32-bit call ignores. */
+static const char *const ia32_arg_regs[6] = { "rbx", "rcx", "rdx", "rsi", "rdi", "rbp" };
+
+static uint64_t ia32_arg_pattern(unsigned int i)
+{
+	return 0xdead000000000000ul | ((uint64_t)i << 32) | (0x10203040u + i);
+}
+
+/*
+ * Loads the argument patterns (rbp: the pattern, or this value if not 0)
+ * and runs an IA32 payload to its first event: SKIPs (after checking the
+ * core's probe) where IA32 syscalls cannot be made, returns with a syscall
+ * event otherwise.
+ */
+static void ia32_first_stop(struct hfix *f, struct ptp_event *ev, const char *insn,
+			    uint64_t rbp)
+{
+	for (unsigned int i = 0; i < 6; i++)
+		ptp_ctx_set_gpr(f->ctx, gpr_index(ia32_arg_regs[i]),
+				i == 5 && rbp ? rbp : ia32_arg_pattern(i));
+	assert_int_equal(ptp_switch(f->ctx, f->as, ev), 0);
+	if (!ptp_caps(f->p)->ia32_syscalls) {
+		/* The probe said no: the instruction must not have reached a
+		 * syscall table. */
+		if (ev->kind == PTP_EV_SYSCALL)
+			fail_msg("the core's probe found no IA32 syscalls, but %s "
+				 "made a syscall stop", insn);
+		h_skip("no IA32 syscalls here (IA32 emulation compiled out or "
+		       "ia32_emulation=0): %s raised signal %d",
+		       insn, ev->info.si_signo);
+	}
+	if (ev->kind == PTP_EV_SIGNAL && ev->info.si_signo == SIGILL)
+		h_skip("%s is an invalid opcode in 64-bit mode on this CPU (SIGILL; "
+		       "AMD CPUs have no sysenter in long mode)", insn);
+	if (ev->kind != PTP_EV_SYSCALL)
+		fail_msg("%s: %s, signal %d", insn, h_event_name(ev->kind), ev->info.si_signo);
+}
+
+static void assert_ia32_stop(struct hfix *f, const struct ptp_event *ev)
+{
+	enum ptp_syscall_abi abi = expected_abi(f->p, PTP_ABI_IA32);
+
+	assert_int_equal(ev->nr, PAYLOAD_IA32_NR);
+	assert_abi(ev, abi);
+	assert_int_equal(ev->audit_arch, abi == PTP_ABI_UNKNOWN ? 0 : AUDIT_ARCH_I386);
+}
+
+/*
+ * Two int 0x80 stops of an IA32 loop payload: the number, the table, IP
+ * (after_int: just past the int 0x80), the six i386 argument registers,
+ * and the result reaching the 32-bit app (it passes it back in ebx).
+ */
+static void int80_round_trip(struct hfix *f, const char *insn, uint64_t after_int)
+{
+	enum ptp_syscall_abi abi = expected_abi(f->p, PTP_ABI_IA32);
+	struct ptp_event ev;
+
+	ia32_first_stop(f, &ev, insn, 0);
+	assert_ia32_stop(f, &ev);
+	assert_int_equal(ptp_ctx_ip(f->ctx), after_int);
+	if (abi == PTP_ABI_IA32)
+		for (unsigned int i = 0; i < 6; i++)
+			assert_int_equal(ev.args[i], (uint32_t)ia32_arg_pattern(i));
+	ptp_ctx_set_result(f->ctx, 4321);
+	h_switch(f->ctx, f->as, &ev, PTP_EV_SYSCALL);
+	assert_ia32_stop(f, &ev);
+	assert_int_equal(ptp_ctx_ip(f->ctx), after_int);
+	assert_int_equal(ptp_ctx_gpr(f->ctx, gpr_index("rbx")), 4321);
+	if (abi == PTP_ABI_IA32)
+		assert_int_equal(ev.args[0], 4321);
+}
+
+static void int80_is_ia32(void)
+{
+	struct hfix f = h_setup(PAYLOAD_INT80);
+
+	/* IA32's getpid is x86_64's writev: the same number, both tables. */
+	assert_int_equal(PAYLOAD_IA32_NR, SYS_writev);
+	/* mov $20, %eax (5 bytes); int $0x80 (2). */
+	int80_round_trip(&f, "int $0x80", H_CODE + 7);
+	h_teardown(&f);
+}
+
+/*
+ * Intel CPUs run sysenter in 64-bit mode and Linux takes it as a 32-bit
+ * syscall; AMD CPUs raise #UD. sysenter loses the stack pointer: the kernel
+ * takes it from ebp (where the vDSO's __kernel_vsyscall put it) and reads
+ * the sixth argument there, so ebp must point at readable memory below
+ * 4 GiB (else -EFAULT without any syscall stop, and a SIGSEGV on the way
+ * back to the missing 32-bit vDSO). The stop leaves the thread in 32-bit
+ * mode (CS 0x23), where NT_PRSTATUS has the i386 layout.
+ */
+static void sysenter_is_ia32(void)
+{
+	struct hfix f = h_setup(PAYLOAD_SYSENTER);
+	const uint64_t stack = H_STACK + h_page() - 16;
+	struct ptp_event ev;
+
+	h_stack(f.as, f.ctx, h_page());
+	ptp_ctx_set_sp(f.ctx, stack);
+	ia32_first_stop(&f, &ev, "sysenter", stack);
+	assert_ia32_stop(&f, &ev);
+	assert_int_equal(ptp_ctx_sp(f.ctx), stack);
+	if (ev.abi == PTP_ABI_IA32) {
+		for (unsigned int i = 0; i < 5; i++)
+			assert_int_equal(ev.args[i], (uint32_t)ia32_arg_pattern(i));
+		assert_int_equal(ev.args[5], 0); /* the zeroed stack word */
+	}
+	h_teardown(&f);
+}
+
+/*
+ * An app may far-jump into 32-bit mode (CS 0x23) on its own; its int 0x80
+ * then stops with the i386 NT_PRSTATUS view, which the core must not read
+ * as the x86_64 layout.
+ */
+static void compat_mode_int80_is_ia32(void)
+{
+	struct hfix f = h_setup(PAYLOAD_COMPAT_INT80);
+
+	h_stack(f.as, f.ctx, h_page());
+	/* After the int 0x80 the payload's mov and jmp (4 bytes) remain. */
+	int80_round_trip(&f, "int $0x80 in 32-bit mode",
+			 H_CODE + payload_get(PAYLOAD_COMPAT_INT80)->size - 4);
+	h_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -269,6 +472,11 @@ int main(int argc, char **argv)
 		HCASE(restart_code_argument_is_not_rerun),
 		HCASE(single_step_stops),
 		HCASE(vsyscall_is_an_exec_fault),
+		HCASE(native_syscall_is_native),
+		HCASE(x32_bit_is_reported),
+		HCASE(int80_is_ia32),
+		HCASE(sysenter_is_ia32),
+		HCASE(compat_mode_int80_is_ia32),
 	};
 
 	return harness_main(argc, argv, "syscall", cases,

@@ -8,7 +8,10 @@
 #ifndef ARCH_FACTS_H
 #define ARCH_FACTS_H
 
+#include <linux/audit.h>
 #include <signal.h>
+
+#include "ptplat.h"
 
 #ifndef SI_KERNEL
 #define SI_KERNEL 0x80
@@ -26,6 +29,13 @@
 #define AF_BAD_ADDRESS_LOAD_OFFSET 10u
 #define AF_BAD_ADDRESS_SI_CODE SI_KERNEL
 #define AF_BAD_ADDRESS_SI_ADDR 0ul
+/* The kernel's AUDIT_ARCH_* for the stub's own syscalls; whether telling
+ * the syscall tables apart needs PTRACE_GET_SYSCALL_INFO (int 0x80 and
+ * sysenter look like syscall in the registers); what a syscall with the
+ * x32 bit (0x40000000) set in the number is. */
+#define AF_AUDIT_ARCH_NATIVE AUDIT_ARCH_X86_64
+#define AF_ABI_NEEDS_SYSCALL_INFO 1
+#define AF_X32_BIT_ABI PTP_ABI_X32
 
 #elif defined(__aarch64__)
 
@@ -39,6 +49,11 @@
 #define AF_BAD_ADDRESS_LOAD_OFFSET 4u
 #define AF_BAD_ADDRESS_SI_CODE SEGV_MAPERR
 #define AF_BAD_ADDRESS_SI_ADDR 0x0080000000000000ul
+/* One syscall table for a 64-bit task (AArch32 needs an exec); the x32
+ * bit makes just another (invalid) native number. */
+#define AF_AUDIT_ARCH_NATIVE AUDIT_ARCH_AARCH64
+#define AF_ABI_NEEDS_SYSCALL_INFO 0
+#define AF_X32_BIT_ABI PTP_ABI_NATIVE
 
 #else
 #error "conformance/arch-facts.h: no facts for this arch"

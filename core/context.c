@@ -268,6 +268,31 @@ static void pin(struct ptp_traced *t)
 		t->cpu = cpu;
 }
 
+/*
+ * The kernel's AUDIT_ARCH_* for a syscall stop: only the kernel knows which
+ * table the number belongs to (peeking at the instruction before IP races
+ * with other threads of the app rewriting it). Asked before
+ * arch_syscall_stop, which may leave the syscall stop (arm64's kick).
+ */
+static int syscall_audit_arch(struct ptp_ctx *ctx, pid_t tid, uint32_t *audit_arch)
+{
+	struct __ptrace_syscall_info info;
+
+	*audit_arch = 0;
+	if (ARCH_ONE_SYSCALL_ABI) {
+		*audit_arch = ARCH_AUDIT_NATIVE;
+		return 0;
+	}
+	if (!ctx->p->caps.syscall_info)
+		return 0;
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(info), &info) < 0)
+		return -errno;
+	/* A SYSEMU stop reports as a syscall entry. */
+	if (info.op == PTRACE_SYSCALL_INFO_ENTRY)
+		*audit_arch = info.arch;
+	return 0;
+}
+
 /* Resumes the app until a stop worth reporting. */
 static int run(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean,
 	       struct ptp_event *ev)
@@ -292,10 +317,14 @@ static int run(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean,
 		if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
 			rc = save_state(ctx, t, lean);
 			if (rc == 0)
+				rc = syscall_audit_arch(ctx, t->tid, &ev->audit_arch);
+			if (rc == 0)
 				rc = arch_syscall_stop(t->tid, &ctx->regs);
 			ctx->gpr_dirty = true;
 			ev->kind = PTP_EV_SYSCALL;
 			ev->nr = arch_syscall_nr(&ctx->regs);
+			ev->abi = arch_syscall_abi(ev->audit_arch, ev->nr);
+			arch_syscall_args(&ctx->regs, ev->abi, ev->args);
 			return rc;
 		}
 		if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0)

@@ -30,6 +30,17 @@ PTP_EXPORT void ptp_options_default(struct ptp_options *opts)
 	};
 }
 
+PTP_EXPORT const char *ptp_syscall_abi_name(enum ptp_syscall_abi abi)
+{
+	switch (abi) {
+	case PTP_ABI_UNKNOWN: return "unknown";
+	case PTP_ABI_NATIVE: return "native";
+	case PTP_ABI_IA32: return "ia32";
+	case PTP_ABI_X32: return "x32";
+	}
+	return NULL;
+}
+
 PTP_EXPORT const char *ptp_mode_name(enum ptp_switch_mode mode)
 {
 	switch (mode) {
@@ -333,6 +344,7 @@ out:
 		return -ENOSYS;
 	}
 	p->caps.cpuid_faulting = in_child(arch_cpuid_faulting_enable) == 0;
+	p->caps.ia32_syscalls = in_child(arch_ia32_syscall_probe) == 0;
 	p->caps.vsyscall = has_vsyscall();
 	p->caps.fpstate_size = arch_fp_size();
 	return 0;

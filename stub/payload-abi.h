@@ -11,6 +11,10 @@
 #define PAYLOAD_NR_OK 0x7000
 #define PAYLOAD_NR_FAIL 0x7001
 
+/* x86_64's int 0x80 and sysenter payloads: getpid in the i386 table,
+ * writev in the x86_64 one. */
+#define PAYLOAD_IA32_NR 20
+
 #ifdef __ASSEMBLER__
 #define PAYLOAD_U64(x) (x)
 #else

@@ -50,6 +50,19 @@ enum payload_id {
 	/* Sets the trap flag (needs a stack), runs three nops, then makes
 	 * PAYLOAD_NR_OK forever. x86_64 only. */
 	PAYLOAD_SINGLE_STEP,
+	/* The i386 syscall PAYLOAD_IA32_NR by int 0x80 with whatever
+	 * ebx, ecx, edx, esi, edi, ebp hold; then moves the result to ebx and
+	 * does it again, forever. x86_64 only. */
+	PAYLOAD_INT80,
+	/* The same by sysenter (Intel CPUs only); ebp must point at readable
+	 * memory: the kernel takes it as the stack pointer and reads the sixth
+	 * argument there. x86_64 only. */
+	PAYLOAD_SYSENTER,
+	/* Far-jumps into 32-bit mode (CS 0x23; needs a stack and an address
+	 * below 4 GiB), then loops like PAYLOAD_INT80 there; the int 0x80 is
+	 * the payload's last 6 bytes but for the mov and jmp (4 bytes).
+	 * x86_64 only. */
+	PAYLOAD_COMPAT_INT80,
 	PAYLOAD_COUNT
 };
 

@@ -15,8 +15,14 @@
 
 #include <seccomp.h>
 
+#include "ptplat.h"
+
 /* Defines struct arch_regs (GPRs, and TLS where the GPR regset carries it),
- * ARCH_GPR_COUNT, ARCH_VREG_COUNT, ARCH_TLS_IN_GPR, ARCH_SYSCALL_KICK. */
+ * ARCH_GPR_COUNT, ARCH_VREG_COUNT, ARCH_TLS_IN_GPR, ARCH_SYSCALL_KICK,
+ * ARCH_AUDIT_NATIVE (the AUDIT_ARCH_* of a stub's own syscalls) and
+ * ARCH_ONE_SYSCALL_ABI (1: a stub can only make native syscalls, so the
+ * kernel need not be asked which table a syscall stop belongs to) and
+ * ARCH_GPRS_BY_REGSET (1: arch_get_gprs/arch_set_gprs are regset.c's). */
 #include "arch-defs.h"
 
 /* The stub blob (stub/arch/<arch>/stub.S): copied to the stub page. */
@@ -30,7 +36,8 @@ extern const unsigned char ptp_stub_park[];      /* untraced wait loop */
 /* Candidate tops of the user address space, highest first. */
 const uintptr_t *arch_stub_tops(size_t *count);
 
-/* Register sets moved with PTRACE_GETREGSET/SETREGSET. 0 or -errno. */
+/* Register transfers (PTRACE_GETREGSET/SETREGSET, or GETREGS/SETREGS where
+ * ARCH_GPRS_BY_REGSET is 0). 0 or -errno. */
 int arch_get_gprs(pid_t tid, struct arch_regs *r);
 int arch_set_gprs(pid_t tid, const struct arch_regs *r);
 /* Bytes of FP/SIMD state for this CPU and kernel (0 if unknown). */
@@ -71,6 +78,18 @@ void arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16]
  * can rewind the app. Returns 0 or -errno (arm64 needs a ptrace call).
  */
 int arch_syscall_stop(pid_t tid, struct arch_regs *r);
+
+/* The table a syscall stop's nr belongs to, from the kernel's AUDIT_ARCH_*
+ * for the stop (PTRACE_GET_SYSCALL_INFO; 0 when the kernel cannot say). */
+enum ptp_syscall_abi arch_syscall_abi(uint32_t audit_arch, long nr);
+/* The six arguments of a syscall of that ABI, from the stop's registers. */
+void arch_syscall_args(const struct arch_regs *r, enum ptp_syscall_abi abi,
+		       uint64_t args[6]);
+/* Makes one IA32 syscall (getpid) from 64-bit code: 0 if it returns our
+ * pid, else -errno (-ENOSYS on arches without IA32). The probe runs it in a
+ * throw-away child, as IA32 emulation may be missing and the child then
+ * dies of SIGSEGV. */
+int arch_ia32_syscall_probe(void);
 
 /*
  * Prepares r (a copy of the stub's initial registers) to run one syscall at

@@ -71,7 +71,13 @@ struct ptp_caps {
 	bool sysemu;               /* PTRACE_SYSEMU stops at syscall entry */
 	bool seccomp_after_ptrace; /* Linux >= 4.8 ordering */
 	bool cpuid_faulting;       /* ARCH_SET_CPUID works (x86_64) */
-	bool syscall_info;         /* PTRACE_GET_SYSCALL_INFO */
+	/* PTRACE_GET_SYSCALL_INFO (Linux >= 5.3): without it an x86_64
+	 * syscall event's abi is PTP_ABI_UNKNOWN (see struct ptp_event). */
+	bool syscall_info;
+	/* x86_64: int 0x80 in a 64-bit process reaches the kernel's IA32
+	 * syscall table (IA32 emulation compiled in and not disabled by
+	 * ia32_emulation=0); false elsewhere. */
+	bool ia32_syscalls;
 	bool vsyscall;             /* a [vsyscall] page is mapped */
 	size_t fpstate_size;       /* bytes of FP/SIMD state moved per switch */
 };
@@ -146,13 +152,45 @@ enum ptp_event_kind {
 	PTP_EV_INTERRUPTED, /* ptp_interrupt() */
 };
 
+/*
+ * Which system call table a syscall event's number belongs to. The
+ * registers cannot tell: x86_64's int 0x80 leaves IP two bytes on and CS
+ * 0x33 like syscall, but number 20 is getpid for it (and for sysenter) and
+ * writev for syscall. The kernel's answer comes from
+ * PTRACE_GET_SYSCALL_INFO, one more ptrace call per syscall stop.
+ * UNKNOWN is 0, so an event nobody filled in never reads as NATIVE.
+ */
+enum ptp_syscall_abi {
+	/* The kernel could not say (x86_64 without PTRACE_GET_SYSCALL_INFO):
+	 * it may be any of the below; do not run it as NATIVE. */
+	PTP_ABI_UNKNOWN = 0,
+	/* The arch's own table: x86_64 syscall, arm64 svc. */
+	PTP_ABI_NATIVE,
+	/* x86_64: the i386 table (int 0x80, sysenter, or syscall from a
+	 * 32-bit code segment); arguments in ebx, ecx, edx, esi, edi, ebp. */
+	PTP_ABI_IA32,
+	/* x86_64: syscall with the x32 bit (0x40000000) set in the number;
+	 * nr keeps the bit. */
+	PTP_ABI_X32,
+};
+
+/* "unknown" / "native" / "ia32" / "x32"; NULL for another value. */
+const char *ptp_syscall_abi_name(enum ptp_syscall_abi abi);
+
 #define PTP_ACCESS_READ 0x1u
 #define PTP_ACCESS_WRITE 0x2u
 #define PTP_ACCESS_EXEC 0x4u
 
 struct ptp_event {
 	enum ptp_event_kind kind;
-	long nr;            /* PTP_EV_SYSCALL: the syscall number */
+	long nr;            /* PTP_EV_SYSCALL: the raw syscall number */
+	/* PTP_EV_SYSCALL: the table nr belongs to, the kernel's AUDIT_ARCH_*
+	 * value for it (0 when unknown), and the arguments as that ABI passes
+	 * them (IA32: the low 32 bits of ebx, ecx, edx, esi, edi, ebp; NATIVE,
+	 * X32 and UNKNOWN: ptp_ctx_arg's registers). */
+	enum ptp_syscall_abi abi;
+	uint32_t audit_arch;
+	uint64_t args[6];
 	uintptr_t addr;     /* PTP_EV_FAULT: si_addr */
 	unsigned int access;/* PTP_EV_FAULT: PTP_ACCESS_* */
 	siginfo_t info;     /* PTP_EV_FAULT, PTP_EV_SIGNAL */

@@ -6,6 +6,7 @@
 /* struct user_pt_regs and struct user_fpsimd_state: the layouts of
  * NT_PRSTATUS and NT_PRFPREG (glibc's <sys/user.h> names differ). */
 #include <asm/ptrace.h>
+#include <linux/audit.h>
 
 struct arch_regs {
 	/* NT_PRSTATUS: x0-x30, sp, pc, pstate. TLS (tpidr_el0) is not in it:
@@ -19,5 +20,11 @@ struct arch_regs {
 /* arch_syscall_stop kicks the thread with SIGCHLD (the x7 clobber). */
 #define ARCH_SYSCALL_KICK 1
 #define ARCH_TLS_IN_GPR 0
+/* NT_PRSTATUS (core/arch/regset.c); the AArch32 view needs a 32-bit exec. */
+#define ARCH_GPRS_BY_REGSET 1
+#define ARCH_AUDIT_NATIVE AUDIT_ARCH_AARCH64
+/* An AArch64 task can enter AArch32 only through an exec, which a stub
+ * never makes (SYSEMU swallows it): every svc is native. */
+#define ARCH_ONE_SYSCALL_ABI 1
 
 #endif /* PTP_ARCH_DEFS_H */

@@ -144,6 +144,20 @@ void arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16]
 	memcpy((char *)fp + offsetof(struct user_fpsimd_state, vregs) + 16 * i, in, 16);
 }
 
+enum ptp_syscall_abi arch_syscall_abi(uint32_t audit_arch, long nr)
+{
+	(void)nr;
+	return audit_arch == AUDIT_ARCH_AARCH64 ? PTP_ABI_NATIVE : PTP_ABI_UNKNOWN;
+}
+
+void arch_syscall_args(const struct arch_regs *r, enum ptp_syscall_abi abi,
+		       uint64_t args[6])
+{
+	(void)abi;
+	for (unsigned int i = 0; i < 6; i++)
+		args[i] = arch_arg(r, i);
+}
+
 static int wait_stop(pid_t tid, int *status)
 {
 	for (;;) {

@@ -47,3 +47,9 @@ bool arch_cpuid_emulate(pid_t tid, struct arch_regs *r)
 	(void)r;
 	return false;
 }
+
+__attribute__((no_sanitize("address", "undefined")))
+int arch_ia32_syscall_probe(void)
+{
+	return -ENOSYS;
+}

@@ -21,6 +21,24 @@ const uintptr_t *arch_stub_tops(size_t *count)
 	return stub_tops;
 }
 
+/*
+ * PTRACE_GETREGS/SETREGS, not NT_PRSTATUS: the regset's layout follows the
+ * tracee's current mode, and an app can enter 32-bit mode on its own (a far
+ * return to CS 0x23, or sysenter on Intel). NT_PRSTATUS is then the 68-byte
+ * i386 struct, which read as user_regs_struct garbles every register and,
+ * written, scatters ours over the app's. GETREGS is always the x86_64 view.
+ * gVisor uses NT_PRSTATUS here.
+ */
+int arch_get_gprs(pid_t tid, struct arch_regs *r)
+{
+	return ptrace(PTRACE_GETREGS, tid, 0, &r->gpr) < 0 ? -errno : 0;
+}
+
+int arch_set_gprs(pid_t tid, const struct arch_regs *r)
+{
+	return ptrace(PTRACE_SETREGS, tid, 0, &r->gpr) < 0 ? -errno : 0;
+}
+
 /* CPUID leaf 0xD, subleaf 0, EBX: XSAVE area size for the features enabled
  * in XCR0, which is what NT_X86_XSTATE transfers. Without XSAVE the FXSAVE
  * area (512 bytes, NT_PRFPREG) is all there is. */
@@ -161,6 +179,43 @@ void arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16]
 		bv |= XFEATURE_MASK_FPSSE;
 		memcpy((char *)fp + XSAVE_HEADER_OFFSET, &bv, sizeof(bv));
 	}
+}
+
+/* The kernel reads the number as a 32-bit int: with bit 30 set and bit 31
+ * clear it indexes the x32 table (arch/x86/entry/syscall_64.c). x32 calls
+ * report AUDIT_ARCH_X86_64: only this bit tells them apart. */
+#define X32_SYSCALL_BIT 0x40000000u
+
+enum ptp_syscall_abi arch_syscall_abi(uint32_t audit_arch, long nr)
+{
+	uint32_t nr32 = (uint32_t)nr;
+
+	switch (audit_arch) {
+	case AUDIT_ARCH_I386:
+		return PTP_ABI_IA32;
+	case AUDIT_ARCH_X86_64:
+		return (nr32 & X32_SYSCALL_BIT) && !(nr32 & 0x80000000u) ? PTP_ABI_X32
+									: PTP_ABI_NATIVE;
+	default:
+		return PTP_ABI_UNKNOWN;
+	}
+}
+
+void arch_syscall_args(const struct arch_regs *r, enum ptp_syscall_abi abi,
+		       uint64_t args[6])
+{
+	if (abi != PTP_ABI_IA32) {
+		for (unsigned int i = 0; i < 6; i++)
+			args[i] = arch_arg(r, i);
+		return;
+	}
+	/* The i386 syscall convention; the compat entry reads 32 bits. */
+	args[0] = (uint32_t)r->gpr.rbx;
+	args[1] = (uint32_t)r->gpr.rcx;
+	args[2] = (uint32_t)r->gpr.rdx;
+	args[3] = (uint32_t)r->gpr.rsi;
+	args[4] = (uint32_t)r->gpr.rdi;
+	args[5] = (uint32_t)r->gpr.rbp;
 }
 
 int arch_syscall_stop(pid_t tid, struct arch_regs *r)

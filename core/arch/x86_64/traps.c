@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -98,4 +99,33 @@ bool arch_cpuid_emulate(pid_t tid, struct arch_regs *r)
 	r->gpr.rdx = d;
 	r->gpr.rip += 2;
 	return true;
+}
+
+/* getpid in the i386 table (writev in the x86_64 one). */
+#define IA32_NR_GETPID 20
+
+__attribute__((no_sanitize("address", "undefined")))
+int arch_ia32_syscall_probe(void)
+{
+	/* The kernel's struct sigaction: SIG_DFL needs no restorer. Raw, so
+	 * that a sanitizer's SIGSEGV handler cannot report the probe's
+	 * expected death. */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} dfl = { SIG_DFL, 0, NULL, 0 };
+	long pid = syscall(SYS_getpid), r;
+
+	prctl(PR_SET_DUMPABLE, 0); /* no core file when it dies */
+	if (syscall(SYS_rt_sigaction, SIGSEGV, &dfl, NULL, sizeof(dfl.mask)) < 0)
+		return -errno;
+	/* Without IA32 emulation the 0x80 gate is absent: a #GP, SIGSEGV.
+	 * Kernels before 4.17 return zeros in r8-r11. */
+	__asm__ volatile("int $0x80"
+			 : "=a"(r)
+			 : "a"(IA32_NR_GETPID)
+			 : "r8", "r9", "r10", "r11", "memory");
+	return r == pid ? 0 : -ENOSYS;
 }

@@ -190,5 +190,8 @@ END stack_overflow
 
 NONE vsyscall
 NONE single_step
+NONE int80
+NONE sysenter
+NONE compat_int80
 
 	.section .note.GNU-stack, "", @progbits

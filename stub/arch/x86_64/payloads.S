@@ -201,4 +201,36 @@ BEGIN single_step
 	jmp	1b
 END single_step
 
+BEGIN int80
+1:	mov	$PAYLOAD_IA32_NR, %eax
+	int	$0x80
+	mov	%eax, %ebx
+	jmp	1b
+END int80
+
+BEGIN sysenter
+1:	mov	$PAYLOAD_IA32_NR, %eax
+	sysenter
+	mov	%eax, %ebx
+	jmp	1b
+END sysenter
+
+#define USER32_CS 0x23
+
+/* A far jump through memory, not lretq: qemu's TCG (7.2) pops lretq's
+ * operands as supervisor reads, which SMAP turns into a kernel oops. */
+BEGIN compat_int80
+	lea	1f(%rip), %rax
+	sub	$8, %rsp
+	mov	%eax, (%rsp)
+	movw	$USER32_CS, 4(%rsp)
+	ljmpl	*(%rsp)
+	.code32
+1:	mov	$PAYLOAD_IA32_NR, %eax
+	int	$0x80
+	mov	%eax, %ebx
+	jmp	1b
+	.code64
+END compat_int80
+
 	.section .note.GNU-stack, "", @progbits
