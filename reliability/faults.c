@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -114,7 +115,8 @@ static void killed(bool by_traced_tid)
 	long res;
 	pid_t target;
 
-	switcher_start(&in_victim, p, victim, 0);
+	/* No limit and no stop: it runs until the kill ends it. */
+	switcher_start(&in_victim, p, victim, ULONG_MAX);
 	for (int i = 0; i < 2; i++)
 		switcher_start(&others[i], p, other[i], 0);
 	while (in_victim.done < 50 && !in_victim.rc && !in_victim.msg[0])

@@ -559,6 +559,10 @@ static void parse_args(int argc, char **argv)
 	}
 	if (cfg.cycles < 10)
 		usage("--cycles must be at least 10 (a tenth is the warm-up)");
+	if (!judged(M_MAPS) && cfg.plant == PLANT_MAP) {
+		printf("%s: SKIP: mappings are not judged under ASan\n", PROG);
+		exit(77);
+	}
 	if (cfg.plant == PLANT_NONE)
 		cfg.plant_every = 0;
 	else if (!cfg.plant_every)
