@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -499,6 +500,84 @@ static void thread_clone_at_pids_limit(void)
 	assert_int_equal(h_children_of(0), 0);
 }
 
+/*
+ * The same limit as gVisor meets it: a pids cgroup (v1 hierarchy) whose
+ * pids.max the injected clone hits. The case moves its own process into a
+ * fresh child cgroup (it runs in a forked child), and out again at the end.
+ */
+#define PIDS_V1 "/sys/fs/cgroup/pids"
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
+
+	if (fd >= 0)
+		close(fd);
+	if (n != (ssize_t)strlen(text))
+		fail_msg("write %s to %s: %s", text, path, strerror(errno));
+}
+
+static long read_long(const char *path)
+{
+	long v = -1;
+	FILE *f = fopen(path, "re");
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static void thread_clone_at_cgroup_pids_max(void)
+{
+	char dir[128], path[192], num[32];
+	struct ptp_platform *p;
+	struct ptp_as *as;
+	struct switcher w;
+
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
+	snprintf(dir, sizeof(dir), PIDS_V1 "/ptbench-rel-%d", (int)getpid());
+	if (access(PIDS_V1 "/cgroup.procs", W_OK) != 0)
+		h_skip("no writable cgroup v1 pids hierarchy at " PIDS_V1 " (a v2 "
+		       "hierarchy needs a delegated subtree; the RLIMIT_NPROC case "
+		       "covers the same EAGAIN)");
+	if (mkdir(dir, 0755) != 0)
+		h_skip("cannot create %s: %s", dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(num, sizeof(num), "%d", (int)getpid());
+	write_file(path, num);
+
+	p = h_open();
+	as = loaded_as(p);
+	/* Room for the switcher's own pthread, none for its traced thread. */
+	snprintf(path, sizeof(path), "%s/pids.current", dir);
+	snprintf(num, sizeof(num), "%ld", read_long(path) + 1);
+	snprintf(path, sizeof(path), "%s/pids.max", dir);
+	write_file(path, num);
+	switcher_start(&w, p, as, 1);
+	switcher_join(&w);
+	h_note("a traced thread's clone at pids.max %s: %d (%s)", num, w.rc,
+	       strerror(-w.rc));
+	assert_int_equal(w.rc, -EAGAIN);
+	assert_int_equal(ptp_as_status(as), 0);
+	ptp_ctx_free(w.ctx);
+
+	write_file(path, "max");
+	switcher_start(&w, p, as, 20);
+	switcher_join(&w);
+	assert_int_equal(w.done, 20);
+	ptp_ctx_free(w.ctx);
+	ptp_as_release(as);
+	ptp_close(p);
+	assert_int_equal(h_children_of(0), 0);
+	snprintf(num, sizeof(num), "%d", (int)getpid());
+	write_file(PIDS_V1 "/cgroup.procs", num);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -510,6 +589,7 @@ int main(int argc, char **argv)
 		HCASE(ptrace_denied_after_open),
 		HCASE(yama_scope3_open),
 		HCASE(thread_clone_at_pids_limit),
+		HCASE(thread_clone_at_cgroup_pids_max),
 	};
 
 	return harness_main(argc, argv, "faults", cases,

@@ -271,7 +271,8 @@ int main(int argc, char **argv)
 	bool plant = false;
 	struct kill_record *rec;
 	long *gone;
-	int total_left = 0, detected_plants = 0, planted_kills = 0, unexpected_exits = 0;
+	int total_left = 0, kills_with_left = 0, detected_plants = 0, planted_kills = 0;
+	int unexpected_exits = 0;
 	int by_phase[PH_COUNT] = { 0 }, any_phase[PH_COUNT] = { 0 };
 	json_t *root, *phases, *any, *left_list = json_array();
 	uint64_t rng;
@@ -346,6 +347,7 @@ int main(int argc, char **argv)
 		r->leftovers = wait_no_children((long)grace_ms * 1000, &r->gone_us, left_list);
 		gone[k] = r->gone_us;
 		total_left += r->leftovers;
+		kills_with_left += r->leftovers > 0;
 		/* A kill may land before the orphan is forked. */
 		planted_kills += atomic_load(&sh->planted) > 0;
 		detected_plants += r->leftovers > 0 && atomic_load(&sh->planted) > 0;
@@ -367,11 +369,12 @@ int main(int argc, char **argv)
 		json_object_set_new(phases, phase_names[i], json_integer(by_phase[i]));
 		json_object_set_new(any, phase_names[i], json_integer(any_phase[i]));
 	}
-	root = json_pack("{s:s,s:s,s:I,s:i,s:i,s:b,s:i,s:i,s:i,s:i,s:o,s:o,s:{s:I,s:I,s:I,s:I},s:o,s:s,s:b}",
+	root = json_pack("{s:s,s:s,s:I,s:i,s:i,s:b,s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:{s:I,s:I,s:I,s:I},s:o,s:s,s:b}",
 			 "program", PROG, "mode", ptp_mode_name(mode),
 			 "seed", (json_int_t)seed, "kills", (int)kills,
 			 "max_delay_ms", (int)max_delay_ms, "plant_orphan", plant,
 			 "leftover_processes", total_left,
+			 "kills_with_a_leftover", kills_with_left,
 			 "kills_after_the_orphan_was_planted", planted_kills,
 			 "kills_with_the_orphan_detected", detected_plants,
 			 "tracer_exits_not_by_the_kill", unexpected_exits,

@@ -57,7 +57,10 @@ def rate(outdir, kind):
     files = sorted(glob.glob(os.path.join(outdir, "repeat", f"{kind}-*.json")))
     if not files:
         raise ptcli.InputError(f"no repeated runs {kind}-*.json in {outdir}/repeat")
-    verdicts = [load(f)["verdict"] for f in files]
+    try:
+        verdicts = [load(f)["verdict"] for f in files]
+    except (KeyError, TypeError) as e:
+        raise ptcli.InputError(f"{outdir}/repeat: a run without a verdict ({e!r})") from e
     leaks = sum(v == "leak" for v in verdicts)
     errors = sum(v == "error" for v in verdicts)
     lo, hi = wilson(leaks, len(verdicts))
@@ -83,15 +86,23 @@ def render(args):
     if not s["soak"] or not s["tracer_death"]:
         raise ptcli.InputError(f"{out}: no soak-*.json or tracer-death-*.json")
 
-    ok = all(d["verdict"] == "flat" for d in s["soak"].values())
-    ok &= all(d["as_expected"] for d in s["tracer_death"].values())
+    try:
+        ok = all(d["verdict"] == "flat" for d in s["soak"].values())
+        ok &= all(d["as_expected"] for d in s["tracer_death"].values())
+    except (KeyError, TypeError) as e:
+        raise ptcli.InputError(f"{out}: a result without a verdict ({e!r})") from e
     ok &= all(c["failed"] == 0 for c in s["faults"].values())
     ok &= s["oracle"]["clean"]["leak_verdicts"] == 0
     ok &= all(s["oracle"][f"planted_{k}"]["leak_verdicts"] == s["oracle"][f"planted_{k}"]["runs"]
               for k in ("fd", "thread", "map"))
     s["all_as_expected"] = ok
+    try:
+        md = markdown(s)
+    except (KeyError, TypeError, IndexError) as e:
+        raise ptcli.InputError(f"{out}: a result file lacks a field ({e!r}): "
+                               "written by another version of the programs?") from e
     ptcli.write_atomic(os.path.join(out, "summary.json"), json.dumps(s, indent=2) + "\n")
-    ptcli.write_atomic(os.path.join(out, "summary.md"), markdown(s))
+    ptcli.write_atomic(os.path.join(out, "summary.md"), md)
     return 0 if ok else 1
 
 
@@ -127,13 +138,17 @@ def markdown(s):
                  f"| | {m['thread_kernel_stack_kib_systemwide']:.1f} | "
                  f"{m['thread_tracer_rss_kib_with_its_pthread']:.2f} (with its pthread) |")
     L += ["", "## Tracer death", "",
-          "| run | kills | seed | leftovers | tracer exits not by the kill | "
-          "gone p50 / p90 / max (ms) | main thread's phase at the kill |",
-          "|---|---|---|---|---|---|---|"]
+          "| run | kills | seed | leftovers | kills with a leftover (Wilson 95%) | "
+          "tracer exits not by the kill | gone p50 / p90 / max (ms) | "
+          "main thread's phase at the kill |",
+          "|---|---|---|---|---|---|---|---|"]
     for name, d in s["tracer_death"].items():
         t = d["time_to_gone_us"]
         phases = ", ".join(f"{k} {v}" for k, v in d["main_thread_phase_at_kill"].items() if v)
+        hit = d["kills_with_a_leftover"]
+        lo, hi = wilson(hit, d["kills"])
         L.append(f"| {name} | {d['kills']} | {d['seed']} | {d['leftover_processes']} | "
+                 f"{hit} [{lo:.3f}, {hi:.3f}] | "
                  f"{d['tracer_exits_not_by_the_kill']} | {t['p50'] / 1000:.1f} / "
                  f"{t['p90'] / 1000:.1f} / {t['max'] / 1000:.1f} | {phases} |")
     L += ["", "## Fault cases (rel-faults)", "", "| mode | passed | failed | skipped |",
