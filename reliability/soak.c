@@ -125,8 +125,21 @@ static void take(struct ptp_platform *p, long at, struct sample *s)
 	s->v[M_RSS_KIB] = ps_self_rss_kib();
 	s->v[M_STUB_PROCS] = ps_descendants(getpid(), none, 0, &tasks);
 	s->v[M_STUB_TASKS] = tasks;
-	ptp_stats(p, &st);
-	s->v[M_TRACED_THREADS] = st.traced_threads;
+	s->v[M_TRACED_THREADS] = 0;
+	if (p) {
+		ptp_stats(p, &st);
+		s->v[M_TRACED_THREADS] = st.traced_threads;
+	}
+}
+
+static json_t *sample_json(const struct sample *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "at", json_integer(s->at));
+	for (int m = 0; m < M_COUNT; m++)
+		json_object_set_new(o, metric_names[m], json_integer(s->v[m]));
+	return o;
 }
 
 /* How much a series may grow from the warm-up to the end before it is a
@@ -494,14 +507,8 @@ static json_t *phase_json(const struct phase *ph)
 {
 	json_t *o = json_object(), *samples = json_array(), *leaks = json_array();
 
-	for (int i = 0; i < ph->n; i++) {
-		json_t *s = json_object();
-
-		json_object_set_new(s, "at", json_integer(ph->s[i].at));
-		for (int m = 0; m < M_COUNT; m++)
-			json_object_set_new(s, metric_names[m], json_integer(ph->s[i].v[m]));
-		json_array_append_new(samples, s);
-	}
+	for (int i = 0; i < ph->n; i++)
+		json_array_append_new(samples, sample_json(&ph->s[i]));
 	for (int m = 0; m < M_COUNT; m++)
 		if (ph->leak[m])
 			json_array_append_new(leaks, json_string(metric_names[m]));
@@ -577,6 +584,7 @@ int main(int argc, char **argv)
 		{ .name = "switches" },
 	};
 	struct memcost mc = { 0 };
+	struct sample before, after;
 	bool any_leak = false, all_caught = true, error = false, ok;
 	json_t *root, *phases = json_array();
 	const char *verdict;
@@ -589,10 +597,21 @@ int main(int argc, char **argv)
 	}
 	planted_metric = cfg.plant == PLANT_FD ? M_FDS : cfg.plant == PLANT_THREAD ? M_TASKS
 										: M_MAPS;
+	/* The whole run: no platform before or after, so no thread, fd or
+	 * stub may be left over (maps and RSS keep what glibc caches). */
+	take(NULL, 0, &before);
 	run_cycles(&ph[0], 0);
 	run_cycles(&ph[1], 8);
 	run_switches(&ph[2]);
 	measure_memory(&mc);
+	take(NULL, 0, &after);
+	for (int m = M_TASKS; m <= M_STUB_TASKS; m++) {
+		if (m == M_MAPS || m == M_RSS_KIB || after.v[m] == before.v[m])
+			continue;
+		fprintf(stderr, "%s: %s was %ld before the run, %ld after it\n", PROG,
+			metric_names[m], before.v[m], after.v[m]);
+		any_leak = true;
+	}
 	for (int i = 0; i < 3; i++) {
 		error |= ph[i].error[0] != 0 || ph[i].n < 2;
 		if (ph[i].error[0])
@@ -622,14 +641,16 @@ int main(int argc, char **argv)
 	verdict = error ? "error" : any_leak ? "leak" : "flat";
 	ok = strcmp(verdict, cfg.expect) == 0 && (cfg.plant == PLANT_NONE || all_caught);
 	root = json_pack(
-		"{s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:s,s:I},s:b,s:I,s:o,"
+		"{s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:s,s:I},s:b,s:I,s:o,s:o,s:o,"
 		"s:{s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:f,s:f,s:f},s:s,s:s,s:b}",
 		"program", PROG, "mode", ptp_mode_name(cfg.mode),
 		"config", "cycles", (json_int_t)cfg.cycles, "switches", (json_int_t)cfg.switches,
 		"threads", (json_int_t)cfg.threads, "rounds", (json_int_t)cfg.rounds,
 		"hold", (json_int_t)cfg.hold, "plant", plant_names[cfg.plant],
 		"plant_every", (json_int_t)cfg.plant_every,
-		"asan", UNDER_ASAN, "planted", (json_int_t)planted, "phases", phases,
+		"asan", UNDER_ASAN, "planted", (json_int_t)planted,
+		"before_run", sample_json(&before), "after_run", sample_json(&after),
+		"phases", phases,
 		"memory", "held_as", (json_int_t)mc.held_as,
 		"as_stub_pss_kib", mc.as_stub_pss_kib,
 		"as_stub_rss_kib", mc.as_stub_rss_kib,

@@ -125,7 +125,15 @@ def markdown(s):
                      f"{ph['max_traced_threads']} / {ph['bound_traced_threads']} | "
                      f"{pair('tracer_tasks')} | {pair('tracer_fds')} | {pair('tracer_maps')} | "
                      f"{pair('tracer_rss_kib')} | {pair('stub_processes')} | {pair('stub_tasks')} |")
-    L += ["", "Columns show the value after the warm-up → at the end.", ""]
+    L += ["", "Columns show the value after the warm-up → at the end.", "",
+          "The whole run, before the first platform and after the last "
+          "(tasks, fds and stubs must match; maps and RSS keep glibc's caches):", ""]
+    for mode, d in s["soak"].items():
+        b, a = d["before_run"], d["after_run"]
+        L.append(f"- {mode}: " + ", ".join(
+            f"{k} {b[k]} → {a[k]}" for k in ("tracer_tasks", "tracer_fds", "stub_processes",
+                                             "tracer_maps", "tracer_rss_kib")))
+    L.append("")
     L += ["## Memory per address space and per traced thread", "",
           "| mode | held | stub PSS KiB | stub RSS KiB | page tables KiB | "
           "kernel stack KiB (system-wide) | tracer RSS KiB |", "|---|---|---|---|---|---|---|"]
