@@ -2,7 +2,8 @@
 """Renders a soak run (scripts/ptbench soak): the full soak and tracer-death
 JSON files, the fault suite's TAP files and the repeated CI-sized runs
 that give the leak oracle's false-alarm and detection rates (with Wilson
-95% intervals), into summary.json and summary.md (written last).
+95% intervals; their verdicts are condensed into repeat.json), into
+summary.json and summary.md (written last).
 
 usage: soak_report.py render --outdir DIR --commit C --host H --kernel K"""
 
@@ -52,20 +53,37 @@ def tap_counts(path):
     return {"passed": ok, "failed": notok, "skipped": skip}
 
 
-def rate(outdir, kind):
-    """Verdicts of the repeated runs in outdir/repeat/KIND-*.json."""
-    files = sorted(glob.glob(os.path.join(outdir, "repeat", f"{kind}-*.json")))
+def repeated_verdicts(outdir):
+    """{kind: [verdict...]} of the repeated runs: from outdir/repeat/ (one
+    JSON per run, which is then condensed into repeat.json), or from
+    repeat.json once the per-run files are gone."""
+    condensed = os.path.join(outdir, "repeat.json")
+    files = sorted(glob.glob(os.path.join(outdir, "repeat", "*.json")))
     if not files:
-        raise ptcli.InputError(f"no repeated runs {kind}-*.json in {outdir}/repeat")
+        if not os.path.exists(condensed):
+            raise ptcli.InputError(f"no repeated runs in {outdir}/repeat or {condensed}")
+        return load(condensed)
+    out = {}
     try:
-        verdicts = [load(f)["verdict"] for f in files]
+        for f in files:
+            kind = os.path.basename(f).rsplit("-", 1)[0]
+            out.setdefault(kind, []).append(load(f)["verdict"])
     except (KeyError, TypeError) as e:
         raise ptcli.InputError(f"{outdir}/repeat: a run without a verdict ({e!r})") from e
-    leaks = sum(v == "leak" for v in verdicts)
-    errors = sum(v == "error" for v in verdicts)
-    lo, hi = wilson(leaks, len(verdicts))
-    return {"runs": len(verdicts), "leak_verdicts": leaks, "errors": errors,
-            "rate": leaks / len(verdicts), "wilson95": [round(lo, 4), round(hi, 4)]}
+    ptcli.write_atomic(condensed, json.dumps(out, indent=1) + "\n")
+    return out
+
+
+def rate(verdicts, kind):
+    """The leak verdicts among the repeated runs of one kind."""
+    v = verdicts.get(kind)
+    if not v:
+        raise ptcli.InputError(f"no repeated runs of kind {kind}")
+    leaks = sum(x == "leak" for x in v)
+    errors = sum(x == "error" for x in v)
+    lo, hi = wilson(leaks, len(v))
+    return {"runs": len(v), "leak_verdicts": leaks, "errors": errors,
+            "rate": leaks / len(v), "wilson95": [round(lo, 4), round(hi, 4)]}
 
 
 def render(args):
@@ -80,9 +98,10 @@ def render(args):
         s["tracer_death"][os.path.basename(path)[len("tracer-death-"):-5]] = d
     for path in sorted(glob.glob(os.path.join(out, "faults-*.tap"))):
         s["faults"][os.path.basename(path)[len("faults-"):-4]] = tap_counts(path)
-    s["oracle"]["clean"] = rate(out, "clean")
+    verdicts = repeated_verdicts(out)
+    s["oracle"]["clean"] = rate(verdicts, "clean")
     for kind in ("fd", "thread", "map"):
-        s["oracle"][f"planted_{kind}"] = rate(out, f"plant-{kind}")
+        s["oracle"][f"planted_{kind}"] = rate(verdicts, f"plant-{kind}")
     if not s["soak"] or not s["tracer_death"]:
         raise ptcli.InputError(f"{out}: no soak-*.json or tracer-death-*.json")
 
