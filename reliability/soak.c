@@ -664,7 +664,9 @@ int main(int argc, char **argv)
 		"verdict", verdict, "expect", cfg.expect, "as_expected", ok);
 	if (cfg.json && rel_write_json(root, cfg.json, PROG) < 0)
 		ok = false;
-	printf("%s: %lu cycles x2, %lu switches over %lu threads x %lu rounds: "
+	/* With the JSON on stdout, the summary line goes to stderr. */
+	fprintf(cfg.json && strcmp(cfg.json, "-") == 0 ? stderr : stdout,
+		"%s: %lu cycles x2, %lu switches over %lu threads x %lu rounds: "
 	       "verdict %s (expected %s%s); per address space %.1f KiB stub PSS + "
 	       "%.1f KiB page tables, per traced thread %.1f KiB kernel stack\n", PROG, cfg.cycles,
 	       ph[2].work, cfg.threads, cfg.rounds, verdict, cfg.expect,

@@ -3,7 +3,8 @@
  * rel-tracer-death: SIGKILLs a tracer at random points of its work (opening
  * the platform, creating an address space, mapping, switching, injecting,
  * releasing) and checks that every stub process dies with it. The tracer is
- * a forked child; this process is a subreaper, so every stub it leaves
+ * a forked child (now and then it also opens and closes a second
+ * platform); this process is a subreaper, so every stub it leaves
  * (master, address spaces with their traced threads) becomes our child: any
  * child still alive after the grace period outlived its tracer.
  *
@@ -43,11 +44,12 @@ enum phase {
 	PH_INJECT,
 	PH_RELEASE,
 	PH_TRIM,
+	PH_CLOSE,
 	PH_COUNT
 };
 
 static const char *const phase_names[PH_COUNT] = {
-	"not_started", "open", "as_new", "map", "switch", "inject", "release", "trim",
+	"not_started", "open", "as_new", "map", "switch", "inject", "release", "trim", "close",
 };
 
 #define WORKERS 2
@@ -135,6 +137,28 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* A second platform's whole life, so that kills also land in ptp_open and
+ * ptp_close while another platform is busy. */
+static void side_platform(uint64_t *rng)
+{
+	struct ptp_platform *p;
+	struct ptp_options o;
+	struct ptp_ctx *ctx;
+	int rc;
+
+	atomic_store(&sh->phase[0], PH_OPEN);
+	ptp_options_default(&o);
+	o.mode = mode;
+	if ((rc = ptp_open(&o, &p)) < 0)
+		tracer_failed(20, "ptp_open", rc);
+	if ((rc = ptp_ctx_new(p, &ctx)) < 0)
+		tracer_failed(21, "ptp_ctx_new", rc);
+	work_cycle(p, NULL, 0, rng, ctx);
+	atomic_store(&sh->phase[0], PH_CLOSE);
+	ptp_close(p);
+	ptp_ctx_free(ctx);
+}
+
 __attribute__((noreturn)) static void tracer_main(uint64_t seed, bool plant)
 {
 	struct worker_arg w[WORKERS];
@@ -175,8 +199,11 @@ __attribute__((noreturn)) static void tracer_main(uint64_t seed, bool plant)
 	}
 	if (ptp_ctx_new(p, &ctx) < 0)
 		_exit(19);
-	for (;;)
+	for (;;) {
 		work_cycle(p, NULL, 0, &rng, ctx);
+		if (rel_rand(&rng) % 8 == 0)
+			side_platform(&rng);
+	}
 }
 
 struct kill_record {
@@ -387,7 +414,9 @@ int main(int argc, char **argv)
 			 "leftovers", left_list, "verdict", verdict, "as_expected", ok);
 	if (json_path && rel_write_json(root, json_path, PROG) < 0)
 		ok = false;
-	printf("%s: %lu kills (seed %lu): %d leftover process(es), %d tracer exit(s) "
+	/* With the JSON on stdout, the summary line goes to stderr. */
+	fprintf(json_path && strcmp(json_path, "-") == 0 ? stderr : stdout,
+		"%s: %lu kills (seed %lu): %d leftover process(es), %d tracer exit(s) "
 	       "not by the kill; descendants gone in p50 %ld us, max %ld us; "
 	       "verdict %s (expected %s)\n", PROG, kills, seed, total_left,
 	       unexpected_exits, percentile(gone, (int)kills, 0.5), gone[kills - 1],
