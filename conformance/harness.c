@@ -304,7 +304,7 @@ bool h_task_exists(pid_t pid, pid_t tid)
 	return access(path, F_OK) == 0;
 }
 
-static int count_numeric_entries(const char *dir)
+int h_count_numeric(const char *dir)
 {
 	struct dirent *e;
 	int n = 0;
@@ -323,12 +323,12 @@ int h_task_count(pid_t pid)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	return count_numeric_entries(path);
+	return h_count_numeric(path);
 }
 
 int h_count_fds(void)
 {
-	int n = count_numeric_entries("/proc/self/fd");
+	int n = h_count_numeric("/proc/self/fd");
 
 	assert_true(n > 0);
 	return n - 1; /* the directory's own */

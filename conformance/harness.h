@@ -89,6 +89,8 @@ const char *h_event_name(enum ptp_event_kind kind);
 int h_children_of(pid_t pid);
 bool h_proc_exists(pid_t pid);
 bool h_task_exists(pid_t pid, pid_t tid);
+/* Entries of a /proc directory named by a number (tasks, fds), or -1. */
+int h_count_numeric(const char *dir);
 /* Threads of process pid, or -1. */
 int h_task_count(pid_t pid);
 /* Open fds and mappings of this process. */

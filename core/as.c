@@ -233,13 +233,17 @@ PTP_EXPORT pid_t ptp_as_pid(const struct ptp_as *as)
 	return as->pid;
 }
 
-static bool exited(pid_t tid)
+bool ptp_exited(pid_t tid)
 {
 	siginfo_t si = { 0 };
 
-	/* WNOWAIT leaves the death to be collected at destroy. */
+	/* WNOWAIT leaves the death to be collected at destroy. A tracer is
+	 * told of its tracees' ptrace stops even when it asks only for
+	 * exits: a stop another thread has yet to collect is no death. */
 	return waitid(P_PID, (id_t)tid, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 &&
-	       si.si_pid == tid;
+	       si.si_pid == tid &&
+	       (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED ||
+		si.si_code == CLD_DUMPED);
 }
 
 PTP_EXPORT int ptp_as_status(struct ptp_as *as)
@@ -249,11 +253,11 @@ PTP_EXPORT int ptp_as_status(struct ptp_as *as)
 	if (!atomic_load(&as->dead)) {
 		/* A killed leader is not reported while its other threads are
 		 * unreaped zombies of their tracers: look at every thread. */
-		bool dead = exited(as->pid);
+		bool dead = ptp_exited(as->pid);
 
 		pthread_mutex_lock(&ptp_registry_lock);
 		for (struct ptp_traced *t = as->threads; t && !dead; t = t->next_in_as)
-			dead = exited(t->tid);
+			dead = ptp_exited(t->tid);
 		pthread_mutex_unlock(&ptp_registry_lock);
 		if (dead)
 			ptp_as_mark_dead(as);

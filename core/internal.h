@@ -158,6 +158,8 @@ int ptp_svc_unmap_all(struct ptp_as *as);
 int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid);
 void ptp_as_forget_faults(struct ptp_as *as, uintptr_t start, uintptr_t end);
 void ptp_as_mark_dead(struct ptp_as *as);
+/* Whether tid has died (not yet reaped); any thread of the tracer may ask. */
+bool ptp_exited(pid_t tid);
 
 /* tracer.c: the per-tracer-thread pool of traced threads. */
 extern pthread_mutex_t ptp_registry_lock;

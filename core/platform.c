@@ -585,16 +585,10 @@ PTP_EXPORT pid_t ptp_master_pid(const struct ptp_platform *p)
 
 PTP_EXPORT int ptp_platform_status(struct ptp_platform *p)
 {
-	if (!atomic_load(&p->dead)) {
-		/* The master is the service thread's child and tracee: if it
-		 * died, it is a zombie or in its exit stop until reaped. */
-		siginfo_t si = { 0 };
-
-		if (waitid(P_PID, (id_t)p->master, &si,
-			   WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 &&
-		    si.si_pid == p->master)
-			atomic_store(&p->dead, true);
-	}
+	/* The master is the service thread's child and tracee: if it died,
+	 * it is a zombie until reaped. */
+	if (!atomic_load(&p->dead) && ptp_exited(p->master))
+		atomic_store(&p->dead, true);
 	return atomic_load(&p->dead) ? -EOWNERDEAD : 0;
 }
 
