@@ -222,12 +222,14 @@ main() {
 	done
 	if ((${#specs[@]} == 0)); then
 		[[ -n $manifest ]] || manifest=$(newest_manifest)
-		info "kernels of $manifest"
 		read_manifest "$manifest"
+		info "kernels of $manifest"
 	fi
 
-	local t_start stamp
+	local t_start stamp commit
 	t_start=$(now_ms)
+	# Before the boots: what ran, even if the tree changes meanwhile.
+	commit=$(git_commit)
 	stamp=$(date -u +%Y%m%d-%H%M%S)
 	[[ -n $out ]] || out=$KERNELS_ROOT/$stamp
 	mkdir -p "$out/raw" || die -s 2 "cannot create $out"
@@ -281,11 +283,16 @@ main() {
 	done
 	mv "$mtmp" "$out/manifest.tsv"
 	local total=$(($(now_ms) - t_start))
+	# The one command that runs these kernels again, options and all.
+	local again="scripts/ptbench kernels --manifest ${out#"$PTBENCH_ROOT"/}/manifest.tsv"
+	again+=" --accel $accel --runs $runs --timeout $timeout"
+	[[ -n $filter ]] && again+=" --bench-filter '$filter'"
+	((bench)) || again+=" --no-bench"
 	printf 'accel=%s\nruns=%s\nboots=%s\ntotal_ms=%s\nstarted=%s\nhost=%s\nhost_kernel=%s\nqemu_x86_64=%s\nqemu_aarch64=%s\ncommit=%s\ncommand=%s\n' \
 		"$accel" "$runs" "$boots" "$total" "$stamp" "$(uname -n)" "$(uname -r)" \
 		"$(qemu-system-x86_64 --version 2>/dev/null | head -n 1)" \
 		"$(qemu-system-aarch64 --version 2>/dev/null | head -n 1)" \
-		"$(git_commit)" "scripts/ptbench kernels --manifest ${out#"$PTBENCH_ROOT"/}/manifest.tsv --accel $accel --runs $runs" \
+		"$commit" "$again" \
 		>"$out/tmp.run.info"
 	mv "$out/tmp.run.info" "$out/run.info"
 	info "all boots done in $((total / 1000)) s; rendering the report"

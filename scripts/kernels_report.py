@@ -465,8 +465,8 @@ def cpuid_lines(kernel):
 
 
 def plot(outdir, arch, a, accel, notes):
-    """Two plots per arch (PNG and SVG): the key figures per kernel (log
-    scale) and their ratio to the first kernel."""
+    """Two plots per arch (PNG and SVG, log y): the key figures per kernel
+    and their ratio to the first kernel."""
     pdir = os.path.join(outdir, "plots")
     os.makedirs(pdir, exist_ok=True)
     names = [n for n in PLOT_FIGURES if any(
@@ -483,7 +483,7 @@ def plot(outdir, arch, a, accel, notes):
         ptcli.write_atomic(dat, "\n".join(lines) + "\n")
         base = os.path.join(pdir, f"kernels-{arch}-{what}")
         err = bench_report.gnuplot("kernels.gp", base, {
-            "dat": dat, "ncols": len(a["kernels"]), "logscale": int(what == "figures"),
+            "dat": dat, "ncols": len(a["kernels"]), "ratio": int(what == "ratio"),
             "ylab": unit_label(accel) if what == "figures" else f"ratio to {a['kernels'][0].short}",
             "ttl": (f"{arch}: key figures per kernel, {unit_label(accel)}" if what == "figures"
                     else f"{arch}: ratio to the first kernel (1 = same path length)")})
@@ -492,6 +492,41 @@ def plot(outdir, arch, a, accel, notes):
             continue
         made.append(os.path.relpath(base + ".png", outdir))
     return made
+
+
+def stability_section(arches):
+    """How repeatable the key figures were, per kernel."""
+    rows = []
+    for a in arches.values():
+        for k in a["kernels"]:
+            keys = [d for n, d in k.figures.items() if is_key(n) and d["median"] is not None]
+            spreads = [d["spread"] for d in keys if d["spread"] is not None]
+            stable = sum(1 for x in spreads if x <= STABLE_SPREAD)
+            rows.append([k.short, len(k.runs), len(keys), stable, len(spreads) - stable,
+                         fmt_pct(max(spreads)) if spreads else "-",
+                         fmt_pct(statistics.median(spreads)) if spreads else "-"])
+    if not rows:
+        return []
+    return ["## Run-to-run repeatability of the key figures (switch/, mechanism/, map/)", "",
+            md_table(["kernel", "runs", "key figures", f"within {STABLE_SPREAD:.0%}",
+                      "UNSTABLE", "max spread", "median spread"], rows), ""]
+
+
+def kvm_section(outdir):
+    """The --accel kvm attempt kept in DIR/kvm/ (a run of its own)."""
+    path = os.path.join(outdir, "kvm", "manifest.tsv")
+    if not os.path.isfile(path):
+        return []
+    rows = read_manifest(path)
+    info = read_kv(os.path.join(outdir, "kvm", "run.info"))
+    return ["## The --accel kvm attempt", "",
+            f"A run of its own ([kvm/report.md](kvm/report.md), `{info.get('command', '?')}`, "
+            f"{int(info.get('total_ms', '0') or 0) // 1000} s): /dev/kvm on this host is a "
+            "software hypervisor; a kernel that does not boot under it is reported and the "
+            "others still run.", "",
+            md_table(["kernel", "version", "accel", "status", "note"],
+                     [[short_label(r), r["version"], r.get("accel", "?"), r["status"],
+                       r.get("note", "")] for r in rows]), ""]
 
 
 def render(args):
@@ -541,6 +576,8 @@ def render(args):
               f"took {total // 60000} min {total // 1000 % 60} s "
               f"(fetch, build and boots; the report after).")
     md.append(f"qemu: {runinfo.get('qemu_x86_64', '?')}; {runinfo.get('qemu_aarch64', '?')}.")
+    if runinfo.get("note"):
+        md.append(f"Note: {runinfo['note']}")
     md.append("")
     md.append("Reproduce: `" + runinfo.get("command", "scripts/ptbench kernels --manifest manifest.tsv")
               + "` (exact package versions from [manifest.tsv](manifest.tsv); a version the "
@@ -551,7 +588,11 @@ def render(args):
                   "`-icount shift=0,sleep=off` advances the guest clock one nanosecond per guest "
                   "instruction, so Google Benchmark's ns are guest instructions (emulated CPU "
                   "`-cpu max`), not time. Mitigations and clocksource change path lengths: "
-                  "they are listed per kernel below.")
+                  "they are listed per kernel below. One exception: guest idle time counts. "
+                  "With `sleep=off` an idle guest's clock jumps to its next timer event, so a "
+                  "figure that waits for a timer includes the wait (Debian's kernels tick "
+                  "every 4 ms, CONFIG_HZ=250: a figure near a multiple of 4,000,000 is "
+                  "most likely such a wait, not instructions).")
     elif accel == "tcg":
         md.append("accel tcg: function only. The numbers are emulation time and mean nothing.")
     else:
@@ -645,6 +686,8 @@ def render(args):
         for png in plot(outdir, arch, a, accel, notes):
             md.append(f"![{png}]({png})")
             md.append("")
+    md += stability_section(arches)
+    md += kvm_section(outdir)
     md.append("## Mitigations and clocksource (they change path lengths)")
     md.append("")
     md.append(md_table(mh, mr))
