@@ -20,7 +20,8 @@
 # Options:
 #   --arch A        x86_64 (default) or aarch64: the arch of KERNELs given
 #                   without an ARCH: prefix
-#   --accel X       icount (default): qemu TCG with -icount
+#   --accel X       icount (the default unless the CPU has vmx or svm and
+#                   /dev/kvm is writable, then kvm): qemu TCG with -icount
 #                   shift=0,sleep=off, one guest instruction per guest
 #                   nanosecond, so every figure is an instruction path
 #                   length ("instructions (emulated)"), repeatable;
@@ -174,6 +175,17 @@ resolve() {
 	return 0
 }
 
+# default_accel: kvm where there is real hardware virtualization (vmx or
+# svm in the CPU flags and a writable /dev/kvm), else icount. A software
+# hypervisor behind /dev/kvm (as on this project's machine) has neither.
+default_accel() {
+	if [[ -w /dev/kvm ]] && grep -qw -e vmx -e svm /proc/cpuinfo 2>/dev/null; then
+		echo kvm
+	else
+		echo icount
+	fi
+}
+
 # label ARCH PACKAGE: the folder name of a kernel's runs.
 label() {
 	local name=${2#linux-image-}
@@ -182,7 +194,7 @@ label() {
 }
 
 main() {
-	local arch=x86_64 accel=icount runs='' timeout=1500 filter='' bench=1 manifest='' out=''
+	local arch=x86_64 accel='' runs='' timeout=1500 filter='' bench=1 manifest='' out=''
 	local -a specs=()
 	while (($#)); do
 		case $1 in
@@ -206,6 +218,7 @@ main() {
 		esac
 		shift
 	done
+	[[ -n $accel ]] || accel=$(default_accel)
 	case $accel in
 	icount | kvm | tcg) ;;
 	*) die -s 2 "unknown --accel '$accel' (icount, kvm, tcg)" ;;
