@@ -611,7 +611,7 @@ def render(args):
         md.append("Not ok: " + "; ".join(
             f"**{k.short}**: {k.status}" + (f" ({k.row.get('note')})" if k.row.get("note") else "")
             + (f", console log `raw/{k.label}/run1.log`" if k.runs else "") for k in bad)
-                  + ". The other kernels ran to the end.")
+                  + (". The other kernels ran to the end." if len(bad) < len(kernels) else "."))
         md.append("")
     md.append("## Features (ptbench-probe in the guest)")
     md.append("")
@@ -716,7 +716,7 @@ def index(args):
     text = re.sub(r"\]\((?!https?:)([^)]+)\)", lambda m: f"]({newest}/{m.group(1)})", text)
     head = [f"# Kernel matrices (scripts/ptbench kernels)", "",
             "Runs: " + ", ".join(f"[{d}]({d}/report.md)" for d in reversed(dirs))
-            + f". The newest, {newest}, follows.", ""]
+            + f". The newest, {newest}, follows.", "", ""]
     ptcli.write_atomic(os.path.join(root, "README.md"), "\n".join(head) + text)
     return 0
 
