@@ -16,6 +16,9 @@
  * to the report. over_native_* and the label come from thread 0: its own
  * round-trip time while the others run.
  *
+ * With one CPU online, threads:N > 1 skips with the reason (nothing to scale
+ * onto); threads:1 still runs.
+ *
  * With pinning on, tracer thread i is pinned to CPU i % ncpus (the core pins
  * its traced threads beside it); Google Benchmark's thread 0 is the main
  * thread, whose affinity is restored afterwards.
@@ -138,6 +141,15 @@ static void bm_pool(gb_state *st, void *arg)
 	struct bench_pinning ps;
 	int rc;
 
+	/* Decided at run time, not by a VM flag: on one CPU, N tracer threads
+	 * take turns on it and the figure says nothing about scaling. */
+	if (nt > 1 && bench_ncpus() < 2) {
+		snprintf(err, sizeof(err),
+			 "one CPU online: %u tracer threads would share it, scaling needs two or more",
+			 nt);
+		gb_skip_with_error(st, err);
+		return;
+	}
 	bench_pin_self_if_enabled(&ps, ti % bench_ncpus());
 	if (ti == 0) {
 		pool_run.p = NULL;

@@ -4,6 +4,8 @@
 #
 #   ab.sh REV_A REV_B [OPTIONS] [-- COMPARE_OPTIONS...]
 #   ab.sh --baseline RESULTS_DIR/bench.json [REV] [OPTIONS] [-- COMPARE_OPTIONS...]
+#   ab.sh --icount REV_A REV_B [OPTIONS] [-- ICOUNT_OPTIONS...]
+#   ab.sh --icount --a-exe EXE --b-exe EXE [OPTIONS] [-- ICOUNT_OPTIONS...]
 #
 # Two revisions: each is checked out with "git worktree add --detach" into
 # .cache/ab/<sha>/ and built there (meson, release, no sanitizers,
@@ -30,16 +32,35 @@
 #   --out DIR        where the runs and reports go
 #                    (default .cache/ab/runs/<UTC date>)
 #   --clean          remove the worktrees under .cache/ab and exit
-#   --icount         instruction-path mode (compare instruction counts, with
-#                    a threshold above each figure's run-to-run spread):
-#                    not available yet, it needs the icount figures of
-#                    "ptbench kernels" (not implemented); exits 2
+#   --icount         instruction-path mode, below
 #   -- OPTIONS       passed to ptbench-compare (--min-effect, --alpha,
 #                    --cv-max, --key, --keys); by default every benchmark
 #                    of the filter is key
 #
 # The default key set: switch/ (faithful, lean), mechanism/sysemu* (the
 # three register transfers the core builds on) and map/inject/pages:1.
+#
+# Instruction-path mode (--icount): the figures of "ptbench kernels", not
+# time. Both revisions are built as above (x86_64 only: the host's arch),
+# each one's ptbench-bench goes into an initramfs (scripts/vm), and the
+# rounds boot them alternately (A B, B A, ...) on one kernel in qemu TCG
+# with -icount shift=0,sleep=off: every figure is a guest instruction count,
+# unmoved by the load of the host. Options of this mode:
+#   --kernel PKG|PATH  the guest kernel (default linux-image-cloud-amd64,
+#                      through its meta package; scripts/vm/fetch.sh)
+#   --rounds N         boots of each side (default 2; at least 2: the
+#                      spread needs two runs)
+#   --a-exe/--b-exe EXE  prebuilt ptbench-bench executables instead of
+#                      REV_A REV_B (how the mode's controls are run)
+#   --filter, --out    as above (--reps and --min-time do not apply: one
+#                      repetition of 0.01 s of guest time per boot)
+#   -- OPTIONS         to scripts/kernels_report.py icount-compare:
+#                      --min-effect PCT (default 1), --k K (default 3)
+# Per benchmark: the median of each side, the spread = the larger of the
+# two sides' (max - min) / median, the threshold = max(min-effect, k x
+# spread); REGRESSION when B is above A by more, INCONCLUSIVE when a side
+# errored, or the threshold is above 30%. Writes OUT/rounds/ (each boot's
+# console log and JSON), OUT/compare.md and compare.json. Same exit codes.
 #
 # Writes OUT/A.json and OUT/B.json (merged), OUT/rounds/ (each run's JSON
 # and console log), OUT/compare.txt, compare.md, compare.json. Prints the
@@ -194,6 +215,100 @@ for k in ("host", "kernel", "cpu_model", "num_cpus", "mhz_per_cpu", "pinning"):
 PY
 }
 
+# icount_side EXE OUT.cpio.gz: an initramfs that runs EXE (ptbench-bench)
+# with the filter, and nothing else.
+icount_side() {
+	bash "$PTBENCH_ROOT/scripts/vm/initramfs.sh" --cmd-timeout 60 --bench "$1" \
+		--bench-flags "--benchmark_min_time=0.01 --benchmark_repetitions=1 --benchmark_format=json --benchmark_filter='$FILTER'" \
+		x86_64 "$2" "$1" -- true >/dev/null 2>"$2.log" ||
+		fail "cannot build the initramfs $2 (see $2.log)"
+}
+
+# icount_main ARGS: the instruction-path mode (see the header).
+icount_main() {
+	local -a pos=() cmp_opts=() exes=() labels=(A B) commits=()
+	local rounds=2 out='' kernel=linux-image-cloud-amd64 exe_a='' exe_b='' arg
+	if [[ $(uname -m) != x86_64 ]]; then
+		fail "--icount boots the host's arch (x86_64) only; this host is $(uname -m)"
+	fi
+	while (($#)); do
+		arg=$1
+		case $arg in
+		--rounds | --filter | --out | --kernel | --a-exe | --b-exe)
+			(($# >= 2)) || fail "$arg needs a value (try: ab.sh --help)"
+			case $arg in
+			--rounds) rounds=$2 ;;
+			--filter) FILTER=$2 ;;
+			--out) out=$2 ;;
+			--kernel) kernel=$2 ;;
+			--a-exe) exe_a=$2 ;;
+			--b-exe) exe_b=$2 ;;
+			esac
+			shift
+			;;
+		--reps | --min-time | --baseline) fail "$arg does not apply to --icount (try: ab.sh --help)" ;;
+		--) shift; cmp_opts=("$@"); break ;;
+		-*) fail "unknown option '$arg' (try: ab.sh --help)" ;;
+		*) pos+=("$arg") ;;
+		esac
+		shift
+	done
+	if ! [[ $rounds =~ ^[0-9]+$ ]] || ((rounds < 2)); then
+		fail "--rounds wants at least 2 with --icount (the spread needs two runs a side), not '$rounds'"
+	fi
+	[[ -n $FILTER && $FILTER != *"'"* ]] || fail "--filter wants a regular expression without single quotes"
+	if [[ -n $exe_a || -n $exe_b ]]; then
+		[[ -x $exe_a && -x $exe_b ]] || fail "--a-exe and --b-exe want two executables"
+		((${#pos[@]} == 0)) || fail "give --a-exe/--b-exe or REV_A REV_B, not both"
+		exes=("$(readlink -f "$exe_a")" "$(readlink -f "$exe_b")")
+		commits=("${exe_a}" "${exe_b}")
+	else
+		((${#pos[@]} == 2)) || fail "--icount wants REV_A REV_B (or --a-exe EXE --b-exe EXE)"
+		local rev sha dir
+		for rev in "${pos[@]}"; do
+			sha=$(resolve "$rev")
+			dir=$(checkout "$sha")
+			build "$dir" "$dir/build"
+			exes+=("$dir/build/$BENCH_REL")
+			commits+=("${sha:0:12}")
+		done
+	fi
+	local vmlinuz
+	vmlinuz=$(bash "$PTBENCH_ROOT/scripts/vm/fetch.sh" x86_64 --kernel "$kernel" --print-kernel) ||
+		fail "cannot fetch the kernel $kernel"
+	[[ -n $out ]] || out=$AB_CACHE/runs/icount-$(date -u +%Y%m%d-%H%M%S)
+	mkdir -p "$out/rounds" || fail "cannot create $out"
+	out=$(cd "$out" && pwd)
+	local i r k t0
+	for i in 0 1; do
+		icount_side "${exes[i]}" "$out/${labels[i]}.cpio.gz"
+	done
+	info "icount A/B: A ${commits[0]}, B ${commits[1]}; kernel ${vmlinuz##*/}; $rounds boots a side; filter '$FILTER'"
+	local -a files_a=() files_b=() order
+	for ((r = 1; r <= rounds; r++)); do
+		order=(0 1)
+		((r % 2 == 0)) && order=(1 0)
+		for i in "${order[@]}"; do
+			k=${labels[i]}
+			t0=$(now_ms)
+			bash "$PTBENCH_ROOT/scripts/vm/run.sh" --arch x86_64 --accel icount --timeout 900 \
+				--kernel "$vmlinuz" --log "$out/rounds/$k.$r.log" "$out/$k.cpio.gz" \
+				>"$out/rounds/$k.$r.console" 2>&1 ||
+				fail "the boot of $k round $r failed: $(tail -n 1 "$out/rounds/$k.$r.console")"
+			[[ -s $out/rounds/$k.$r.log.bench.json ]] ||
+				fail "the boot of $k round $r left no benchmark JSON (see $out/rounds/$k.$r.console)"
+			info "round $r/$rounds: $k booted and measured in $((($(now_ms) - t0) / 1000)) s"
+			if [[ $k == A ]]; then files_a+=("$out/rounds/$k.$r.log.bench.json"); else files_b+=("$out/rounds/$k.$r.log.bench.json"); fi
+		done
+	done
+	local st=0
+	"$PTBENCH_PYTHON" "$PTBENCH_ROOT/scripts/kernels_report.py" icount-compare \
+		--a "${files_a[@]}" --b "${files_b[@]}" --out-md "$out/compare.md" \
+		--out-json "$out/compare.json" "${cmp_opts[@]}" || st=$?
+	printf '%s\n' "$out"
+	return "$st"
+}
+
 main() {
 	local -a pos=() cmp_opts=()
 	local baseline='' rounds=5 out='' arg
@@ -213,7 +328,7 @@ main() {
 			shift
 			;;
 		--clean) clean; return 0 ;;
-		--icount) fail "--icount is not available yet: the instruction-path mode needs the icount figures of 'ptbench kernels', which is not implemented" ;;
+		--icount) shift; icount_main "$@"; return ;;
 		-h | --help) usage; return 0 ;;
 		--) shift; cmp_opts=("$@"); break ;;
 		-*) fail "unknown option '$arg' (try: ab.sh --help)" ;;

@@ -29,6 +29,9 @@ VM_LIB_PACKAGES=(
 	libbenchmark1debian libbenchmark-dev
 )
 
+# The benchmark run of initramfs.sh --bench: quick, one repetition, JSON.
+VM_BENCH_FLAGS='--benchmark_min_time=0.01 --benchmark_repetitions=1 --benchmark_format=json'
+
 # vm_arch_setup ARCH: set the VM_* variables of ARCH (aarch64 or x86_64);
 # exit 2 on an unknown one.
 #   VM_ARCH        the name used in paths (aarch64, x86_64)

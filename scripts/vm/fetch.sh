@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fetch.sh ARCH [--kernel PACKAGE] [--print-kernel]
+# fetch.sh ARCH [--kernel PACKAGE [--version VERSION]] [--print-kernel]
 #
 # Gets everything the VM tests of ARCH (aarch64, x86_64) need and keeps it
 # in .cache/ (see common.sh): installs the host packages (qemu, the cross
@@ -20,9 +20,14 @@
 #     cross/TRIPLET.ini with the absolute sysroot filled in.
 # Idempotent: what is already downloaded or extracted is skipped; apt-get
 # update runs only when the lists lack ARCH or a download fails.
+# --version pins the exact version of an exact kernel PACKAGE (what a
+# manifest of scripts/kernels.sh records): a .deb of that version already in
+# .cache/debs/ARCH is used as is, else apt-get download PACKAGE=VERSION;
+# the record is then .cache/kernel-ARCH-PACKAGE=VERSION.txt.
 # --print-kernel prints the vmlinuz path (only that) on stdout.
 # Exit 0 done, 1 error, 2 not root and something must be installed (the
-# apt-get line to run is printed).
+# apt-get line to run is printed), 3 the pinned --version is gone from the
+# archive (and not in the cache).
 set -euo pipefail
 
 PTBENCH_PROG=vm-fetch
@@ -123,11 +128,15 @@ apt_get() {
 	printf -v "$1" '%s' "${APT_INFO["$2|$3"]:-}"
 }
 
-# fetch_deb PKG: download the candidate of PKG:VM_DEBARCH into VM_DEBS
-# unless it is there (named as apt-get download names it, the epoch's colon
-# as %3a); set DEB to its path.
+# fetch_deb PKG [VERSION]: download the candidate of PKG:VM_DEBARCH (or
+# its VERSION) into VM_DEBS unless it is there (named as apt-get download
+# names it, the epoch's colon as %3a); set DEB to its path.
 fetch_deb() {
 	local pkg=$1 ver arch file
+	if [[ -n ${2:-} ]]; then
+		fetch_pinned_deb "$pkg" "$2"
+		return 0
+	fi
 	apt_get ver "$pkg" Version
 	apt_get arch "$pkg" Architecture
 	[[ -n $ver && -n $arch ]] ||
@@ -146,6 +155,22 @@ fetch_deb() {
 			die "apt-get download $pkg:$VM_DEBARCH left no $VM_DEBS/${pkg}_*.deb"
 	fi
 	DEB=$VM_DEBS/$file
+}
+
+# fetch_pinned_deb PKG VERSION: fetch_deb of an exact version; exit 3 when
+# the archive no longer has it and the cache has no copy.
+fetch_pinned_deb() {
+	local pkg=$1 ver=$2 file listed
+	file=${pkg}_${ver//:/%3a}_$VM_DEBARCH.deb
+	DEB=$VM_DEBS/$file
+	[[ -s $DEB ]] && return 0
+	mkdir -p "$VM_DEBS"
+	info "downloading $pkg:$VM_DEBARCH=$ver ($file)"
+	if (cd "$VM_DEBS" && apt-get download "$pkg:$VM_DEBARCH=$ver" </dev/null >&2) && [[ -s $DEB ]]; then
+		return 0
+	fi
+	listed=$(apt-cache madison "$pkg:$VM_DEBARCH" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); printf "%s ", $2}')
+	die -s 3 "GONE: $pkg:$VM_DEBARCH $ver is not in the archive any more and not in $VM_DEBS (apt-cache madison lists: ${listed:-nothing})"
 }
 
 # extract_deb DEB DIR: dpkg-deb -x DEB into DIR once (a stamp per .deb).
@@ -203,15 +228,20 @@ write_cross_file() {
 	fi
 }
 
-# fetch_kernel PACKAGE: download and extract the image's /boot, write the
-# record, set VMLINUZ.
+# fetch_kernel PACKAGE [VERSION]: download and extract the image's /boot,
+# write the record, set VMLINUZ.
 fetch_kernel() {
-	local meta=$1 known dir release record new
-	apt_get known "$meta" Package
-	[[ -n $known ]] ||
-		die "no kernel package $meta:$VM_DEBARCH in apt's lists (try: apt-cache search linux-image | grep $VM_DEBARCH)"
-	resolve_kernel "$meta"
-	fetch_deb "$KPKG"
+	local meta=$1 pin=${2:-} known dir release record new
+	if [[ -n $pin ]]; then
+		# No apt look-up: a pinned version may be gone from the lists.
+		KPKG=$meta KVER=$pin
+	else
+		apt_get known "$meta" Package
+		[[ -n $known ]] ||
+			die "no kernel package $meta:$VM_DEBARCH in apt's lists (try: apt-cache search linux-image | grep $VM_DEBARCH)"
+		resolve_kernel "$meta"
+	fi
+	fetch_deb "$KPKG" "$pin"
 	dir=$VM_CACHE/kernels/$VM_ARCH/${KPKG}_${KVER//[^A-Za-z0-9.+~-]/_}
 	if [[ ! -e $dir/.ptbench-extracted/${DEB##*/} ]]; then
 		info "extracting /boot of $KPKG $KVER"
@@ -226,7 +256,7 @@ fetch_kernel() {
 		die "kernel package $KPKG has no /boot/vmlinuz-*"
 	release=${VMLINUZ##*/vmlinuz-}
 	record=$(vm_kernel_record)
-	[[ $meta == "$VM_KERNEL_META" ]] || record=${record%.txt}-$meta.txt
+	[[ $meta == "$VM_KERNEL_META" && -z $pin ]] || record=${record%.txt}-$meta${pin:+=$pin}.txt
 	new=$(printf 'arch=%s\nmeta=%s\npackage=%s\nversion=%s\nrelease=%s\nvmlinuz=%s\ndeb=%s' \
 		"$VM_ARCH" "$meta" "$KPKG" "$KVER" "$release" "$VMLINUZ" "$DEB")
 	if [[ ! -f $record || $(<"$record") != "$new" ]]; then
@@ -237,12 +267,12 @@ fetch_kernel() {
 }
 
 main() {
-	local arch='' kernel='' print_kernel=0
+	local arch='' kernel='' version='' print_kernel=0
 	while (($#)); do
 		case $1 in
-		--kernel)
-			(($# >= 2)) || die -s 2 "--kernel needs a package name"
-			kernel=$2
+		--kernel | --version)
+			(($# >= 2)) || die -s 2 "$1 needs a value"
+			if [[ $1 == --kernel ]]; then kernel=$2; else version=$2; fi
 			shift
 			;;
 		--print-kernel) print_kernel=1 ;;
@@ -255,8 +285,9 @@ main() {
 		esac
 		shift
 	done
-	[[ -n $arch ]] || die -s 2 "usage: fetch.sh ARCH [--kernel PACKAGE] [--print-kernel]"
+	[[ -n $arch ]] || die -s 2 "usage: fetch.sh ARCH [--kernel PACKAGE [--version VERSION]] [--print-kernel]"
 	vm_arch_setup "$arch"
+	[[ -z $version || -n $kernel ]] || die -s 2 "--version needs --kernel PACKAGE (an exact package)"
 	kernel=${kernel:-$VM_KERNEL_META}
 
 	# Everything but the --print-kernel line goes to stderr.
@@ -264,10 +295,11 @@ main() {
 	ensure_host_packages
 	ensure_foreign_arch
 	ensure_apt_lists
-	apt_load busybox-static "${VM_LIB_PACKAGES[@]}" "$kernel"
+	apt_load busybox-static "${VM_LIB_PACKAGES[@]}"
+	[[ -n $version ]] || apt_load "$kernel"
 	fetch_sysroot
 	write_cross_file
-	fetch_kernel "$kernel"
+	fetch_kernel "$kernel" "$version"
 	if ((print_kernel)); then
 		printf '%s\n' "$VMLINUZ" >&3
 	else

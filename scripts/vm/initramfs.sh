@@ -31,7 +31,7 @@
 #                          line (it does not count towards the verdict)
 # --bench EXE       also carry EXE (a Google Benchmark executable, with its
 #                   libraries) and run it as above
-# --bench-flags F   its flags, one string (default: BENCH_FLAGS below)
+# --bench-flags F   its flags, one string (default: VM_BENCH_FLAGS of common.sh)
 # --bench-timeout S its watchdog in seconds (default 300)
 set -euo pipefail
 
@@ -46,9 +46,8 @@ usage() {
 # Conformance executables are run once per switch mode.
 SWITCH_MODES=(faithful lean)
 
-# The benchmark run of --bench: quick, one repetition; JSON on stdout and
-# in BENCH_OUT, which init.sh prints between its BENCH JSON markers.
-BENCH_FLAGS='--benchmark_min_time=0.01 --benchmark_repetitions=1 --benchmark_format=json'
+# The benchmark run of --bench: VM_BENCH_FLAGS (common.sh); JSON on stdout
+# and in BENCH_OUT, which init.sh prints between its BENCH JSON markers.
 BENCH_OUT=/tmp/b.json
 
 # tool NAME: the cross binutils tool of ARCH if installed, else NAME.
@@ -175,7 +174,7 @@ write_cpio() {
 }
 
 main() {
-	local cmd_timeout=600 arch out exe bench='' bench_flags=$BENCH_FLAGS bench_timeout=300
+	local cmd_timeout=600 arch out exe bench='' bench_flags=$VM_BENCH_FLAGS bench_timeout=300
 	local -a exes=() commands=() all=()
 	STRIP=1
 	while (($#)); do

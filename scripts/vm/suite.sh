@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# suite.sh [--arch ARCH] [--build-dir DIR] [--log FILE] [--bench]
-#          [run.sh OPTIONS...]
+# suite.sh [--arch ARCH] [--build-dir DIR] [--log FILE] [--bench
+#          [--bench-flags F]] [run.sh OPTIONS...]
 #
 # The whole VM step for ARCH (default aarch64): fetch.sh ARCH (cached),
 # configure and build the project for ARCH (debug, -Dbench=false; for a
@@ -13,11 +13,13 @@
 #   --bench      also build ptbench-bench (-Dbench=true, release, in
 #                DIR-bench: the suite's own build stays debug) and run the
 #                quick benchmarks in the guest after the suite, one short
-#                repetition each (BENCH_FLAGS in initramfs.sh); run.sh keeps
+#                repetition each (VM_BENCH_FLAGS in common.sh); run.sh keeps
 #                their JSON as LOG.bench.json and prints a table: emulated
 #                timings, not comparable with anything. The verdict still
 #                comes from the conformance runs alone: a benchmark that
 #                errors or skips is reported, not fatal.
+#   --bench-flags F  flags added to that run (one string, e.g.
+#                --benchmark_filter=REGEX)
 # Other options (--kernel, --accel, --timeout, --mem) go to run.sh;
 # --timeout defaults to 600 here. Exits with run.sh's status (0 pass, 1
 # fail or error, 2 usage); the step timings are appended to LOG.info.
@@ -75,16 +77,17 @@ suite_executables() {
 main() {
 	local arch=aarch64 build='' log='' timeout=600 rc=0 bench=0 bench_ms=0
 	local -a run_opts=() exes=() bench_opts=()
-	local t0 t1 t2 t3 t4 tb
+	local t0 t1 t2 t3 t4 tb bench_flags=''
 	while (($#)); do
 		case $1 in
-		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem)
+		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem | --bench-flags)
 			(($# >= 2)) || die -s 2 "$1 needs a value"
 			case $1 in
 			--arch) arch=$2 ;;
 			--build-dir) build=$2 ;;
 			--log) log=$2 ;;
 			--timeout) timeout=$2 ;;
+			--bench-flags) bench_flags=$2 ;;
 			*) run_opts+=("$1" "$2") ;;
 			esac
 			shift
@@ -113,6 +116,7 @@ main() {
 		[[ -x $build-bench/bench/ptbench-bench ]] ||
 			die "no $build-bench/bench/ptbench-bench after the build"
 		bench_opts=(--bench "$build-bench/bench/ptbench-bench")
+		[[ -n $bench_flags ]] && bench_opts+=(--bench-flags "$VM_BENCH_FLAGS $bench_flags")
 	fi
 	t2=$(now_ms)
 	mapfile -t exes < <(suite_executables "$build")

@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# kernels.sh: the kernel-version matrix. Boots each KERNEL in qemu, runs the
+# feature probe, the conformance suite (both modes) and the quick
+# benchmarks inside, and compares the kernels.
+#
+#   kernels.sh [OPTIONS] KERNEL...
+#   kernels.sh [OPTIONS] --manifest FILE
+#   kernels.sh [OPTIONS]            (no KERNEL: the manifest of the newest
+#                                    committed run, results/kernels/*/)
+#
+# KERNEL is [ARCH:]SPEC; ARCH (x86_64 or aarch64) defaults to --arch. SPEC:
+#   linux-image-...      a Debian kernel package of ARCH, exact or meta
+#                        (meta packages are followed to the exact one),
+#                        fetched with apt-get download (scripts/vm/fetch.sh)
+#   6.12.117+deb12-rt-amd64, 6.1.0-56-cloud-arm64, ...
+#                        the same, "linux-image-" added
+#   PATH                 a kernel image (anything with a / or an existing
+#                        file): booted as is, no package version recorded
+#
+# Options:
+#   --arch A        x86_64 (default) or aarch64: the arch of KERNELs given
+#                   without an ARCH: prefix
+#   --accel X       icount (the default unless the CPU has vmx or svm and
+#                   /dev/kvm is writable, then kvm): qemu TCG with -icount
+#                   shift=0,sleep=off, one guest instruction per guest
+#                   nanosecond, so every figure is an instruction path
+#                   length ("instructions (emulated)"), repeatable;
+#                   kvm: real time, on hardware virtualization only (a
+#                   kernel that does not boot is reported, the others go
+#                   on; a kernel of a foreign arch runs under tcg instead,
+#                   and says so); tcg: function only, no figure means
+#                   anything
+#   --runs N        boots per kernel (default 2 with icount, else 1): the
+#                   run-to-run spread of every figure comes from them
+#   --timeout S     seconds per boot before qemu is killed (default 1500)
+#   --bench-filter REGEX
+#                   --benchmark_filter of the benchmarks in the guest
+#                   (default: all of them)
+#   --no-bench      probe and conformance only
+#   --manifest FILE the kernels of FILE (manifest.tsv of a run: arch,
+#                   package, version): exact versions; one that the archive
+#                   no longer has (and the cache lacks) is reported GONE
+#   --out DIR       the report folder (default results/kernels/<UTC date>)
+#
+# Writes into DIR: manifest.tsv (what was asked and what was booted:
+# package, exact version, sha256 of the .deb, status), raw/LABEL/runN.log
+# with run.sh's .info, .runs.tsv and .bench.json beside it, and through
+# scripts/kernels_report.py: features.tsv, conformance.tsv, bench.tsv,
+# report.md, kernels.json and plots/; results/kernels/README.md is the
+# newest report. Prints DIR last.
+#
+# Exit status: 0 every kernel booted and passed; 1 a kernel failed to
+# boot, failed a conformance run or is gone (the others still ran and are
+# reported); 2 usage or bad input.
+set -euo pipefail
+
+PTBENCH_PROG=ptbench-kernels
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
+
+VM_DIR=$PTBENCH_ROOT/scripts/vm
+REPORT_PY=$PTBENCH_ROOT/scripts/kernels_report.py
+KERNELS_ROOT=$PTBENCH_ROOT/results/kernels
+
+usage() {
+	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# norm_arch A: x86_64 or aarch64, else exit 2.
+norm_arch() {
+	case $1 in
+	x86_64 | amd64) echo x86_64 ;;
+	aarch64 | arm64) echo aarch64 ;;
+	*) die -s 2 "unknown arch '$1' (x86_64, aarch64)" ;;
+	esac
+}
+
+# The kernels, one entry per index: arch, spec, pinned version ("" if none).
+K_ARCH=() K_SPEC=() K_PIN=()
+
+# add_kernel DEFAULT_ARCH [ARCH:]SPEC [VERSION]
+add_kernel() {
+	local arch=$1 spec=$2
+	# The innermost prefix wins: main prefixes the --arch in force.
+	while [[ $spec =~ ^(x86_64|amd64|aarch64|arm64):(.+)$ ]]; do
+		arch=${BASH_REMATCH[1]}
+		spec=${BASH_REMATCH[2]}
+	done
+	[[ -n $spec ]] || die -s 2 "empty kernel name"
+	if [[ $spec != */* && ! -f $spec && $spec != linux-image-* ]]; then
+		spec=linux-image-$spec
+	fi
+	K_ARCH+=("$(norm_arch "$arch")")
+	K_SPEC+=("$spec")
+	K_PIN+=("${3:-}")
+}
+
+# read_manifest FILE: add its kernels (columns by the header's names).
+read_manifest() {
+	local file=$1 n=0
+	[[ -s $file ]] || die -s 2 "no manifest $file"
+	while IFS=$'\t' read -r arch package version; do
+		[[ -n $arch ]] || continue
+		if [[ $package == '(file)' ]]; then
+			warn "manifest $file: a kernel image file ($version) cannot be fetched again: left out"
+			continue
+		fi
+		add_kernel "$arch" "$package" "$version"
+		n=$((n + 1))
+	done < <("$PTBENCH_PYTHON" - "$file" <<'PY'
+import csv, sys
+try:
+    rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8"), delimiter="\t"))
+except (OSError, csv.Error) as e:
+    sys.exit(f"ptbench-kernels: cannot read the manifest: {e}")
+for r in rows:
+    if not all(r.get(k) for k in ("arch", "package")):
+        sys.exit(f"ptbench-kernels: manifest {sys.argv[1]}: a line lacks arch or package")
+    print(f"{r['arch']}\t{r['package']}\t{r.get('version') or r.get('image') or ''}")
+PY
+	)
+	((n)) || die -s 2 "manifest $file names no kernel"
+}
+
+# newest_manifest: the manifest of the newest committed run.
+newest_manifest() {
+	local m
+	m=$(compgen -G "$KERNELS_ROOT/*/manifest.tsv" | LC_ALL=C sort | tail -n 1) || true
+	[[ -n $m ]] || die -s 2 "no KERNEL given and no committed run in $KERNELS_ROOT (try: kernels.sh --help)"
+	printf '%s' "$m"
+}
+
+# Set by resolve: the image, its package and version, the .deb's sha256,
+# and a status (ok, gone, fetch-failed).
+R_IMAGE='' R_PACKAGE='' R_VERSION='' R_SHA='' R_STATUS='' R_NOTE=''
+
+# resolve I: fetch kernel I (cached) and fill R_*.
+resolve() {
+	local i=$1 arch=${K_ARCH[$1]} spec=${K_SPEC[$1]} pin=${K_PIN[$1]} rc=0 record err
+	R_IMAGE='' R_PACKAGE='' R_VERSION='' R_SHA='' R_STATUS=ok R_NOTE=''
+	if [[ $spec == */* || -f $spec ]]; then
+		if [[ -f $spec ]]; then
+			R_IMAGE=$(readlink -f "$spec") R_PACKAGE='(file)' R_VERSION=$R_IMAGE
+			R_SHA=$(sha256sum "$R_IMAGE" | cut -d' ' -f1)
+		else
+			R_STATUS=fetch-failed R_NOTE="no kernel image $spec"
+		fi
+		return 0
+	fi
+	local -a args=("$arch" --kernel "$spec" --print-kernel)
+	[[ -n $pin ]] && args+=(--version "$pin")
+	err=$(mktemp)
+	R_IMAGE=$(bash "$VM_DIR/fetch.sh" "${args[@]}" 2>"$err") || rc=$?
+	if ((rc)); then
+		R_STATUS=fetch-failed
+		((rc == 3)) && R_STATUS=gone
+		R_NOTE=$(grep -v '^E: ' "$err" | tail -n 1)
+		R_PACKAGE=$spec R_VERSION=$pin
+		cat "$err" >&2
+		rm -f "$err"
+		return 0
+	fi
+	rm -f "$err"
+	record=$PTBENCH_ROOT/.cache/kernel-$arch-$spec${pin:+=$pin}.txt
+	[[ -f $record ]] || record=$PTBENCH_ROOT/.cache/kernel-$arch.txt
+	R_PACKAGE=$(sed -n 's/^package=//p' "$record")
+	R_VERSION=$(sed -n 's/^version=//p' "$record")
+	local deb
+	deb=$(sed -n 's/^deb=//p' "$record")
+	[[ -f $deb ]] && R_SHA=$(sha256sum "$deb" | cut -d' ' -f1)
+	return 0
+}
+
+# default_accel: kvm where there is real hardware virtualization (vmx or
+# svm in the CPU flags and a writable /dev/kvm), else icount. A software
+# hypervisor behind /dev/kvm (as on this project's machine) has neither.
+default_accel() {
+	if [[ -w /dev/kvm ]] && grep -qw -e vmx -e svm /proc/cpuinfo 2>/dev/null; then
+		echo kvm
+	else
+		echo icount
+	fi
+}
+
+# label ARCH PACKAGE: the folder name of a kernel's runs.
+label() {
+	local name=${2#linux-image-}
+	[[ $2 == '(file)' ]] && name=file-$(basename "$R_IMAGE")
+	printf '%s-%s' "$1" "${name//[^A-Za-z0-9.+_-]/_}"
+}
+
+main() {
+	local arch=x86_64 accel='' runs='' timeout=1500 filter='' bench=1 manifest='' out=''
+	local -a specs=()
+	while (($#)); do
+		case $1 in
+		--arch | --accel | --runs | --timeout | --bench-filter | --manifest | --out)
+			(($# >= 2)) || die -s 2 "$1 needs a value (try: kernels.sh --help)"
+			case $1 in
+			--arch) arch=$(norm_arch "$2") ;;
+			--accel) accel=$2 ;;
+			--runs) runs=$2 ;;
+			--timeout) timeout=$2 ;;
+			--bench-filter) filter=$2 ;;
+			--manifest) manifest=$2 ;;
+			--out) out=$2 ;;
+			esac
+			shift
+			;;
+		--no-bench) bench=0 ;;
+		-h | --help) usage; return 0 ;;
+		-*) die -s 2 "unknown option '$1' (try: kernels.sh --help)" ;;
+		*) specs+=("$arch:$1") ;;
+		esac
+		shift
+	done
+	[[ -n $accel ]] || accel=$(default_accel)
+	case $accel in
+	icount | kvm | tcg) ;;
+	*) die -s 2 "unknown --accel '$accel' (icount, kvm, tcg)" ;;
+	esac
+	[[ -z $runs ]] && runs=1 && [[ $accel == icount ]] && runs=2
+	[[ $runs =~ ^[1-9][0-9]*$ ]] || die -s 2 "--runs wants a positive integer, not '$runs'"
+	[[ $timeout =~ ^[1-9][0-9]*$ ]] || die -s 2 "--timeout wants seconds, not '$timeout'"
+	if [[ -n $manifest && ${#specs[@]} -gt 0 ]]; then
+		die -s 2 "give KERNELs or --manifest, not both"
+	fi
+	local spec
+	for spec in "${specs[@]}"; do
+		add_kernel "$arch" "$spec"
+	done
+	if ((${#specs[@]} == 0)); then
+		[[ -n $manifest ]] || manifest=$(newest_manifest)
+		read_manifest "$manifest"
+		info "kernels of $manifest"
+	fi
+
+	local t_start stamp commit
+	t_start=$(now_ms)
+	# Before the boots: what ran, even if the tree changes meanwhile.
+	commit=$(git_commit)
+	stamp=$(date -u +%Y%m%d-%H%M%S)
+	[[ -n $out ]] || out=$KERNELS_ROOT/$stamp
+	mkdir -p "$out/raw" || die -s 2 "cannot create $out"
+	out=$(cd "$out" && pwd)
+
+	local -a suite_opts=(--timeout "$timeout")
+	((bench)) && suite_opts+=(--bench)
+	[[ -n $filter ]] && suite_opts+=(--bench-flags "--benchmark_filter='$filter'")
+	local mtmp=$out/tmp.manifest.tsv i r lab dir status rc t0 failed=0 boots=0 kaccel
+	printf 'arch\tpackage\tversion\tspec\tsha256\tstatus\tlabel\truns\taccel\tnote\n' >"$mtmp"
+	for i in "${!K_SPEC[@]}"; do
+		resolve "$i"
+		lab=$(label "${K_ARCH[i]}" "${R_PACKAGE:-${K_SPEC[i]}}")
+		dir=$out/raw/$lab
+		status=$R_STATUS
+		r=0
+		kaccel=$accel
+		if [[ $accel == kvm && ${K_ARCH[i]} != "$(uname -m)" ]]; then
+			kaccel=tcg
+			R_NOTE="kvm impossible for a foreign arch: ran under tcg (function only)"
+		fi
+		if [[ $status == ok ]]; then
+			mkdir -p "$dir"
+			info "== ${K_ARCH[i]} ${R_PACKAGE} ${R_VERSION}: $runs run(s), accel $kaccel"
+			for ((r = 1; r <= runs; r++)); do
+				t0=$(now_ms)
+				rc=0
+				nice bash "$VM_DIR/suite.sh" --arch "${K_ARCH[i]}" --kernel "$R_IMAGE" \
+					--accel "$kaccel" "${suite_opts[@]}" --log "$dir/run$r.log" >"$dir/run$r.console" 2>&1 || rc=$?
+				boots=$((boots + 1))
+				info "$lab run $r: status $rc, $(($(now_ms) - t0)) ms ($(tail -n 1 "$dir/run$r.console"))"
+				if ((rc)); then
+					failed=1
+					if ! grep -q '^PTBENCH-VM: RESULT ' "$dir/run$r.log" 2>/dev/null; then
+						status=no-boot
+						R_NOTE=$(grep 'vm-run: ' "$dir/run$r.console" | tail -n 1)
+						R_NOTE="${R_NOTE//"$out"\//}; log starts: $(head -n 1 "$dir/run$r.log" 2>/dev/null)"
+						info "$lab did not complete a run: no further runs of it"
+						break
+					fi
+					status=fail
+				fi
+			done
+			((r > runs)) && r=$runs
+		else
+			failed=1
+			warn "$lab: $status: $R_NOTE"
+		fi
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${K_ARCH[i]}" "${R_PACKAGE:-${K_SPEC[i]}}" \
+			"$R_VERSION" "${K_SPEC[i]}" "$R_SHA" "$status" "$lab" "$r" "$kaccel" "${R_NOTE//$'\t'/ }" >>"$mtmp"
+	done
+	mv "$mtmp" "$out/manifest.tsv"
+	local total=$(($(now_ms) - t_start))
+	# The one command that runs these kernels again, options and all.
+	local again="scripts/ptbench kernels --manifest ${out#"$PTBENCH_ROOT"/}/manifest.tsv"
+	again+=" --accel $accel --runs $runs --timeout $timeout"
+	[[ -n $filter ]] && again+=" --bench-filter '$filter'"
+	((bench)) || again+=" --no-bench"
+	printf 'accel=%s\nruns=%s\nboots=%s\ntotal_ms=%s\nstarted=%s\nhost=%s\nhost_kernel=%s\nqemu_x86_64=%s\nqemu_aarch64=%s\ncommit=%s\ncommand=%s\n' \
+		"$accel" "$runs" "$boots" "$total" "$stamp" "$(uname -n)" "$(uname -r)" \
+		"$(qemu-system-x86_64 --version 2>/dev/null | head -n 1)" \
+		"$(qemu-system-aarch64 --version 2>/dev/null | head -n 1)" \
+		"$commit" "$again" \
+		>"$out/tmp.run.info"
+	mv "$out/tmp.run.info" "$out/run.info"
+	info "all boots done in $((total / 1000)) s; rendering the report"
+	"$PTBENCH_PYTHON" "$REPORT_PY" render "$out" ||
+		die "kernels_report.py could not render $out"
+	if [[ $out == "$KERNELS_ROOT"/* ]]; then
+		"$PTBENCH_PYTHON" "$REPORT_PY" index "$KERNELS_ROOT" || warn "could not write $KERNELS_ROOT/README.md"
+	fi
+	printf '%s\n' "$out"
+	return "$failed"
+}
+
+main "$@"

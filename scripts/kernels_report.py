@@ -1,0 +1,830 @@
+#!/usr/bin/python3
+"""The kernel-version matrix of scripts/kernels.sh: matrices, tables, plots;
+and the instruction-path A/B judgement of scripts/ab.sh --icount.
+
+Usage:
+  kernels_report.py render DIR       DIR/manifest.tsv + DIR/raw/ -> report
+  kernels_report.py index ROOT       ROOT/README.md: the newest report
+  kernels_report.py icount-compare --a A.json... --b B.json...
+                    [--filter REGEX] [--min-effect PCT] [--k K]
+                    [--out-md FILE] [--out-json FILE]
+
+render reads what scripts/kernels.sh left in DIR: manifest.tsv (one line
+per kernel: arch, package, version, status, label, runs), run.info, and for
+each kernel raw/LABEL/runN.log (the serial console: INFO lines, the probe's
+JSON, every conformance run's TAP) with run.sh's runN.log.runs.tsv and
+runN.log.bench.json beside it. It writes (each file via a tmp.* name, then
+renamed; report.md last):
+  features.tsv     kernel x feature (the probe, plus CPU flags)
+  mitigations.tsv  kernel x /sys/devices/system/cpu/vulnerabilities entry
+  conformance.tsv  kernel x conformance run (group and mode)
+  bench.tsv        every benchmark x kernel: median over the runs, the
+                   run-to-run spread, the ratio to the first kernel of the
+                   same arch, and the flag
+  kernels.json     all of it for machines (ab.sh --icount reads figures
+                   the same way)
+  plots/           gnuplot data and PNG images (scripts/plot/kernels.gp)
+  report.md        the above as Markdown
+
+Figures: with --accel icount the guest clock advances one nanosecond per
+guest instruction, so a benchmark's "ns" are instructions; they are shown
+as "instructions (emulated)", never as time. A figure's spread is
+(max - min) / median over the runs of one kernel; a switch/, mechanism/ or
+map/ figure whose spread exceeds STABLE_SPREAD (1%) is flagged UNSTABLE,
+and so is any figure seen in one run only (no spread measured).
+
+icount-compare judges B against A from such figures: per benchmark the
+median of each side, the spread = the larger of the two sides' spreads, the
+threshold = max(min-effect, k x spread); REGRESSION when B exceeds A by more
+than the threshold, IMPROVEMENT when it is lower by more than it, else
+PASS; INCONCLUSIVE when a side lacks two runs, a figure errored on a side,
+or the threshold exceeds MAX_THRESHOLD (30%: too noisy to judge). Exit 0
+pass, 1 a regression, 2 bad input, 3 inconclusive (and no regression).
+
+Python 3 standard library only; gnuplot for the plots (skipped with a note
+when missing).
+"""
+
+import argparse
+import csv
+import json
+import os
+import re
+import statistics
+import sys
+
+import bench_report
+import ptcli
+
+PROG = "kernels_report.py"
+
+STABLE_SPREAD = 0.01          # the issue's 1% between two icount runs
+KEY_FAMILIES = ("switch/", "mechanism/", "map/")
+MAX_THRESHOLD = 0.30
+UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+# Benchmarks shown in the plots (the ones a sandbox's cost is made of).
+PLOT_FIGURES = (
+    "native/getpid", "mechanism/sysemu", "mechanism/sysemu_regs",
+    "mechanism/ptrace_syscall", "mechanism/seccomp_trap", "mechanism/seccomp_unotify",
+    "mechanism/sud", "switch/faithful", "switch/lean", "map/inject/pages:1",
+)
+
+# The probe's keys, in the order of the feature matrix, with a title.
+FEATURES = (
+    ("sysemu", "PTRACE_SYSEMU"),
+    ("ptrace_get_syscall_info", "PTRACE_GET_SYSCALL_INFO"),
+    ("ptrace_set_syscall_info", "PTRACE_SET_SYSCALL_INFO"),
+    ("ptrace_seize", "PTRACE_SEIZE"),
+    ("ptrace_interrupt", "PTRACE_INTERRUPT"),
+    ("ptrace_o_exitkill", "PTRACE_O_EXITKILL"),
+    ("seccomp_after_ptrace", "seccomp runs after ptrace (>= 4.8)"),
+    ("seccomp_user_notif", "seccomp user notification"),
+    ("seccomp_user_notif_sync_wakeup", "user notif. SYNC_WAKE_UP flag"),
+    ("seccomp_filter_flags.tsync", "filter flag TSYNC"),
+    ("seccomp_filter_flags.log", "filter flag LOG"),
+    ("seccomp_filter_flags.spec_allow", "filter flag SPEC_ALLOW"),
+    ("seccomp_filter_flags.new_listener", "filter flag NEW_LISTENER"),
+    ("seccomp_filter_flags.tsync_esrch", "filter flag TSYNC_ESRCH"),
+    ("seccomp_filter_flags.wait_killable_recv", "filter flag WAIT_KILLABLE_RECV"),
+    ("seccomp_actions", "seccomp actions"),
+    ("syscall_user_dispatch", "Syscall User Dispatch"),
+    ("cpuid_faulting", "CPUID faulting (ARCH_SET_CPUID)"),
+    ("cpu_flag_cpuid_fault", "CPU flag cpuid_fault"),
+    ("arch_get_cpuid", "ARCH_GET_CPUID"),
+    ("ia32_int80", "IA32 emulation (int 0x80)"),
+    ("x32_syscall_bit", "x32 syscall bit"),
+    ("vsyscall", "[vsyscall] mapped"),
+    ("vdso_unmap", "munmap([vdso])"),
+    ("pidfd_open", "pidfd_open"),
+    ("yama_ptrace_scope", "Yama ptrace_scope"),
+    ("fpstate_size", "FP state bytes per switch"),
+    ("preempt_rt", "PREEMPT_RT"),
+    ("clocksource", "clocksource"),
+    ("online_cpus", "online CPUs"),
+)
+
+
+class Run:
+    """One boot of one kernel: what its console log and run.sh's files say."""
+
+    def __init__(self, log):
+        self.log = log
+        self.info = {}        # INFO lines of the guest
+        self.probe = None     # the probe's JSON object
+        self.runs = []        # conformance runs (dicts), from runs.tsv
+        self.tap = {}         # command -> its TAP lines
+        self.bench = {}       # benchmark -> ns (float) or error text (str)
+        self.bench_note = ""  # why there are no figures, if there are none
+        self.result = None    # RESULT line, or None (no verdict)
+        self.runinfo = read_kv(log + ".info")
+        self._read_log()
+        self._read_runs()
+        self._read_bench()
+
+    def _read_log(self):
+        try:
+            with open(self.log, encoding="utf-8", errors="replace") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return
+        cmd, body = None, []
+        for line in lines:
+            if line.startswith("PTBENCH-VM: INFO "):
+                k, _, v = line[len("PTBENCH-VM: INFO "):].partition("=")
+                self.info.setdefault(k, v)
+                # cpu_implementer=... cpu_part=... share a line
+                if k == "cpu_implementer" and " cpu_part=" in v:
+                    self.info[k], _, self.info["cpu_part"] = v.partition(" cpu_part=")
+            elif line.startswith("PTBENCH-VM: BEGIN "):
+                cmd = line.split(" ", 3)[3] if line.count(" ") >= 3 else "?"
+                body = []
+            elif line.startswith("PTBENCH-VM: END ") and cmd is not None:
+                self.tap[cmd] = body
+                if cmd.split()[0] == "ptbench-probe":
+                    self.probe = parse_probe(body)
+                cmd = None
+            elif line.startswith("PTBENCH-VM: RESULT "):
+                self.result = line[len("PTBENCH-VM: RESULT "):]
+            elif cmd is not None:
+                body.append(line)
+
+    def _read_runs(self):
+        try:
+            with open(self.log + ".runs.tsv", encoding="utf-8") as f:
+                for row in csv.reader(f, delimiter="\t"):
+                    if len(row) >= 9:
+                        self.runs.append({
+                            "verdict": row[1], "exit": row[2], "ok": int(row[3]),
+                            "not_ok": int(row[4]), "skipped": int(row[5]),
+                            "planned": int(row[6]), "command": row[8]})
+        except (OSError, ValueError):
+            pass
+
+    def _read_bench(self):
+        path = self.log + ".bench.json"
+        if not os.path.exists(path):
+            self.bench_note = "no benchmark JSON in this run"
+            return
+        try:
+            self.bench = bench_figures(path)
+        except ptcli.InputError as e:
+            self.bench_note = str(e)
+
+
+def read_kv(path):
+    """key=value lines of a file; {} if it is missing."""
+    out = {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                k, sep, v = line.rstrip("\n").partition("=")
+                if sep:
+                    out.setdefault(k, v)
+    except OSError:
+        pass
+    return out
+
+
+def parse_probe(lines):
+    """The probe's JSON object from its console lines (None if there is
+    none): from the first '{' line to the last '}' line."""
+    try:
+        start = next(i for i, l in enumerate(lines) if l.startswith("{"))
+        end = max(i for i, l in enumerate(lines) if l.startswith("}"))
+        obj = json.loads("\n".join(lines[start:end + 1]))
+    except (StopIteration, ValueError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def bench_name(b):
+    """A benchmark's name without Google Benchmark's /real_time,
+    /manual_time suffixes (threads:N stays: it tells runs apart)."""
+    name = b.get("run_name") or b.get("name", "?")
+    return re.sub(r"/(real_time|manual_time|process_time)(?=/|$)", "", name)
+
+
+def bench_figures(path):
+    """name -> real time per iteration in ns (float), or the error text
+    (str) of a benchmark that errored or skipped. Repetitions: the median."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ptcli.InputError(f"{path}: not a benchmark JSON ({e})")
+    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
+        raise ptcli.InputError(f"{path}: no 'benchmarks' list")
+    samples, errors = {}, {}
+    for b in doc["benchmarks"]:
+        if b.get("run_type", "iteration") != "iteration":
+            continue
+        name = bench_name(b)
+        if b.get("error_occurred"):
+            errors[name] = b.get("error_message", "error")
+            continue
+        try:
+            t = float(b["real_time"]) * UNIT_NS[b.get("time_unit", "ns")]
+        except (KeyError, TypeError, ValueError):
+            errors[name] = "no real_time"
+            continue
+        samples.setdefault(name, []).append(t)
+    out = {n: statistics.median(v) for n, v in samples.items()}
+    for n, e in errors.items():
+        out.setdefault(n, e)
+    return out
+
+
+def spread(values):
+    """(max - min) / median, or None with fewer than two values."""
+    if len(values) < 2:
+        return None
+    med = statistics.median(values)
+    return (max(values) - min(values)) / med if med else None
+
+
+def is_key(name):
+    return name.startswith(KEY_FAMILIES)
+
+
+def figure_summary(name, per_run):
+    """One kernel's figure over its runs: per_run holds a float or an error
+    text per run. Returns dict(median, spread, n, flag, error)."""
+    nums = [v for v in per_run if isinstance(v, float)]
+    errs = [v for v in per_run if isinstance(v, str)]
+    d = {"median": statistics.median(nums) if nums else None,
+         "spread": spread(nums), "n": len(nums), "error": errs[0] if errs else None,
+         "values": nums, "flag": ""}
+    if errs and nums:
+        d["flag"] = "ERROR in some runs"
+    elif errs:
+        d["flag"] = "skipped"
+    elif d["spread"] is None:
+        d["flag"] = "one run: spread unknown"
+    elif d["spread"] > STABLE_SPREAD:
+        d["flag"] = "UNSTABLE" if is_key(name) else "spread > 1%"
+    return d
+
+
+def fmt_num(x):
+    if x is None:
+        return "-"
+    if x >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def fmt_pct(x):
+    return "-" if x is None else f"{100 * x:.2f}%"
+
+
+def feature_value(probe, info, key):
+    """A feature's value from the probe (dotted keys go into objects) or
+    the guest's CPU flags."""
+    if key == "cpu_flag_cpuid_fault":
+        flags = info.get("cpu_features", "").split()
+        if info.get("machine") and info.get("machine") != "x86_64":
+            return None
+        return "cpuid_fault" in flags
+    if probe is None:
+        return None
+    cur = probe
+    for part in key.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    return cur
+
+
+def show(v):
+    if v is None:
+        return "n/a"
+    if v is True:
+        return "yes"
+    if v is False:
+        return "no"
+    return str(v)
+
+
+def md_table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in rows:
+        out.append("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
+    return "\n".join(out)
+
+
+def tsv(header, rows):
+    return "\n".join("\t".join(str(c) for c in r) for r in [header] + rows) + "\n"
+
+
+class Kernel:
+    def __init__(self, row, outdir):
+        self.row = row
+        self.arch = row["arch"]
+        self.label = row["label"]
+        self.status = row["status"]
+        self.short = short_label(row)
+        self.runs = []
+        rawdir = os.path.join(outdir, "raw", self.label)
+        n = int(row.get("runs") or 0)
+        for i in range(1, n + 1):
+            log = os.path.join(rawdir, f"run{i}.log")
+            if os.path.exists(log):
+                self.runs.append(Run(log))
+
+    def probe(self):
+        """The first run's probe, and the keys on which runs disagree."""
+        probes = [r.probe for r in self.runs if r.probe is not None]
+        return (probes[0] if probes else None), probes
+
+    def info(self):
+        return self.runs[0].info if self.runs else {}
+
+
+def short_label(row):
+    pkg = row["package"]
+    name = pkg[len("linux-image-"):] if pkg.startswith("linux-image-") else os.path.basename(row.get("version") or pkg)
+    return f"{row['arch']} {name}"
+
+
+def read_manifest(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            rows = list(csv.DictReader(f, delimiter="\t"))
+    except OSError as e:
+        raise ptcli.InputError(f"cannot read {path}: {e.strerror}")
+    need = {"arch", "package", "version", "status", "label", "runs"}
+    if not rows or not need <= set(rows[0]):
+        raise ptcli.InputError(f"{path}: not a kernels manifest (wants columns {sorted(need)})")
+    return rows
+
+
+def unit_label(accel):
+    return {"icount": "instructions (emulated)",
+            "kvm": "ns (virtualized, real time)",
+            "tcg": "TCG emulation ns (function only, not a figure)"}.get(accel, "ns")
+
+
+def build_matrices(kernels):
+    """The feature, mitigation and conformance matrices as (header, rows)."""
+    booted = [k for k in kernels if k.runs and k.runs[0].info]
+    head = ["feature"] + [k.short for k in booted]
+    frows = []
+    for key, title in FEATURES:
+        row = [title]
+        for k in booted:
+            first, probes = k.probe()
+            vals = {json.dumps(feature_value(p, k.info(), key)) for p in probes} or {"null"}
+            v = show(feature_value(first, k.info(), key))
+            row.append(v if len(vals) <= 1 else f"{v} (runs differ)")
+        frows.append(row)
+    vulns = sorted({key[5:] for k in booted for key in k.info() if key.startswith("vuln_")})
+    mrows = [[v] + [k.info().get("vuln_" + v, "n/a") for k in booted] for v in vulns]
+    mrows.insert(0, ["clocksource"] + [k.info().get("clocksource", "n/a") for k in booted])
+    mrows.insert(1, ["cmdline"] + [k.info().get("cmdline", "n/a") for k in booted])
+    commands = []
+    for k in booted:
+        for r in k.runs:
+            for c in r.runs:
+                if c["command"] not in commands:
+                    commands.append(c["command"])
+    crows = []
+    for c in commands:
+        row = [c]
+        for k in booted:
+            cells = []
+            for r in k.runs:
+                m = [x for x in r.runs if x["command"] == c]
+                if not m:
+                    cells.append("missing")
+                    continue
+                x = m[0]
+                total = x["planned"] if x["planned"] >= 0 else x["ok"] + x["not_ok"]
+                cell = f"{x['verdict']} {x['ok'] - x['skipped']}/{total}"
+                if x["skipped"]:
+                    cell += f" ({x['skipped']} skip)"
+                if x["planned"] == 0:
+                    cell = f"{x['verdict']}: group skipped (1..0)"
+                elif total == 0:
+                    cell = f"{x['verdict']} (exit {x['exit']})"
+                cells.append(cell)
+            row.append(cells[0] if len(set(cells)) == 1 else " / ".join(cells))
+        crows.append(row)
+    return (head, frows), (["entry"] + [k.short for k in booted], mrows), \
+        (["run"] + [k.short for k in booted], crows)
+
+
+def build_bench(kernels):
+    """Per arch: the benchmarks in first-seen order and per kernel the
+    figure summaries; ratios to the first kernel of the arch with figures."""
+    arches = {}
+    for k in kernels:
+        if not k.runs:
+            continue
+        names = []
+        for r in k.runs:
+            for n in r.bench:
+                if n not in names:
+                    names.append(n)
+        if not names:
+            continue
+        a = arches.setdefault(k.arch, {"kernels": [], "names": []})
+        a["kernels"].append(k)
+        for n in names:
+            if n not in a["names"]:
+                a["names"].append(n)
+        k.figures = {n: figure_summary(n, [r.bench[n] for r in k.runs if n in r.bench])
+                     for n in names}
+    for a in arches.values():
+        base = a["kernels"][0]
+        for k in a["kernels"]:
+            for n, d in k.figures.items():
+                b = base.figures.get(n, {}).get("median")
+                d["ratio"] = d["median"] / b if d["median"] is not None and b else None
+    return arches
+
+
+def skipped_lines(kernel):
+    """The SKIP lines of the conformance runs, with their reasons, once each."""
+    seen = []
+    for r in kernel.runs:
+        for cmd, lines in r.tap.items():
+            for l in lines:
+                if re.match(r"^((not )?ok\b|1\.\.0\b).*#\s*skip", l, re.I):
+                    s = f"{cmd}: {l}"
+                    if s not in seen:
+                        seen.append(s)
+    return seen
+
+
+def cpuid_lines(kernel):
+    out = []
+    for cmd, lines in (kernel.runs[0].tap.items() if kernel.runs else []):
+        if cmd.startswith("conf-cpuid"):
+            out.append(f"{cmd}: " + "; ".join(l for l in lines if re.match(r"^((not )?ok\b|1\.\.)", l)))
+    return out
+
+
+def plot(outdir, arch, a, accel, notes):
+    """Two plots per arch (PNG and SVG, log y): the key figures per kernel
+    and their ratio to the first kernel."""
+    pdir = os.path.join(outdir, "plots")
+    os.makedirs(pdir, exist_ok=True)
+    names = [n for n in PLOT_FIGURES if any(
+        k.figures.get(n, {}).get("median") is not None for k in a["kernels"])]
+    made = []
+    for what, col in (("figures", "median"), ("ratio", "ratio")):
+        if not names:
+            break
+        dat = os.path.join(pdir, f"kernels-{arch}-{what}.dat")
+        lines = ["figure " + " ".join(f'"{k.short}"' for k in a["kernels"])]
+        for n in names:
+            vals = [k.figures.get(n, {}).get(col) for k in a["kernels"]]
+            lines.append(f'"{n}" ' + " ".join("?" if v is None else f"{v:.6g}" for v in vals))
+        ptcli.write_atomic(dat, "\n".join(lines) + "\n")
+        base = os.path.join(pdir, f"kernels-{arch}-{what}")
+        err = bench_report.gnuplot("kernels.gp", base, {
+            "dat": dat, "ncols": len(a["kernels"]), "ratio": int(what == "ratio"),
+            "ylab": unit_label(accel) if what == "figures" else f"ratio to {a['kernels'][0].short}",
+            "ttl": (f"{arch}: key figures per kernel, {unit_label(accel)}" if what == "figures"
+                    else f"{arch}: ratio to the first kernel (1 = same path length)")})
+        if err:
+            notes.append(f"{os.path.basename(base)}: {err}")
+            continue
+        made.append(os.path.relpath(base + ".png", outdir))
+    return made
+
+
+def stability_section(arches):
+    """How repeatable the key figures were, per kernel."""
+    rows = []
+    for a in arches.values():
+        for k in a["kernels"]:
+            keys = [d for n, d in k.figures.items() if is_key(n) and d["median"] is not None]
+            spreads = [d["spread"] for d in keys if d["spread"] is not None]
+            stable = sum(1 for x in spreads if x <= STABLE_SPREAD)
+            rows.append([k.short, len(k.runs), len(keys), stable, len(spreads) - stable,
+                         fmt_pct(max(spreads)) if spreads else "-",
+                         fmt_pct(statistics.median(spreads)) if spreads else "-"])
+    if not rows:
+        return []
+    return ["## Run-to-run repeatability of the key figures (switch/, mechanism/, map/)", "",
+            md_table(["kernel", "runs", "key figures", f"within {STABLE_SPREAD:.0%}",
+                      "UNSTABLE", "max spread", "median spread"], rows), ""]
+
+
+def kvm_section(outdir):
+    """The --accel kvm attempt kept in DIR/kvm/ (a run of its own)."""
+    path = os.path.join(outdir, "kvm", "manifest.tsv")
+    if not os.path.isfile(path):
+        return []
+    rows = read_manifest(path)
+    info = read_kv(os.path.join(outdir, "kvm", "run.info"))
+    return ["## The --accel kvm attempt", "",
+            f"A run of its own ([kvm/report.md](kvm/report.md), `{info.get('command', '?')}`, "
+            f"{int(info.get('total_ms', '0') or 0) // 1000} s): /dev/kvm on this host is a "
+            "software hypervisor; a kernel that does not boot under it is reported and the "
+            "others still run.", "",
+            md_table(["kernel", "version", "accel", "status", "note"],
+                     [[short_label(r), r["version"], r.get("accel", "?"), r["status"],
+                       r.get("note", "")] for r in rows]), ""]
+
+
+def render(args):
+    outdir = args.dir
+    rows = read_manifest(os.path.join(outdir, "manifest.tsv"))
+    runinfo = read_kv(os.path.join(outdir, "run.info"))
+    accel = runinfo.get("accel", "icount")
+    unit = unit_label(accel)
+    kernels = [Kernel(r, outdir) for r in rows]
+    (fh, fr), (mh, mr), (ch, cr) = build_matrices(kernels)
+    arches = build_bench(kernels)
+    notes = []
+
+    ptcli.write_atomic(os.path.join(outdir, "features.tsv"), tsv(fh, fr))
+    ptcli.write_atomic(os.path.join(outdir, "mitigations.tsv"), tsv(mh, mr))
+    ptcli.write_atomic(os.path.join(outdir, "conformance.tsv"), tsv(ch, cr))
+    brows, doc = [], {"accel": accel, "unit": unit, "run": runinfo, "kernels": []}
+    for k in kernels:
+        doc["kernels"].append({
+            "arch": k.arch, "label": k.label, "package": k.row["package"],
+            "version": k.row["version"], "status": k.status, "note": k.row.get("note", ""),
+            "runs": len(k.runs), "probe": k.probe()[0],
+            "info": k.info(),
+            "figures": {n: {x: d[x] for x in ("median", "spread", "n", "flag", "error",
+                                               "ratio", "values")}
+                        for n, d in getattr(k, "figures", {}).items()}})
+    for arch, a in arches.items():
+        for n in a["names"]:
+            for k in a["kernels"]:
+                d = k.figures.get(n)
+                if d is None:
+                    continue
+                brows.append([arch, n, k.short, fmt_num(d["median"]), fmt_pct(d["spread"]),
+                              "-" if d.get("ratio") is None else f"{d['ratio']:.3f}",
+                              d["flag"], d["error"] or ""])
+    ptcli.write_atomic(os.path.join(outdir, "bench.tsv"), tsv(
+        ["arch", "benchmark", "kernel", "median " + unit, "spread", "ratio", "flag", "error"],
+        brows))
+    ptcli.write_atomic(os.path.join(outdir, "kernels.json"),
+                       json.dumps(doc, indent=1, sort_keys=True, default=str) + "\n")
+
+    md = [f"# Kernel matrix: {len(kernels)} kernel(s), accel {accel}", ""]
+    total = int(runinfo.get("total_ms", "0") or 0)
+    md.append(f"Host {runinfo.get('host', '?')} ({runinfo.get('host_kernel', '?')}), "
+              f"commit {runinfo.get('commit', '?')}, started {runinfo.get('started', '?')} UTC; "
+              f"{runinfo.get('boots', '?')} boots, {runinfo.get('runs', '?')} per kernel, "
+              f"took {total // 60000} min {total // 1000 % 60} s "
+              f"(fetch, build and boots; the report after).")
+    md.append(f"qemu: {runinfo.get('qemu_x86_64', '?')}; {runinfo.get('qemu_aarch64', '?')}.")
+    if runinfo.get("note"):
+        md.append(f"Note: {runinfo['note']}")
+    md.append("")
+    md.append("Reproduce: `" + runinfo.get("command", "scripts/ptbench kernels --manifest manifest.tsv")
+              + "` (exact package versions from [manifest.tsv](manifest.tsv); a version the "
+              "archive no longer has and the cache lacks is reported GONE).")
+    md.append("")
+    if accel == "icount":
+        md.append("Every figure is an **instruction path length**: qemu TCG with "
+                  "`-icount shift=0,sleep=off` advances the guest clock one nanosecond per guest "
+                  "instruction, so Google Benchmark's ns are guest instructions (emulated CPU "
+                  "`-cpu max`), not time. Mitigations and clocksource change path lengths: "
+                  "they are listed per kernel below. One exception: guest idle time counts. "
+                  "With `sleep=off` an idle guest's clock jumps to its next timer event, so a "
+                  "figure that waits for a timer includes the wait (Debian's kernels tick "
+                  "every 4 ms, CONFIG_HZ=250: a figure near a multiple of 4,000,000 is "
+                  "most likely such a wait, not instructions).")
+    elif accel == "tcg":
+        md.append("accel tcg: function only. The numbers are emulation time and mean nothing.")
+    else:
+        md.append("accel kvm: real time in a virtual machine.")
+    md.append("")
+    md.append("## Kernels")
+    md.append("")
+    md.append(md_table(
+        ["kernel", "package", "version", "status", "runs", "guest kernel", "sha256 (.deb)", "note"],
+        [[k.short, k.row["package"], k.row["version"], k.status, len(k.runs),
+          k.info().get("kernel", "-"), (k.row.get("sha256") or "-")[:16],
+          k.row.get("note", "")] for k in kernels]))
+    md.append("")
+    bad = [k for k in kernels if k.status != "ok"]
+    if bad:
+        md.append("Not ok: " + "; ".join(
+            f"**{k.short}**: {k.status}" + (f" ({k.row.get('note')})" if k.row.get("note") else "")
+            + (f", console log `raw/{k.label}/run1.log`" if k.runs else "") for k in bad)
+                  + (". The other kernels ran to the end." if len(bad) < len(kernels) else "."))
+        md.append("")
+    md.append("## Features (ptbench-probe in the guest)")
+    md.append("")
+    md.append(md_table(fh, fr))
+    md.append("")
+    md.append("## Conformance (passed/planned, both switch modes)")
+    md.append("")
+    md.append(md_table(ch, cr))
+    md.append("")
+    md.append("### The cpuid group")
+    md.append("")
+    md.append("It cannot run on this host (no CPUID faulting: `ARCH_SET_CPUID` fails with "
+              "ENODEV). In the guest it runs only where the probe finds faulting; what it "
+              "did per kernel:")
+    md.append("")
+    for k in kernels:
+        if not k.runs:
+            continue
+        first = k.probe()[0] or {}
+        md.append(f"- {k.short}: probe cpuid_faulting={show(first.get('cpuid_faulting'))}, "
+                  f"CPU flag cpuid_fault={show(feature_value(first, k.info(), 'cpu_flag_cpuid_fault'))}; "
+                  + (" ".join(f"`{l}`" for l in cpuid_lines(k)) or "no cpuid run"))
+    md.append("")
+    md.append("### Skipped conformance cases and why")
+    md.append("")
+    for k in kernels:
+        lines = skipped_lines(k)
+        if lines:
+            md.append(f"- {k.short}: " + "; ".join(f"`{l}`" for l in lines))
+    md.append("")
+    md.append("## Benchmarks")
+    md.append("")
+    md.append(f"Median over the runs of each kernel in {unit}; spread = (max - min) / median "
+              f"over the runs; ratio to the first kernel of the same arch (instruction counts "
+              f"of two ISAs do not compare). Flag UNSTABLE: a switch/, mechanism/ or map/ "
+              f"figure whose spread exceeds {STABLE_SPREAD:.0%}; the other families say "
+              f"'spread > 1%'. With one vCPU the cross-CPU floors and pool threads:N > 1 skip "
+              f"(the reason is in the table).")
+    md.append("")
+    for arch, a in arches.items():
+        ks = a["kernels"]
+        md.append(f"### {arch}")
+        md.append("")
+        head = ["benchmark"]
+        for i, k in enumerate(ks):
+            head += [k.short, "spread"] + (["ratio"] if i else [])
+        rows2, unstable = [], []
+        for n in a["names"]:
+            row = [n]
+            for i, k in enumerate(ks):
+                d = k.figures.get(n)
+                if d is None:
+                    row += ["-", "-"] + (["-"] if i else [])
+                    continue
+                if d["median"] is None:
+                    cell = f"skip: {d['error']}"
+                else:
+                    cell = fmt_num(d["median"])
+                    if d["flag"] and d["flag"] != "skipped":
+                        cell += f" **{d['flag']}**" if d["flag"] == "UNSTABLE" else f" ({d['flag']})"
+                    if d["flag"] == "UNSTABLE":
+                        unstable.append(f"{k.short} {n} ({fmt_pct(d['spread'])})")
+                row += [cell, fmt_pct(d["spread"])]
+                if i:
+                    row.append("-" if d.get("ratio") is None else f"{d['ratio']:.3f}")
+            rows2.append(row)
+        md.append(md_table(head, rows2))
+        md.append("")
+        md.append(f"{len(unstable)} key figure(s) of {arch} vary by more than "
+                  f"{STABLE_SPREAD:.0%} between runs" + (": " + "; ".join(unstable) if unstable else "") + ".")
+        md.append("")
+        for png in plot(outdir, arch, a, accel, notes):
+            md.append(f"![{png}]({png})")
+            md.append("")
+    md += stability_section(arches)
+    md += kvm_section(outdir)
+    md.append("## Mitigations and clocksource (they change path lengths)")
+    md.append("")
+    md.append(md_table(mh, mr))
+    md.append("")
+    if notes:
+        md.append("Notes: " + "; ".join(notes))
+        md.append("")
+    md.append("Files: features.tsv, conformance.tsv, bench.tsv, mitigations.tsv, kernels.json, "
+              "manifest.tsv, run.info; raw/LABEL/runN.log is each boot's console (with run.sh's "
+              ".info, .runs.tsv and .bench.json beside it).")
+    ptcli.write_atomic(os.path.join(outdir, "report.md"), "\n".join(md) + "\n")
+    print(os.path.join(outdir, "report.md"))
+    return 0
+
+
+def index(args):
+    root = args.root
+    dirs = sorted(d for d in os.listdir(root)
+                  if os.path.isfile(os.path.join(root, d, "report.md")))
+    if not dirs:
+        raise ptcli.InputError(f"no report.md under {root}")
+    newest = dirs[-1]
+    with open(os.path.join(root, newest, "report.md"), encoding="utf-8") as f:
+        text = f.read()
+    # Links of the report are relative to its folder.
+    text = re.sub(r"\]\((?!https?:)([^)]+)\)", lambda m: f"]({newest}/{m.group(1)})", text)
+    head = [f"# Kernel matrices (scripts/ptbench kernels)", "",
+            "Runs: " + ", ".join(f"[{d}]({d}/report.md)" for d in reversed(dirs))
+            + f". The newest, {newest}, follows.", "", ""]
+    ptcli.write_atomic(os.path.join(root, "README.md"), "\n".join(head) + text)
+    return 0
+
+
+def load_side(paths, filt):
+    """name -> list of per-run figures (float) or error texts, over runs."""
+    if not paths:
+        raise ptcli.InputError("a side has no benchmark JSON")
+    side = {}
+    for p in paths:
+        for n, v in bench_figures(p).items():
+            if filt and not filt.search(n):
+                continue
+            side.setdefault(n, []).append(v)
+    if not side:
+        raise ptcli.InputError(f"no benchmark matches the filter in {paths[0]}")
+    return side
+
+
+def icount_judge(a, b, min_effect, k):
+    """The verdict per benchmark of B against A (dicts of name -> per-run
+    figures) and the overall exit status."""
+    rows = []
+    for n in sorted(set(a) | set(b)):
+        ra, rb = a.get(n, []), b.get(n, [])
+        na = [v for v in ra if isinstance(v, float)]
+        nb = [v for v in rb if isinstance(v, float)]
+        row = {"benchmark": n, "a": statistics.median(na) if na else None,
+               "b": statistics.median(nb) if nb else None,
+               "spread": None, "threshold": None, "change": None, "verdict": "INCONCLUSIVE",
+               "why": ""}
+        if len(na) != len(ra) or len(nb) != len(rb) or not na or not nb:
+            row["why"] = "missing or errored on a side"
+            rows.append(row)
+            continue
+        row["change"] = row["b"] / row["a"] - 1 if row["a"] else None
+        if len(na) < 2 or len(nb) < 2:
+            row["why"] = "fewer than two runs on a side: no spread"
+            rows.append(row)
+            continue
+        row["spread"] = max(spread(na), spread(nb))
+        row["threshold"] = max(min_effect, k * row["spread"])
+        if row["change"] is None:
+            row["why"] = "A is zero"
+        elif row["threshold"] > MAX_THRESHOLD:
+            row["why"] = f"threshold {row['threshold']:.1%} > {MAX_THRESHOLD:.0%}: too unstable"
+        elif row["change"] > row["threshold"]:
+            row["verdict"] = "REGRESSION"
+        elif row["change"] < -row["threshold"]:
+            row["verdict"] = "IMPROVEMENT"
+        else:
+            row["verdict"] = "PASS"
+        rows.append(row)
+    verdicts = {r["verdict"] for r in rows}
+    status = 1 if "REGRESSION" in verdicts else 3 if "INCONCLUSIVE" in verdicts else 0
+    return rows, status
+
+
+def icount_compare(args):
+    if args.min_effect < 0 or args.k <= 0:
+        raise ptcli.InputError("--min-effect wants >= 0 and --k > 0")
+    try:
+        filt = re.compile(args.filter) if args.filter else None
+    except re.error as e:
+        raise ptcli.InputError(f"bad --filter: {e}")
+    a, b = load_side(args.a, filt), load_side(args.b, filt)
+    rows, status = icount_judge(a, b, args.min_effect / 100, args.k)
+    verdict = {0: "PASS", 1: "REGRESSION", 3: "INCONCLUSIVE"}[status]
+    head = ["benchmark", "A instr", "B instr", "change", "spread", "threshold", "verdict"]
+    table = [[r["benchmark"], fmt_num(r["a"]), fmt_num(r["b"]),
+              "-" if r["change"] is None else f"{100 * r['change']:+.2f}%",
+              fmt_pct(r["spread"]), fmt_pct(r["threshold"]),
+              r["verdict"] + (f" ({r['why']})" if r["why"] else "")] for r in rows]
+    md = [f"# Instruction-path A/B (icount): {verdict}", "",
+          f"A: {len(args.a)} run(s), B: {len(args.b)} run(s); figures are guest instructions "
+          f"(emulated); threshold = max({args.min_effect}%, {args.k} x spread), spread = the "
+          f"larger (max - min) / median of the two sides.", "", md_table(head, table), ""]
+    text = "\n".join(md)
+    if args.out_md:
+        ptcli.write_atomic(args.out_md, text)
+    if args.out_json:
+        ptcli.write_atomic(args.out_json, json.dumps(
+            {"verdict": verdict, "status": status, "min_effect_pct": args.min_effect,
+             "k": args.k, "rows": rows}, indent=1) + "\n")
+    print(text)
+    return status
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("render")
+    p.add_argument("dir")
+    p.set_defaults(func=render)
+    p = sub.add_parser("index")
+    p.add_argument("root")
+    p.set_defaults(func=index)
+    p = sub.add_parser("icount-compare")
+    p.add_argument("--a", nargs="+", required=True, help="A's benchmark JSONs, one per run")
+    p.add_argument("--b", nargs="+", required=True, help="B's benchmark JSONs, one per run")
+    p.add_argument("--filter", default="")
+    p.add_argument("--min-effect", type=float, default=1.0, help="percent (default 1)")
+    p.add_argument("--k", type=float, default=3.0, help="spread multiplier (default 3)")
+    p.add_argument("--out-md")
+    p.add_argument("--out-json")
+    p.set_defaults(func=icount_compare)
+    return ptcli.run(PROG, ap, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

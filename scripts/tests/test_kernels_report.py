@@ -1,0 +1,234 @@
+#!/usr/bin/python3
+"""Tests of scripts/kernels_report.py (the kernel matrix and the icount
+A/B judgement) and the argument checks of scripts/kernels.sh and
+scripts/ab.sh --icount, on made-up console logs: no VM is booted.
+
+Run: /usr/bin/python3 -m unittest discover -s scripts/tests -v
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPTS = os.path.dirname(HERE)
+sys.path.insert(0, SCRIPTS)
+
+import kernels_report as kr  # noqa: E402
+
+PY = sys.executable
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+PROBE = {"sysemu": True, "ptrace_set_syscall_info": False, "cpuid_faulting": False,
+         "seccomp_filter_flags": {"tsync": True}, "clocksource": "tsc"}
+
+
+def bench_json(figures, errors=()):
+    """A Google Benchmark JSON: name -> ns per iteration; errors: names."""
+    rows = [{"name": n + "/real_time", "run_name": n + "/real_time", "run_type": "iteration",
+             "iterations": 100, "real_time": v, "cpu_time": v, "time_unit": "ns"}
+            for n, v in figures.items()]
+    rows += [{"name": n + "/real_time", "run_name": n + "/real_time", "run_type": "iteration",
+              "error_occurred": True, "error_message": "only one CPU allowed"} for n in errors]
+    return {"context": {}, "benchmarks": rows}
+
+
+def console(probe, cpuid_plan="1..0 # SKIP CPUID faulting unavailable here"):
+    lines = ["noise from the firmware",
+             "PTBENCH-VM: INFO kernel=6.1.0-56-amd64",
+             "PTBENCH-VM: INFO machine=x86_64",
+             "PTBENCH-VM: INFO cpu_features=fpu sse2",
+             "PTBENCH-VM: INFO clocksource=tsc",
+             "PTBENCH-VM: INFO vuln_meltdown=Not affected",
+             "PTBENCH-VM: BEGIN 1/3 conf-cpuid faithful", cpuid_plan,
+             "PTBENCH-VM: END 1/3 exit=0 ms=10 conf-cpuid faithful",
+             "PTBENCH-VM: BEGIN 2/3 conf-syscall faithful", "1..2", "ok 1 - a",
+             "ok 2 - b # SKIP no [vsyscall] page",
+             "PTBENCH-VM: END 2/3 exit=0 ms=10 conf-syscall faithful",
+             "PTBENCH-VM: BEGIN 3/3 ptbench-probe"]
+    lines += json.dumps(probe, indent=2).splitlines()
+    lines += ["PTBENCH-VM: END 3/3 exit=0 ms=10 ptbench-probe",
+              "PTBENCH-VM: RESULT verdict=PASS runs=3 failed=0"]
+    return "\n".join(lines) + "\n"
+
+
+RUNS_TSV = ("1\tPASS\t0\t0\t0\t0\t0\t10\tconf-cpuid faithful\n"
+            "2\tPASS\t0\t2\t0\t1\t2\t10\tconf-syscall faithful\n"
+            "3\tPASS\t0\t0\t0\t0\t-1\t10\tptbench-probe\n")
+
+
+class Tmp(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="kernels-test.")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def write(self, rel, text):
+        path = os.path.join(self.dir, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text if isinstance(text, str) else json.dumps(text))
+        return path
+
+
+class FigureTest(unittest.TestCase):
+    def test_spread_is_range_over_median(self):
+        self.assertAlmostEqual(kr.spread([100.0, 110.0]), 10 / 105)
+        self.assertIsNone(kr.spread([100.0]))
+
+    def test_key_figure_above_one_percent_is_unstable(self):
+        self.assertEqual(kr.figure_summary("switch/lean", [100.0, 102.0])["flag"], "UNSTABLE")
+        self.assertEqual(kr.figure_summary("mem/peek", [100.0, 102.0])["flag"], "spread > 1%")
+        self.assertEqual(kr.figure_summary("switch/lean", [100.0, 100.5])["flag"], "")
+        self.assertEqual(kr.figure_summary("map/inject", [100.0])["flag"],
+                         "one run: spread unknown")
+
+    def test_errors_are_skips_not_figures(self):
+        d = kr.figure_summary("floor/futex_cross_cpu", ["one CPU", "one CPU"])
+        self.assertIsNone(d["median"])
+        self.assertEqual(d["flag"], "skipped")
+        self.assertEqual(kr.figure_summary("x", [1.0, "boom"])["flag"], "ERROR in some runs")
+
+    def test_probe_json_is_cut_out_of_the_console(self):
+        self.assertEqual(kr.parse_probe(["stderr noise", "{", ' "a": true', "}"]), {"a": True})
+        self.assertIsNone(kr.parse_probe(["{", "not json", "}"]))
+        self.assertIsNone(kr.parse_probe([]))
+
+    def test_bench_names_lose_the_time_suffix_only(self):
+        self.assertEqual(kr.bench_name({"run_name": "pool/private/real_time/threads:2"}),
+                         "pool/private/threads:2")
+        self.assertEqual(kr.bench_name({"run_name": "interrupt/latency/manual_time"}),
+                         "interrupt/latency")
+
+
+class RenderTest(Tmp):
+    def make_kernel(self, label, runs, figures, status="ok"):
+        for i in range(1, runs + 1):
+            self.write(f"raw/{label}/run{i}.log", console(PROBE))
+            self.write(f"raw/{label}/run{i}.log.runs.tsv", RUNS_TSV)
+            self.write(f"raw/{label}/run{i}.log.bench.json",
+                       bench_json({n: v[i - 1] for n, v in figures.items()},
+                                  errors=["floor/futex_cross_cpu"]))
+
+    def test_render_writes_matrices_ratios_and_flags(self):
+        self.make_kernel("x86_64-a", 2, {"switch/lean": [1000.0, 1000.0],
+                                         "mechanism/sysemu": [500.0, 520.0]})
+        self.make_kernel("x86_64-b", 2, {"switch/lean": [2000.0, 2000.0],
+                                         "mechanism/sysemu": [500.0, 500.0]})
+        self.write("manifest.tsv",
+                   "arch\tpackage\tversion\tspec\tsha256\tstatus\tlabel\truns\taccel\tnote\n"
+                   "x86_64\tlinux-image-a\t1\ta\t00\tok\tx86_64-a\t2\ticount\t\n"
+                   "x86_64\tlinux-image-b\t2\tb\t00\tok\tx86_64-b\t2\ticount\t\n"
+                   "x86_64\tlinux-image-c\t3\tc\t\tno-boot\tx86_64-c\t1\tkvm\tqemu aborted\n")
+        self.write("run.info", "accel=icount\ntotal_ms=61000\n")
+        with open(os.devnull, "w") as null:
+            old, sys.stdout = sys.stdout, null
+            try:
+                rc = kr.main(["render", self.dir])
+            finally:
+                sys.stdout = old
+        self.assertEqual(rc, 0)
+        doc = json.loads(read(os.path.join(self.dir, "kernels.json")))
+        a, b, c = doc["kernels"]
+        self.assertEqual(b["figures"]["switch/lean"]["ratio"], 2.0)
+        self.assertEqual(a["figures"]["mechanism/sysemu"]["flag"], "UNSTABLE")
+        self.assertEqual(b["figures"]["mechanism/sysemu"]["flag"], "")
+        self.assertEqual(a["figures"]["floor/futex_cross_cpu"]["flag"], "skipped")
+        self.assertEqual(c["status"], "no-boot")
+        report = read(os.path.join(self.dir, "report.md"))
+        self.assertIn("instructions (emulated)", report)
+        self.assertIn("no-boot", report)
+        self.assertIn("1..0 # SKIP CPUID faulting unavailable here", report)
+        self.assertIn("group skipped (1..0)", read(os.path.join(self.dir, "conformance.tsv")))
+        feats = read(os.path.join(self.dir, "features.tsv"))
+        self.assertIn("PTRACE_SET_SYSCALL_INFO\tno\tno", feats)
+        self.assertIn("filter flag TSYNC\tyes\tyes", feats)
+
+    def test_bad_manifest_is_exit_2(self):
+        self.write("manifest.tsv", "what\never\n")
+        p = subprocess.run([PY, os.path.join(SCRIPTS, "kernels_report.py"), "render", self.dir],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("not a kernels manifest", p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1)
+
+
+class IcountCompareTest(Tmp):
+    def judge(self, a_runs, b_runs, *opts):
+        a = [self.write(f"a{i}.json", bench_json(r)) for i, r in enumerate(a_runs)]
+        b = [self.write(f"b{i}.json", bench_json(r)) for i, r in enumerate(b_runs)]
+        p = subprocess.run([PY, os.path.join(SCRIPTS, "kernels_report.py"), "icount-compare",
+                            "--a", *a, "--b", *b, "--out-json", os.path.join(self.dir, "c.json"),
+                            *opts], capture_output=True, text=True)
+        doc = json.loads(read(os.path.join(self.dir, "c.json"))) if p.returncode != 2 else None
+        return p.returncode, doc
+
+    def test_identical_paths_pass(self):
+        rc, doc = self.judge([{"switch/lean": 1000.0}] * 2, [{"switch/lean": 1000.0}] * 2)
+        self.assertEqual(rc, 0)
+        self.assertEqual(doc["rows"][0]["verdict"], "PASS")
+
+    def test_a_longer_path_above_the_threshold_is_a_regression(self):
+        rc, doc = self.judge([{"switch/lean": 1000.0}, {"switch/lean": 1001.0}],
+                             [{"switch/lean": 1050.0}, {"switch/lean": 1051.0}])
+        self.assertEqual(rc, 1)
+        self.assertEqual(doc["rows"][0]["verdict"], "REGRESSION")
+
+    def test_the_threshold_grows_with_the_spread(self):
+        # 5% longer, but the runs of A differ by ~4%: 3 x 4% > 5%.
+        rc, doc = self.judge([{"m": 1000.0}, {"m": 1040.0}], [{"m": 1070.0}, {"m": 1071.0}])
+        self.assertEqual(rc, 0)
+        self.assertGreater(doc["rows"][0]["threshold"], 0.1)
+        rc, _ = self.judge([{"m": 1000.0}, {"m": 1040.0}], [{"m": 1070.0}, {"m": 1071.0}],
+                           "--k", "1")
+        self.assertEqual(rc, 1)
+
+    def test_one_run_or_an_error_is_inconclusive(self):
+        rc, doc = self.judge([{"m": 1000.0}], [{"m": 1000.0}, {"m": 1000.0}])
+        self.assertEqual(rc, 3)
+        self.assertIn("fewer than two runs", doc["rows"][0]["why"])
+        a = [self.write(f"e{i}.json", bench_json({}, errors=["m"])) for i in range(2)]
+        b = [self.write(f"f{i}.json", bench_json({"m": 1.0})) for i in range(2)]
+        p = subprocess.run([PY, os.path.join(SCRIPTS, "kernels_report.py"), "icount-compare",
+                            "--a", *a, "--b", *b], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 3)
+
+    def test_bad_input_is_exit_2(self):
+        bad = self.write("bad.json", "{not json")
+        p = subprocess.run([PY, os.path.join(SCRIPTS, "kernels_report.py"), "icount-compare",
+                            "--a", bad, "--b", bad], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1)
+
+
+class ScriptArgsTest(unittest.TestCase):
+    def run_script(self, *args):
+        return subprocess.run(["bash", os.path.join(SCRIPTS, *args[0:1]), *args[1:]],
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+    def test_kernels_usage_errors_are_exit_2(self):
+        for args in (["--accel", "warp", "x"], ["--runs", "0", "x"], ["--arch", "sparc", "x"],
+                     ["--manifest", "/nonexistent/manifest.tsv"], ["--bogus"]):
+            p = self.run_script("kernels.sh", *args)
+            self.assertEqual(p.returncode, 2, (args, p.stderr))
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+    def test_ab_icount_usage_errors_are_exit_2(self):
+        for args in (["--icount", "--rounds", "1", "HEAD", "HEAD"], ["--icount", "HEAD"],
+                     ["--icount", "--reps", "3", "HEAD", "HEAD"],
+                     ["--icount", "--a-exe", "/nonexistent", "--b-exe", "/nonexistent"]):
+            p = self.run_script("ab.sh", *args)
+            self.assertEqual(p.returncode, 2, (args, p.stderr))
+
+
+if __name__ == "__main__":
+    unittest.main()
