@@ -205,6 +205,11 @@ int ptp_ctx_pull(struct ptp_ctx *ctx);
 /* The traced thread that last ran ctx, or 0. */
 pid_t ptp_ctx_tid(const struct ptp_ctx *ctx);
 
+/* Test only: resume the app with PTRACE_CONT instead of PTRACE_SYSEMU, so
+ * its syscalls run on the host (the fuzzer's positive control). -ENOTSUP
+ * unless the core was compiled for it (fuzz/meson.build's ptplat-unsafe). */
+int ptp_test_unsafe_resume_cont(bool on);
+
 #ifdef __cplusplus
 }
 #endif
