@@ -9,6 +9,7 @@
  * Run through scripts/ptbench fuzz.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,15 @@
 
 #include "engine.h"
 #include "stats.h"
+
+/* Outcomes as coverage: libFuzzer reads this section as extra features
+ * (cleared before each input), so an input that ends in a new way, or
+ * makes a new first syscall, is kept in the corpus like new code coverage
+ * would be. The app's code runs in another process, where libFuzzer's own
+ * coverage cannot see. */
+#define OUTCOME_SLOTS 2048
+__attribute__((section("__libfuzzer_extra_counters"), used))
+static uint8_t outcome_features[2 * OUTCOME_SLOTS];
 
 static struct fz_engine *engine;
 static struct fz_stats stats;
@@ -30,6 +40,36 @@ static double elapsed(void)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)(t.tv_sec - started.tv_sec) +
 	       (double)(t.tv_nsec - started.tv_nsec) / 1e9;
+}
+
+static unsigned long hash(const char *s)
+{
+	unsigned long h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+/* PTBENCH_FUZZ_WRITE_SEEDS=DIR: the seed corpus as files, one per seed. */
+static int write_seeds(const char *dir)
+{
+	char path[4096];
+
+	for (size_t i = 0; i < fz_seed_count(); i++) {
+		const struct fz_seed *s = fz_seed_get(i);
+		FILE *f;
+
+		if (!s || !s->size)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, s->name);
+		f = fopen(path, "we");
+		if (!f || fwrite(s->code, 1, s->size, f) != s->size || fclose(f) != 0) {
+			fprintf(stderr, "ptbench-fuzz: %s: %s\n", path, strerror(errno));
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static void write_stats(void)
@@ -85,6 +125,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
+	if (getenv("PTBENCH_FUZZ_WRITE_SEEDS"))
+		exit(write_seeds(getenv("PTBENCH_FUZZ_WRITE_SEEDS")));
 	fz_config_default(&cfg);
 	cfg.libfuzzer = true;
 	cfg.on_hang = on_hang;
@@ -121,6 +163,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		escape(why);
 	}
 	fz_stats_add(&stats, &o);
+	fz_outcome_key(&o, why, sizeof(why));
+	outcome_features[hash(why) % OUTCOME_SLOTS] = 1;
+	if (o.first_nr >= 0)
+		outcome_features[OUTCOME_SLOTS + (unsigned long)o.first_nr % OUTCOME_SLOTS] = 1;
 	if (fz_class_escape(o.cls)) {
 		fz_outcome_key(&o, why, sizeof(why));
 		escape(why);
