@@ -45,13 +45,17 @@ def render(args):
     lo, hi = wilson(esc, n)
     lo = 0.0 if esc == 0 else lo  # float noise at k = 0
     hangs = st["hangs"] + lf["timeouts"]
-    summary = dict(st, libfuzzer=lf, hangs_total=hangs, exit_status=args.exit_status,
+    summary = dict(st, libfuzzer=lf, control=args.control, hangs_total=hangs, exit_status=args.exit_status,
                    escape_rate_ci95=[lo, hi], host=args.host, kernel=args.kernel,
                    commit=args.commit, date=args.date,
                    executions_per_second=n / st["seconds"] if st.get("seconds") else None)
     ptcli.write_atomic(os.path.join(args.outdir, "summary.json"),
                        json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    verdict = "PASS" if esc == 0 and hangs == 0 and args.exit_status == 0 else "FAIL"
+    if args.control:
+        # The positive control passes only when the fuzzer reported an escape.
+        verdict = "PASS (escape reported)" if esc > 0 and args.exit_status != 0 else "FAIL (no escape)"
+    else:
+        verdict = "PASS" if esc == 0 and hangs == 0 and args.exit_status == 0 else "FAIL"
     rows = [
         ("executions", f"{n:,}"),
         ("escapes (outcome or oracle)", f"{esc} (Wilson 95%: {lo:.2e} to {hi:.2e} per execution)"),
@@ -68,7 +72,8 @@ def render(args):
         ("mode", st.get("mode", "?")),
         ("libFuzzer exit status", str(args.exit_status)),
     ]
-    md = [f"# Fuzz run {args.date}: {verdict}", "",
+    title = "Positive control (PTRACE_CONT core)" if args.control else "Fuzz run"
+    md = [f"# {title} {args.date}: {verdict}", "",
           f"Host {args.host}, kernel {args.kernel}, commit {args.commit}.", "",
           "| figure | value |", "|---|---|"]
     md += [f"| {k} | {v} |" for k, v in rows]
@@ -83,7 +88,7 @@ def render(args):
            "(escapes)."]
     ptcli.write_atomic(os.path.join(args.outdir, "summary.md"), "\n".join(md) + "\n")
     print(f"{verdict}: {n} executions, {esc} escapes, {hangs} hangs")
-    return 0 if verdict == "PASS" else 1
+    return 0 if verdict.startswith("PASS") else 1
 
 
 def main(argv):
@@ -92,6 +97,8 @@ def main(argv):
     p.add_argument("--log", required=True)
     p.add_argument("--outdir", required=True)
     p.add_argument("--exit-status", type=int, required=True)
+    p.add_argument("--control", action="store_true",
+                   help="the PTRACE_CONT control: an escape is the expected result")
     for k in ("host", "kernel", "commit", "date"):
         p.add_argument("--" + k, default="?")
     p.set_defaults(func=render)

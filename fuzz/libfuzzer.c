@@ -6,6 +6,9 @@
  * after every input, the full one every PTBENCH_FUZZ_FULL_EVERY inputs
  * (default 64) and at exit. PTBENCH_FUZZ_STATS=FILE: the figures as JSON at
  * exit. PTBENCH_FUZZ_MODE=faithful|lean (default lean).
+ * PTBENCH_FUZZ_UNSAFE_CONT=1: the positive control (ptbench-fuzz-unsafe
+ * only; the normal target refuses it): the core resumes with PTRACE_CONT,
+ * so the seeds' syscalls run on the host and the first escape aborts.
  * Run through scripts/ptbench fuzz.
  */
 #define _GNU_SOURCE
@@ -129,6 +132,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(write_seeds(getenv("PTBENCH_FUZZ_WRITE_SEEDS")));
 	fz_config_default(&cfg);
 	cfg.libfuzzer = true;
+	cfg.unsafe_cont = getenv("PTBENCH_FUZZ_UNSAFE_CONT") != NULL;
 	cfg.on_hang = on_hang;
 	if (mode && ptp_mode_parse(mode, &cfg.mode) < 0) {
 		fprintf(stderr, "ptbench-fuzz: unknown PTBENCH_FUZZ_MODE '%s'\n", mode);

@@ -15,6 +15,11 @@
 #define O_CREAT_WRONLY 0101
 #define PTRACE_TRACEME 0
 
+/* A 32-bit constant in two moves: most of ours fit no single one. */
+.macro MOV32 reg, imm
+	movz	\reg, #((\imm) & 0xffff)
+	movk	\reg, #(((\imm) >> 16) & 0xffff), lsl #16
+.endm
 /* x9 = the hint at offset off. */
 .macro HINT reg, off
 	mov	x9, #FZ_DATA
@@ -36,8 +41,8 @@ END fork
 .macro CLONE_SEED name, flags, stack
 BEGIN \name
 	mov	x8, #__NR_clone
-	mov	x0, #\flags
-	mov	x1, #\stack
+	MOV32	x0, \flags
+	MOV32	x1, \stack
 	mov	x2, #0
 	mov	x3, #0
 	mov	x4, #0
@@ -162,7 +167,7 @@ BEGIN stub_syscall_jump
 END stub_syscall_jump
 
 BEGIN sigreturn_forged
-	mov	x9, #(FZ_STACK + FZ_STACK_SIZE - 2048)
+	MOV32	x9, (FZ_STACK + FZ_STACK_SIZE - 2048)
 	mov	sp, x9
 	mov	x8, #__NR_rt_sigreturn
 	svc	#0
