@@ -429,11 +429,12 @@ static inline void slowdown(void)
 
 static int switch_error(struct ptp_as *as, int rc)
 {
-	if (rc == -ESRCH) {
+	/* -ENOEXEC: the app left the register layout we speak; nothing can
+	 * switch there again, so it goes like a dead one. */
+	if (rc == -ESRCH || rc == -ENOEXEC)
 		ptp_as_mark_dead(as);
-		if (ptp_platform_status(as->p) < 0)
-			return -EOWNERDEAD;
-	}
+	if (rc == -ESRCH && ptp_platform_status(as->p) < 0)
+		return -EOWNERDEAD;
 	return rc;
 }
 

@@ -825,8 +825,8 @@ int fz_exec(struct fz_engine *e, const uint8_t *code, size_t len,
 			out->cls = FZ_HUNG;
 			break;
 		}
-		if (rc == -ESRCH) {
-			out->cls = FZ_DIED;
+		if (rc == -ESRCH || rc == -ENOEXEC) {
+			out->cls = rc == -ESRCH ? FZ_DIED : FZ_REFUSED;
 			drop_as(e);
 			rc = 0;
 			break;
@@ -858,7 +858,8 @@ const char *fz_class_name(enum fz_class cls)
 	static const char *const names[FZ_CLASS_COUNT] = {
 		[FZ_SYSCALLS] = "syscalls", [FZ_FAULT] = "fault",
 		[FZ_SIGNAL] = "signal",     [FZ_INTERRUPTED] = "interrupted",
-		[FZ_DIED] = "died",         [FZ_HUNG] = "hung",
+		[FZ_REFUSED] = "refused",   [FZ_DIED] = "died",
+		[FZ_HUNG] = "hung",
 	};
 	return (unsigned int)cls < FZ_CLASS_COUNT ? names[cls] : "?";
 }

@@ -21,6 +21,8 @@ enum fz_class {
 	FZ_FAULT,       /* PTP_EV_FAULT */
 	FZ_SIGNAL,      /* PTP_EV_SIGNAL */
 	FZ_INTERRUPTED, /* the watchdog ended a runaway payload */
+	FZ_REFUSED,     /* the core retired the address space: the app left
+			 * 64-bit mode (-ENOEXEC from ptp_switch) */
 	FZ_DIED,        /* the address space died: an escape (see fz_exec) */
 	FZ_HUNG,        /* the switch did not return after the watchdog fired */
 	FZ_CLASS_COUNT

@@ -126,8 +126,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	const char *every = getenv("PTBENCH_FUZZ_FULL_EVERY");
 	char err[256];
 
-	(void)argc;
-	(void)argv;
+	/* The engine makes a canary directory the cwd (where an escaped
+	 * open() would create files): corpus paths must not depend on it. */
+	for (int i = 1; i < *argc; i++) {
+		char *abs;
+
+		if ((*argv)[i][0] != '-' && (*argv)[i][0] != '/' &&
+		    (abs = realpath((*argv)[i], NULL)))
+			(*argv)[i] = abs;
+	}
 	if (getenv("PTBENCH_FUZZ_WRITE_SEEDS"))
 		exit(write_seeds(getenv("PTBENCH_FUZZ_WRITE_SEEDS")));
 	fz_config_default(&cfg);

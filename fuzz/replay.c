@@ -40,6 +40,8 @@ struct args {
 	unsigned int full_every;
 	bool selftest, unsafe_cont;
 	const char *json;
+	const char *input; /* --input: one file, --repeat times */
+	unsigned long repeat;
 };
 
 static void usage(FILE *f)
@@ -48,7 +50,8 @@ static void usage(FILE *f)
 		"usage: ptbench-fuzz-replay [--mode faithful|lean] [--random N] [--seed S]\n"
 		"                           [--full-every K] [--json FILE]\n"
 		"       ptbench-fuzz-replay --selftest [--mode M]\n"
-		"       ptbench-fuzz-replay --unsafe-cont [--mode M] [--json FILE]\n");
+		"       ptbench-fuzz-replay --unsafe-cont [--mode M] [--json FILE]\n"
+		"       ptbench-fuzz-replay --input FILE [--repeat N] [--mode M]\n");
 }
 
 static int parse_ulong(const char *s, unsigned long *out)
@@ -70,6 +73,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "json", required_argument, 0, 'j' },
 		{ "selftest", no_argument, 0, 'T' },
 		{ "unsafe-cont", no_argument, 0, 'U' },
+		{ "input", required_argument, 0, 'i' },
+		{ "repeat", required_argument, 0, 'n' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -80,6 +85,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->random = 2000;
 	a->seed = 1;
 	a->full_every = 64;
+	a->repeat = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -88,9 +94,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return -1;
 			}
 			break;
+		case 'i':
+			a->input = optarg;
+			break;
 		case 'r':
 		case 's':
 		case 'f':
+		case 'n':
 			if (parse_ulong(optarg, &v) < 0 || (c == 'f' && (v == 0 || v > 1u << 20))) {
 				fprintf(stderr, "ptbench-fuzz-replay: bad number '%s'\n", optarg);
 				return -1;
@@ -99,6 +109,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 				a->random = v;
 			else if (c == 's')
 				a->seed = v;
+			else if (c == 'n')
+				a->repeat = v;
 			else
 				a->full_every = (unsigned int)v;
 			break;
@@ -119,7 +131,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return -1;
 		}
 	}
-	if (optind != argc || (a->selftest && a->unsafe_cont)) {
+	if (optind != argc || a->selftest + a->unsafe_cont + !!a->input > 1) {
 		usage(stderr);
 		return -1;
 	}
@@ -254,6 +266,24 @@ static int run_fuzz(struct fz_engine *e, const struct args *a, struct fz_stats *
 	return check(e, st, true, "final check") < 0 ? -EIO : 0;
 }
 
+/* One input, again and again (a crash input of libFuzzer's, say). */
+static int run_input(struct fz_engine *e, const struct args *a, struct fz_stats *st)
+{
+	uint8_t buf[FZ_CODE_SIZE];
+	FILE *f = fopen(a->input, "re");
+	size_t len;
+	bool escaped;
+	int rc = 0;
+
+	if (!f)
+		return -errno;
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	for (unsigned long i = 0; rc == 0 && i < a->repeat; i++)
+		rc = run_one(e, st, buf, len, true, a->input, &escaped);
+	return rc;
+}
+
 /* The positive control: every marked seed must be caught. */
 static int run_unsafe(struct fz_engine *e, struct fz_stats *st, unsigned int *expected,
 		      unsigned int *caught)
@@ -322,6 +352,8 @@ static int engine_main(const struct args *a, atomic_ulong *stops)
 		rc = 0;
 	} else if (a->unsafe_cont) {
 		rc = run_unsafe(e, st, &expected, &caught);
+	} else if (a->input) {
+		rc = run_input(e, a, st);
 	} else {
 		rc = run_fuzz(e, a, st);
 	}

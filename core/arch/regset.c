@@ -8,7 +8,18 @@
 
 int arch_get_gprs(pid_t tid, struct arch_regs *r)
 {
-	return regset(PTRACE_GETREGSET, tid, NT_PRSTATUS, &r->gpr, sizeof(r->gpr));
+	struct iovec iov = { .iov_base = &r->gpr, .iov_len = sizeof(r->gpr) };
+
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)(uintptr_t)NT_PRSTATUS, &iov) < 0)
+		return -errno;
+	/* The kernel picks the layout by the thread's current mode: a shorter
+	 * set means an x86_64 app far-jumped to a 32-bit code segment. Its
+	 * registers can be neither read nor written as ours (found by the
+	 * fuzzer, fuzz/ seed compat_mode). */
+	if (iov.iov_len != sizeof(r->gpr))
+		return -ENOEXEC;
+	arch_gprs_settable(r);
+	return 0;
 }
 
 int arch_set_gprs(pid_t tid, const struct arch_regs *r)

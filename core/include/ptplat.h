@@ -164,7 +164,10 @@ struct ptp_event {
  * result the caller sets is never restarted by the kernel. Errors: -ESRCH the
  * address space died (the others keep working), -EOWNERDEAD the master died,
  * -EXDEV (lean mode) the context's FP state is held by another tracer
- * thread's traced thread: call ptp_ctx_pull() there first.
+ * thread's traced thread: call ptp_ctx_pull() there first; -ENOEXEC the app
+ * left 64-bit mode (x86_64: a far jump to a 32-bit code segment), whose
+ * registers the core cannot move: the address space is retired like a dead
+ * one (release it).
  */
 int ptp_switch(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_event *ev);
 

@@ -208,4 +208,7 @@ BEGIN x7_kick
 1:	brk	#0
 END x7_kick
 
+NONE null_selector
+NONE compat_mode
+
 	.section .note.GNU-stack, "", @progbits

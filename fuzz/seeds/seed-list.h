@@ -27,3 +27,6 @@ SEED(int80_fork, 1)           /* x86_64: the i386 ABI's fork */
 SEED(vsyscall_time, 0)        /* x86_64: trapped by the filter either way */
 SEED(vsyscall_gettimeofday, 0)
 SEED(x7_kick, 1)              /* arm64: a syscall with x7 crafted */
+/* Regressions of what the fuzzer found (x86_64); no host syscall. */
+SEED(null_selector, 0)        /* ds = 1, then a syscall: ptrace refused it */
+SEED(compat_mode, 0)          /* lret to the 32-bit code segment */

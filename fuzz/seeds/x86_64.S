@@ -218,4 +218,26 @@ END vsyscall_gettimeofday
 
 NONE x7_kick
 
+/* A null selector with RPL 1 in ds, then a syscall: the core read back a
+ * selector that PTRACE_SETREGSET refuses, and every later switch failed. */
+BEGIN null_selector
+	mov	$1, %eax
+	mov	%eax, %ds
+	mov	$__NR_getpid, %eax
+	syscall
+	ud2
+END null_selector
+
+/* Into compat mode (cs 0x23): the kernel then shows the thread's registers
+ * in the 32-bit layout, which the core took for its own. */
+BEGIN compat_mode
+	pushq	$0x23
+	lea	1f(%rip), %rax
+	pushq	%rax
+	lretq
+	.code32
+1:	ud2
+	.code64
+END compat_mode
+
 	.section .note.GNU-stack, "", @progbits

@@ -103,6 +103,29 @@ void arch_set_arg(struct arch_regs *r, unsigned int i, uint64_t v)
 	*arg_slot(r, i) = v;
 }
 
+/*
+ * An app may load ds/es/fs/gs with a null selector of RPL 0-2 (1, 2, 3 is
+ * fine) or with a user descriptor at RPL 0-2 (0x28): the CPU accepts both,
+ * but ptrace's putreg refuses any selector but 0 with RPL != 3 (-EIO), so
+ * the next switch would fail for good. Found by the fuzzer (fuzz/, seed
+ * null_selector). In 64-bit mode every null selector acts alike, and a
+ * user data descriptor's RPL changes nothing the app can use.
+ */
+static uint64_t settable_selector(uint64_t sel)
+{
+	if (sel == 0 || (sel & 3) == 3)
+		return sel;
+	return sel < 4 ? 0 : sel | 3;
+}
+
+void arch_gprs_settable(struct arch_regs *r)
+{
+	r->gpr.ds = settable_selector(r->gpr.ds);
+	r->gpr.es = settable_selector(r->gpr.es);
+	r->gpr.fs = settable_selector(r->gpr.fs);
+	r->gpr.gs = settable_selector(r->gpr.gs);
+}
+
 /* GPR index order: the payloads' register-check pattern follows it. */
 static const struct {
 	const char *name;
