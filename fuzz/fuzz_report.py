@@ -84,7 +84,7 @@ def render(args):
         md += ["", f"First escape: {st['first_escape']}"]
     md += ["", "Outcome keys: `fault:<si_code>:<access r/w/x from the core's heuristic>`, "
            "`signal:<SIG>:<si_code>`, `syscalls` (the stop limit reached, every "
-           "syscall answered -ENOSYS), `interrupted` (the watchdog), `died` / `hung` "
+           "syscall answered -ENOSYS), `interrupted` (the watchdog), `refused` (the app left 64-bit mode; the core retired its address space), `died` / `hung` "
            "(escapes)."]
     ptcli.write_atomic(os.path.join(args.outdir, "summary.md"), "\n".join(md) + "\n")
     print(f"{verdict}: {n} executions, {esc} escapes, {hangs} hangs")
