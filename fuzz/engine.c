@@ -1016,6 +1016,8 @@ static int make_stray(struct fz_engine *e)
 	return 0;
 }
 
+/* The fd and the mapping below stay: the rebase takes them into the new
+ * baseline. */
 static int make_fd(struct fz_engine *e)
 {
 	(void)e;

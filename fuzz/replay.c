@@ -407,6 +407,9 @@ static int supervise(const struct args *a, atomic_ulong *stops)
 	}
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* Away from the terminal: its SIGWINCH would count as a signal
+		 * that reached the tracer. */
+		setsid();
 		fflush(stdout);
 		_exit(engine_main(a, stops));
 	}
