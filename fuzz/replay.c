@@ -466,6 +466,10 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a) < 0)
 		return 2;
+	if (a.input && access(a.input, R_OK) < 0) {
+		fprintf(stderr, "ptbench-fuzz-replay: %s: %s\n", a.input, strerror(errno));
+		return 2;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	stops = mmap(NULL, sizeof(*stops), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
