@@ -104,10 +104,10 @@ void arch_set_arg(struct arch_regs *r, unsigned int i, uint64_t v)
 }
 
 /*
- * An app may load ds/es/fs/gs with a null selector of RPL 0-2 (1, 2, 3 is
- * fine) or with a user descriptor at RPL 0-2 (0x28): the CPU accepts both,
- * but ptrace's putreg refuses any selector but 0 with RPL != 3 (-EIO), so
- * the next switch would fail for good. Found by the fuzzer (fuzz/, seed
+ * An app may load ds/es/fs/gs with a null selector of RPL 1 or 2 (the
+ * values 1 and 2) or with a user descriptor at RPL 0-2 (0x28: __USER_DS at
+ * RPL 0): the CPU accepts both, but ptrace's putreg refuses any selector
+ * but 0 with RPL != 3 (-EIO), so the next switch would fail for good. Found by the fuzzer (fuzz/, seed
  * null_selector). In 64-bit mode every null selector acts alike, and a
  * user data descriptor's RPL changes nothing the app can use.
  */
