@@ -326,6 +326,31 @@ static int make_canaries(struct fz_engine *e, char *err, size_t errlen)
 	return 0;
 }
 
+static void remove_canary_dir(struct fz_engine *e)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (!e->dir[0] || e->dir_fd < 0)
+		return;
+	/* Whatever an escape created there goes too: the oracle has named it. */
+	d = opendir(e->dir);
+	if (d) {
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				unlinkat(e->dir_fd, de->d_name, 0);
+		closedir(d);
+	}
+	rmdir(e->dir);
+	e->dir[0] = 0;
+}
+
+void fz_engine_abandon(struct fz_engine *e)
+{
+	if (e)
+		remove_canary_dir(e);
+}
+
 static void remove_canaries(struct fz_engine *e)
 {
 	if (e->canary_view)
@@ -334,12 +359,9 @@ static void remove_canaries(struct fz_engine *e)
 	close(FZ_FD_CANARY_PIPE);
 	if (e->pipe_read_fd >= 0)
 		close(e->pipe_read_fd);
-	if (e->dir[0]) {
-		unlinkat(e->dir_fd, CANARY_NAME, 0);
-		if (e->old_cwd_fd >= 0 && fchdir(e->old_cwd_fd) < 0)
-			(void)chdir("/");
-		rmdir(e->dir);
-	}
+	if (e->dir[0] && e->old_cwd_fd >= 0 && fchdir(e->old_cwd_fd) < 0)
+		(void)chdir("/");
+	remove_canary_dir(e);
 	if (e->dir_fd >= 0)
 		close(e->dir_fd);
 	if (e->old_cwd_fd >= 0)

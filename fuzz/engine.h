@@ -68,6 +68,9 @@ struct fz_engine;
 int fz_engine_open(const struct fz_config *cfg, struct fz_engine **out,
 		   char *err, size_t errlen);
 void fz_engine_close(struct fz_engine *e);
+/* Removes the canary directory and nothing else: for a process about to
+ * abort (any thread; the stubs die with the process). */
+void fz_engine_abandon(struct fz_engine *e);
 
 /*
  * Runs code (at most FZ_CODE_SIZE bytes; the rest of the page traps) from a

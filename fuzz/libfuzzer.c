@@ -96,6 +96,7 @@ static void escape(const char *why)
 {
 	fprintf(stderr, "ptbench-fuzz: ESCAPE: %s\n", why);
 	write_stats();
+	fz_engine_abandon(engine);
 	abort();
 }
 
