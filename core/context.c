@@ -293,6 +293,27 @@ static int syscall_audit_arch(struct ptp_ctx *ctx, pid_t tid, uint32_t *audit_ar
 	return 0;
 }
 
+/*
+ * The fuzzer's positive control (fuzz/): a core compiled with
+ * PTP_UNSAFE_RESUME_CONT=1, which only fuzz/meson.build does, can be told to
+ * resume with PTRACE_CONT, so the app's syscalls run on the host. Every other
+ * build refuses.
+ */
+#if PTP_UNSAFE_RESUME_CONT
+static atomic_bool unsafe_resume_cont;
+#endif
+
+PTP_EXPORT int ptp_test_unsafe_resume_cont(bool on)
+{
+#if PTP_UNSAFE_RESUME_CONT
+	atomic_store(&unsafe_resume_cont, on);
+	return 0;
+#else
+	(void)on;
+	return -ENOTSUP;
+#endif
+}
+
 /* Resumes the app until a stop worth reporting. */
 static int run(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean,
 	       struct ptp_event *ev)
@@ -305,6 +326,10 @@ static int run(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean,
 		int req = arch_single_step(&ctx->regs) ? PTRACE_SYSEMU_SINGLESTEP
 						       : PTRACE_SYSEMU;
 
+#if PTP_UNSAFE_RESUME_CONT
+		if (atomic_load(&unsafe_resume_cont))
+			req = PTRACE_CONT;
+#endif
 		if (ptrace(req, t->tid, 0, 0) < 0)
 			return -errno;
 		rc = ptp_wait(t->tid, &status, __WNOTHREAD);
@@ -433,11 +458,12 @@ static inline void slowdown(void)
 
 static int switch_error(struct ptp_as *as, int rc)
 {
-	if (rc == -ESRCH) {
+	/* -ENOEXEC: the app left the register layout we speak; nothing can
+	 * switch there again, so it goes like a dead one. */
+	if (rc == -ESRCH || rc == -ENOEXEC)
 		ptp_as_mark_dead(as);
-		if (ptp_platform_status(as->p) < 0)
-			return -EOWNERDEAD;
-	}
+	if (rc == -ESRCH && ptp_platform_status(as->p) < 0)
+		return -EOWNERDEAD;
 	return rc;
 }
 

@@ -40,6 +40,10 @@ const uintptr_t *arch_stub_tops(size_t *count);
  * ARCH_GPRS_BY_REGSET is 0). 0 or -errno. */
 int arch_get_gprs(pid_t tid, struct arch_regs *r);
 int arch_set_gprs(pid_t tid, const struct arch_regs *r);
+/* Called by arch_get_gprs: makes what the kernel reported acceptable to
+ * ptrace's register writes again (x86_64: segment selectors the CPU lets an app
+ * load but ptrace refuses to write back). */
+void arch_gprs_settable(struct arch_regs *r);
 /* Bytes of FP/SIMD state for this CPU and kernel (0 if unknown). */
 size_t arch_fp_size(void);
 int arch_get_fp(pid_t tid, void *buf, size_t len);

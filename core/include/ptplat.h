@@ -202,7 +202,11 @@ struct ptp_event {
  * result the caller sets is never restarted by the kernel. Errors: -ESRCH the
  * address space died (the others keep working), -EOWNERDEAD the master died,
  * -EXDEV (lean mode) the context's FP state is held by another tracer
- * thread's traced thread: call ptp_ctx_pull() there first.
+ * thread's traced thread: call ptp_ctx_pull() there first; -ENOEXEC the kernel
+ * showed the app's registers in a layout the core cannot move (a regset of
+ * another size; x86_64 moves them with GETREGS, which keeps the 64-bit
+ * layout in 32-bit code too): the address space is retired like a dead
+ * one (release it).
  */
 int ptp_switch(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_event *ev);
 
@@ -242,6 +246,11 @@ int ptp_ctx_set_tls(struct ptp_ctx *ctx, uint64_t tls);
 int ptp_ctx_pull(struct ptp_ctx *ctx);
 /* The traced thread that last ran ctx, or 0. */
 pid_t ptp_ctx_tid(const struct ptp_ctx *ctx);
+
+/* Test only: resume the app with PTRACE_CONT instead of PTRACE_SYSEMU, so
+ * its syscalls run on the host (the fuzzer's positive control). -ENOTSUP
+ * unless the core was compiled for it (fuzz/meson.build's ptplat-unsafe). */
+int ptp_test_unsafe_resume_cont(bool on);
 
 #ifdef __cplusplus
 }

@@ -57,6 +57,12 @@ int arch_set_tls(pid_t tid, uint64_t tls)
 	return regset(PTRACE_SETREGSET, tid, NT_ARM_TLS, &tls, sizeof(tls));
 }
 
+/* Every value the kernel reports, it accepts back. */
+void arch_gprs_settable(struct arch_regs *r)
+{
+	(void)r;
+}
+
 uint64_t arch_ip(const struct arch_regs *r) { return r->gpr.pc; }
 void arch_set_ip(struct arch_regs *r, uint64_t ip) { r->gpr.pc = ip; }
 uint64_t arch_sp(const struct arch_regs *r) { return r->gpr.sp; }

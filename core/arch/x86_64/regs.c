@@ -31,7 +31,10 @@ const uintptr_t *arch_stub_tops(size_t *count)
  */
 int arch_get_gprs(pid_t tid, struct arch_regs *r)
 {
-	return ptrace(PTRACE_GETREGS, tid, 0, &r->gpr) < 0 ? -errno : 0;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r->gpr) < 0)
+		return -errno;
+	arch_gprs_settable(r);
+	return 0;
 }
 
 int arch_set_gprs(pid_t tid, const struct arch_regs *r)
@@ -119,6 +122,29 @@ uint64_t arch_arg(const struct arch_regs *r, unsigned int i)
 void arch_set_arg(struct arch_regs *r, unsigned int i, uint64_t v)
 {
 	*arg_slot(r, i) = v;
+}
+
+/*
+ * An app may load ds/es/fs/gs with a null selector of RPL 1 or 2 (the
+ * values 1 and 2) or with a user descriptor at RPL 0-2 (0x28: __USER_DS at
+ * RPL 0): the CPU accepts both, but ptrace's putreg refuses any selector
+ * but 0 with RPL != 3 (-EIO), so the next switch would fail for good.
+ * Found by the fuzzer (fuzz/, seed null_selector). In 64-bit mode every null selector acts alike, and a
+ * user data descriptor's RPL changes nothing the app can use.
+ */
+static uint64_t settable_selector(uint64_t sel)
+{
+	if (sel == 0 || (sel & 3) == 3)
+		return sel;
+	return sel < 4 ? 0 : sel | 3;
+}
+
+void arch_gprs_settable(struct arch_regs *r)
+{
+	r->gpr.ds = settable_selector(r->gpr.ds);
+	r->gpr.es = settable_selector(r->gpr.es);
+	r->gpr.fs = settable_selector(r->gpr.fs);
+	r->gpr.gs = settable_selector(r->gpr.gs);
 }
 
 /* GPR index order: the payloads' register-check pattern follows it. */
