@@ -51,7 +51,8 @@
 #
 # Exit status: 0 every kernel booted and passed; 1 a kernel failed to
 # boot, failed a conformance run or is gone (the others still ran and are
-# reported); 2 usage or bad input.
+# reported); 2 usage or bad input (a KERNEL image that is not there, a
+# package apt does not know, a bad manifest or --out: before any boot).
 set -euo pipefail
 
 PTBENCH_PROG=ptbench-kernels
@@ -229,6 +230,8 @@ main() {
 	[[ -z $runs ]] && runs=1 && [[ $accel == icount ]] && runs=2
 	[[ $runs =~ ^[1-9][0-9]*$ ]] || die -s 2 "--runs wants a positive integer, not '$runs'"
 	[[ $timeout =~ ^[1-9][0-9]*$ ]] || die -s 2 "--timeout wants seconds, not '$timeout'"
+	# The filter travels to the guest inside single quotes.
+	[[ $filter != *"'"* ]] || die -s 2 "--bench-filter wants a regular expression without single quotes"
 	if [[ -n $manifest && ${#specs[@]} -gt 0 ]]; then
 		die -s 2 "give KERNELs or --manifest, not both"
 	fi
