@@ -3,7 +3,6 @@
 from the engine's stats.json and libFuzzer's log. Escapes are also given as
 a false-alarm (or miss) rate with its Wilson 95% interval."""
 
-import argparse
 import json
 import os
 import re
@@ -40,6 +39,11 @@ def render(args):
             st = json.load(f)
     except (OSError, ValueError) as e:
         raise ptcli.InputError(f"{args.stats}: {e}")
+    need = ("executions", "escapes", "hangs", "oracle_violations", "distinct_outcomes",
+            "emulated_syscalls", "distinct_first_syscalls", "outcomes")
+    lacks = [k for k in need if k not in st] if isinstance(st, dict) else list(need)
+    if lacks:
+        raise ptcli.InputError(f"{args.stats}: not the engine's stats.json (lacks {', '.join(lacks)})")
     lf = libfuzzer_figures(args.log)
     n, esc = st["executions"], st["escapes"]
     lo, hi = wilson(esc, n)
@@ -92,7 +96,7 @@ def render(args):
 
 
 def main(argv):
-    p = argparse.ArgumentParser(prog="fuzz_report.py", description=__doc__)
+    p = ptcli.Parser(prog="fuzz_report.py", description=__doc__)
     p.add_argument("--stats", required=True)
     p.add_argument("--log", required=True)
     p.add_argument("--outdir", required=True)

@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <sched.h>
 #include <signal.h>
@@ -63,6 +64,24 @@ static int parse_ulong(const char *s, unsigned long *out)
 	return errno || end == s || *end || s[0] == '-' ? -1 : 0;
 }
 
+/* A bad --json fails before the run: the temporary file the stats go
+ * through (stats.c) can be made. */
+static bool json_path_ok(const char *path)
+{
+	char tmp[4096];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "ptbench-fuzz-replay: cannot write %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	close(fd);
+	unlink(tmp);
+	return true;
+}
+
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
@@ -86,7 +105,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->seed = 1;
 	a->full_every = 64;
 	a->repeat = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0; /* one line of our own per bad option, not getopt's plus the usage */
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (ptp_mode_parse(optarg, &a->mode) < 0) {
@@ -126,15 +146,28 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case ':':
+			fprintf(stderr, "ptbench-fuzz-replay: %s needs a value (try: --help)\n",
+				argv[optind - 1]);
+			return -1;
 		default:
-			usage(stderr);
+			fprintf(stderr, "ptbench-fuzz-replay: unknown option '%s' (try: --help)\n",
+				argv[optind - 1]);
 			return -1;
 		}
 	}
-	if (optind != argc || a->selftest + a->unsafe_cont + !!a->input > 1) {
-		usage(stderr);
+	if (optind != argc) {
+		fprintf(stderr, "ptbench-fuzz-replay: unexpected argument '%s' (try: --help)\n",
+			argv[optind]);
 		return -1;
 	}
+	if (a->selftest + a->unsafe_cont + !!a->input > 1) {
+		fprintf(stderr, "ptbench-fuzz-replay: --selftest, --unsafe-cont and --input "
+				"exclude each other (try: --help)\n");
+		return -1;
+	}
+	if (a->json && !json_path_ok(a->json))
+		return -1;
 	return 0;
 }
 

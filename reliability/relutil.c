@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "relutil.h"
@@ -55,6 +57,33 @@ int rel_write_json(json_t *root, const char *path, const char *prog)
 	}
 	free(tmp);
 	return rc;
+}
+
+bool rel_json_path_ok(const char *path, const char *prog)
+{
+	char *copy, *dir = NULL;
+	struct stat st;
+	int err = 0;
+
+	if (strcmp(path, "-") == 0)
+		return true;
+	copy = strdup(path);
+	if (copy)
+		dir = dirname(copy);
+	if (!dir)
+		err = ENOMEM;
+	else if (stat(dir, &st) < 0)
+		err = errno;
+	else if (!S_ISDIR(st.st_mode))
+		err = ENOTDIR;
+	else if (access(dir, W_OK | X_OK) < 0)
+		err = errno;
+	free(copy);
+	if (!err && !*path)
+		err = ENOENT;
+	if (err)
+		fprintf(stderr, "%s: cannot write %s: %s\n", prog, path, strerror(err));
+	return !err;
 }
 
 uint64_t rel_rand(uint64_t *state)

@@ -27,6 +27,11 @@ bool rel_parse_ulong(const char *s, unsigned long max, unsigned long *out);
  * stdout for "-"); 0 or -1 with a message on stderr. */
 int rel_write_json(json_t *root, const char *path, const char *prog);
 
+/* True if a file could be written at path (its folder is a writable
+ * folder; "-" always), else false with a message naming path: a bad --json
+ * fails before the run, not after it. */
+bool rel_json_path_ok(const char *path, const char *prog);
+
 /* A small deterministic generator (splitmix64): runs replay from a seed. */
 uint64_t rel_rand(uint64_t *state);
 

@@ -525,12 +525,12 @@ static json_t *phase_json(const struct phase *ph)
 	return o;
 }
 
-static __attribute__((noreturn)) void usage(const char *msg)
+static __attribute__((noreturn)) void usage(const char *msg, const char *arg)
 {
-	fprintf(stderr, "%s: %s\nusage: %s [--cycles N] [--switches N] [--threads T] "
+	fprintf(stderr, "%s: %s%s%s (usage: %s [--cycles N] [--switches N] [--threads T] "
 		"[--rounds R] [--hold N] [--mode faithful|lean] "
 		"[--plant fd|thread|map] [--plant-every K] [--expect flat|leak] "
-		"[--json FILE|-]\n", PROG, msg, PROG);
+		"[--json FILE|-])\n", PROG, msg, arg ? ": " : "", arg ? arg : "", PROG);
 	exit(2);
 }
 
@@ -550,7 +550,7 @@ static void parse_args(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!v)
-			usage("missing value or unknown option");
+			usage("missing value or unknown option", a);
 		i++;
 		if (strcmp(a, "--cycles") == 0 ? !rel_parse_ulong(v, 100000000, &cfg.cycles) :
 		    strcmp(a, "--switches") == 0 ? !rel_parse_ulong(v, 1000000000, &cfg.switches) :
@@ -562,10 +562,12 @@ static void parse_args(int argc, char **argv)
 		    strcmp(a, "--plant") == 0 ? !parse_plant(v) :
 		    strcmp(a, "--expect") == 0 ? (cfg.expect = v, strcmp(v, "flat") && strcmp(v, "leak")) :
 		    strcmp(a, "--json") == 0 ? (cfg.json = v, false) : true)
-			usage("bad option or value");
+			usage("bad option or value", a);
 	}
 	if (cfg.cycles < 10)
-		usage("--cycles must be at least 10 (a tenth is the warm-up)");
+		usage("--cycles must be at least 10 (a tenth is the warm-up)", NULL);
+	if (cfg.json && !rel_json_path_ok(cfg.json, PROG))
+		exit(2);
 	if (!judged(M_MAPS) && cfg.plant == PLANT_MAP) {
 		printf("%s: SKIP: mappings are not judged under ASan\n", PROG);
 		exit(77);

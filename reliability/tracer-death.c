@@ -282,11 +282,11 @@ static int wait_no_children(long grace_us, long *gone_us, json_t *left_list)
 	return n;
 }
 
-static __attribute__((noreturn)) void usage(const char *msg)
+static __attribute__((noreturn)) void usage(const char *msg, const char *arg)
 {
-	fprintf(stderr, "%s: %s\nusage: %s [--kills N] [--seed S] [--max-delay-ms M] "
+	fprintf(stderr, "%s: %s%s%s (usage: %s [--kills N] [--seed S] [--max-delay-ms M] "
 		"[--grace-ms G] [--mode faithful|lean] [--plant-orphan] "
-		"[--expect clean|leftover] [--json FILE|-]\n", PROG, msg, PROG);
+		"[--expect clean|leftover] [--json FILE|-])\n", PROG, msg, arg ? ": " : "", arg ? arg : "", PROG);
 	exit(2);
 }
 
@@ -312,7 +312,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (!v)
-			usage("missing value or unknown option");
+			usage("missing value or unknown option", a);
 		i++;
 		if (strcmp(a, "--kills") == 0 ? !rel_parse_ulong(v, 100000, &kills) || !kills :
 		    strcmp(a, "--seed") == 0 ? !rel_parse_ulong(v, ~0ul, &seed) :
@@ -321,8 +321,10 @@ int main(int argc, char **argv)
 		    strcmp(a, "--mode") == 0 ? ptp_mode_parse(v, &mode) < 0 :
 		    strcmp(a, "--expect") == 0 ? (expect = v, strcmp(v, "clean") && strcmp(v, "leftover")) :
 		    strcmp(a, "--json") == 0 ? (json_path = v, false) : true)
-			usage("bad option or value");
+			usage("bad option or value", a);
 	}
+	if (json_path && !rel_json_path_ok(json_path, PROG))
+		return 2;
 	if (payload_get(PAYLOAD_SYSCALL_LOOP)->size == 0) {
 		printf("1..0 # SKIP no syscall_loop payload on this arch\n");
 		return 0;

@@ -257,16 +257,28 @@ icount_main() {
 		fail "--rounds wants at least 2 with --icount (the spread needs two runs a side), not '$rounds'"
 	fi
 	[[ -n $FILTER && $FILTER != *"'"* ]] || fail "--filter wants a regular expression without single quotes"
+	# Everything that can be wrong fails here, before minutes of building
+	# and a kernel download.
+	[[ -z $out ]] || check_dir_creatable "$out"
+	local sha dir
+	local -a shas=()
+	"$PTBENCH_PYTHON" "$PTBENCH_ROOT/scripts/kernels_report.py" icount-compare --check-options \
+		--a - --b - "${cmp_opts[@]}" || exit 2
 	if [[ -n $exe_a || -n $exe_b ]]; then
-		[[ -x $exe_a && -x $exe_b ]] || fail "--a-exe and --b-exe want two executables"
+		local e
+		for e in "$exe_a" "$exe_b"; do
+			[[ -x $e ]] || fail "--a-exe and --b-exe want two executables: '$e' is not one"
+		done
 		((${#pos[@]} == 0)) || fail "give --a-exe/--b-exe or REV_A REV_B, not both"
 		exes=("$(readlink -f "$exe_a")" "$(readlink -f "$exe_b")")
 		commits=("${exe_a}" "${exe_b}")
 	else
 		((${#pos[@]} == 2)) || fail "--icount wants REV_A REV_B (or --a-exe EXE --b-exe EXE)"
-		local rev sha dir
-		for rev in "${pos[@]}"; do
-			sha=$(resolve "$rev")
+		shas=("$(resolve "${pos[0]}")" "$(resolve "${pos[1]}")")
+	fi
+	check_kernel x86_64 "$kernel"
+	if ((${#exes[@]} == 0)); then
+		for sha in "${shas[@]}"; do
 			dir=$(checkout "$sha")
 			build "$dir" "$dir/build"
 			exes+=("$dir/build/$BENCH_REL")
@@ -277,7 +289,7 @@ icount_main() {
 	vmlinuz=$(bash "$PTBENCH_ROOT/scripts/vm/fetch.sh" x86_64 --kernel "$kernel" --print-kernel) ||
 		fail "cannot fetch the kernel $kernel"
 	[[ -n $out ]] || out=$AB_CACHE/runs/icount-$(date -u +%Y%m%d-%H%M%S)
-	mkdir -p "$out/rounds" || fail "cannot create $out"
+	make_dir "$out/rounds"
 	out=$(cd "$out" && pwd)
 	local i r k t0
 	for i in 0 1; do

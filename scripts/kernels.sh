@@ -51,7 +51,8 @@
 #
 # Exit status: 0 every kernel booted and passed; 1 a kernel failed to
 # boot, failed a conformance run or is gone (the others still ran and are
-# reported); 2 usage or bad input.
+# reported); 2 usage or bad input (a KERNEL image that is not there, a
+# package apt does not know, a bad manifest or --out: before any boot).
 set -euo pipefail
 
 PTBENCH_PROG=ptbench-kernels
@@ -91,6 +92,8 @@ add_kernel() {
 		spec=${BASH_REMATCH[2]}
 	done
 	[[ -n $spec ]] || die -s 2 "empty kernel name"
+	[[ $spec == */* || $spec != *:* ]] ||
+		die -s 2 "unknown arch prefix in '$2' (x86_64, aarch64, amd64, arm64)"
 	if [[ $spec != */* && ! -f $spec && $spec != linux-image-* ]]; then
 		spec=linux-image-$spec
 	fi
@@ -101,8 +104,20 @@ add_kernel() {
 
 # read_manifest FILE: add its kernels (columns by the header's names).
 read_manifest() {
-	local file=$1 n=0
+	local file=$1 n=0 rows
 	[[ -s $file ]] || die -s 2 "no manifest $file"
+	rows=$("$PTBENCH_PYTHON" - "$file" <<'PY'
+import csv, sys
+try:
+    rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8"), delimiter="\t"))
+except (OSError, UnicodeDecodeError, csv.Error) as e:
+    sys.exit(f"ptbench-kernels: cannot read the manifest {sys.argv[1]}: {e}")
+for r in rows:
+    if not all(r.get(k) for k in ("arch", "package")):
+        sys.exit(f"ptbench-kernels: manifest {sys.argv[1]}: a line lacks arch or package")
+    print(f"{r['arch']}\t{r['package']}\t{r.get('version') or r.get('image') or ''}")
+PY
+	) || exit 2
 	while IFS=$'\t' read -r arch package version; do
 		[[ -n $arch ]] || continue
 		if [[ $package == '(file)' ]]; then
@@ -111,18 +126,7 @@ read_manifest() {
 		fi
 		add_kernel "$arch" "$package" "$version"
 		n=$((n + 1))
-	done < <("$PTBENCH_PYTHON" - "$file" <<'PY'
-import csv, sys
-try:
-    rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8"), delimiter="\t"))
-except (OSError, csv.Error) as e:
-    sys.exit(f"ptbench-kernels: cannot read the manifest: {e}")
-for r in rows:
-    if not all(r.get(k) for k in ("arch", "package")):
-        sys.exit(f"ptbench-kernels: manifest {sys.argv[1]}: a line lacks arch or package")
-    print(f"{r['arch']}\t{r['package']}\t{r.get('version') or r.get('image') or ''}")
-PY
-	)
+	done <<<"$rows"
 	((n)) || die -s 2 "manifest $file names no kernel"
 }
 
@@ -226,12 +230,20 @@ main() {
 	[[ -z $runs ]] && runs=1 && [[ $accel == icount ]] && runs=2
 	[[ $runs =~ ^[1-9][0-9]*$ ]] || die -s 2 "--runs wants a positive integer, not '$runs'"
 	[[ $timeout =~ ^[1-9][0-9]*$ ]] || die -s 2 "--timeout wants seconds, not '$timeout'"
+	# The filter travels to the guest inside single quotes.
+	[[ $filter != *"'"* ]] || die -s 2 "--bench-filter wants a regular expression without single quotes"
 	if [[ -n $manifest && ${#specs[@]} -gt 0 ]]; then
 		die -s 2 "give KERNELs or --manifest, not both"
 	fi
-	local spec
+	[[ -z $out ]] || check_dir_creatable "$out"
+	local spec i
 	for spec in "${specs[@]}"; do
 		add_kernel "$arch" "$spec"
+	done
+	# A kernel named on the command line that cannot exist is a typo: it
+	# fails here, not as a "fetch-failed" row after the other boots.
+	for i in "${!K_SPEC[@]}"; do
+		check_kernel "${K_ARCH[i]}" "${K_SPEC[i]}"
 	done
 	if ((${#specs[@]} == 0)); then
 		[[ -n $manifest ]] || manifest=$(newest_manifest)
@@ -245,13 +257,13 @@ main() {
 	commit=$(git_commit)
 	stamp=$(date -u +%Y%m%d-%H%M%S)
 	[[ -n $out ]] || out=$KERNELS_ROOT/$stamp
-	mkdir -p "$out/raw" || die -s 2 "cannot create $out"
+	make_dir "$out/raw"
 	out=$(cd "$out" && pwd)
 
 	local -a suite_opts=(--timeout "$timeout")
 	((bench)) && suite_opts+=(--bench)
 	[[ -n $filter ]] && suite_opts+=(--bench-flags "--benchmark_filter='$filter'")
-	local mtmp=$out/tmp.manifest.tsv i r lab dir status rc t0 failed=0 boots=0 kaccel
+	local mtmp=$out/tmp.manifest.tsv r lab dir status rc t0 failed=0 boots=0 kaccel
 	printf 'arch\tpackage\tversion\tspec\tsha256\tstatus\tlabel\truns\taccel\tnote\n' >"$mtmp"
 	for i in "${!K_SPEC[@]}"; do
 		resolve "$i"

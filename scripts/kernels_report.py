@@ -45,7 +45,6 @@ Python 3 standard library only; gnuplot for the plots (skipped with a note
 when missing).
 """
 
-import argparse
 import csv
 import json
 import os
@@ -782,6 +781,8 @@ def icount_compare(args):
         filt = re.compile(args.filter) if args.filter else None
     except re.error as e:
         raise ptcli.InputError(f"bad --filter: {e}")
+    if args.check_options:
+        return 0
     a, b = load_side(args.a, filt), load_side(args.b, filt)
     rows, status = icount_judge(a, b, args.min_effect / 100, args.k)
     verdict = {0: "PASS", 1: "REGRESSION", 3: "INCONCLUSIVE"}[status]
@@ -806,7 +807,7 @@ def icount_compare(args):
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
+    ap = ptcli.Parser(prog=PROG, description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("render")
     p.add_argument("dir")
@@ -822,6 +823,8 @@ def main(argv):
     p.add_argument("--k", type=float, default=3.0, help="spread multiplier (default 3)")
     p.add_argument("--out-md")
     p.add_argument("--out-json")
+    p.add_argument("--check-options", action="store_true",
+                   help="check the options only, read no file (ab.sh --icount, before its builds)")
     p.set_defaults(func=icount_compare)
     return ptcli.run(PROG, ap, argv)
 

@@ -84,6 +84,31 @@ PY
 	) || die -s 2 "$1: not valid JSON: ${err:-empty}"
 }
 
+# check_kernel ARCH SPEC: exit 2 unless SPEC, a guest kernel for
+# scripts/vm/fetch.sh, can exist: an image path must be a file, a Debian
+# package must be in apt's lists (when the lists know ARCH's kernels at all;
+# else fetch.sh updates them). A typo fails before minutes of building.
+check_kernel() {
+	local spec=$2 debarch
+	if [[ $spec == */* || -f $spec ]]; then
+		[[ -f $spec ]] || die -s 2 "no kernel image $spec"
+		return 0
+	fi
+	case $1 in
+	x86_64) debarch=amd64 ;;
+	aarch64) debarch=arm64 ;;
+	*) die -s 2 "unknown arch '$1' (x86_64, aarch64)" ;;
+	esac
+	# One apt-cache call (each costs about a second): SPEC and a kernel
+	# that is always there, to tell a typo from empty lists.
+	local known
+	known=$(apt-cache show --no-all-versions "$spec:$debarch" "linux-image-cloud-$debarch:$debarch" \
+		2>/dev/null | sed -n 's/^Package: //p') || true
+	grep -qxF -e "$spec" <<<"$known" && return 0
+	grep -qxF -e "linux-image-cloud-$debarch" <<<"$known" || return 0
+	die -s 2 "unknown kernel '$spec': apt knows no package $spec:$debarch (try: apt-cache search linux-image | grep $debarch)"
+}
+
 # make_dir DIR: mkdir -p DIR, or exit 2 with mkdir's reason on one line.
 make_dir() {
 	local err

@@ -7,7 +7,6 @@ summary.json and summary.md (written last).
 
 usage: soak_report.py render --outdir DIR --commit C --host H --kernel K"""
 
-import argparse
 import glob
 import json
 import math
@@ -194,8 +193,8 @@ def markdown(s):
 
 
 def main(argv):
-    p = argparse.ArgumentParser(prog=PROG)
-    sub = p.add_subparsers(required=True)
+    p = ptcli.Parser(prog=PROG)
+    sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("render")
     r.add_argument("--outdir", required=True)
     r.add_argument("--commit", default="unknown")
