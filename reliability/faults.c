@@ -587,9 +587,11 @@ int main(int argc, char **argv)
 		HCASE(status_while_others_drive_stubs),
 		HCASE(ptrace_denied_open),
 		HCASE(ptrace_denied_after_open),
-		HCASE(yama_scope3_open),
 		HCASE(thread_clone_at_pids_limit),
 		HCASE(thread_clone_at_cgroup_pids_max),
+		/* Last: a raised scope stays until reboot and denies every
+		 * case after it. */
+		HCASE(yama_scope3_open),
 	};
 
 	return harness_main(argc, argv, "faults", cases,

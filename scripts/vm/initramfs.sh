@@ -20,7 +20,9 @@
 #                          stream directly: no root needed)
 #   /etc/ptbench/commands  one shell command a line, run in order: the
 #                          COMMANDs after --, else for every EXE named
-#                          conf-*: "conf-X faithful" and "conf-X lean", and
+#                          conf-* or rel-faults: "X faithful" and "X lean"
+#                          (the last "rel-faults lean" without --bench with
+#                          PTBENCH_YAMA_RAISE=1: Yama scope 3 is tested), and
 #                          for any other EXE its bare name
 #   /etc/ptbench/config    CMD_TIMEOUT (--cmd-timeout S, default 600; 0
 #                          disables the per-command watchdog); with --bench
@@ -137,7 +139,7 @@ default_commands() {
 	local exe name mode
 	for exe in "$@"; do
 		name=${exe##*/}
-		if [[ $name == conf-* ]]; then
+		if [[ $name == conf-* || $name == rel-faults ]]; then
 			for mode in "${SWITCH_MODES[@]}"; do
 				printf '%s %s\n' "$name" "$mode"
 			done
@@ -215,7 +217,15 @@ main() {
 	READELF=$(tool readelf)
 	STRIP_TOOL=$(tool strip)
 	mapfile -t LIB_DIRS < <(vm_lib_dirs)
-	((${#commands[@]})) || mapfile -t commands < <(default_commands "${exes[@]}")
+	if ! ((${#commands[@]})); then
+		mapfile -t commands < <(default_commands "${exes[@]}")
+		# The guest is thrown away: the last run may raise Yama's ptrace
+		# scope to 3 (rel-faults' last case), which stays until power-off,
+		# so only when nothing runs after it.
+		if [[ -z $bench && ${commands[-1]} == "rel-faults lean" ]]; then
+			commands[-1]="env PTBENCH_YAMA_RAISE=1 rel-faults lean"
+		fi
+	fi
 
 	ROOT=$(mktemp -d "${TMPDIR:-/tmp}/ptbench-initramfs.XXXXXX")
 	trap 'rm -rf "$ROOT"' EXIT

@@ -71,6 +71,9 @@ suite_executables() {
 	local dir=$1
 	find "$dir/conformance" -maxdepth 1 -type f -name 'conf-*' -perm -u+x | LC_ALL=C sort
 	[[ -x $dir/conformance/ptbench-probe ]] && printf '%s\n' "$dir/conformance/ptbench-probe"
+	# Faults from outside (stubs killed, stopped, ptrace denied, limits),
+	# last: its lean run may raise Yama's scope (initramfs.sh).
+	[[ -x $dir/reliability/rel-faults ]] && printf '%s\n' "$dir/reliability/rel-faults"
 	return 0
 }
 
