@@ -24,6 +24,10 @@ renamed; report.md last):
   kernels.json     all of it for machines (ab.sh --icount reads figures
                    the same way)
   plots/           gnuplot data and PNG images (scripts/plot/kernels.gp)
+  previous.tsv     with DIR/previous/ (kernels.json and run.info of an
+                   earlier run of the same kernels): its switch/ and
+                   mechanism/ figures against these, judged as
+                   icount-compare does
   report.md        the above as Markdown
 
 Figures: with --accel icount the guest clock advances one nanosecond per
@@ -528,6 +532,94 @@ def kvm_section(outdir):
                        r.get("note", "")] for r in rows]), ""]
 
 
+# The families compared with an earlier run kept in DIR/previous/.
+PREVIOUS_FAMILIES = ("switch/", "mechanism/")
+
+
+def previous_section(outdir, kernels):
+    """The switch/ and mechanism/ figures against an earlier run of the
+    same kernels whose kernels.json and run.info are kept in DIR/previous/
+    (what changed between the two commits: DIR/previous/README.md).
+    Judged like ab.sh --icount: threshold max(1%, 3 x spread)."""
+    path = os.path.join(outdir, "previous", "kernels.json")
+    if not os.path.isfile(path):
+        return []
+    try:
+        with open(path, encoding="utf-8") as f:
+            before = {k["label"]: k.get("figures", {}) for k in json.load(f)["kernels"]}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ptcli.InputError(f"{path}: not a kernels.json ({e})")
+    info = read_kv(os.path.join(outdir, "previous", "run.info"))
+    rows, trows = [], []
+    for k in kernels:
+        old = before.get(k.label, {})
+        for n, d in sorted(getattr(k, "figures", {}).items(),
+                           key=lambda x: (not x[0].startswith("switch/"), x[0])):
+            o = old.get(n)
+            if not n.startswith(PREVIOUS_FAMILIES) or not o or d["median"] is None \
+                    or o.get("median") is None:
+                continue
+            (r,), _ = icount_judge({n: [float(v) for v in o.get("values") or []]},
+                                   {n: d["values"]}, STABLE_SPREAD, 3.0)
+            delta = d["median"] - o["median"]
+            verdict = r["verdict"] + (f" ({r['why']})" if r["why"] else "")
+            rows.append([k.short, n, fmt_num(o["median"]), fmt_num(d["median"]),
+                         f"{delta:+,.0f}", f"{100 * (d['median'] / o['median'] - 1):+.2f}%",
+                         fmt_pct(r["threshold"]), verdict])
+            trows.append([k.label, n, f"{o['median']:.1f}", f"{d['median']:.1f}",
+                          f"{delta:.1f}", fmt_pct(r["threshold"]), r["verdict"]])
+    if not rows:
+        return []
+    ptcli.write_atomic(os.path.join(outdir, "previous.tsv"), tsv(
+        ["label", "benchmark", "before", "now", "now - before", "threshold", "verdict"], trows))
+    return ["## Against the earlier run (previous/)", "",
+            f"The same kernels at commit {info.get('commit', '?')} (started "
+            f"{info.get('started', '?')}; its kernels.json and run.info are kept in previous/, "
+            "what changed in between: [previous/README.md](previous/README.md)). Median "
+            "before and now; the verdict as `ab.sh --icount` gives it: threshold = "
+            f"max({STABLE_SPREAD:.0%}, 3 x the larger run-to-run spread), INCONCLUSIVE above "
+            f"{MAX_THRESHOLD:.0%}. Also in previous.tsv.", "",
+            md_table(["kernel", "benchmark", "before", "now", "now - before", "change",
+                      "threshold", "verdict"], rows), ""]
+
+
+# conf-syscall's cases of the syscall ABI (the event's abi field).
+ABI_CASES = ("native_syscall_is_native", "x32_bit_is_reported", "int80_is_ia32",
+             "sysenter_is_ia32", "compat_mode_int80_is_ia32")
+
+
+def abi_section(kernels):
+    """What each ABI case of conf-syscall did per kernel, over every run
+    and both modes: ok, SKIP with its reason, or not ok."""
+    booted = [k for k in kernels if k.runs]
+    rows = []
+    for case in ABI_CASES:
+        row, seen = [case], False
+        for k in booted:
+            results = []
+            for r in k.runs:
+                for cmd, lines in r.tap.items():
+                    if not cmd.startswith("conf-syscall"):
+                        continue
+                    for l in lines:
+                        m = re.match(r"^((?:not )?ok)\s+\d+\s+-\s+\S*/" + case + r"\b(.*)$", l)
+                        if m:
+                            skip = re.search(r"#\s*skip\s*(.*)", m.group(2), re.I)
+                            results.append(f"SKIP: {skip.group(1)}" if skip else m.group(1))
+            seen = seen or bool(results)
+            cell = " / ".join(dict.fromkeys(results)) or "not run"
+            row.append(cell + (f" (x{len(results)})" if results else ""))
+        if seen:
+            rows.append(row)
+    if not rows:
+        return []
+    return ["### The syscall ABI cases (conf-syscall)", "",
+            "Each case over every boot and both switch modes (xN: the number of results "
+            "seen, boots x modes): ok, SKIP with its reason, or not ok; several outcomes "
+            "are separated by /.", "",
+            md_table(["case"] + [k.short for k in booted], rows), ""]
+
+
 def render(args):
     outdir = args.dir
     rows = read_manifest(os.path.join(outdir, "manifest.tsv"))
@@ -634,6 +726,7 @@ def render(args):
                   f"CPU flag cpuid_fault={show(feature_value(first, k.info(), 'cpu_flag_cpuid_fault'))}; "
                   + (" ".join(f"`{l}`" for l in cpuid_lines(k)) or "no cpuid run"))
     md.append("")
+    md += abi_section(kernels)
     md.append("### Skipped conformance cases and why")
     md.append("")
     for k in kernels:
@@ -687,6 +780,7 @@ def render(args):
             md.append("")
     md += stability_section(arches)
     md += kvm_section(outdir)
+    md += previous_section(outdir, kernels)
     md.append("## Mitigations and clocksource (they change path lengths)")
     md.append("")
     md.append(md_table(mh, mr))

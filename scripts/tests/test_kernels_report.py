@@ -153,6 +153,57 @@ class RenderTest(Tmp):
         self.assertIn("PTRACE_SET_SYSCALL_INFO\tno\tno", feats)
         self.assertIn("filter flag TSYNC\tyes\tyes", feats)
 
+    def render_quietly(self):
+        with open(os.devnull, "w") as null:
+            old, sys.stdout = sys.stdout, null
+            try:
+                return kr.main(["render", self.dir])
+            finally:
+                sys.stdout = old
+
+    def test_previous_run_is_judged_per_figure(self):
+        self.make_kernel("x86_64-a", 2, {"switch/lean": [1100.0, 1100.0],
+                                         "mechanism/sysemu": [500.0, 501.0],
+                                         "map/as_create": [700.0, 700.0]})
+        self.write("manifest.tsv",
+                   "arch\tpackage\tversion\tspec\tsha256\tstatus\tlabel\truns\taccel\tnote\n"
+                   "x86_64\tlinux-image-a\t1\ta\t00\tok\tx86_64-a\t2\ticount\t\n")
+        self.write("run.info", "accel=icount\ntotal_ms=61000\n")
+        self.assertEqual(self.render_quietly(), 0)
+        self.assertNotIn("earlier run", read(os.path.join(self.dir, "report.md")))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "previous.tsv")))
+        doc = json.loads(read(os.path.join(self.dir, "kernels.json")))
+        doc["kernels"][0]["figures"]["switch/lean"]["values"] = [1000.0, 1000.0]
+        doc["kernels"][0]["figures"]["switch/lean"]["median"] = 1000.0
+        self.write("previous/kernels.json", doc)
+        self.write("previous/run.info", "commit=abc1234\nstarted=20260101-000000\n")
+        self.assertEqual(self.render_quietly(), 0)
+        rows = [l.split("\t") for l in read(os.path.join(self.dir, "previous.tsv")).splitlines()]
+        got = {r[1]: (r[4], r[6]) for r in rows[1:]}
+        self.assertEqual(got, {"switch/lean": ("100.0", "REGRESSION"),
+                               "mechanism/sysemu": ("0.0", "PASS")})
+        self.assertIn("at commit abc1234", read(os.path.join(self.dir, "report.md")))
+
+    def test_abi_cases_are_shown_per_kernel_with_skip_reasons(self):
+        class Boot:
+            def __init__(self, lines):
+                self.tap = {"conf-syscall faithful": lines, "conf-syscall lean": lines}
+
+        class K:
+            def __init__(self, short, boots):
+                self.short, self.runs = short, boots
+
+        intel = ["ok 1 - syscall/int80_is_ia32", "ok 2 - syscall/sysenter_is_ia32"]
+        amd = ["ok 1 - syscall/int80_is_ia32",
+               "ok 2 - syscall/sysenter_is_ia32 # SKIP no sysenter in long mode"]
+        broken = ["not ok 1 - syscall/int80_is_ia32", "ok 2 - syscall/sysenter_is_ia32"]
+        md = "\n".join(kr.abi_section([K("a", [Boot(intel)]), K("b", [Boot(amd), Boot(amd)]),
+                                       K("c", [Boot(broken)])]))
+        self.assertIn("| int80_is_ia32 | ok (x2) | ok (x4) | not ok (x2) |", md)
+        self.assertIn("| sysenter_is_ia32 | ok (x2) | SKIP: no sysenter in long mode (x4) | ok (x2) |", md)
+        self.assertNotIn("x32_bit_is_reported", md)
+        self.assertEqual(kr.abi_section([K("d", [Boot(["ok 1 - syscall/other"])])]), [])
+
     def test_bad_manifest_is_exit_2(self):
         self.write("manifest.tsv", "what\never\n")
         p = subprocess.run([PY, os.path.join(SCRIPTS, "kernels_report.py"), "render", self.dir],
