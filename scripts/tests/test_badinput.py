@@ -163,6 +163,7 @@ CASES = [
     ("vm/suite.sh: unknown option", sh("vm/suite.sh") + ["--bogus"]),
     ("vm/suite.sh: unknown arch", sh("vm/suite.sh") + ["--arch", "sparc"]),
     ("vm/run.sh: unknown option", sh("vm/run.sh") + ["--bogus"]),
+    ("vm/run.sh: bad --cpu", sh("vm/run.sh") + ["--arch", "x86_64", "--cpu", "max vendor", "{good}"]),
     ("vm/fetch.sh: unknown option", sh("vm/fetch.sh") + ["--bogus"]),
     ("vm/initramfs.sh: unknown option", sh("vm/initramfs.sh") + ["--bogus"]),
     # C tools

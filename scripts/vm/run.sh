@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run.sh --arch ARCH [--kernel PACKAGE|PATH] [--accel tcg|icount|kvm]
-#        [--timeout S] [--log FILE] [--mem MB] INITRAMFS
+#        [--timeout S] [--log FILE] [--mem MB] [--cpu MODEL] INITRAMFS
 #
 # Boots INITRAMFS (from initramfs.sh) in qemu-system-ARCH on a Debian
 # kernel, streams the serial console to stdout (without the \r and without
@@ -23,6 +23,10 @@
 #               and LOG.info (key=value: qemu, kernel, CPU features,
 #               timings, verdict)
 #   --mem       guest memory in MiB (default 1024)
+#   --cpu       qemu's -cpu under tcg/icount (default: max on x86_64, which
+#               qemu 7.2 presents as AMD; max,pauth-impdef=on,sve=off,sme=off
+#               on aarch64), e.g. max,vendor=GenuineIntel for the Intel-only
+#               paths (sysenter in 64-bit mode)
 # A benchmark run in the guest (initramfs.sh --bench: its BENCH markers
 # follow the RESULT line) is extracted to LOG.bench.json and printed as a
 # short table labelled emulated, not comparable; its outcome (an error, a
@@ -69,7 +73,7 @@ resolve_kernel_image() {
 	[[ -f $KERNEL_IMAGE ]] || die "kernel $spec: no image after fetch.sh ($record)"
 }
 
-# qemu_command ACCEL MEM INITRAMFS: fill QEMU_CMD.
+# qemu_command ACCEL MEM INITRAMFS [CPU]: fill QEMU_CMD.
 qemu_command() {
 	local accel=$1 mem=$2 initrd=$3 cpu machine
 	case $VM_ARCH in
@@ -84,6 +88,7 @@ qemu_command() {
 		cpu=max
 		;;
 	esac
+	cpu=${4:-$cpu}
 	QEMU_CMD=("$VM_QEMU" -machine "$machine" -m "$mem" -smp 1
 		-nographic -no-reboot -nic none
 		-kernel "$KERNEL_IMAGE" -initrd "$initrd"
@@ -255,11 +260,11 @@ PY
 }
 
 main() {
-	local arch=aarch64 kernel='' accel=tcg timeout=300 log='' mem=1024 initrd=''
+	local arch=aarch64 kernel='' accel=tcg timeout=300 log='' mem=1024 initrd='' cpu=''
 	local runs verdict reason qemu_version line failed_runs
 	while (($#)); do
 		case $1 in
-		--arch | --kernel | --accel | --timeout | --log | --mem)
+		--arch | --kernel | --accel | --timeout | --log | --mem | --cpu)
 			(($# >= 2)) || die -s 2 "$1 needs a value"
 			case $1 in
 			--arch) arch=$2 ;;
@@ -268,6 +273,7 @@ main() {
 			--timeout) timeout=$2 ;;
 			--log) log=$2 ;;
 			--mem) mem=$2 ;;
+			--cpu) cpu=$2 ;;
 			esac
 			shift
 			;;
@@ -284,11 +290,14 @@ main() {
 	[[ -f $initrd ]] || die "no initramfs $initrd"
 	[[ $timeout =~ ^[0-9]+$ && $timeout -gt 0 ]] || die -s 2 "--timeout needs seconds"
 	[[ $mem =~ ^[0-9]+$ ]] || die -s 2 "--mem needs MiB"
+	[[ -z $cpu || $cpu =~ ^[A-Za-z0-9][A-Za-z0-9_.,=+-]*$ ]] ||
+		die -s 2 "--cpu needs a qemu CPU model, e.g. max,vendor=GenuineIntel"
+	[[ -z $cpu || $accel != kvm ]] || die -s 2 "--cpu is for tcg and icount (kvm uses -cpu host)"
 	vm_arch_setup "$arch"
 	command -v "$VM_QEMU" >/dev/null ||
 		die "$VM_QEMU is not installed (run: bash scripts/vm/fetch.sh $VM_ARCH)"
 	resolve_kernel_image "${kernel:-$VM_KERNEL_META}"
-	qemu_command "$accel" "$mem" "$initrd"
+	qemu_command "$accel" "$mem" "$initrd" "$cpu"
 
 	if [[ -z $log ]]; then
 		mkdir -p "$VM_LOGS"

@@ -20,7 +20,7 @@
 #                errors or skips is reported, not fatal.
 #   --bench-flags F  flags added to that run (one string, e.g.
 #                --benchmark_filter=REGEX)
-# Other options (--kernel, --accel, --timeout, --mem) go to run.sh;
+# Other options (--kernel, --accel, --timeout, --mem, --cpu) go to run.sh;
 # --timeout defaults to 600 here. Exits with run.sh's status (0 pass, 1
 # fail or error, 2 usage); the step timings are appended to LOG.info.
 set -euo pipefail
@@ -83,7 +83,7 @@ main() {
 	local t0 t1 t2 t3 t4 tb bench_flags=''
 	while (($#)); do
 		case $1 in
-		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem | --bench-flags)
+		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem | --cpu | --bench-flags)
 			(($# >= 2)) || die -s 2 "$1 needs a value"
 			case $1 in
 			--arch) arch=$2 ;;
