@@ -310,21 +310,12 @@ static int sud_child(void)
 #if defined(__x86_64__)
 #include <asm/prctl.h>
 
-/* In a child: getpid through int 0x80 (i386 number 20). Without IA32
- * emulation the kernel kills the process (SIGSEGV) or returns -ENOSYS. */
-static int int80_child(void)
-{
-	long ret = 20;
-
-	__asm__ volatile("int $0x80" : "+a"(ret) : : "memory");
-	return ret == raw_getpid() ? 0 : 1;
-}
-
-static void arch_probe(json_t *out)
+/* ia32_syscalls: ptp_caps' own int 0x80 probe. */
+static void arch_probe(json_t *out, bool ia32_syscalls)
 {
 	long x32 = syscall(0x40000000L | SYS_getpid);
 
-	json_object_set_new(out, "ia32_int80", json_boolean(child_status(int80_child) == 0));
+	json_object_set_new(out, "ia32_int80", json_boolean(ia32_syscalls));
 	json_object_set_new(out, "x32_syscall_bit", json_boolean(x32 == raw_getpid()));
 	/* ARCH_GET_CPUID is there since 4.12; ARCH_SET_CPUID's answer is
 	 * ptp_caps' cpuid_faulting above. */
@@ -332,10 +323,11 @@ static void arch_probe(json_t *out)
 			    json_boolean(syscall(SYS_arch_prctl, ARCH_GET_CPUID, 0) >= 0));
 }
 #elif defined(__aarch64__)
-static void arch_probe(json_t *out)
+static void arch_probe(json_t *out, bool ia32_syscalls)
 {
 	/* No compat syscall entry or x32 bit is tried from an arm64 probe: an
 	 * AArch32 binary would be needed. Said, not guessed. */
+	(void)ia32_syscalls;
 	json_object_set_new(out, "ia32_int80", json_null());
 	json_object_set_new(out, "x32_syscall_bit", json_null());
 	json_object_set_new(out, "arch_get_cpuid", json_null());
@@ -380,7 +372,8 @@ static json_t *mitigations(void)
 	return o;
 }
 
-static void kernel_probe(json_t *o)
+/* ia32_syscalls: from ptp_caps, read before the platform was closed. */
+static void kernel_probe(json_t *o, bool ia32_syscalls)
 {
 	struct utsname u;
 	pid_t pid;
@@ -413,7 +406,7 @@ static void kernel_probe(json_t *o)
 	ptrace_syscall_info_probe(o);
 	ptrace_seize_probe(o);
 	seccomp_probe(o);
-	arch_probe(o);
+	arch_probe(o, ia32_syscalls);
 }
 
 int main(int argc, char **argv)
@@ -422,6 +415,7 @@ int main(int argc, char **argv)
 	const struct ptp_caps *c;
 	json_t *o;
 	char hex[32];
+	bool ia32_syscalls;
 	int rc;
 
 	if (argc > 1) {
@@ -435,6 +429,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	c = ptp_caps(p);
+	ia32_syscalls = c->ia32_syscalls;
 	o = json_object();
 	json_object_set_new(o, "sysemu", json_boolean(c->sysemu));
 	json_object_set_new(o, "seccomp_after_ptrace", json_boolean(c->seccomp_after_ptrace));
@@ -452,7 +447,7 @@ int main(int argc, char **argv)
 	snprintf(hex, sizeof(hex), "%#lx", (unsigned long)ptp_min_user_address(p));
 	json_object_set_new(o, "min_user_address", json_string(hex));
 	ptp_close(p);
-	kernel_probe(o);
+	kernel_probe(o, ia32_syscalls);
 	rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(o);
 	if (rc < 0 || puts("") < 0) {

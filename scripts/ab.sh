@@ -145,6 +145,19 @@ build() {
 	[[ -x $dir/$BENCH_REL ]] || fail "no $BENCH_REL in $dir (does this revision have the benchmarks?)"
 }
 
+# build_revisions SHA...: check out and build each revision, appending its
+# benchmark executable to the caller's exes array and its short sha to
+# commits (bash's dynamic scope: the caller declares both).
+build_revisions() {
+	local sha dir
+	for sha in "$@"; do
+		dir=$(checkout "$sha")
+		build "$dir" "$dir/build"
+		exes+=("$dir/build/$BENCH_REL")
+		commits+=("${sha:0:12}")
+	done
+}
+
 # compare_tool: print the path of ptbench-compare (the work tree's).
 compare_tool() {
 	if [[ -n ${PTBENCH_COMPARE:-} ]]; then
@@ -260,7 +273,6 @@ icount_main() {
 	# Everything that can be wrong fails here, before minutes of building
 	# and a kernel download.
 	[[ -z $out ]] || check_dir_creatable "$out"
-	local sha dir
 	local -a shas=()
 	"$PTBENCH_PYTHON" "$PTBENCH_ROOT/scripts/kernels_report.py" icount-compare --check-options \
 		--a - --b - "${cmp_opts[@]}" || exit 2
@@ -277,14 +289,7 @@ icount_main() {
 		shas=("$(resolve "${pos[0]}")" "$(resolve "${pos[1]}")")
 	fi
 	check_kernel x86_64 "$kernel"
-	if ((${#exes[@]} == 0)); then
-		for sha in "${shas[@]}"; do
-			dir=$(checkout "$sha")
-			build "$dir" "$dir/build"
-			exes+=("$dir/build/$BENCH_REL")
-			commits+=("${sha:0:12}")
-		done
-	fi
+	((${#exes[@]})) || build_revisions "${shas[@]}"
 	local vmlinuz
 	vmlinuz=$(bash "$PTBENCH_ROOT/scripts/vm/fetch.sh" x86_64 --kernel "$kernel" --print-kernel) ||
 		fail "cannot fetch the kernel $kernel"
@@ -366,7 +371,7 @@ main() {
 
 	HOST=$(uname -n)
 	HOST=${HOST//[^A-Za-z0-9._-]/_}
-	local rev sha dir tool
+	local rev tool
 	local -a shas=()
 	for rev in "${pos[@]}"; do
 		shas+=("$(resolve "$rev")")
@@ -376,22 +381,15 @@ main() {
 	# The sides: label, executable, commit.
 	local -a labels=() exes=() commits=()
 	if [[ -n $baseline ]]; then
+		labels=(B)
 		if ((${#shas[@]})); then
-			sha=${shas[0]}
-			dir=$(checkout "$sha")
-			build "$dir" "$dir/build"
-			labels=(B) exes=("$dir/build/$BENCH_REL") commits=("${sha:0:12}")
+			build_revisions "${shas[0]}"
 		else
 			build "$PTBENCH_ROOT" "$AB_CACHE/worktree-build"
-			labels=(B) exes=("$AB_CACHE/worktree-build/$BENCH_REL") commits=("$(git_commit)")
+			exes=("$AB_CACHE/worktree-build/$BENCH_REL") commits=("$(git_commit)")
 		fi
 	else
-		for sha in "${shas[@]}"; do
-			dir=$(checkout "$sha")
-			build "$dir" "$dir/build"
-			exes+=("$dir/build/$BENCH_REL")
-			commits+=("${sha:0:12}")
-		done
+		build_revisions "${shas[@]}"
 		labels=(A B)
 	fi
 

@@ -7,17 +7,7 @@
 #include <asm/unistd.h>
 #include "fuzz-abi.h"
 
-.macro BEGIN name
-	.globl fz_seed_\name\()_start, fz_seed_\name\()_end
-	.p2align 4
-fz_seed_\name\()_start:
-.endm
-.macro END name
-fz_seed_\name\()_end:
-.endm
-.macro NONE name
-	BEGIN \name
-	END \name
-.endm
+#define BLOB_PREFIX fz_seed
+#include "blob-asm.h"
 
 	.section .rodata.fz_seeds, "a"

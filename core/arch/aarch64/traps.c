@@ -48,7 +48,6 @@ bool arch_cpuid_emulate(pid_t tid, struct arch_regs *r)
 	return false;
 }
 
-__attribute__((no_sanitize("address", "undefined")))
 int arch_ia32_syscall_probe(void)
 {
 	return -ENOSYS;

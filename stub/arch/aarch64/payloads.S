@@ -7,19 +7,8 @@
  * TBI) with bits 54-48 clear. */
 #define BAD_ADDRESS 0x0080000000000000
 
-.macro BEGIN name
-	.globl payload_\name\()_start, payload_\name\()_end
-	.p2align 4
-payload_\name\()_start:
-.endm
-.macro END name
-payload_\name\()_end:
-.endm
-/* A payload this arch cannot express: size 0. */
-.macro NONE name
-	BEGIN \name
-	END \name
-.endm
+#define BLOB_PREFIX payload
+#include "blob-asm.h"
 
 	.section .rodata.ptp_payloads, "a"
 

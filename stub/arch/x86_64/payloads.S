@@ -6,14 +6,8 @@
 #define VSYSCALL_TIME 0xffffffffff600400
 #define X86_EFLAGS_TF 0x100
 
-.macro BEGIN name
-	.globl payload_\name\()_start, payload_\name\()_end
-	.p2align 4
-payload_\name\()_start:
-.endm
-.macro END name
-payload_\name\()_end:
-.endm
+#define BLOB_PREFIX payload
+#include "blob-asm.h"
 
 	.section .rodata.ptp_payloads, "a"
 
