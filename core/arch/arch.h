@@ -21,8 +21,7 @@
  * ARCH_GPR_COUNT, ARCH_VREG_COUNT, ARCH_TLS_IN_GPR, ARCH_SYSCALL_KICK,
  * ARCH_AUDIT_NATIVE (the AUDIT_ARCH_* of a stub's own syscalls) and
  * ARCH_ONE_SYSCALL_ABI (1: a stub can only make native syscalls, so the
- * kernel need not be asked which table a syscall stop belongs to) and
- * ARCH_GPRS_BY_REGSET (1: arch_get_gprs/arch_set_gprs are regset.c's). */
+ * kernel need not be asked which table a syscall stop belongs to). */
 #include "arch-defs.h"
 
 /* The stub blob (stub/arch/<arch>/stub.S): copied to the stub page. */
@@ -36,8 +35,8 @@ extern const unsigned char ptp_stub_park[];      /* untraced wait loop */
 /* Candidate tops of the user address space, highest first. */
 const uintptr_t *arch_stub_tops(size_t *count);
 
-/* Register transfers (PTRACE_GETREGSET/SETREGSET, or GETREGS/SETREGS where
- * ARCH_GPRS_BY_REGSET is 0). 0 or -errno. */
+/* Register transfers, each arch with the request whose layout suits it
+ * (x86_64: GETREGS/SETREGS; arm64: NT_PRSTATUS). 0 or -errno. */
 int arch_get_gprs(pid_t tid, struct arch_regs *r);
 int arch_set_gprs(pid_t tid, const struct arch_regs *r);
 /* Called by arch_get_gprs: makes what the kernel reported acceptable to

@@ -20,8 +20,6 @@ struct arch_regs {
 /* arch_syscall_stop kicks the thread with SIGCHLD (the x7 clobber). */
 #define ARCH_SYSCALL_KICK 1
 #define ARCH_TLS_IN_GPR 0
-/* NT_PRSTATUS (core/arch/regset.c); the AArch32 view needs a 32-bit exec. */
-#define ARCH_GPRS_BY_REGSET 1
 #define ARCH_AUDIT_NATIVE AUDIT_ARCH_AARCH64
 /* An AArch64 task can enter AArch32 only through an exec, which a stub
  * never makes (SYSEMU swallows it): every svc is native. */

@@ -63,6 +63,30 @@ void arch_gprs_settable(struct arch_regs *r)
 	(void)r;
 }
 
+/* NT_PRSTATUS, whose layout cannot change under a running stub here: the
+ * AArch32 view needs a 32-bit exec, which SYSEMU swallows. */
+int arch_get_gprs(pid_t tid, struct arch_regs *r)
+{
+	struct iovec iov = { .iov_base = &r->gpr, .iov_len = sizeof(r->gpr) };
+
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)(uintptr_t)NT_PRSTATUS, &iov) < 0)
+		return -errno;
+	/* The kernel picks NT_PRSTATUS's layout by the thread's current mode
+	 * (the fuzzer's compat_mode seed made an x86_64 app show the i386 one,
+	 * which is why x86_64 does not use it): a set of another size can be
+	 * neither read nor written as ours. */
+	if (iov.iov_len != sizeof(r->gpr))
+		return -ENOEXEC;
+	arch_gprs_settable(r);
+	return 0;
+}
+
+int arch_set_gprs(pid_t tid, const struct arch_regs *r)
+{
+	return regset(PTRACE_SETREGSET, tid, NT_PRSTATUS, (void *)&r->gpr,
+		      sizeof(r->gpr));
+}
+
 uint64_t arch_ip(const struct arch_regs *r) { return r->gpr.pc; }
 void arch_set_ip(struct arch_regs *r, uint64_t ip) { r->gpr.pc = ip; }
 uint64_t arch_sp(const struct arch_regs *r) { return r->gpr.sp; }

@@ -16,8 +16,6 @@ struct arch_regs {
 /* arch_syscall_stop sends no signal. */
 #define ARCH_SYSCALL_KICK 0
 #define ARCH_TLS_IN_GPR 1
-/* Not through NT_PRSTATUS: see arch_get_gprs in regs.c. */
-#define ARCH_GPRS_BY_REGSET 0
 #define ARCH_AUDIT_NATIVE AUDIT_ARCH_X86_64
 /* int 0x80 and sysenter make IA32 syscalls from 64-bit code. */
 #define ARCH_ONE_SYSCALL_ABI 0
