@@ -233,19 +233,6 @@ PTP_EXPORT pid_t ptp_as_pid(const struct ptp_as *as)
 	return as->pid;
 }
 
-bool ptp_exited(pid_t tid)
-{
-	siginfo_t si = { 0 };
-
-	/* WNOWAIT leaves the death to be collected at destroy. A tracer is
-	 * told of its tracees' ptrace stops even when it asks only for
-	 * exits: a stop another thread has yet to collect is no death. */
-	return waitid(P_PID, (id_t)tid, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 &&
-	       si.si_pid == tid &&
-	       (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED ||
-		si.si_code == CLD_DUMPED);
-}
-
 PTP_EXPORT int ptp_as_status(struct ptp_as *as)
 {
 	if (ptp_platform_status(as->p) < 0)

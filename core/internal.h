@@ -126,9 +126,20 @@ struct ptp_platform {
 	unsigned long as_created, threads_created, threads_retired;
 };
 
-/* ptrace.c */
+/* The stub's address in every stub process of p. Inline: the transport
+ * needs it, and the platform that places the stub sits above it. */
+static inline uintptr_t ptp_stub_addr(const struct ptp_platform *p,
+				      const unsigned char *sym)
+{
+	return p->stub_start + (uintptr_t)(sym - ptp_stub_blob_start);
+}
+
+/* ptrace.c: the transport. */
 int ptp_wait(pid_t tid, int *status, int flags);
 bool ptp_status_gone(int status);
+/* Whether tid has died (not yet reaped); any thread of the tracer may ask. */
+bool ptp_exited(pid_t tid);
+pid_t ptp_gettid(void);
 int ptp_inject_on(struct ptp_platform *p, pid_t tid, long nr,
 		  const uint64_t args[6], bool restart_stub, pid_t ppid,
 		  long *result);
@@ -144,7 +155,6 @@ void ptp_filter_free(struct sock_fprog *prog);
 
 /* platform.c */
 int ptp_svc_call(struct ptp_platform *p, struct svc_req *req);
-uintptr_t ptp_stub_addr(const struct ptp_platform *p, const unsigned char *sym);
 
 /* context.c */
 /* Unlinks a traced thread's lazily held context (registry lock held);
@@ -158,8 +168,6 @@ int ptp_svc_unmap_all(struct ptp_as *as);
 int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid);
 void ptp_as_forget_faults(struct ptp_as *as, uintptr_t start, uintptr_t end);
 void ptp_as_mark_dead(struct ptp_as *as);
-/* Whether tid has died (not yet reaped); any thread of the tracer may ask. */
-bool ptp_exited(pid_t tid);
 
 /* tracer.c: the per-tracer-thread pool of traced threads. */
 extern pthread_mutex_t ptp_registry_lock;
@@ -170,6 +178,5 @@ unsigned int ptp_registry_threads(struct ptp_platform *p);
 int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out);
 struct ptp_traced *ptp_tracer_find(uint64_t as_id, pid_t tid);
 int ptp_svc_new_thread(struct ptp_as *as, pid_t *tid);
-pid_t ptp_gettid(void);
 
 #endif /* PTP_INTERNAL_H */

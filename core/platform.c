@@ -63,11 +63,6 @@ PTP_EXPORT int ptp_mode_parse(const char *name, enum ptp_switch_mode *mode)
 	return 0;
 }
 
-uintptr_t ptp_stub_addr(const struct ptp_platform *p, const unsigned char *sym)
-{
-	return p->stub_start + (uintptr_t)(sym - ptp_stub_blob_start);
-}
-
 static size_t page_size(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);

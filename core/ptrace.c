@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ptrace plumbing shared by the platform, address spaces and switches. */
+/*
+ * The transport, the core's lowest layer above the arch: ptrace requests,
+ * waits, injection at the stub's syscall instruction, exit detection. It
+ * knows the platform's stub addresses and nothing of the layers above.
+ */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -47,6 +51,24 @@ int ptp_wait(pid_t tid, int *status, int flags)
 bool ptp_status_gone(int status)
 {
 	return WIFEXITED(status) || WIFSIGNALED(status);
+}
+
+bool ptp_exited(pid_t tid)
+{
+	siginfo_t si = { 0 };
+
+	/* WNOWAIT leaves the death to be collected at destroy. A tracer is
+	 * told of its tracees' ptrace stops even when it asks only for
+	 * exits: a stop another thread has yet to collect is no death. */
+	return waitid(P_PID, (id_t)tid, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 &&
+	       si.si_pid == tid &&
+	       (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED ||
+		si.si_code == CLD_DUMPED);
+}
+
+pid_t ptp_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
 }
 
 static bool synchronous_signal(int sig)

@@ -39,11 +39,6 @@ static pthread_key_t tracer_key;
 static pthread_once_t tracer_once = PTHREAD_ONCE_INIT;
 static __thread struct tracer *self;
 
-pid_t ptp_gettid(void)
-{
-	return (pid_t)syscall(SYS_gettid);
-}
-
 static bool registered(uint64_t as_id)
 {
 	for (struct ptp_as *as = registry; as; as = as->next_global)
