@@ -29,12 +29,42 @@ static int check_master(struct ptp_platform *p, int rc)
 	return rc;
 }
 
+/* Injected into pid (traced by the calling thread): unmap everything but
+ * the stub. A stub at the very top leaves nothing above it (and munmap of
+ * length 0 is EINVAL). */
+int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid)
+{
+	uint64_t below[6] = { 0, p->stub_start };
+	uint64_t above[6] = { p->stub_end, p->top - p->stub_end };
+	long res;
+	int rc;
+
+	rc = ptp_inject_on(p, pid, SYS_munmap, below, false, 0, &res);
+	if (rc == 0 && res < 0)
+		rc = (int)res;
+	if (rc == 0 && p->top > p->stub_end) {
+		rc = ptp_inject_on(p, pid, SYS_munmap, above, false, 0, &res);
+		if (rc == 0 && res < 0)
+			rc = (int)res;
+	}
+	return rc;
+}
+
+static int svc_unmap_all(struct ptp_as *as)
+{
+	int rc = ptp_unmap_all_but_stub(as->p, as->pid);
+
+	if (rc == -ESRCH)
+		ptp_as_mark_dead(as);
+	return rc;
+}
+
 /*
  * Service thread: clone the master (the child re-runs the stub, checks its
  * parent and stops itself), wait for that stop from inside the master, seize
  * the child, and unmap everything but the stub in it.
  */
-int ptp_svc_new_as(struct ptp_platform *p, struct ptp_as **out)
+static int svc_new_as(struct ptp_platform *p, struct ptp_as **out)
 {
 	uint64_t clone_args[6] = { PTP_CLONE_AS_FLAGS };
 	uint64_t wait_args[6] = { 0, 0, WUNTRACED | __WALL };
@@ -71,7 +101,7 @@ int ptp_svc_new_as(struct ptp_platform *p, struct ptp_as **out)
 	as->pid = (pid_t)pid;
 	pthread_mutex_init(&as->lock, NULL);
 	if (rc == 0)
-		rc = ptp_svc_unmap_all(as);
+		rc = svc_unmap_all(as);
 	if (rc < 0) {
 		pthread_mutex_destroy(&as->lock);
 		goto err_kill;
@@ -90,39 +120,26 @@ err_free:
 	return check_master(p, rc);
 }
 
-/* Injected into pid (traced by the calling thread): unmap everything but
- * the stub. A stub at the very top leaves nothing above it (and munmap of
- * length 0 is EINVAL). */
-int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid)
-{
-	uint64_t below[6] = { 0, p->stub_start };
-	uint64_t above[6] = { p->stub_end, p->top - p->stub_end };
-	long res;
-	int rc;
+struct new_as_req {
+	struct ptp_platform *p;
+	struct ptp_as *as;
+};
 
-	rc = ptp_inject_on(p, pid, SYS_munmap, below, false, 0, &res);
-	if (rc == 0 && res < 0)
-		rc = (int)res;
-	if (rc == 0 && p->top > p->stub_end) {
-		rc = ptp_inject_on(p, pid, SYS_munmap, above, false, 0, &res);
-		if (rc == 0 && res < 0)
-			rc = (int)res;
-	}
-	return rc;
+static int serve_new_as(void *arg)
+{
+	struct new_as_req *req = arg;
+
+	return svc_new_as(req->p, &req->as);
 }
 
-int ptp_svc_unmap_all(struct ptp_as *as)
+static int serve_unmap_all(void *arg)
 {
-	int rc = ptp_unmap_all_but_stub(as->p, as->pid);
-
-	if (rc == -ESRCH)
-		ptp_as_mark_dead(as);
-	return rc;
+	return svc_unmap_all(arg);
 }
 
 PTP_EXPORT int ptp_as_new(struct ptp_platform *p, struct ptp_as **out)
 {
-	struct svc_req req = { .op = SVC_NEW_AS };
+	struct new_as_req req = { .p = p };
 	struct ptp_as *as;
 	int rc;
 
@@ -140,7 +157,7 @@ PTP_EXPORT int ptp_as_new(struct ptp_platform *p, struct ptp_as **out)
 		*out = as;
 		return 0;
 	}
-	rc = ptp_svc_call(p, &req);
+	rc = ptp_svc_call(&p->svc, serve_new_as, &req);
 	if (rc < 0)
 		return rc;
 	as = req.as;
@@ -195,7 +212,7 @@ PTP_EXPORT void ptp_as_release(struct ptp_as *as)
 	p->nlive--;
 	pthread_mutex_unlock(&p->lock);
 	if (p->opts.reuse_pool > 0 && ptp_as_status(as) == 0 &&
-	    ptp_svc_call(p, &(struct svc_req){ .op = SVC_UNMAP_ALL, .as = as }) == 0) {
+	    ptp_svc_call(&p->svc, serve_unmap_all, as) == 0) {
 		ptp_as_forget_faults(as, 0, UINTPTR_MAX);
 		pthread_mutex_lock(&p->lock);
 		if (p->npool < p->opts.reuse_pool) {

@@ -86,14 +86,26 @@ struct ptp_ctx {
 	bool irq_sent; /* a SIGCHLD went to the armed thread this switch */
 };
 
-enum svc_op { SVC_NEW_AS = 1, SVC_NEW_THREAD, SVC_UNMAP_ALL, SVC_QUIT };
-
-struct svc_req {
-	enum svc_op op;
-	struct ptp_as *as;
-	pid_t tid;
+/* service.c: a request runs fn(arg) on the service thread; rc is its
+ * result. quit: the last request, after which the thread exits. */
+struct ptp_svc_req {
+	int (*fn)(void *arg);
+	void *arg;
 	int rc;
+	bool quit;
 	bool done;
+};
+
+struct ptp_svc {
+	pthread_t thread;
+	int (*startup)(void *arg);
+	void *arg;
+	pthread_mutex_t call_lock; /* one request at a time */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct ptp_svc_req *req;
+	int startup_rc;
+	bool started;
 };
 
 struct ptp_platform {
@@ -110,15 +122,8 @@ struct ptp_platform {
 	/* The service thread: created at open, lives as long as the platform.
 	 * It creates and traces the master and every address space's leader
 	 * (PDEATHSIG and EXITKILL follow the creating/tracing thread). */
-	pthread_t svc;
-	pid_t svc_tid;
-	pthread_mutex_t svc_call_lock; /* one request at a time */
-	pthread_mutex_t svc_lock;
-	pthread_cond_t svc_cond;
-	struct svc_req *svc_req;
-	int open_rc;
-	bool open_done;
-	char open_msg[256];
+	struct ptp_svc svc;
+	char open_msg[256]; /* why the service thread's startup failed */
 
 	pthread_mutex_t lock; /* pool and counters */
 	struct ptp_as *pool;
@@ -153,8 +158,12 @@ bool ptp_filter_allows(long nr, const uint64_t args[6]);
 int ptp_filter_build(bool default_allow, bool probe, struct sock_fprog *out);
 void ptp_filter_free(struct sock_fprog *prog);
 
-/* platform.c */
-int ptp_svc_call(struct ptp_platform *p, struct svc_req *req);
+/* service.c: the executor. Start runs startup(arg) on the new thread and
+ * returns its result (on failure the thread has ended); call runs fn(arg)
+ * there and returns its result; stop runs last(arg) there and ends it. */
+int ptp_svc_start(struct ptp_svc *s, int (*startup)(void *arg), void *arg);
+int ptp_svc_call(struct ptp_svc *s, int (*fn)(void *arg), void *arg);
+void ptp_svc_stop(struct ptp_svc *s, int (*last)(void *arg), void *arg);
 
 /* context.c */
 /* Unlinks a traced thread's lazily held context (registry lock held);
@@ -163,8 +172,6 @@ void ptp_ctx_drop_lazy(struct ptp_traced *t, bool fetch);
 
 /* as.c */
 void ptp_as_destroy(struct ptp_as *as);
-int ptp_svc_new_as(struct ptp_platform *p, struct ptp_as **out);
-int ptp_svc_unmap_all(struct ptp_as *as);
 int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid);
 void ptp_as_forget_faults(struct ptp_as *as, uintptr_t start, uintptr_t end);
 void ptp_as_mark_dead(struct ptp_as *as);
@@ -177,6 +184,5 @@ struct ptp_as *ptp_registry_any(struct ptp_platform *p);
 unsigned int ptp_registry_threads(struct ptp_platform *p);
 int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out);
 struct ptp_traced *ptp_tracer_find(uint64_t as_id, pid_t tid);
-int ptp_svc_new_thread(struct ptp_as *as, pid_t *tid);
 
 #endif /* PTP_INTERNAL_H */

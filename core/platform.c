@@ -377,86 +377,30 @@ static int create_master(struct ptp_platform *p)
 	return rc;
 }
 
-static void svc_serve(struct ptp_platform *p, struct svc_req *req)
-{
-	switch (req->op) {
-	case SVC_NEW_AS:
-		req->rc = ptp_svc_new_as(p, &req->as);
-		break;
-	case SVC_NEW_THREAD:
-		req->rc = ptp_svc_new_thread(req->as, &req->tid);
-		break;
-	case SVC_UNMAP_ALL:
-		req->rc = ptp_svc_unmap_all(req->as);
-		break;
-	case SVC_QUIT:
-		req->rc = 0;
-		break;
-	}
-}
-
-static void *svc_main(void *arg)
+/* The service thread's first request: on it, the probe's stubs and the
+ * master become this thread's children and tracees. */
+static int svc_startup(void *arg)
 {
 	struct ptp_platform *p = arg;
-	struct svc_req *req;
-	bool quit;
-	int rc;
+	int rc = probe_kernel(p);
 
-	p->svc_tid = ptp_gettid();
-	rc = probe_kernel(p);
 	if (rc == 0)
 		rc = create_master(p);
+	/* The reason sits in this thread's open error: copy it out. */
 	if (rc < 0)
 		snprintf(p->open_msg, sizeof(p->open_msg), "%s", ptp_open_error());
-	pthread_mutex_lock(&p->svc_lock);
-	p->open_rc = rc;
-	p->open_done = true;
-	pthread_cond_broadcast(&p->svc_cond);
-	pthread_mutex_unlock(&p->svc_lock);
-	if (rc < 0)
-		return NULL;
-
-	for (;;) {
-		pthread_mutex_lock(&p->svc_lock);
-		while (!p->svc_req || p->svc_req->done)
-			pthread_cond_wait(&p->svc_cond, &p->svc_lock);
-		req = p->svc_req;
-		pthread_mutex_unlock(&p->svc_lock);
-
-		svc_serve(p, req);
-		/* req lives on the caller's stack: done is the last touch. */
-		quit = req->op == SVC_QUIT;
-
-		pthread_mutex_lock(&p->svc_lock);
-		req->done = true;
-		pthread_cond_broadcast(&p->svc_cond);
-		pthread_mutex_unlock(&p->svc_lock);
-		if (quit)
-			break;
-	}
-	/* The master dies with this thread anyway (PDEATHSIG, EXITKILL);
-	 * kill it first so that it is reaped, not left a zombie. */
-	kill_stub(p->master);
-	return NULL;
+	return rc;
 }
 
-/* Runs req on the service thread and waits for it; returns req->rc. */
-int ptp_svc_call(struct ptp_platform *p, struct svc_req *req)
+/* The service thread's last request. The master dies with this thread
+ * anyway (PDEATHSIG, EXITKILL); kill it first so that it is reaped, not left
+ * a zombie. */
+static int svc_shutdown(void *arg)
 {
-	if (pthread_self() == p->svc) {
-		svc_serve(p, req);
-		return req->rc;
-	}
-	pthread_mutex_lock(&p->svc_call_lock);
-	pthread_mutex_lock(&p->svc_lock);
-	p->svc_req = req;
-	pthread_cond_broadcast(&p->svc_cond);
-	while (!req->done)
-		pthread_cond_wait(&p->svc_cond, &p->svc_lock);
-	p->svc_req = NULL;
-	pthread_mutex_unlock(&p->svc_lock);
-	pthread_mutex_unlock(&p->svc_call_lock);
-	return req->rc;
+	struct ptp_platform *p = arg;
+
+	kill_stub(p->master);
+	return 0;
 }
 
 PTP_EXPORT int ptp_open(const struct ptp_options *opts, struct ptp_platform **out)
@@ -479,9 +423,6 @@ PTP_EXPORT int ptp_open(const struct ptp_options *opts, struct ptp_platform **ou
 	}
 	p->self = getpid();
 	p->min_addr = read_mmap_min_addr();
-	pthread_mutex_init(&p->svc_call_lock, NULL);
-	pthread_mutex_init(&p->svc_lock, NULL);
-	pthread_cond_init(&p->svc_cond, NULL);
 	pthread_mutex_init(&p->lock, NULL);
 
 	rc = place_stub(p);
@@ -490,20 +431,14 @@ PTP_EXPORT int ptp_open(const struct ptp_options *opts, struct ptp_platform **ou
 				   "address space: %s", strerror(-rc));
 		goto err_free;
 	}
-	rc = -pthread_create(&p->svc, NULL, svc_main, p);
+	rc = ptp_svc_start(&p->svc, svc_startup, p);
 	if (rc < 0) {
-		ptp_set_open_error("cannot start the service thread: %s", strerror(-rc));
-		goto err_stub;
-	}
-	pthread_mutex_lock(&p->svc_lock);
-	while (!p->open_done)
-		pthread_cond_wait(&p->svc_cond, &p->svc_lock);
-	pthread_mutex_unlock(&p->svc_lock);
-	rc = p->open_rc;
-	if (rc < 0) {
-		pthread_join(p->svc, NULL);
-		/* The reason was written in the service thread. */
-		ptp_set_open_error("%s", p->open_msg);
+		/* The reason was written in the service thread, if it ran. */
+		if (p->open_msg[0])
+			ptp_set_open_error("%s", p->open_msg);
+		else
+			ptp_set_open_error("cannot start the service thread: %s",
+					   strerror(-rc));
 		goto err_stub;
 	}
 	*out = p;
@@ -536,14 +471,10 @@ PTP_EXPORT void ptp_close(struct ptp_platform *p)
 		pthread_mutex_lock(&ptp_registry_lock);
 	}
 	pthread_mutex_unlock(&ptp_registry_lock);
-	ptp_svc_call(p, &(struct svc_req){ .op = SVC_QUIT });
-	pthread_join(p->svc, NULL);
+	ptp_svc_stop(&p->svc, svc_shutdown, p);
 	munmap((void *)p->stub_start, p->stub_end - p->stub_start);
 	ptp_filter_free(&p->filter);
 	free(p->init_fp);
-	pthread_mutex_destroy(&p->svc_call_lock);
-	pthread_mutex_destroy(&p->svc_lock);
-	pthread_cond_destroy(&p->svc_cond);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }

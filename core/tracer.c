@@ -176,7 +176,7 @@ struct ptp_traced *ptp_tracer_find(uint64_t as_id, pid_t tid)
  * the new thread start traced by us, stopped before it runs anything; we
  * park it in the stub's wait loop and detach, for its own tracer to seize.
  */
-int ptp_svc_new_thread(struct ptp_as *as, pid_t *tid)
+static int svc_new_thread(struct ptp_as *as, pid_t *tid)
 {
 	struct ptp_platform *p = as->p;
 	uint64_t args[6] = { PTP_CLONE_THREAD_FLAGS };
@@ -210,6 +210,18 @@ int ptp_svc_new_thread(struct ptp_as *as, pid_t *tid)
 	return 0;
 }
 
+struct new_thread_req {
+	struct ptp_as *as;
+	pid_t tid;
+};
+
+static int serve_new_thread(void *arg)
+{
+	struct new_thread_req *req = arg;
+
+	return svc_new_thread(req->as, &req->tid);
+}
+
 static int attach_thread(pid_t tid)
 {
 	int status, rc;
@@ -230,7 +242,7 @@ static int attach_thread(pid_t tid)
 int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out)
 {
 	struct tracer *tr = tracer_self();
-	struct svc_req req;
+	struct new_thread_req req = { .as = as };
 	struct ptp_traced *t;
 	struct tracer_entry *ent;
 	pid_t tid;
@@ -250,8 +262,7 @@ int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	req = (struct svc_req){ .op = SVC_NEW_THREAD, .as = as };
-	rc = ptp_svc_call(as->p, &req);
+	rc = ptp_svc_call(&as->p->svc, serve_new_thread, &req);
 	if (rc < 0) {
 		free(t);
 		return rc;
