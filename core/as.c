@@ -99,11 +99,11 @@ static int svc_new_as(struct ptp_platform *p, struct ptp_as **out)
 		rc = -ESRCH;
 	as->p = p;
 	as->pid = (pid_t)pid;
-	pthread_mutex_init(&as->lock, NULL);
+	ptp_fault_as_init(as);
 	if (rc == 0)
 		rc = svc_unmap_all(as);
 	if (rc < 0) {
-		pthread_mutex_destroy(&as->lock);
+		ptp_fault_as_fini(as);
 		goto err_kill;
 	}
 	as->id = atomic_fetch_add(&next_as_id, 1);
@@ -194,9 +194,7 @@ void ptp_as_destroy(struct ptp_as *as)
 		free(t);
 	}
 	ptp_reap(as->pid);
-	ptp_as_forget_faults(as, 0, UINTPTR_MAX);
-	pthread_mutex_destroy(&as->lock);
-	free(as->fault_ctxs);
+	ptp_fault_as_fini(as);
 	free(as);
 }
 

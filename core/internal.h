@@ -170,10 +170,18 @@ void ptp_svc_stop(struct ptp_svc *s, int (*last)(void *arg), void *arg);
  * fetch: save its FP state first (the caller traces t). */
 void ptp_ctx_drop_lazy(struct ptp_traced *t, bool fetch);
 
+/* fault.c: the fault record. classify: the heuristic's access for ev (a
+ * fault), and the record of this outcome; forget: drop records at addresses
+ * in [start, end) of as, or ctx's record wherever it lies. */
+void ptp_fault_classify(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_event *ev);
+void ptp_as_forget_faults(struct ptp_as *as, uintptr_t start, uintptr_t end);
+void ptp_fault_forget_ctx(struct ptp_ctx *ctx);
+void ptp_fault_as_init(struct ptp_as *as);
+void ptp_fault_as_fini(struct ptp_as *as);
+
 /* as.c */
 void ptp_as_destroy(struct ptp_as *as);
 int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid);
-void ptp_as_forget_faults(struct ptp_as *as, uintptr_t start, uintptr_t end);
 void ptp_as_mark_dead(struct ptp_as *as);
 
 /* tracer.c: the per-tracer-thread pool of traced threads. */
