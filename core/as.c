@@ -15,11 +15,6 @@
 
 static atomic_uint_fast64_t next_as_id = 1;
 
-void ptp_as_mark_dead(struct ptp_as *as)
-{
-	atomic_store(&as->dead, true);
-}
-
 static int check_master(struct ptp_platform *p, int rc)
 {
 	if (rc == -ESRCH || rc == -ECHILD) {
@@ -183,7 +178,7 @@ void ptp_as_destroy(struct ptp_as *as)
 	as->threads = NULL;
 	as->nthreads = 0;
 	for (t = threads; t; t = t->next_in_as)
-		ptp_ctx_drop_lazy(t, false);
+		as->p->ops->thread_leaving(t, false);
 	pthread_mutex_unlock(&ptp_registry_lock);
 
 	kill(as->pid, SIGKILL);
@@ -246,6 +241,15 @@ PTP_EXPORT void ptp_trim(struct ptp_platform *p)
 PTP_EXPORT pid_t ptp_as_pid(const struct ptp_as *as)
 {
 	return as->pid;
+}
+
+PTP_EXPORT int ptp_platform_status(struct ptp_platform *p)
+{
+	/* The master is the service thread's child and tracee: if it died,
+	 * it is a zombie until reaped. */
+	if (!atomic_load(&p->dead) && ptp_exited(p->master))
+		atomic_store(&p->dead, true);
+	return atomic_load(&p->dead) ? -EOWNERDEAD : 0;
 }
 
 PTP_EXPORT int ptp_as_status(struct ptp_as *as)

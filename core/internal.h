@@ -9,6 +9,7 @@
 
 #include "ptplat.h"
 #include "arch.h"
+#include "backend.h"
 
 #define PTP_EXPORT __attribute__((visibility("default")))
 
@@ -118,6 +119,7 @@ struct ptp_platform {
 	unsigned char *init_fp;     /* a fresh thread's FP state */
 	atomic_bool dead;
 	struct sock_fprog filter;
+	const struct ptp_backend_ops *ops;
 
 	/* The service thread: created at open, lives as long as the platform.
 	 * It creates and traces the master and every address space's leader
@@ -130,6 +132,12 @@ struct ptp_platform {
 	unsigned int npool, nlive;
 	unsigned long as_created, threads_created, threads_retired;
 };
+
+/* A dead address space stays dead; every layer may record it. */
+static inline void ptp_as_mark_dead(struct ptp_as *as)
+{
+	atomic_store(&as->dead, true);
+}
 
 /* The stub's address in every stub process of p. Inline: the transport
  * needs it, and the platform that places the stub sits above it. */
@@ -165,11 +173,6 @@ int ptp_svc_start(struct ptp_svc *s, int (*startup)(void *arg), void *arg);
 int ptp_svc_call(struct ptp_svc *s, int (*fn)(void *arg), void *arg);
 void ptp_svc_stop(struct ptp_svc *s, int (*last)(void *arg), void *arg);
 
-/* context.c */
-/* Unlinks a traced thread's lazily held context (registry lock held);
- * fetch: save its FP state first (the caller traces t). */
-void ptp_ctx_drop_lazy(struct ptp_traced *t, bool fetch);
-
 /* fault.c: the fault record. classify: the heuristic's access for ev (a
  * fault), and the record of this outcome; forget: drop records at addresses
  * in [start, end) of as, or ctx's record wherever it lies. */
@@ -182,7 +185,6 @@ void ptp_fault_as_fini(struct ptp_as *as);
 /* as.c */
 void ptp_as_destroy(struct ptp_as *as);
 int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid);
-void ptp_as_mark_dead(struct ptp_as *as);
 
 /* tracer.c: the per-tracer-thread pool of traced threads. */
 extern pthread_mutex_t ptp_registry_lock;

@@ -421,6 +421,7 @@ PTP_EXPORT int ptp_open(const struct ptp_options *opts, struct ptp_platform **ou
 		free(p);
 		return -EINVAL;
 	}
+	p->ops = &ptp_backend_ptrace;
 	p->self = getpid();
 	p->min_addr = read_mmap_min_addr();
 	pthread_mutex_init(&p->lock, NULL);
@@ -507,15 +508,6 @@ PTP_EXPORT uintptr_t ptp_stub_end(const struct ptp_platform *p)
 PTP_EXPORT pid_t ptp_master_pid(const struct ptp_platform *p)
 {
 	return p->master;
-}
-
-PTP_EXPORT int ptp_platform_status(struct ptp_platform *p)
-{
-	/* The master is the service thread's child and tracee: if it died,
-	 * it is a zombie until reaped. */
-	if (!atomic_load(&p->dead) && ptp_exited(p->master))
-		atomic_store(&p->dead, true);
-	return atomic_load(&p->dead) ? -EOWNERDEAD : 0;
 }
 
 PTP_EXPORT void ptp_stats(struct ptp_platform *p, struct ptp_stats *st)

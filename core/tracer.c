@@ -117,7 +117,7 @@ static void tracer_exit(void *arg)
 			continue; /* destroyed with its address space */
 		p = t->as->p;
 		unlink_thread(t->as, t);
-		ptp_ctx_drop_lazy(t, true);
+		p->ops->thread_leaving(t, true);
 		ptp_retire_thread(p, t->tid);
 		pthread_mutex_lock(&p->lock);
 		p->threads_retired++;
