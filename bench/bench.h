@@ -24,8 +24,10 @@ void bench_register_map(void);
 void bench_register_pool(void);
 void bench_register_interrupt(void);
 
-/* Run-wide settings (from --ptbench_mode=, --ptbench_pin=). */
+/* Run-wide settings (from --ptbench_backend=, --ptbench_mode=,
+ * --ptbench_pin=). */
 struct bench_config {
+	const char *backend; /* "ptrace" or "systrap": the core families' */
 	const char *mode; /* "faithful" or "lean": core benchmarks that are
 			   * not per-mode use it */
 	bool pin;         /* pin traced threads (core option) and the

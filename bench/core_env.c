@@ -38,6 +38,10 @@ int bench_core_open(const char *mode, bool reuse_pool, struct ptp_platform **p, 
 		snprintf(err, errlen, "unknown mode '%s'", mode);
 		return -EINVAL;
 	}
+	if (ptp_backend_parse(bench_config.backend, &o.backend) < 0) {
+		snprintf(err, errlen, "unknown backend '%s'", bench_config.backend);
+		return -EINVAL;
+	}
 	o.pin = bench_config.pin;
 	if (!reuse_pool)
 		o.reuse_pool = 0;

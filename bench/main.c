@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ptbench-bench: every benchmark family in one executable. Flags of its own
- * (--ptbench_mode=faithful|lean, --ptbench_pin=0|1) are taken out before the
+ * (--ptbench_backend=ptrace|systrap, --ptbench_mode=faithful|lean,
+ * --ptbench_pin=0|1) are taken out before the
  * rest goes to Google Benchmark. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,31 +70,48 @@ static void context_mitigations(void)
 	gb_context("mitigations", all);
 }
 
+/* The value of --ptbench_NAME=V in arg, if it is that flag (else NULL);
+ * *bad set when V is not one of the allowed values. */
+static const char *own_flag(const char *arg, const char *name,
+			    const char *const allowed[], bool *bad)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(arg, "--ptbench_", 10) || strncmp(arg + 10, name, n) ||
+	    arg[10 + n] != '=')
+		return NULL;
+	arg += 11 + n;
+	*bad = true;
+	for (size_t i = 0; allowed[i]; i++)
+		if (strcmp(arg, allowed[i]) == 0)
+			*bad = false;
+	if (*bad)
+		fprintf(stderr, "ptbench-bench: bad --ptbench_%s '%s' (%s or %s)\n", name,
+			arg, allowed[0], allowed[1]);
+	return arg;
+}
+
 static int parse_own_flags(int *argc, char **argv)
 {
+	static const char *const backends[] = { "ptrace", "systrap", NULL };
+	static const char *const modes[] = { "faithful", "lean", NULL };
+	static const char *const pins[] = { "0", "1", NULL };
 	int out = 1;
 
 	for (int i = 1; i < *argc; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *v;
+		bool bad = false;
 
-		if (strncmp(a, "--ptbench_mode=", 15) == 0) {
-			bench_config.mode = a + 15;
-			if (strcmp(bench_config.mode, "faithful") &&
-			    strcmp(bench_config.mode, "lean")) {
-				fprintf(stderr, "ptbench-bench: bad --ptbench_mode '%s' "
-					"(faithful or lean)\n", bench_config.mode);
-				return -1;
-			}
-		} else if (strncmp(a, "--ptbench_pin=", 14) == 0) {
-			if (strcmp(a + 14, "0") && strcmp(a + 14, "1")) {
-				fprintf(stderr, "ptbench-bench: bad --ptbench_pin '%s' (0 or 1)\n",
-					a + 14);
-				return -1;
-			}
-			bench_config.pin = a[14] == '1';
-		} else {
+		if ((v = own_flag(a, "backend", backends, &bad)))
+			bench_config.backend = v;
+		else if ((v = own_flag(a, "mode", modes, &bad)))
+			bench_config.mode = v;
+		else if ((v = own_flag(a, "pin", pins, &bad)))
+			bench_config.pin = v[0] == '1';
+		else
 			argv[out++] = argv[i];
-		}
+		if (bad)
+			return -1;
 	}
 	*argc = out;
 	argv[out] = NULL;
@@ -111,6 +130,7 @@ int main(int argc, char **argv)
 	gb_context("arch", u.machine);
 	context_file_line("cpu_model", "/proc/cpuinfo", "model name");
 	context_mitigations();
+	gb_context("backend", bench_config.backend);
 	gb_context("switch_mode", bench_config.mode);
 	gb_context("pinning", bench_config.pin ? "on" : "off");
 	gb_context("compiler", PTBENCH_COMPILER);

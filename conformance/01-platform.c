@@ -248,6 +248,40 @@ static void options_are_checked(void)
 	assert_null(p);
 }
 
+static void backend_is_chosen(void)
+{
+	struct ptp_options o;
+	struct ptp_platform *p = NULL;
+	enum ptp_backend b;
+	int fds = h_count_fds();
+
+	ptp_options_default(&o);
+	assert_int_equal(o.backend, PTP_BACKEND_PTRACE);
+	assert_string_equal(ptp_backend_name(PTP_BACKEND_SYSTRAP), "systrap");
+	assert_null(ptp_backend_name((enum ptp_backend)7));
+	assert_int_equal(ptp_backend_parse("ptrace", &b), 0);
+	assert_int_equal(b, PTP_BACKEND_PTRACE);
+	assert_int_equal(ptp_backend_parse("kvm", &b), -EINVAL);
+
+	o.mode = h_mode;
+	assert_int_equal(ptp_open(&o, &p), 0);
+	assert_int_equal(ptp_caps(p)->backend, PTP_BACKEND_PTRACE);
+	assert_int_equal(ptp_options(p)->backend, PTP_BACKEND_PTRACE);
+	ptp_close(p);
+	p = NULL;
+
+	/* Until the systrap backend is built it is refused, and says so. */
+	o.backend = PTP_BACKEND_SYSTRAP;
+	assert_int_equal(ptp_open(&o, &p), -ENOSYS);
+	assert_null(p);
+	assert_non_null(strstr(ptp_open_error(), "systrap"));
+	o.backend = (enum ptp_backend)7;
+	assert_int_equal(ptp_open(&o, &p), -EINVAL);
+	assert_null(p);
+	assert_int_equal(h_children_of(0), 0);
+	assert_int_equal(h_count_fds(), fds);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -258,6 +292,7 @@ int main(int argc, char **argv)
 		HCASE(ptrace_denied_is_a_clear_error),
 		HCASE(close_leaves_nothing),
 		HCASE(options_are_checked),
+		HCASE(backend_is_chosen),
 	};
 
 	return harness_main(argc, argv, "platform", cases,

@@ -441,6 +441,7 @@ int main(int argc, char **argv)
 	json_object_set_new(o, "default_mode",
 			    json_string(ptp_mode_name(ptp_options(p)->mode)));
 	json_object_set_new(o, "default_pinning", json_boolean(ptp_options(p)->pin));
+	json_object_set_new(o, "backend", json_string(ptp_backend_name(c->backend)));
 	snprintf(hex, sizeof(hex), "%#lx", (unsigned long)ptp_max_user_address(p));
 	json_object_set_new(o, "stub_start", json_string(hex));
 	json_object_set_new(o, "max_user_address", json_string(hex));

@@ -24,6 +24,7 @@
 PTP_EXPORT void ptp_options_default(struct ptp_options *opts)
 {
 	*opts = (struct ptp_options){
+		.backend = PTP_BACKEND_PTRACE,
 		.mode = PTP_MODE_FAITHFUL,
 		.pin = true,
 		.reuse_pool = 8,
@@ -61,6 +62,51 @@ PTP_EXPORT int ptp_mode_parse(const char *name, enum ptp_switch_mode *mode)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+/* Every backend by its enum value; ops NULL: not built yet. */
+static const struct {
+	const char *name;
+	const struct ptp_backend_ops *ops;
+} backends[] = {
+	[PTP_BACKEND_PTRACE] = { "ptrace", &ptp_backend_ptrace },
+	[PTP_BACKEND_SYSTRAP] = { "systrap", NULL },
+};
+
+#define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
+
+PTP_EXPORT const char *ptp_backend_name(enum ptp_backend backend)
+{
+	return (size_t)backend < NBACKENDS ? backends[backend].name : NULL;
+}
+
+PTP_EXPORT int ptp_backend_parse(const char *name, enum ptp_backend *backend)
+{
+	for (size_t i = 0; name && i < NBACKENDS; i++) {
+		if (strcmp(name, backends[i].name) == 0) {
+			*backend = (enum ptp_backend)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* The backend opts ask for, if it is built and can honour opts. */
+static int choose_backend(struct ptp_platform *p)
+{
+	enum ptp_backend b = p->opts.backend;
+
+	if (!ptp_backend_name(b)) {
+		ptp_set_open_error("unknown backend %d", (int)b);
+		return -EINVAL;
+	}
+	if (!backends[b].ops) {
+		ptp_set_open_error("the %s backend is not built yet", backends[b].name);
+		return -ENOSYS;
+	}
+	p->ops = backends[b].ops;
+	p->caps.backend = b;
+	return p->ops->check_options(&p->opts);
 }
 
 static size_t page_size(void)
@@ -421,7 +467,11 @@ PTP_EXPORT int ptp_open(const struct ptp_options *opts, struct ptp_platform **ou
 		free(p);
 		return -EINVAL;
 	}
-	p->ops = &ptp_backend_ptrace;
+	rc = choose_backend(p);
+	if (rc < 0) {
+		free(p);
+		return rc;
+	}
 	p->self = getpid();
 	p->min_addr = read_mmap_min_addr();
 	pthread_mutex_init(&p->lock, NULL);

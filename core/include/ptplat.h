@@ -29,10 +29,27 @@ struct ptp_platform;
 struct ptp_as;
 struct ptp_ctx;
 
+/* How the app's syscalls, faults and signals reach the platform. */
+enum ptp_backend {
+	/* Every one stops the stub thread in its tracer thread
+	 * (PTRACE_SYSEMU), gVisor's ptrace platform. Both switch modes. */
+	PTP_BACKEND_PTRACE = 0,
+	/* seccomp traps syscalls into a signal handler in the stub, which
+	 * hands the state over through memory shared with the tracer; the app
+	 * thread is not traced (gVisor's systrap). Not built yet: ptp_open
+	 * returns -ENOSYS. */
+	PTP_BACKEND_SYSTRAP = 1,
+};
+
 enum ptp_switch_mode {
-	/* gVisor's transfers: every switch sets and gets all register sets. */
+	/* gVisor's transfers: every switch sets and gets all register sets.
+	 * On systrap: the whole state crosses the shared page both ways on
+	 * every switch, as the handler restores it all at sigreturn. */
 	PTP_MODE_FAITHFUL = 0,
-	/* Moves only dirty or non-resident state; FP state is fetched lazily. */
+	/* Moves only dirty or non-resident state; FP state is fetched lazily.
+	 * ptrace only: it leaves state resident in a traced thread between
+	 * switches, and a systrap thread keeps none outside its signal frame,
+	 * so systrap rejects lean with -EINVAL. */
 	PTP_MODE_LEAN = 1,
 };
 
@@ -42,21 +59,29 @@ struct ptp_options {
 	bool pin;
 	/* Released address spaces kept for reuse; 0 disables reuse. */
 	unsigned int reuse_pool;
+	enum ptp_backend backend;
 };
 
-/* Defaults: faithful mode, pinning on, a reuse pool of 8. */
+/* Defaults: the ptrace backend, faithful mode, pinning on, a reuse pool of
+ * 8. */
 void ptp_options_default(struct ptp_options *opts);
 
 /* "faithful" / "lean"; NULL for an unknown mode. */
 const char *ptp_mode_name(enum ptp_switch_mode mode);
 /* 0, or -EINVAL for an unknown name. */
 int ptp_mode_parse(const char *name, enum ptp_switch_mode *mode);
+/* "ptrace" / "systrap"; NULL for an unknown backend. */
+const char *ptp_backend_name(enum ptp_backend backend);
+/* 0, or -EINVAL for an unknown name. */
+int ptp_backend_parse(const char *name, enum ptp_backend *backend);
 
 /*
  * Opens a platform: places the stub, creates the master stub process and
  * probes the kernel. Errors:
+ *   -EINVAL  an unknown backend or mode, or a mode the backend cannot honour
  *   -EPERM   ptrace is not permitted (Yama, seccomp, LSM, missing capability)
- *   -ENOSYS  PTRACE_SYSEMU is missing or does not stop at syscalls
+ *   -ENOSYS  PTRACE_SYSEMU is missing or does not stop at syscalls, or the
+ *            backend is not built
  *   -ENOMEM  no room for the stub
  *   other    the failing system call's errno
  */
@@ -80,6 +105,7 @@ struct ptp_caps {
 	bool ia32_syscalls;
 	bool vsyscall;             /* a [vsyscall] page is mapped */
 	size_t fpstate_size;       /* bytes of FP/SIMD state moved per switch */
+	enum ptp_backend backend;  /* the one ptp_open chose */
 };
 
 const struct ptp_caps *ptp_caps(const struct ptp_platform *p);
