@@ -161,6 +161,12 @@ void ptp_reap(pid_t tid);
 void ptp_set_open_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
+/* abi.c: a syscall stop's ABI from the kernel's AUDIT_ARCH_* for it (0 when
+ * the kernel cannot say), and the six arguments of a syscall of that ABI. */
+enum ptp_syscall_abi ptp_syscall_abi_of(uint32_t audit_arch, long nr);
+void ptp_syscall_args_of(const struct arch_regs *r, enum ptp_syscall_abi abi,
+			 uint64_t args[6]);
+
 /* filter.c */
 bool ptp_filter_allows(long nr, const uint64_t args[6]);
 int ptp_filter_build(bool default_allow, bool probe, struct sock_fprog *out);

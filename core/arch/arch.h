@@ -82,12 +82,23 @@ void arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16]
  */
 int arch_syscall_stop(pid_t tid, struct arch_regs *r);
 
-/* The table a syscall stop's nr belongs to, from the kernel's AUDIT_ARCH_*
- * for the stop (PTRACE_GET_SYSCALL_INFO; 0 when the kernel cannot say). */
-enum ptp_syscall_abi arch_syscall_abi(uint32_t audit_arch, long nr);
-/* The six arguments of a syscall of that ABI, from the stop's registers. */
-void arch_syscall_args(const struct arch_regs *r, enum ptp_syscall_abi abi,
-		       uint64_t args[6]);
+/*
+ * The syscall ABIs a stub thread can reach on this arch, as data (the way
+ * libseccomp keeps its arches): a syscall stop belongs to the first row
+ * whose audit_arch is the kernel's AUDIT_ARCH_* for the stop and whose
+ * number satisfies (nr & nr_mask) == nr_match. Its arguments are the
+ * registers at arg_off[] in struct arch_regs, of which the kernel reads
+ * arg_bits.
+ */
+struct ptp_arch_syscall_abi {
+	uint32_t audit_arch;
+	enum ptp_syscall_abi abi;
+	uint32_t nr_mask, nr_match;
+	size_t arg_off[6];
+	unsigned int arg_bits;
+};
+
+const struct ptp_arch_syscall_abi *ptp_arch_syscall_abis(size_t *count);
 /* Makes one IA32 syscall (getpid) from 64-bit code: 0 if it returns our
  * pid, else -errno (-ENOSYS on arches without IA32). The probe runs it in a
  * throw-away child, as IA32 emulation may be missing and the child then

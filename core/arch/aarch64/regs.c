@@ -174,18 +174,20 @@ void arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16]
 	memcpy((char *)fp + offsetof(struct user_fpsimd_state, vregs) + 16 * i, in, 16);
 }
 
-enum ptp_syscall_abi arch_syscall_abi(uint32_t audit_arch, long nr)
-{
-	(void)nr;
-	return audit_arch == AUDIT_ARCH_AARCH64 ? PTP_ABI_NATIVE : PTP_ABI_UNKNOWN;
-}
+#define GPR(i) offsetof(struct arch_regs, gpr.regs[i])
 
-void arch_syscall_args(const struct arch_regs *r, enum ptp_syscall_abi abi,
-		       uint64_t args[6])
+/* An AArch64 task reaches AArch32 only through an exec, which SYSEMU
+ * swallows: one ABI. */
+static const struct ptp_arch_syscall_abi syscall_abis[] = {
+	{ .audit_arch = AUDIT_ARCH_AARCH64, .abi = PTP_ABI_NATIVE,
+	  .arg_off = { GPR(0), GPR(1), GPR(2), GPR(3), GPR(4), GPR(5) },
+	  .arg_bits = 64 },
+};
+
+const struct ptp_arch_syscall_abi *ptp_arch_syscall_abis(size_t *count)
 {
-	(void)abi;
-	for (unsigned int i = 0; i < 6; i++)
-		args[i] = arch_arg(r, i);
+	*count = sizeof(syscall_abis) / sizeof(syscall_abis[0]);
+	return syscall_abis;
 }
 
 static int wait_stop(pid_t tid, int *status)

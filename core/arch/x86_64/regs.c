@@ -212,36 +212,26 @@ void arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16]
  * report AUDIT_ARCH_X86_64: only this bit tells them apart. */
 #define X32_SYSCALL_BIT 0x40000000u
 
-enum ptp_syscall_abi arch_syscall_abi(uint32_t audit_arch, long nr)
-{
-	uint32_t nr32 = (uint32_t)nr;
+#define GPR(name) offsetof(struct arch_regs, gpr.name)
+#define NATIVE_ARGS { GPR(rdi), GPR(rsi), GPR(rdx), GPR(r10), GPR(r8), GPR(r9) }
 
-	switch (audit_arch) {
-	case AUDIT_ARCH_I386:
-		return PTP_ABI_IA32;
-	case AUDIT_ARCH_X86_64:
-		return (nr32 & X32_SYSCALL_BIT) && !(nr32 & 0x80000000u) ? PTP_ABI_X32
-									: PTP_ABI_NATIVE;
-	default:
-		return PTP_ABI_UNKNOWN;
-	}
-}
+static const struct ptp_arch_syscall_abi syscall_abis[] = {
+	/* int 0x80 and sysenter: the i386 convention; the compat entry reads
+	 * 32 bits. */
+	{ .audit_arch = AUDIT_ARCH_I386, .abi = PTP_ABI_IA32,
+	  .arg_off = { GPR(rbx), GPR(rcx), GPR(rdx), GPR(rsi), GPR(rdi), GPR(rbp) },
+	  .arg_bits = 32 },
+	{ .audit_arch = AUDIT_ARCH_X86_64, .abi = PTP_ABI_X32,
+	  .nr_mask = X32_SYSCALL_BIT | 0x80000000u, .nr_match = X32_SYSCALL_BIT,
+	  .arg_off = NATIVE_ARGS, .arg_bits = 64 },
+	{ .audit_arch = AUDIT_ARCH_X86_64, .abi = PTP_ABI_NATIVE,
+	  .arg_off = NATIVE_ARGS, .arg_bits = 64 },
+};
 
-void arch_syscall_args(const struct arch_regs *r, enum ptp_syscall_abi abi,
-		       uint64_t args[6])
+const struct ptp_arch_syscall_abi *ptp_arch_syscall_abis(size_t *count)
 {
-	if (abi != PTP_ABI_IA32) {
-		for (unsigned int i = 0; i < 6; i++)
-			args[i] = arch_arg(r, i);
-		return;
-	}
-	/* The i386 syscall convention; the compat entry reads 32 bits. */
-	args[0] = (uint32_t)r->gpr.rbx;
-	args[1] = (uint32_t)r->gpr.rcx;
-	args[2] = (uint32_t)r->gpr.rdx;
-	args[3] = (uint32_t)r->gpr.rsi;
-	args[4] = (uint32_t)r->gpr.rdi;
-	args[5] = (uint32_t)r->gpr.rbp;
+	*count = sizeof(syscall_abis) / sizeof(syscall_abis[0]);
+	return syscall_abis;
 }
 
 int arch_syscall_stop(pid_t tid, struct arch_regs *r)

@@ -219,8 +219,8 @@ static int run(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean,
 			ctx->gpr_dirty = true;
 			ev->kind = PTP_EV_SYSCALL;
 			ev->nr = arch_syscall_nr(&ctx->regs);
-			ev->abi = arch_syscall_abi(ev->audit_arch, ev->nr);
-			arch_syscall_args(&ctx->regs, ev->abi, ev->args);
+			ev->abi = ptp_syscall_abi_of(ev->audit_arch, ev->nr);
+			ptp_syscall_args_of(&ctx->regs, ev->abi, ev->args);
 			return rc;
 		}
 		if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0)
