@@ -26,6 +26,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "arch/arch.h"
 #include "bench.h"
 #include "payloads.h"
 #include "ptplat.h"
@@ -34,17 +35,6 @@
 #define IRQ_DELAY_NS 30000u
 #define IRQ_BATCH 8
 #define IRQ_SAMPLES (1u << 20)
-
-static inline void irq_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield" ::: "memory");
-#else
-	__asm__ volatile("" ::: "memory");
-#endif
-}
 
 struct irq_shared {
 	struct ptp_ctx *ctx;
@@ -155,7 +145,7 @@ static void bm_interrupt_latency(gb_state *st, void *arg)
 			/* Never leave an interrupt for the next switch. */
 			for (unsigned int w = 0; atomic_load(&sh.done) != seq; w++) {
 				if (w < 1000)
-					irq_relax();
+					bench_arch_cpu_relax();
 				else
 					sched_yield();
 			}

@@ -51,10 +51,8 @@
  * PTRACE_O_EXITKILL where traced, and kill + reap at the end of each run.
  */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -69,11 +67,10 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/user.h>
 #include <sys/wait.h>
-#include <ucontext.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "bench.h"
 
 /* Above PID_MAX_LIMIT (1 << 22) and not an errno: never a native result. */
@@ -104,219 +101,11 @@
 #define SYS_USER_DISPATCH 2
 #endif
 
-/* A regset moved by sysemu_regs. */
-struct mech_regset {
-	int type;
-	const char *name;
-	size_t size;
-};
-#define MECH_MAX_REGSETS 4
-
-/* ======================================================================
- * Arch-specific helpers. Everything that names a register, a syscall
- * instruction or an arch regset lives here.
- * ====================================================================== */
-#if defined(__x86_64__)
-#include <cpuid.h>
-
-#define MECH_AUDIT_ARCH AUDIT_ARCH_X86_64
-typedef struct user_regs_struct mech_gpr;
-#define GPR_NR(r) ((long)(r)->orig_rax)
-#define GPR_RESULT(r) ((long)(r)->rax)
-#define GPR_PC(r) ((uintptr_t)(r)->rip)
-/* The int3 trap reports the PC after "syscall" (2 bytes) + "int3" (1). */
-#define INJECT_TRAP_PC_OFFSET 3
-
-/* The injection site: a syscall instruction followed by a breakpoint. */
-__asm__(".pushsection .text\n"
-	".p2align 4\n"
-	"mech_inject_site:\n"
-	"\tsyscall\n"
-	"\tint3\n"
-	".popsection\n");
-
-static inline long arch_syscall3(long nr, long a0, long a1, long a2)
-{
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "0"(nr), "D"(a0), "S"(a1), "d"(a2)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
-static int arch_get_gpr(pid_t pid, mech_gpr *r)
-{
-	return (int)ptrace(PTRACE_GETREGS, pid, NULL, r);
-}
-
-static int arch_set_gpr(pid_t pid, const mech_gpr *r)
-{
-	return (int)ptrace(PTRACE_SETREGS, pid, NULL, r);
-}
-
-/* At a SYSEMU stop: the app's result; orig_rax = -1 clears the syscall
- * marker so that no restart logic can rewind the PC (as the core does). */
-static void arch_gpr_set_result(mech_gpr *r, long v)
-{
-	r->rax = (unsigned long)v;
-	r->orig_rax = (unsigned long)-1L;
-}
-
-static void arch_gpr_set_inject(mech_gpr *r, long nr, uintptr_t pc)
-{
-	r->rax = (unsigned long)nr;
-	r->orig_rax = (unsigned long)-1L;
-	r->rip = pc;
-}
-
-/* At a syscall-exit stop: overwrite the result. */
-static int arch_set_result_at_exit(pid_t pid, long v)
-{
-	return (int)ptrace(PTRACE_POKEUSER, pid,
-			   (void *)offsetof(struct user, regs.rax), (void *)v);
-}
-
-/* At a seccomp stop: skip the syscall and give it a result. */
-static int arch_skip_with_result(pid_t pid, long v)
-{
-	if (ptrace(PTRACE_POKEUSER, pid, (void *)offsetof(struct user, regs.orig_rax),
-		   (void *)-1L) < 0)
-		return -1;
-	return (int)ptrace(PTRACE_POKEUSER, pid, (void *)offsetof(struct user, regs.rax),
-			   (void *)v);
-}
-
-static void arch_uc_set_result(void *ucv, long v)
-{
-	((ucontext_t *)ucv)->uc_mcontext.gregs[REG_RAX] = v;
-}
-
-/* The faithful mode's regsets: NT_PRSTATUS + NT_X86_XSTATE (size from
- * CPUID leaf 0xD subleaf 0 EBX), NT_PRFPREG where XSAVE is absent. */
-static int arch_faithful_regsets(struct mech_regset *rs)
-{
-	unsigned a, b, c, d;
-	size_t xs = 0;
-
-	if (__get_cpuid_max(0, NULL) >= 0xD && __get_cpuid(1, &a, &b, &c, &d) &&
-	    (c & bit_OSXSAVE)) {
-		__cpuid_count(0xD, 0, a, b, c, d);
-		xs = b;
-	}
-	rs[0] = (struct mech_regset){ NT_PRSTATUS, "NT_PRSTATUS", sizeof(struct user_regs_struct) };
-	if (xs)
-		rs[1] = (struct mech_regset){ NT_X86_XSTATE, "NT_X86_XSTATE", xs };
-	else
-		rs[1] = (struct mech_regset){ NT_PRFPREG, "NT_PRFPREG",
-					      sizeof(struct user_fpregs_struct) };
-	return 2;
-}
-
-#elif defined(__aarch64__)
-
-#define MECH_AUDIT_ARCH AUDIT_ARCH_AARCH64
-typedef struct user_regs_struct mech_gpr; /* glibc's: regs[31], sp, pc, pstate */
-#define GPR_NR(r) ((long)(r)->regs[8])
-#define GPR_RESULT(r) ((long)(r)->regs[0])
-#define GPR_PC(r) ((uintptr_t)(r)->pc)
-/* brk does not advance the PC: the trap reports the brk itself. */
-#define INJECT_TRAP_PC_OFFSET 4
-
-__asm__(".pushsection .text\n"
-	".p2align 4\n"
-	"mech_inject_site:\n"
-	"\tsvc #0\n"
-	"\tbrk #0\n"
-	".popsection\n");
-
-static inline long arch_syscall3(long nr, long a0, long a1, long a2)
-{
-	register long x8 __asm__("x8") = nr;
-	register long x0 __asm__("x0") = a0;
-	register long x1 __asm__("x1") = a1;
-	register long x2 __asm__("x2") = a2;
-
-	__asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
-	return x0;
-}
-
-static int arch_get_gpr(pid_t pid, mech_gpr *r)
-{
-	struct iovec io = { r, sizeof(*r) };
-
-	return (int)ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &io);
-}
-
-static int arch_set_gpr(pid_t pid, const mech_gpr *r)
-{
-	struct iovec io = { (void *)r, sizeof(*r) };
-
-	return (int)ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRSTATUS, &io);
-}
-
-/* At a SYSEMU stop the syscall is skipped already; x0 is the result. (The
- * faithful mode's x7 kick, see design/platform.md, is not modelled.) */
-static void arch_gpr_set_result(mech_gpr *r, long v)
-{
-	r->regs[0] = (unsigned long long)v;
-}
-
-static void arch_gpr_set_inject(mech_gpr *r, long nr, uintptr_t pc)
-{
-	r->regs[8] = (unsigned long long)nr;
-	r->regs[0] = 0;
-	r->pc = pc;
-}
-
-static int arch_set_result_at_exit(pid_t pid, long v)
-{
-	mech_gpr r;
-
-	if (arch_get_gpr(pid, &r) < 0)
-		return -1;
-	r.regs[0] = (unsigned long long)v;
-	return arch_set_gpr(pid, &r);
-}
-
-static int arch_skip_with_result(pid_t pid, long v)
-{
-	int nr = -1;
-	struct iovec io = { &nr, sizeof(nr) };
-
-	if (ptrace(PTRACE_SETREGSET, pid, (void *)NT_ARM_SYSTEM_CALL, &io) < 0)
-		return -1;
-	return arch_set_result_at_exit(pid, v);
-}
-
-static void arch_uc_set_result(void *ucv, long v)
-{
-	((ucontext_t *)ucv)->uc_mcontext.regs[0] = (unsigned long long)v;
-}
-
-/* The faithful mode's regsets: NT_PRSTATUS + NT_PRFPREG + NT_ARM_TLS. */
-static int arch_faithful_regsets(struct mech_regset *rs)
-{
-	rs[0] = (struct mech_regset){ NT_PRSTATUS, "NT_PRSTATUS", sizeof(struct user_regs_struct) };
-	rs[1] = (struct mech_regset){ NT_PRFPREG, "NT_PRFPREG", sizeof(struct user_fpsimd_struct) };
-	rs[2] = (struct mech_regset){ NT_ARM_TLS, "NT_ARM_TLS", sizeof(uint64_t) };
-	return 3;
-}
-
-#else
-#error "mechanism.c: no arch helpers for this architecture"
-#endif
-
-extern const char mech_inject_site[] __attribute__((visibility("hidden")));
-
 #ifdef PT_SYSEMU
 #define MECH_PTRACE_SYSEMU PTRACE_SYSEMU
 #else
 #define MECH_PTRACE_SYSEMU 31 /* same value on x86_64 and arm64 */
 #endif
-
-/* ====================================================================== */
 
 enum mech_kind {
 	MK_SYSEMU,
@@ -373,7 +162,7 @@ static long install_filter(uint32_t action, unsigned int flags)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MECH_AUDIT_ARCH, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BENCH_ARCH_AUDIT, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getpid, 0, 1),
@@ -423,12 +212,12 @@ mech_child(enum mech_kind kind, struct mech_shared *sh, pid_t parent, int pipe_w
 		static const char byte = 'x';
 
 		for (;;) {
-			arch_syscall3(SYS_write, pipe_w, (long)&byte, 1);
+			bench_arch_syscall3(SYS_write, pipe_w, (long)&byte, 1);
 			__atomic_store_n(&sh->done, sh->done + 1, __ATOMIC_RELEASE);
 		}
 	}
 	for (;;) {
-		long r = arch_syscall3(SYS_getpid, 0, 0, 0);
+		long r = bench_arch_syscall3(SYS_getpid, 0, 0, 0);
 
 		if (r != MECH_SENTINEL) {
 			__atomic_store_n(&sh->last_bad, r, __ATOMIC_RELAXED);
@@ -446,9 +235,9 @@ struct mech_run {
 	struct mech_shared *sh;
 	int pipe_r, pipe_w;
 	int notify_fd;
-	mech_gpr gpr, base;
-	struct mech_regset rs[MECH_MAX_REGSETS];
-	struct iovec iov[MECH_MAX_REGSETS];
+	bench_gprs gpr, base;
+	struct bench_regset rs[BENCH_MAX_REGSETS];
+	struct iovec iov[BENCH_MAX_REGSETS];
 	int nrs;
 	size_t regset_bytes;
 	char msg[256];
@@ -504,11 +293,11 @@ static int regsets_transfer(struct mech_run *r, int request)
 	return 0;
 }
 
-static int check_nr(struct mech_run *r, const mech_gpr *g)
+static int check_nr(struct mech_run *r, const bench_gprs *g)
 {
-	if (GPR_NR(g) == SYS_getpid)
+	if (bench_arch_gprs_nr(g) == SYS_getpid)
 		return 0;
-	snprintf(r->msg, sizeof(r->msg), "stopped for syscall %ld, not getpid", GPR_NR(g));
+	snprintf(r->msg, sizeof(r->msg), "stopped for syscall %ld, not getpid", bench_arch_gprs_nr(g));
 	return -1;
 }
 
@@ -568,7 +357,7 @@ static int prepare(struct mech_run *r)
 			return -1;
 		return wait_stop(r, STOP_SYSCALL);
 	case MK_SYSEMU_REGS:
-		r->nrs = arch_faithful_regsets(r->rs);
+		r->nrs = bench_arch_faithful_regsets(r->rs);
 		r->regset_bytes = 0;
 		for (int i = 0; i < r->nrs; i++) {
 			r->iov[i].iov_base = calloc(1, r->rs[i].size);
@@ -598,7 +387,7 @@ static int prepare(struct mech_run *r)
 			return -1;
 		return wait_stop(r, STOP_SECCOMP);
 	case MK_INJECT:
-		if (arch_get_gpr(r->pid, &r->base) < 0)
+		if (bench_arch_get_gprs(r->pid, &r->base) < 0)
 			return run_fail(r, "get registers");
 		return 0;
 	default:
@@ -617,22 +406,22 @@ static int round_trip(struct mech_run *r)
 			return -1;
 		return wait_stop(r, STOP_SYSCALL);
 	case MK_SYSEMU_GPR:
-		if (arch_get_gpr(r->pid, &r->gpr) < 0)
+		if (bench_arch_get_gprs(r->pid, &r->gpr) < 0)
 			return run_fail(r, "get registers");
 		if (check_nr(r, &r->gpr) < 0)
 			return -1;
-		arch_gpr_set_result(&r->gpr, MECH_SENTINEL);
-		if (arch_set_gpr(r->pid, &r->gpr) < 0)
+		bench_arch_gprs_set_result(&r->gpr, MECH_SENTINEL);
+		if (bench_arch_set_gprs(r->pid, &r->gpr) < 0)
 			return run_fail(r, "set registers");
 		if (resume(r, MECH_PTRACE_SYSEMU, "PTRACE_SYSEMU") < 0)
 			return -1;
 		return wait_stop(r, STOP_SYSCALL);
 	case MK_SYSEMU_REGS: {
-		mech_gpr *g = r->iov[0].iov_base; /* NT_PRSTATUS comes first */
+		bench_gprs *g = r->iov[0].iov_base; /* NT_PRSTATUS comes first */
 
 		if (check_nr(r, g) < 0)
 			return -1;
-		arch_gpr_set_result(g, MECH_SENTINEL);
+		bench_arch_gprs_set_result(g, MECH_SENTINEL);
 		if (regsets_transfer(r, PTRACE_SETREGSET) < 0 ||
 		    resume(r, MECH_PTRACE_SYSEMU, "PTRACE_SYSEMU") < 0 ||
 		    wait_stop(r, STOP_SYSCALL) < 0)
@@ -645,13 +434,13 @@ static int round_trip(struct mech_run *r)
 		if (resume(r, PTRACE_SYSCALL, "PTRACE_SYSCALL") < 0 ||
 		    wait_stop(r, STOP_SYSCALL) < 0)
 			return -1;
-		if (arch_set_result_at_exit(r->pid, MECH_SENTINEL) < 0)
+		if (bench_arch_set_result_at_exit(r->pid, MECH_SENTINEL) < 0)
 			return run_fail(r, "set the result at the exit stop");
 		if (resume(r, PTRACE_SYSCALL, "PTRACE_SYSCALL") < 0)
 			return -1;
 		return wait_stop(r, STOP_SYSCALL);
 	case MK_SECCOMP_TRACE:
-		if (arch_skip_with_result(r->pid, MECH_SENTINEL) < 0)
+		if (bench_arch_skip_with_result(r->pid, MECH_SENTINEL) < 0)
 			return run_fail(r, "skip the syscall and set its result");
 		if (resume(r, PTRACE_CONT, "PTRACE_CONT") < 0)
 			return -1;
@@ -678,18 +467,18 @@ static int round_trip(struct mech_run *r)
 	}
 	case MK_INJECT:
 		r->gpr = r->base;
-		arch_gpr_set_inject(&r->gpr, SYS_getpid, (uintptr_t)mech_inject_site);
-		if (arch_set_gpr(r->pid, &r->gpr) < 0)
+		bench_arch_gprs_set_inject(&r->gpr, SYS_getpid, (uintptr_t)bench_arch_inject_site);
+		if (bench_arch_set_gprs(r->pid, &r->gpr) < 0)
 			return run_fail(r, "set registers");
 		if (resume(r, PTRACE_CONT, "PTRACE_CONT") < 0 || wait_stop(r, STOP_TRAP) < 0)
 			return -1;
-		if (arch_get_gpr(r->pid, &r->gpr) < 0)
+		if (bench_arch_get_gprs(r->pid, &r->gpr) < 0)
 			return run_fail(r, "get registers");
-		if (GPR_RESULT(&r->gpr) != r->pid ||
-		    GPR_PC(&r->gpr) != (uintptr_t)mech_inject_site + INJECT_TRAP_PC_OFFSET) {
+		if (bench_arch_gprs_result(&r->gpr) != r->pid ||
+		    bench_arch_gprs_pc(&r->gpr) != (uintptr_t)bench_arch_inject_site + BENCH_ARCH_INJECT_TRAP_PC_OFFSET) {
 			snprintf(r->msg, sizeof(r->msg),
 				 "injected getpid returned %ld (child %d), stopped at pc %#lx",
-				 GPR_RESULT(&r->gpr), (int)r->pid, (unsigned long)GPR_PC(&r->gpr));
+				 bench_arch_gprs_result(&r->gpr), (int)r->pid, (unsigned long)bench_arch_gprs_pc(&r->gpr));
 			return -1;
 		}
 		return 0;
@@ -834,7 +623,7 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
 	sud_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
 	if (si->si_code != inproc_code || si->si_syscall != SYS_getpid)
 		inproc_anomaly++;
-	arch_uc_set_result(ucv, MECH_SENTINEL);
+	bench_arch_uc_set_result(ucv, MECH_SENTINEL);
 }
 
 struct inproc {
@@ -882,11 +671,11 @@ static void *inproc_worker(void *arg)
 		if (sud) {
 			for (int i = 0; i < INPROC_BATCH; i++) {
 				sud_selector = SYSCALL_DISPATCH_FILTER_BLOCK;
-				bad |= arch_syscall3(SYS_getpid, 0, 0, 0) ^ MECH_SENTINEL;
+				bad |= bench_arch_syscall3(SYS_getpid, 0, 0, 0) ^ MECH_SENTINEL;
 			}
 		} else {
 			for (int i = 0; i < INPROC_BATCH; i++)
-				bad |= arch_syscall3(SYS_getpid, 0, 0, 0) ^ MECH_SENTINEL;
+				bad |= bench_arch_syscall3(SYS_getpid, 0, 0, 0) ^ MECH_SENTINEL;
 		}
 		w->total += INPROC_BATCH;
 		if (bad || inproc_anomaly)

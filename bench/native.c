@@ -8,29 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "bench.h"
-
-/* ---- arch-specific: one raw syscall instruction ------------------------ */
-#if defined(__x86_64__)
-static inline long native_syscall0(long nr)
-{
-	long ret;
-
-	__asm__ volatile("syscall" : "=a"(ret) : "0"(nr) : "rcx", "r11", "memory");
-	return ret;
-}
-#elif defined(__aarch64__)
-static inline long native_syscall0(long nr)
-{
-	register long x8 __asm__("x8") = nr;
-	register long x0 __asm__("x0");
-
-	__asm__ volatile("svc #0" : "=r"(x0) : "r"(x8) : "memory");
-	return x0;
-}
-#else
-#error "native.c: no raw syscall instruction for this architecture"
-#endif
 
 enum { NATIVE_BATCH = 256 };
 
@@ -53,7 +32,7 @@ static void bm_getpid(gb_state *st, void *arg)
 		long bad = 0;
 
 		for (int i = 0; i < NATIVE_BATCH; i++)
-			bad |= native_syscall0(SYS_getpid) ^ want;
+			bad |= bench_arch_syscall0(SYS_getpid) ^ want;
 		total += NATIVE_BATCH;
 		if (bad) {
 			gb_skip_with_error(st, "raw getpid returned something else than the pid");

@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch-facts.h"
+#include "arch/arch.h"
 #include "harness.h"
 
 static void number_and_args_exact(void)

@@ -32,7 +32,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch-facts.h"
+#include "arch/arch.h"
 #include "harness.h"
 
 #define TABLE_ENV "PTBENCH_FAULT_TABLE"

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "ptplat.h"
 
 /* Newer than the headers of Debian 12: the values are the kernel's ABI. */
@@ -55,9 +56,6 @@
 #endif
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
-#endif
-#ifndef ARCH_GET_CPUID
-#define ARCH_GET_CPUID 0x1011
 #endif
 
 /* A raw getpid the tracee makes at a known point (glibc caches nothing
@@ -307,35 +305,6 @@ static int sud_child(void)
 	return prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0) == 0 ? 0 : 1;
 }
 
-#if defined(__x86_64__)
-#include <asm/prctl.h>
-
-/* ia32_syscalls: ptp_caps' own int 0x80 probe. */
-static void arch_probe(json_t *out, bool ia32_syscalls)
-{
-	long x32 = syscall(0x40000000L | SYS_getpid);
-
-	json_object_set_new(out, "ia32_int80", json_boolean(ia32_syscalls));
-	json_object_set_new(out, "x32_syscall_bit", json_boolean(x32 == raw_getpid()));
-	/* ARCH_GET_CPUID is there since 4.12; ARCH_SET_CPUID's answer is
-	 * ptp_caps' cpuid_faulting above. */
-	json_object_set_new(out, "arch_get_cpuid",
-			    json_boolean(syscall(SYS_arch_prctl, ARCH_GET_CPUID, 0) >= 0));
-}
-#elif defined(__aarch64__)
-static void arch_probe(json_t *out, bool ia32_syscalls)
-{
-	/* No compat syscall entry or x32 bit is tried from an arm64 probe: an
-	 * AArch32 binary would be needed. Said, not guessed. */
-	(void)ia32_syscalls;
-	json_object_set_new(out, "ia32_int80", json_null());
-	json_object_set_new(out, "x32_syscall_bit", json_null());
-	json_object_set_new(out, "arch_get_cpuid", json_null());
-}
-#else
-#error "conformance/probe.c: no arch probe for this arch"
-#endif
-
 /* read_line PATH: its first line without the newline, or NULL. */
 static json_t *read_line(const char *path)
 {
@@ -406,7 +375,7 @@ static void kernel_probe(json_t *o, bool ia32_syscalls)
 	ptrace_syscall_info_probe(o);
 	ptrace_seize_probe(o);
 	seccomp_probe(o);
-	arch_probe(o, ia32_syscalls);
+	af_probe_arch(o, ia32_syscalls);
 }
 
 int main(int argc, char **argv)

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "engine.h"
 #include "fuzz-abi.h"
 #include "payloads.h"
@@ -36,15 +37,8 @@ _Static_assert(FZ_CLONE_THREAD_FLAGS ==
 			CLONE_PTRACE | CLONE_VM),
 	       "thread clone flags");
 
-#if defined(__x86_64__)
-/* ud2: whatever runs off the end of the input ends as SIGILL. */
-static const uint8_t code_filler[] = { 0x0f, 0x0b };
-#elif defined(__aarch64__)
-/* udf #0 */
-static const uint8_t code_filler[] = { 0x00, 0x00, 0x00, 0x00 };
-#else
-#error the fuzzer needs to know about your machine type
-#endif
+/* Whatever runs off the end of the input faults (see arch/arch.h). */
+static const uint8_t code_filler[] = FZ_ARCH_CODE_FILLER;
 
 #define CANARY_NAME "canary"
 #define CANARY_SIZE 4096

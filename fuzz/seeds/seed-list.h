@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * X-macro list of the hostile seeds: SEED(symbol, escapes_without_sysemu).
- * The assembly for each arch (seeds/<arch>.S) defines fz_seed_<symbol>_start
- * and _end; a seed an arch cannot express is empty. escapes_without_sysemu
- * says the positive control (the core resuming with PTRACE_CONT) must report
- * this seed as an escape: it makes a host syscall the stub filter kills, or
- * one it allows whose effect an oracle sees.
+ * The assembly for each arch (arch/<arch>/seeds.S) defines
+ * fz_seed_<symbol>_start and _end; a seed an arch cannot express is empty.
+ * escapes_without_sysemu says the positive control (the core resuming with
+ * PTRACE_CONT) must report this seed as an escape: it makes a host syscall
+ * the stub filter kills, or one it allows whose effect an oracle sees.
  */
 SEED(fork, 1)                 /* fork / clone(SIGCHLD): killed by the filter */
 SEED(clone_process, 1)        /* clone with the core's own flags: allowed */

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* x86_64 facts of the conformance contract (conformance/arch/arch.h). */
+#ifndef CONFORMANCE_ARCH_FACTS_H
+#define CONFORMANCE_ARCH_FACTS_H
+
+#include <linux/audit.h>
+
+#include "ptplat.h"
+
+/* rax, which is also the number. */
+#define AF_GPR_RESULT 0u
+/* PAYLOAD_BAD_ADDRESS loads from a non-canonical address: a general-
+ * protection fault, no page fault at all: SIGSEGV, SI_KERNEL, si_addr 0,
+ * at the load after the 10-byte movabs. */
+#define AF_BAD_ADDRESS_IS_GP 1
+#define AF_BAD_ADDRESS_LOAD_OFFSET 10u
+#define AF_BAD_ADDRESS_SI_CODE SI_KERNEL
+#define AF_BAD_ADDRESS_SI_ADDR 0ul
+/* int 0x80 and sysenter look like syscall in the registers; the x32 bit
+ * selects the x32 table. */
+#define AF_AUDIT_ARCH_NATIVE AUDIT_ARCH_X86_64
+#define AF_ABI_NEEDS_SYSCALL_INFO 1
+#define AF_X32_BIT_ABI PTP_ABI_X32
+
+#endif /* CONFORMANCE_ARCH_FACTS_H */
