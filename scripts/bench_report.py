@@ -35,11 +35,11 @@ import math
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 
 import ptcli  # noqa: E402  (shared with the other ptbench tools)
+import ptfmt  # noqa: E402  (the one reader per format)
 
 PROG = "bench_report.py"
 PLOT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plot")
@@ -48,19 +48,6 @@ NOISE_CV = 0.10     # inputs noisier than this make a check NOISY ...
 DECISIVE_K = 2.0    # ... unless it holds with inputs moved K*cv against it
 POOL_EFFICIENCY_BAR = 0.85
 
-UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
-TIME_TYPES = {"real_time", "manual_time", "process_time"}
-# name components Google Benchmark appends that do not identify a benchmark
-DROP_PARAMS = {"min_time", "min_warmup_time", "iterations", "repeats"}
-AGGREGATE_SUFFIX = re.compile(r"_(mean|median|stddev|cv)$")
-# JSON keys of a run that are not user counters
-RUN_KEYS = {
-    "name", "family_index", "per_family_instance_index", "run_name",
-    "run_type", "repetitions", "repetition_index", "threads", "iterations",
-    "real_time", "cpu_time", "time_unit", "aggregate_name", "aggregate_unit",
-    "label", "error_occurred", "error_message", "big_o", "rms",
-    "complexity", "bytes_per_second", "items_per_second",
-}
 KNOWN_COUNTERS = ("over_native_x", "over_native_ns")
 
 
@@ -73,196 +60,12 @@ def warn(msg):
 
 # ------------------------------------------------------------------ loading
 
-def load_json(path):
-    """Return (doc, partial). A JSON cut short by a crash is salvaged up to
-    its last complete benchmark entry (partial=True)."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror}") from e
-    if not text.strip():
-        raise InputError(f"benchmark JSON is empty: {path}")
-    try:
-        doc = json.loads(text)
-        partial = False
-    except json.JSONDecodeError as e:
-        # Google Benchmark writes each run as it ends: objects in
-        # "benchmarks" close with a line "    }" (4 spaces).
-        cut = text.rfind("\n    }")
-        doc = None
-        if cut >= 0:
-            try:
-                doc = json.loads(text[:cut + 6] + "\n  ]\n}\n")
-            except json.JSONDecodeError:
-                doc = None
-        if doc is None:
-            m = re.search(r'"benchmarks"\s*:\s*\[', text)
-            if m:
-                try:
-                    doc = json.loads(text[:m.end()] + "]}")
-                except json.JSONDecodeError:
-                    doc = None
-        if doc is None:
-            raise InputError(f"{path} is not JSON: {e}") from e
-        partial = True
-    if not isinstance(doc, dict):
-        raise InputError(f"{path} is not a Google Benchmark JSON object")
-    if not isinstance(doc.get("benchmarks", []), list):
-        raise InputError(f"{path}: 'benchmarks' is not a list")
-    return doc, partial
-
-
-def parse_name(run_name):
-    """'pool/private/real_time/threads:2' -> ('pool/private', [('threads','2')]).
-
-    Drops real_time/manual_time and min_time:/iterations:/repeats:; keeps
-    named arguments (pages:4) and threads:N; a bare number after the family
-    and name is a positional argument.
-    """
-    base, params = [], []
-    for part in run_name.split("/"):
-        if part in TIME_TYPES or not part:
-            continue
-        if ":" in part:
-            k, v = part.split(":", 1)
-            if k not in DROP_PARAMS:
-                params.append((k, v))
-        elif params or (len(base) >= 2 and re.fullmatch(r"-?\d+", part)):
-            params.append(("", part))
-        else:
-            base.append(part)
-    return "/".join(base), params
-
-
-def key_of(base, params):
-    return "/".join([base] + [f"{k}:{v}" if k else v for k, v in params])
-
-
-def num(v):
-    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-
-class Bench:
-    """One benchmark instance: its repetitions and aggregates."""
-
-    def __init__(self, key, base, params, threads):
-        self.key = key
-        self.base = base
-        self.params = dict(params)
-        if "threads" not in self.params:
-            self.params["threads"] = str(threads)
-        self.unit = "ns"
-        self.reps = []          # iteration runs without error
-        self.errors = []        # error messages of failed runs
-        self.aggregates = {}    # aggregate name -> run
-        self.label = ""
-
-    @property
-    def skipped(self):
-        return not self.reps and bool(self.errors) and "median" not in self.aggregates
-
-    @property
-    def error(self):
-        seen = []
-        for e in self.errors:
-            if e not in seen:
-                seen.append(e)
-        return "; ".join(seen) if seen else ""
-
-    def param(self, name):
-        try:
-            return int(self.params.get(name))
-        except (TypeError, ValueError):
-            return None
-
-    @staticmethod
-    def _metric(run, metric):
-        if metric == "real_time":
-            v = num(run.get("real_time"))
-            return None if v is None else v * UNIT_NS.get(run.get("time_unit", "ns"), 1.0)
-        return num(run.get(metric))
-
-    def values(self, metric):
-        vals = [self._metric(r, metric) for r in self.reps]
-        return [v for v in vals if v is not None and math.isfinite(v)]
-
-    def median(self, metric="real_time"):
-        vals = self.values(metric)
-        if vals:
-            return statistics.median(vals)
-        agg = self.aggregates.get("median")
-        return self._metric(agg, metric) if agg else None
-
-    def cv(self, metric="real_time"):
-        vals = self.values(metric)
-        if len(vals) >= 2:
-            mean = statistics.fmean(vals)
-            return statistics.stdev(vals) / abs(mean) if mean else None
-        agg = self.aggregates.get("cv")
-        if agg and (len(vals) != 1):
-            v = num(agg.get(metric))
-            return v
-        return None
-
-    def nreps(self):
-        if self.reps:
-            return len(self.reps)
-        agg = self.aggregates.get("median")
-        return num(agg.get("repetitions")) if agg else 0
-
-    def counters(self):
-        names = []
-        for r in self.reps or [self.aggregates.get("median") or {}]:
-            for k, v in r.items():
-                if k not in RUN_KEYS and num(v) is not None and k not in names:
-                    names.append(k)
-        return names
-
-
-class Results:
-    def __init__(self, doc, partial, no_json=False):
-        self.partial = partial
-        self.no_json = no_json
-        self.context = doc.get("context") if isinstance(doc.get("context"), dict) else {}
-        self.benches = {}
-        for run in doc.get("benchmarks", []):
-            if not isinstance(run, dict) or not isinstance(run.get("name"), str):
-                continue
-            run_name = run.get("run_name")
-            if not isinstance(run_name, str):
-                run_name = AGGREGATE_SUFFIX.sub("", run["name"])
-            base, params = parse_name(run_name)
-            key = key_of(base, params)
-            b = self.benches.get(key)
-            if b is None:
-                b = self.benches[key] = Bench(key, base, params, run.get("threads", 1))
-            if run.get("error_occurred"):
-                b.errors.append(str(run.get("error_message") or "error (no message)"))
-                continue
-            if run.get("run_type") == "aggregate":
-                b.aggregates[str(run.get("aggregate_name"))] = run
-            else:
-                b.reps.append(run)
-            if isinstance(run.get("time_unit"), str):
-                b.unit = run["time_unit"]
-            if run.get("label"):
-                b.label = str(run["label"])
-
-    def find(self, base, **params):
-        for b in self.benches.values():
-            if b.base != base:
-                continue
-            if all(b.params.get(k) == str(v) for k, v in params.items()):
-                return b
-        return None
-
-    def family(self, prefix):
-        return [b for b in self.benches.values() if b.base.startswith(prefix)]
-
-    def nproc(self):
-        n = num(self.context.get("num_cpus"))
-        return int(n) if n else (os.cpu_count() or 1)
+# Google Benchmark JSON: one reader for every tool (scripts/ptfmt.py).
+UNIT_NS = ptfmt.UNIT_NS
+RUN_KEYS = ptfmt.RUN_KEYS
+load_json = ptfmt.load_json
+num = ptfmt.num
+Results = ptfmt.Results
 
 
 # ------------------------------------------------------------------ formatting
@@ -301,18 +104,7 @@ def fmt_pct(v):
     return "n/a" if v is None or not math.isfinite(v) else f"{100 * v:.1f}%"
 
 
-def cell(value):
-    s = str(value).replace("\r", " ").replace("\n", " ").strip()
-    return s.replace("|", "\\|") if s else " "
-
-
-def table(header, rows):
-    out = ["| " + " | ".join(cell(h) for h in header) + " |",
-           "|" + "|".join("---" for _ in header) + "|"]
-    for r in rows:
-        r = list(r) + [""] * (len(header) - len(r))
-        out.append("| " + " | ".join(cell(c) for c in r) + " |")
-    return out
+table = ptfmt.table
 
 
 # ------------------------------------------------------------------ checks
