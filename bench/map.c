@@ -10,6 +10,11 @@
  *                        is an error, never clobbered)
  *   map/inject/pages:N   ptp_as_map + ptp_as_unmap of the same in an address
  *                        space (MAP_SHARED|MAP_FIXED, injected)
+ *   map/native_populate/pages:N, map/inject_populate/pages:N
+ *                        the same with MAP_POPULATE (PTP_MAP_POPULATE): the
+ *                        kernel fills the page table of all N pages at map
+ *                        time, so the cost grows with N (the plain variants
+ *                        touch no page and cost the same at any size)
  *   map/fault_roundtrip  app loads from an unmapped page -> fault event ->
  *                        ptp_as_map -> switch -> app completes (syscall) ->
  *                        ptp_as_unmap, all in one iteration
@@ -52,13 +57,13 @@ static size_t map_page(void)
 static void bm_map_native(gb_state *st, void *arg)
 {
 	size_t pg = map_page(), len = (size_t)gb_range_x(st, 0) * pg;
+	int populate = arg ? MAP_POPULATE : 0;
 	uint64_t t_start = 0, t_end = 0, n = 0;
 	char label[64], err[320];
 	struct bench_pinning ps;
 	void *hint;
 	int fd;
 
-	(void)arg;
 	snprintf(label, sizeof(label), "native pin=%s", bench_config.pin ? "on" : "off");
 	bench_pin_self_if_enabled(&ps, -1);
 	fd = bench_memfd("ptbench-map", MAP_MAX_PAGES * pg, NULL, 0, err, sizeof(err));
@@ -80,7 +85,7 @@ static void bm_map_native(gb_state *st, void *arg)
 			t_start = bench_now_ns();
 		for (int i = 0; i < 8; i++) {
 			void *m = mmap(hint, len, PROT_READ | PROT_WRITE,
-				       MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+				       MAP_SHARED | MAP_FIXED_NOREPLACE | populate, fd, 0);
 
 			if (m != hint) {
 				snprintf(err, sizeof(err), "mmap: %s",
@@ -112,6 +117,7 @@ out:
 static void bm_map_inject(gb_state *st, void *arg)
 {
 	size_t pg = map_page(), len = (size_t)gb_range_x(st, 0) * pg;
+	unsigned int populate = arg ? PTP_MAP_POPULATE : 0;
 	uint64_t t_start = 0, t_end = 0, n = 0;
 	/* No payload: the address space only receives mappings. */
 	const struct bench_core_env_spec spec = { .reuse_pool = true };
@@ -121,7 +127,6 @@ static void bm_map_inject(gb_state *st, void *arg)
 	struct ptp_as *as;
 	int fd = -1, rc;
 
-	(void)arg;
 	bench_core_label(label, sizeof(label), NULL);
 	bench_pin_self_if_enabled(&ps, -1);
 	if (bench_core_env_open(&e, &spec, err, sizeof(err)) < 0)
@@ -131,7 +136,7 @@ static void bm_map_inject(gb_state *st, void *arg)
 	if (fd < 0)
 		goto fail;
 	/* Warm-up: creates this thread's traced thread in the address space. */
-	rc = ptp_as_map(as, MAP_DATA, len, PROT_READ | PROT_WRITE, fd, 0, 0);
+	rc = ptp_as_map(as, MAP_DATA, len, PROT_READ | PROT_WRITE, fd, 0, populate);
 	if (rc == 0)
 		rc = ptp_as_unmap(as, MAP_DATA, len);
 	if (rc < 0) {
@@ -143,7 +148,7 @@ static void bm_map_inject(gb_state *st, void *arg)
 		if (!t_start)
 			t_start = bench_now_ns();
 		for (int i = 0; i < 8; i++) {
-			rc = ptp_as_map(as, MAP_DATA, len, PROT_READ | PROT_WRITE, fd, 0, 0);
+			rc = ptp_as_map(as, MAP_DATA, len, PROT_READ | PROT_WRITE, fd, 0, populate);
 			if (rc < 0) {
 				snprintf(err, sizeof(err), "ptp_as_map: %s", strerror(-rc));
 				gb_skip_with_error(st, err);
@@ -340,6 +345,10 @@ void bench_register_map(void)
 	b = gb_register("map/native", bm_map_native, NULL);
 	gb_use_real_time(gb_range(gb_arg_name(b, "pages"), 1, MAP_MAX_PAGES, 4));
 	b = gb_register("map/inject", bm_map_inject, NULL);
+	gb_use_real_time(gb_range(gb_arg_name(b, "pages"), 1, MAP_MAX_PAGES, 4));
+	b = gb_register("map/native_populate", bm_map_native, (void *)1);
+	gb_use_real_time(gb_range(gb_arg_name(b, "pages"), 1, MAP_MAX_PAGES, 4));
+	b = gb_register("map/inject_populate", bm_map_inject, (void *)1);
 	gb_use_real_time(gb_range(gb_arg_name(b, "pages"), 1, MAP_MAX_PAGES, 4));
 	gb_use_real_time(gb_register("map/fault_roundtrip", bm_map_fault, NULL));
 	gb_use_real_time(gb_register("map/as_create", bm_map_as_create, NULL));

@@ -35,11 +35,11 @@ import math
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 
 import ptcli  # noqa: E402  (shared with the other ptbench tools)
+import ptfmt  # noqa: E402  (the one reader per format)
 
 PROG = "bench_report.py"
 PLOT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plot")
@@ -48,19 +48,6 @@ NOISE_CV = 0.10     # inputs noisier than this make a check NOISY ...
 DECISIVE_K = 2.0    # ... unless it holds with inputs moved K*cv against it
 POOL_EFFICIENCY_BAR = 0.85
 
-UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
-TIME_TYPES = {"real_time", "manual_time", "process_time"}
-# name components Google Benchmark appends that do not identify a benchmark
-DROP_PARAMS = {"min_time", "min_warmup_time", "iterations", "repeats"}
-AGGREGATE_SUFFIX = re.compile(r"_(mean|median|stddev|cv)$")
-# JSON keys of a run that are not user counters
-RUN_KEYS = {
-    "name", "family_index", "per_family_instance_index", "run_name",
-    "run_type", "repetitions", "repetition_index", "threads", "iterations",
-    "real_time", "cpu_time", "time_unit", "aggregate_name", "aggregate_unit",
-    "label", "error_occurred", "error_message", "big_o", "rms",
-    "complexity", "bytes_per_second", "items_per_second",
-}
 KNOWN_COUNTERS = ("over_native_x", "over_native_ns")
 
 
@@ -73,196 +60,12 @@ def warn(msg):
 
 # ------------------------------------------------------------------ loading
 
-def load_json(path):
-    """Return (doc, partial). A JSON cut short by a crash is salvaged up to
-    its last complete benchmark entry (partial=True)."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror}") from e
-    if not text.strip():
-        raise InputError(f"benchmark JSON is empty: {path}")
-    try:
-        doc = json.loads(text)
-        partial = False
-    except json.JSONDecodeError as e:
-        # Google Benchmark writes each run as it ends: objects in
-        # "benchmarks" close with a line "    }" (4 spaces).
-        cut = text.rfind("\n    }")
-        doc = None
-        if cut >= 0:
-            try:
-                doc = json.loads(text[:cut + 6] + "\n  ]\n}\n")
-            except json.JSONDecodeError:
-                doc = None
-        if doc is None:
-            m = re.search(r'"benchmarks"\s*:\s*\[', text)
-            if m:
-                try:
-                    doc = json.loads(text[:m.end()] + "]}")
-                except json.JSONDecodeError:
-                    doc = None
-        if doc is None:
-            raise InputError(f"{path} is not JSON: {e}") from e
-        partial = True
-    if not isinstance(doc, dict):
-        raise InputError(f"{path} is not a Google Benchmark JSON object")
-    if not isinstance(doc.get("benchmarks", []), list):
-        raise InputError(f"{path}: 'benchmarks' is not a list")
-    return doc, partial
-
-
-def parse_name(run_name):
-    """'pool/private/real_time/threads:2' -> ('pool/private', [('threads','2')]).
-
-    Drops real_time/manual_time and min_time:/iterations:/repeats:; keeps
-    named arguments (pages:4) and threads:N; a bare number after the family
-    and name is a positional argument.
-    """
-    base, params = [], []
-    for part in run_name.split("/"):
-        if part in TIME_TYPES or not part:
-            continue
-        if ":" in part:
-            k, v = part.split(":", 1)
-            if k not in DROP_PARAMS:
-                params.append((k, v))
-        elif params or (len(base) >= 2 and re.fullmatch(r"-?\d+", part)):
-            params.append(("", part))
-        else:
-            base.append(part)
-    return "/".join(base), params
-
-
-def key_of(base, params):
-    return "/".join([base] + [f"{k}:{v}" if k else v for k, v in params])
-
-
-def num(v):
-    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-
-class Bench:
-    """One benchmark instance: its repetitions and aggregates."""
-
-    def __init__(self, key, base, params, threads):
-        self.key = key
-        self.base = base
-        self.params = dict(params)
-        if "threads" not in self.params:
-            self.params["threads"] = str(threads)
-        self.unit = "ns"
-        self.reps = []          # iteration runs without error
-        self.errors = []        # error messages of failed runs
-        self.aggregates = {}    # aggregate name -> run
-        self.label = ""
-
-    @property
-    def skipped(self):
-        return not self.reps and bool(self.errors) and "median" not in self.aggregates
-
-    @property
-    def error(self):
-        seen = []
-        for e in self.errors:
-            if e not in seen:
-                seen.append(e)
-        return "; ".join(seen) if seen else ""
-
-    def param(self, name):
-        try:
-            return int(self.params.get(name))
-        except (TypeError, ValueError):
-            return None
-
-    @staticmethod
-    def _metric(run, metric):
-        if metric == "real_time":
-            v = num(run.get("real_time"))
-            return None if v is None else v * UNIT_NS.get(run.get("time_unit", "ns"), 1.0)
-        return num(run.get(metric))
-
-    def values(self, metric):
-        vals = [self._metric(r, metric) for r in self.reps]
-        return [v for v in vals if v is not None and math.isfinite(v)]
-
-    def median(self, metric="real_time"):
-        vals = self.values(metric)
-        if vals:
-            return statistics.median(vals)
-        agg = self.aggregates.get("median")
-        return self._metric(agg, metric) if agg else None
-
-    def cv(self, metric="real_time"):
-        vals = self.values(metric)
-        if len(vals) >= 2:
-            mean = statistics.fmean(vals)
-            return statistics.stdev(vals) / abs(mean) if mean else None
-        agg = self.aggregates.get("cv")
-        if agg and (len(vals) != 1):
-            v = num(agg.get(metric))
-            return v
-        return None
-
-    def nreps(self):
-        if self.reps:
-            return len(self.reps)
-        agg = self.aggregates.get("median")
-        return num(agg.get("repetitions")) if agg else 0
-
-    def counters(self):
-        names = []
-        for r in self.reps or [self.aggregates.get("median") or {}]:
-            for k, v in r.items():
-                if k not in RUN_KEYS and num(v) is not None and k not in names:
-                    names.append(k)
-        return names
-
-
-class Results:
-    def __init__(self, doc, partial, no_json=False):
-        self.partial = partial
-        self.no_json = no_json
-        self.context = doc.get("context") if isinstance(doc.get("context"), dict) else {}
-        self.benches = {}
-        for run in doc.get("benchmarks", []):
-            if not isinstance(run, dict) or not isinstance(run.get("name"), str):
-                continue
-            run_name = run.get("run_name")
-            if not isinstance(run_name, str):
-                run_name = AGGREGATE_SUFFIX.sub("", run["name"])
-            base, params = parse_name(run_name)
-            key = key_of(base, params)
-            b = self.benches.get(key)
-            if b is None:
-                b = self.benches[key] = Bench(key, base, params, run.get("threads", 1))
-            if run.get("error_occurred"):
-                b.errors.append(str(run.get("error_message") or "error (no message)"))
-                continue
-            if run.get("run_type") == "aggregate":
-                b.aggregates[str(run.get("aggregate_name"))] = run
-            else:
-                b.reps.append(run)
-            if isinstance(run.get("time_unit"), str):
-                b.unit = run["time_unit"]
-            if run.get("label"):
-                b.label = str(run["label"])
-
-    def find(self, base, **params):
-        for b in self.benches.values():
-            if b.base != base:
-                continue
-            if all(b.params.get(k) == str(v) for k, v in params.items()):
-                return b
-        return None
-
-    def family(self, prefix):
-        return [b for b in self.benches.values() if b.base.startswith(prefix)]
-
-    def nproc(self):
-        n = num(self.context.get("num_cpus"))
-        return int(n) if n else (os.cpu_count() or 1)
+# Google Benchmark JSON: one reader for every tool (scripts/ptfmt.py).
+UNIT_NS = ptfmt.UNIT_NS
+RUN_KEYS = ptfmt.RUN_KEYS
+load_json = ptfmt.load_json
+num = ptfmt.num
+Results = ptfmt.Results
 
 
 # ------------------------------------------------------------------ formatting
@@ -301,18 +104,7 @@ def fmt_pct(v):
     return "n/a" if v is None or not math.isfinite(v) else f"{100 * v:.1f}%"
 
 
-def cell(value):
-    s = str(value).replace("\r", " ").replace("\n", " ").strip()
-    return s.replace("|", "\\|") if s else " "
-
-
-def table(header, rows):
-    out = ["| " + " | ".join(cell(h) for h in header) + " |",
-           "|" + "|".join("---" for _ in header) + "|"]
-    for r in rows:
-        r = list(r) + [""] * (len(header) - len(r))
-        out.append("| " + " | ".join(cell(c) for c in r) + " |")
-    return out
+table = ptfmt.table
 
 
 # ------------------------------------------------------------------ checks
@@ -671,15 +463,17 @@ def context_warnings(ctx):
     return out
 
 
+def fmt_in(v, unit):
+    """v (ns) in unit with 4 significant digits, thousands separated."""
+    return fmt_num(None if v is None else v / UNIT_NS[unit])
+
+
 def bench_rows(res):
     rows = []
     for b in res.benches.values():
         if b.skipped:
-            rows.append([b.key, "skipped", "", "", "", "", "", "", b.error])
+            rows.append([b.key, "skipped", "", "", "", "", "", b.error])
             continue
-        med = b.median()
-        unit = b.unit if b.unit in UNIT_NS else "ns"
-        shown = fmt_num(med / UNIT_NS[unit]) if med is not None else "n/a"
         x = b.median("over_native_x")
         plus = b.median("over_native_ns")
         others = []
@@ -688,22 +482,19 @@ def bench_rows(res):
             if name in KNOWN_COUNTERS:
                 continue
             v = b.median(name)
-            if name.endswith("_per_s"):
-                others.append(f"{name}={fmt_rate(v)}")
-            elif name.endswith("_ns"):
-                others.append(f"{name}={fmt_ns(v)}")
-            else:
-                others.append(f"{name}={fmt_num(v)}")
+            # each counter in the unit its name says
+            others.append(f"{name}={fmt_rate(v) if name.endswith('_per_s') else fmt_num(v)}")
         note = b.label
         if b.errors:
             note = (note + "; " if note else "") + f"{len(b.errors)} failed runs: {b.error}"
-        rows.append([
-            b.key, shown, unit, fmt_pct(b.cv()), b.nreps(),
-            (f"{x:,.0f}x" if x >= 1000 else f"{x:.1f}x") if x is not None else "n/a",
-            (f"{plus:+,.0f}" if abs(plus) >= 100 else f"{plus:+.1f}")
-            if plus is not None else "n/a",
-            ", ".join(others), note,
-        ])
+        if b.key == "native/getpid":
+            x_text = plus_text = "(the reference)"
+        else:
+            x_text = (f"{x:,.0f}x" if x >= 1000 else f"{x:.1f}x") if x is not None else "n/a"
+            plus_text = (f"{plus:+,.0f}" if abs(plus) >= 100 else f"{plus:+.1f}") \
+                if plus is not None else "n/a"
+        rows.append([b.key, fmt_in(b.median(), "us"), fmt_pct(b.cv()), b.nreps(),
+                     x_text, plus_text, ", ".join(others), note])
     return rows
 
 
@@ -763,12 +554,15 @@ def render_summary(res, checks, samples, plots, args):
     L += ["", "## Benchmarks", ""]
     if res.benches:
         L.append("Median over the repetitions of the real (or manual) time per "
-                 "iteration, in the benchmark's unit; cv = coefficient of "
+                 "iteration, in us for every benchmark; cv = coefficient of "
                  "variation over the repetitions; x native and +ns from the "
-                 "counters over_native_x and over_native_ns (medians).")
+                 "counters over_native_x and over_native_ns (medians) against "
+                 "native getpid measured at the start (native/getpid is that "
+                 "reference); each counter in the unit its name ends in.")
         L.append("")
-        L += table(["benchmark", "median", "unit", "cv", "reps", "x native",
-                    "+ns over native", "counters", "label / error"], bench_rows(res))
+        L += table(["benchmark", "median (us)", "cv", "reps", "x native",
+                    "+ns over native", "counters", "label / error"], bench_rows(res),
+                   align="lrrrrrll")
     else:
         L.append("None in the JSON.")
 
@@ -794,10 +588,11 @@ def render_summary(res, checks, samples, plots, args):
         L.append("")
         rows = []
         for name, vals in samples.items():
-            rows.append([name, len(vals), fmt_ns(vals[0]), fmt_ns(quantile(vals, 0.5)),
-                         fmt_ns(quantile(vals, 0.9)), fmt_ns(quantile(vals, 0.99)),
-                         fmt_ns(quantile(vals, 0.999)), fmt_ns(vals[-1])])
-        L += table(["samples", "n", "min", "p50", "p90", "p99", "p99.9", "max"], rows)
+            rows.append([name, f"{len(vals):,}"] + [
+                fmt_in(v, "us") for v in (vals[0], quantile(vals, 0.5), quantile(vals, 0.9),
+                                          quantile(vals, 0.99), quantile(vals, 0.999), vals[-1])])
+        L += table(["samples", "n", "min (us)", "p50 (us)", "p90 (us)", "p99 (us)",
+                    "p99.9 (us)", "max (us)"], rows, align="lrrrrrrr")
     else:
         L.append("No samples files (PTBENCH_SAMPLES_DIR unset, or switch/* and "
                  "interrupt/latency did not run).")
@@ -871,6 +666,34 @@ def log_bounds(lo, hi, pad_hi=1.0):
     return float(lo_b), float(min(cand))
 
 
+def log_tics(lo, hi):
+    """gnuplot tic list ("label" value, ...) on the 1-2-5 grid within
+    [lo, hi], one label per tic in plain numbers."""
+    tics = []
+    e = math.floor(math.log10(lo))
+    while 10 ** e <= hi:
+        for m in (1, 2, 5):
+            v = m * 10 ** e
+            if lo <= v * (1 + 1e-9) and v <= hi * (1 + 1e-9):
+                tics.append(f'"{v:,.12g}" {v:.12g}')
+        e += 1
+    return ", ".join(tics)
+
+
+def linear_tics(hi, target=6):
+    """gnuplot tic list from 0 to past hi with thousands separators."""
+    if hi <= 0:
+        return '"0" 0'
+    raw = hi / target
+    e = 10 ** math.floor(math.log10(raw))
+    step = next(m * e for m in (1, 2, 5, 10) if m * e >= raw)
+    n = math.ceil(hi * 1.08 / step)
+    return ", ".join(f'"{i * step:,.0f}" {i * step:.12g}' for i in range(n + 1))
+
+
+LADDER_GROUPS = {"native": 0, "mechanism": 1, "switch": 2}
+
+
 def draw_plots(res, samples, pdir, subtitle):
     """Returns [(title, name, status)]."""
     os.makedirs(pdir, exist_ok=True)
@@ -887,95 +710,122 @@ def draw_plots(res, samples, pdir, subtitle):
             warn(f"plot {name}: {err}")
         done.append((title, name, err or "ok"))
 
-    # (a) the mechanism ladder
+    # (a) the mechanism ladder: a dot per median, whiskers min to max over
+    # the repetitions, all in us
     rows = []
     for b in res.benches.values():
         top = b.base.split("/")[0]
-        if top not in ("native", "mechanism", "switch") or b.skipped:
+        if top not in LADDER_GROUPS or b.skipped:
             continue
         v = b.median()
         if v is None or v <= 0:
             continue
-        rows.append((v, b.key, {"native": 0, "mechanism": 1, "switch": 2}[top]))
+        vals = b.values() or [v]
+        rows.append((v, min(vals), max(vals), b.key, LADDER_GROUPS[top]))
     rows.sort()
     skipped = [b.key for b in res.benches.values()
-               if b.skipped and b.base.split("/")[0] in ("native", "mechanism", "switch")]
+               if b.skipped and b.base.split("/")[0] in LADDER_GROUPS]
     floor = figure(res, "floor/futex_same_cpu")
     data = None
     v = {}
     if rows:
-        lines = ["# idx name median_ns group(0 native, 1 mechanism, 2 switch) shown"]
-        for i, (val, key, g) in enumerate(rows):
-            lines.append(f"{i}\t{key}\t{val:.6g}\t{g}\t\"{fmt_ns(val)}\"")
+        lines = ["# idx label median_us min_us max_us group(0 native, 1 mechanism, 2 switch)"]
+        for i, (val, lo, hi, key, g) in enumerate(rows):
+            lines.append(f"{i}\t\"{key}  {fmt_num(val / 1e3)} us\"\t{val / 1e3:.6g}\t"
+                         f"{lo / 1e3:.6g}\t{hi / 1e3:.6g}\t{g}")
         data = "\n".join(lines) + "\n"
-        vals = [r[0] for r in rows] + ([floor.value] if isinstance(floor, Fig) else [])
-        xmin, xmax = log_bounds(min(vals), max(vals), pad_hi=4)
+        vals = [r[1] for r in rows] + [r[2] for r in rows] + \
+            ([floor.value] if isinstance(floor, Fig) else [])
+        xmin, xmax = log_bounds(min(vals) / 1e3, max(vals) / 1e3)
+        groups = {r[4] for r in rows}
         v = {"xmin": xmin, "xmax": xmax, "nrows": len(rows),
-             "floor": floor.value if isinstance(floor, Fig) else -1.0,
-             "floorlabel": f"floor: futex ping-pong, same CPU ({fmt_ns(floor.value)})"
+             "xtics_list": log_tics(xmin, xmax),
+             "lmargin": 4 + max(len(f"{r[3]}  {fmt_num(r[0] / 1e3)} us") for r in rows),
+             "has_native": int(0 in groups), "has_mechanism": int(1 in groups),
+             "has_switch": int(2 in groups),
+             "floor": floor.value / 1e3 if isinstance(floor, Fig) else -1.0,
+             "floorlabel": f"floor: futex ping-pong, same CPU ({fmt_num(floor.value / 1e3)} us)"
              if isinstance(floor, Fig) else "",
              "note": ("skipped: " + ", ".join(skipped)) if skipped else "",
-             "h": 160 + 30 * len(rows)}
+             "h": 240 + 28 * len(rows)}
     draw("Mechanism ladder", "ladder", "ladder.gp", data, v)
 
-    # (b) map/unmap cost against pages
+    # (b) map + unmap against pages, without and with MAP_POPULATE
+    kinds = ("native", "inject", "native_populate", "inject_populate")
     pts = {}
-    for kind, col in (("native", 0), ("inject", 1)):
+    for col, kind in enumerate(kinds):
         for b in res.benches.values():
             if b.base == f"map/{kind}" and not b.skipped and b.param("pages"):
                 m = b.median()
                 if m:
-                    pts.setdefault(b.param("pages"), ["?", "?"])[col] = f"{m:.6g}"
+                    vals = b.values() or [m]
+                    cell = pts.setdefault(b.param("pages"), ["? ? ?"] * len(kinds))
+                    cell[col] = f"{m / 1e3:.6g} {min(vals) / 1e3:.6g} {max(vals) / 1e3:.6g}"
     data = None
+    v = {"pmin": 1, "pmax": 2}
     if pts:
-        lines = ["# pages native_ns inject_ns (? = missing)"]
-        lines += [f"{p}\t{a}\t{b}" for p, (a, b) in sorted(pts.items())]
+        lines = ["# pages, then median_us min_us max_us of map/" + ", map/".join(kinds) +
+                 " (? = missing)"]
+        lines += [f"{p}\t" + "\t".join(c) for p, c in sorted(pts.items())]
         data = "\n".join(lines) + "\n"
-    draw("Map + unmap cost against pages", "map", "map.gp", data,
-         {"pmin": min(pts) if pts else 1, "pmax": max(pts) if pts else 2})
+        ys = [float(x) for c in pts.values() for s_ in c for x in s_.split() if x != "?"]
+        ylo, yhi = log_bounds(min(ys), max(ys))
+        v = {"pmin": min(pts), "pmax": max(pts), "ymin": ylo, "ymax": yhi,
+             "ytics_list": log_tics(ylo, yhi)}
+        for col, kind in enumerate(kinds):
+            v[f"has_{kind}"] = int(any(c[col] != "? ? ?" for c in pts.values()))
+    draw("Map + unmap cost against pages", "map", "map.gp", data, v)
 
-    # (c) thread-pool scaling
-    rp, rs = pool_rows(res, "private"), pool_rows(res, "shared")
+    # (c) thread-pool scaling, whiskers min to max over the repetitions
     tab = {}
-    for col, rows_ in ((0, rp), (1, rs)):
+    for col, kind in enumerate(("private", "shared")):
+        rows_ = pool_rows(res, kind)
         for n, rt, lin, _eff, _cv, _note in rows_:
-            t = tab.setdefault(n, ["?"] * 4)
+            t = tab.setdefault(n, ["? ? ?", "? ? ?", "?", "?"])
+            b = res.find(f"pool/{kind}", threads=n)
             if rt is not None:
-                t[col] = f"{rt:.6g}"
+                vals = (b.values("rt_per_s") if b else []) or [rt]
+                t[col] = f"{rt:.6g} {min(vals):.6g} {max(vals):.6g}"
             if lin is not None:
                 t[col + 2] = f"{lin:.6g}"
     data = None
-    if any(x != "?" for t in tab.values() for x in t[:2]):
-        lines = ["# threads private_rt_per_s shared_rt_per_s private_linear shared_linear"]
+    v = {"nproc": res.nproc(), "maxthreads": max(tab) if tab else 1}
+    if any(x != "? ? ?" for t in tab.values() for x in t[:2]):
+        lines = ["# threads, private rt_per_s median min max, shared rt_per_s median "
+                 "min max, private_linear, shared_linear"]
         lines += [f"{n}\t" + "\t".join(t) for n, t in sorted(tab.items())]
         data = "\n".join(lines) + "\n"
-    draw("Thread-pool scaling", "pool", "pool.gp", data,
-         {"nproc": res.nproc(), "maxthreads": max(tab) if tab else 1})
+        top = max(float(x) for t in tab.values() for s_ in t for x in s_.split() if x != "?")
+        v.update(ytics_list=linear_tics(top), ymax=top * 1.08,
+                 has_private=int(any(t[0] != "? ? ?" for t in tab.values())),
+                 has_shared=int(any(t[1] != "? ? ?" for t in tab.values())))
+    draw("Thread-pool scaling", "pool", "pool.gp", data, v)
 
-    # (d) latency CDF from the samples files. The axis ends a little past
-    # the largest p99.9: a few very slow samples (a preempted tracer) would
-    # otherwise squeeze the body of every curve into a corner; each series
-    # title gives its maximum.
+    # (d) latency: the fraction of samples at or above each latency
+    # (1 - CDF), log-log, so that the tail (p99 to p99.9 and the maximum)
+    # is as legible as the body; the x axis reaches the largest sample.
     data = None
     v = {}
     if samples:
         blocks = []
         for i, (name, vals) in enumerate(samples.items(), 1):
             n = len(vals)
+            # the body thinned to ~2000 points, the last 2000 samples all
             step = max(1, n // 2000)
-            idx = list(range(0, n, step))
-            if idx[-1] != n - 1:
-                idx.append(n - 1)
-            blocks.append(f"# {name}: latency_ns cumulative_fraction\n" + "\n".join(
-                f"{vals[j]:.6g}\t{(j + 1) / n:.6f}" for j in idx))
-            v[f"t{i}"] = f"{name} (n = {n}, p99.9 {fmt_ns(quantile(vals, 0.999))}, max {fmt_ns(vals[-1])})"
+            idx = sorted(set(range(0, n, step)) | set(range(max(0, n - 2000), n)))
+            blocks.append(f"# {name}: latency_us fraction_of_samples_at_or_above\n" + "\n".join(
+                f"{vals[j] / 1e3:.6g}\t{(n - j) / n:.6g}" for j in idx))
+            v[f"t{i}"] = (f"{name} (n = {n:,}, p99 {fmt_num(quantile(vals, 0.99) / 1e3)}, "
+                          f"p99.9 {fmt_num(quantile(vals, 0.999) / 1e3)}, "
+                          f"max {fmt_num(vals[-1] / 1e3)} us)")
         data = "\n\n\n".join(blocks) + "\n"
-        lo = min(x[0] for x in samples.values())
-        hi = max(quantile(x, 0.999) for x in samples.values()) * 2
-        hi = min(hi, max(x[-1] for x in samples.values()))
+        lo = min(x[0] for x in samples.values()) / 1e3
+        hi = max(x[-1] for x in samples.values()) / 1e3
         xmin, xmax = log_bounds(lo, hi)
-        v.update(nseries=len(samples), xmin=xmin, xmax=xmax)
-    draw("Latency distribution (CDF)", "latency", "latency.gp", data, v)
+        nmax = max(len(x) for x in samples.values())
+        v.update(nseries=len(samples), xmin=xmin, xmax=xmax, xtics_list=log_tics(xmin, xmax),
+                 ymin=10 ** math.floor(math.log10(1.0 / nmax)))
+    draw("Latency distribution (1 - CDF)", "latency", "latency.gp", data, v)
     return done
 
 

@@ -51,7 +51,7 @@ import sys
 import ptcli  # noqa: E402  (shared with the other ptbench tools)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_report  # noqa: E402  (the project's reader of bench.json)
+import ptfmt  # noqa: E402  (the project's reader of bench.json)
 
 PROG = "gate.py"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -74,15 +74,13 @@ RATIOS = {
 
 DEFAULT_THRESHOLD = 0.30
 DEFAULT_CV_MAX = 0.15
-Z95 = 1.959963984540054
 
 
 InputError = ptcli.InputError
 
 
 def load(path):
-    doc, partial = bench_report.load_json(path)
-    return bench_report.Results(doc, partial)
+    return ptfmt.Results.load(path)
 
 
 def write_json(path, obj):
@@ -91,7 +89,7 @@ def write_json(path, obj):
 
 # ------------------------------------------------------------------ merge
 
-UNIT_NS = bench_report.UNIT_NS
+UNIT_NS = ptfmt.UNIT_NS
 
 
 def _aggregate_rows(first, rows):
@@ -101,7 +99,7 @@ def _aggregate_rows(first, rows):
     unit = first.get("time_unit", "ns")
     metrics = ["real_time", "cpu_time"]
     for k, v in first.items():
-        if (k not in bench_report.RUN_KEYS and isinstance(v, (int, float))
+        if (k not in ptfmt.RUN_KEYS and isinstance(v, (int, float))
                 and not isinstance(v, bool)):
             metrics.append(k)
 
@@ -209,16 +207,9 @@ def cmd_merge(a):
 
 
 def read_doc(p):
-    try:
-        with open(p, encoding="utf-8") as f:
-            doc = json.load(f)
-    except OSError as e:
-        raise InputError(f"cannot read {p}: {e.strerror}") from e
-    except json.JSONDecodeError as e:
-        raise InputError(f"{p} is not JSON: {e}") from e
-    if not isinstance(doc, dict):
-        raise InputError(f"{p} is not a Google Benchmark JSON object")
-    return doc
+    """The JSON object of p; a JSON cut short is an error here (a merge or
+    a reference must be whole)."""
+    return ptfmt.load_json(p, salvage=False)[0]
 
 
 def cmd_median(a):
@@ -445,15 +436,9 @@ def cmd_compare_fields(a):
 
 # ------------------------------------------------------------------ self-test summary
 
-def wilson(k, n, z=Z95):
-    """Wilson score interval for k successes in n trials: (lo, hi)."""
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    p = k / n
-    den = 1 + z * z / n
-    center = (p + z * z / (2 * n)) / den
-    half = z / den * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (max(0.0, center - half), min(1.0, center + half))
+def wilson(k, n):
+    """(nan, nan) for a kind without trials."""
+    return ptfmt.wilson(k, n) if n > 0 else (float("nan"), float("nan"))
 
 
 def read_trials(path):
@@ -563,9 +548,9 @@ def cmd_selftest_summary(a):
     write_json(os.path.join(a.outdir, "summary.json"),
                {"schema": 1, "meta": meta, "summary": s, "trials": trials})
     with open(a.trials, encoding="utf-8") as f:
-        bench_report.write_atomic(os.path.join(a.outdir, "trials.tsv"), f.read())
+        ptcli.write_atomic(os.path.join(a.outdir, "trials.tsv"), f.read())
     md = render_selftest(s, meta, trials)
-    bench_report.write_atomic(os.path.join(a.outdir, "summary.md"), md)
+    ptcli.write_atomic(os.path.join(a.outdir, "summary.md"), md)
     sys.stdout.write(md)
     return 0
 

@@ -36,8 +36,9 @@ import sys
 import ptcli  # noqa: E402  (shared with the other ptbench tools)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_report  # noqa: E402
+import bench_report  # noqa: E402  (its gnuplot driver)
 import gate  # noqa: E402
+import ptfmt  # noqa: E402
 
 PROG = "history.py"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -70,11 +71,7 @@ def make_record(results_dir, args):
     path = os.path.join(results_dir, "bench.json")
     if not os.path.exists(path):
         raise InputError(f"no bench.json in {results_dir}")
-    try:
-        doc, partial = bench_report.load_json(path)
-    except bench_report.InputError as e:
-        raise InputError(str(e)) from e
-    res = bench_report.Results(doc, partial)
+    res = ptfmt.Results.load(path)
     ctx = res.context
     figures = {}
     reps = 0
@@ -103,7 +100,7 @@ def make_record(results_dir, args):
         "num_cpus": ctx.get("num_cpus"),
         "pinning": ctx.get("pinning", "unknown"),
         "repetitions": reps,
-        "partial": partial,
+        "partial": res.partial,
         "figures": figures,
         "ratios": ratios,
     }
@@ -228,7 +225,7 @@ def cmd_plot(a):
             continue
         vals = [v for row in rows for v in row[1:] if v is not None]
         dat = os.path.join(outdir, f"{fam}.dat")
-        bench_report.write_atomic(dat, dat_text(names, rows))
+        ptcli.write_atomic(dat, dat_text(names, rows))
         ratio = fam == "ratios"
         logy = 1 if not ratio and min(vals) > 0 and max(vals) / min(vals) > 20 else 0
         sub = (f"host {host}" if host != "all" else "all hosts") + \

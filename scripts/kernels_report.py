@@ -58,13 +58,13 @@ import sys
 
 import bench_report
 import ptcli
+import ptfmt
 
 PROG = "kernels_report.py"
 
 STABLE_SPREAD = 0.01          # the issue's 1% between two icount runs
 KEY_FAMILIES = ("switch/", "mechanism/", "map/")
 MAX_THRESHOLD = 0.30
-UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 # Benchmarks shown in the plots (the ones a sandbox's cost is made of).
 PLOT_FIGURES = (
     "native/getpid", "mechanism/sysemu", "mechanism/sysemu_regs",
@@ -200,40 +200,21 @@ def parse_probe(lines):
     return obj if isinstance(obj, dict) else None
 
 
-def bench_name(b):
-    """A benchmark's name without Google Benchmark's /real_time,
-    /manual_time suffixes (threads:N stays: it tells runs apart)."""
-    name = b.get("run_name") or b.get("name", "?")
-    return re.sub(r"/(real_time|manual_time|process_time)(?=/|$)", "", name)
-
-
 def bench_figures(path):
     """name -> real time per iteration in ns (float), or the error text
-    (str) of a benchmark that errored or skipped. Repetitions: the median."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except (OSError, ValueError) as e:
-        raise ptcli.InputError(f"{path}: not a benchmark JSON ({e})")
-    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
-        raise ptcli.InputError(f"{path}: no 'benchmarks' list")
-    samples, errors = {}, {}
-    for b in doc["benchmarks"]:
-        if b.get("run_type", "iteration") != "iteration":
-            continue
-        name = bench_name(b)
-        if b.get("error_occurred"):
-            errors[name] = b.get("error_message", "error")
-            continue
-        try:
-            t = float(b["real_time"]) * UNIT_NS[b.get("time_unit", "ns")]
-        except (KeyError, TypeError, ValueError):
-            errors[name] = "no real_time"
-            continue
-        samples.setdefault(name, []).append(t)
-    out = {n: statistics.median(v) for n, v in samples.items()}
-    for n, e in errors.items():
-        out.setdefault(n, e)
+    (str) of a benchmark that errored or skipped. Repetitions: the median.
+    Names as ptfmt.Results keys them (threads:N stays: it tells runs
+    apart)."""
+    res = ptfmt.Results.load(path, salvage=False)
+    out = {}
+    for key, b in res.benches.items():
+        med = b.median()
+        if b.reps and med is not None:
+            out[key] = med
+        elif b.errors:
+            out[key] = b.errors[0]
+        else:
+            out[key] = "no real_time"
     return out
 
 
@@ -309,10 +290,7 @@ def show(v):
 
 
 def md_table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for r in rows:
-        out.append("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
-    return "\n".join(out)
+    return "\n".join(ptfmt.table(header, rows))
 
 
 def tsv(header, rows):
@@ -447,15 +425,14 @@ def build_bench(kernels):
 
 
 def skipped_lines(kernel):
-    """The SKIP lines of the conformance runs, with their reasons, once each."""
+    """The skipped cases of the conformance runs, with their reasons, once each."""
     seen = []
     for r in kernel.runs:
         for cmd, lines in r.tap.items():
-            for l in lines:
-                if re.match(r"^((not )?ok\b|1\.\.0\b).*#\s*skip", l, re.I):
-                    s = f"{cmd}: {l}"
-                    if s not in seen:
-                        seen.append(s)
+            for desc, reason in ptfmt.parse_tap("\n".join(lines)).skips:
+                s = f"{cmd}: {desc}: {reason or '(no reason given)'}"
+                if s not in seen:
+                    seen.append(s)
     return seen
 
 

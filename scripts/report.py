@@ -25,16 +25,13 @@ import re
 import sys
 
 import ptcli  # noqa: E402  (shared with the other ptbench tools)
+import ptfmt  # noqa: E402  (the one reader per format)
 
 PROG = "report.py"
 FAULT_COLUMNS = ["mode", "scenario", "truth", "heuristic", "agree"]
 PASS_RESULTS = {"OK", "EXPECTEDFAIL"}
 SKIP_RESULTS = {"SKIP"}
 
-# "ok 3 - name # SKIP reason", "not ok 2 # SKIP name" (cmocka), "ok 1"
-TAP_LINE = re.compile(r"^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?([^#]*?)\s*(?:#\s*(.*))?$")
-TAP_PLAN = re.compile(r"^1\.\.(\d+)\s*(?:#\s*(.*))?$")
-TAP_SKIP = re.compile(r"^skip\S*\s*(.*)$", re.IGNORECASE)
 # probe.json integers shown in hex
 ADDRESS_KEY = re.compile(r"(address|addr|_start|_end)$")
 
@@ -100,7 +97,7 @@ def load_fault_table(path):
         if not line.strip():
             continue
         fields = line.split("\t")
-        if fields and fields[0].strip() == "mode":
+        if {"mode", "scenario"} <= {f.strip() for f in fields}:
             if not header_seen:
                 columns = [c.strip() for c in fields]
                 header_seen = True
@@ -109,7 +106,7 @@ def load_fault_table(path):
     return columns, rows
 
 
-# ------------------------------------------------------------------ TAP
+# ------------------------------------------------------------------ tests
 
 def short_name(meson_name):
     """'ptbench:conformance+fault / fault/lean' -> 'fault/lean'."""
@@ -124,54 +121,7 @@ def classify(result):
     return "failed"
 
 
-def parse_tap(text):
-    """Count top-level TAP lines: ok, not ok, skip; collect skip reasons.
-
-    A line with a SKIP directive counts as a skip whether it says "ok" or
-    "not ok" (cmocka prints "not ok N # SKIP name"). Indented (subtest)
-    lines and comments are ignored.
-    """
-    ok = not_ok = skip = 0
-    reasons = []
-    for line in (text or "").splitlines():
-        line = line.rstrip("\r")
-        m = TAP_PLAN.match(line)
-        if m:
-            directive = m.group(2) or ""
-            sm = TAP_SKIP.match(directive)
-            if m.group(1) == "0" and sm:
-                skip += 1
-                reasons.append(("(whole program)", sm.group(1).strip()))
-            continue
-        m = TAP_LINE.match(line)
-        if not m:
-            continue
-        status, _num, desc, directive = m.groups()
-        sm = TAP_SKIP.match(directive or "")
-        if sm:
-            skip += 1
-            reasons.append((desc.strip(), sm.group(1).strip()))
-        elif status == "ok":
-            ok += 1
-        else:
-            not_ok += 1
-    return ok, not_ok, skip, reasons
-
-
-# ------------------------------------------------------------------ Markdown
-
-def cell(value):
-    s = str(value).replace("\r", " ").replace("\n", " ").strip()
-    return s.replace("|", "\\|") if s else " "
-
-
-def table(header, rows):
-    out = ["| " + " | ".join(cell(h) for h in header) + " |",
-           "|" + "|".join("---" for _ in header) + "|"]
-    for r in rows:
-        r = list(r) + [""] * (len(header) - len(r))
-        out.append("| " + " | ".join(cell(c) for c in r) + " |")
-    return out
+table = ptfmt.table
 
 
 def show_value(key, value):
@@ -181,9 +131,138 @@ def show_value(key, value):
         return "unknown"
     if isinstance(value, int) and ADDRESS_KEY.search(key):
         return f"{value:#x}"
-    if isinstance(value, (dict, list)):
+    if isinstance(value, list):
+        return ", ".join(show_value(key, v) for v in value) or "none"
+    if isinstance(value, dict):
         return "`" + json.dumps(value, separators=(", ", ": ")) + "`"
     return str(value)
+
+
+def probe_rows(probe):
+    """One row per capability; an object (mitigations, seccomp filter
+    flags) gives one row per member, "name: member"."""
+    rows = []
+    for k, v in probe.items():
+        if isinstance(v, dict) and v:
+            rows += [[f"{k}: {sk}", show_value(sk, sv)] for sk, sv in v.items()]
+        elif isinstance(v, dict):
+            rows.append([k, "none"])
+        else:
+            rows.append([k, show_value(k, v)])
+    return rows
+
+
+# Test programs by their meson suite, in this order; others after them.
+SUITE_TITLES = {
+    "conformance": "Conformance",
+    "reliability": "Reliability",
+    "fuzz": "Fuzz replay",
+    "compare": "Unit tests (bench/compare)",
+}
+
+
+def suite_of(test):
+    """The first suite of a meson test: its name says it before " / "
+    ('ptbench:conformance+fault / fault/lean' -> 'conformance'); a name
+    without one gives its part before '/'."""
+    name = test["name"]
+    if " / " in name:
+        return name.split(" / ", 1)[0].split(":", 1)[-1].split("+", 1)[0]
+    return name.split("/", 1)[0]
+
+
+def test_sections(tests):
+    """Markdown lines: per suite, one row per program with its TAP cases
+    and a total row; then the skipped cases."""
+    groups = {}
+    for t in tests:
+        groups.setdefault(suite_of(t), []).append(t)
+    order = [g for g in SUITE_TITLES if g in groups] + [g for g in groups if g not in SUITE_TITLES]
+    progs = {"passed": 0, "failed": 0, "skipped": 0}
+    cases = [0, 0, 0, 0]
+    body, skips = [], []
+    for g in order:
+        rows, tot, gprog, secs = [], [0, 0, 0, 0], {"passed": 0, "failed": 0, "skipped": 0}, 0.0
+        for t in groups[g]:
+            name = short_name(t["name"])
+            gprog[classify(t["result"])] += 1
+            tap = ptfmt.parse_tap(t.get("stdout"))
+            dur = t.get("duration")
+            if isinstance(dur, (int, float)):
+                secs += dur
+            counts = [tap.passed, tap.failed, tap.skipped, tap.todo]
+            tot = [a + b for a, b in zip(tot, counts)]
+            if tap.verdict == "none":
+                counts, plan = ["", "", "", ""], "(no TAP: exit status only)"
+            else:
+                plan = "none" if tap.plan is None else tap.plan
+            rows.append([name, t["result"], f"{dur:.2f}" if isinstance(dur, (int, float)) else "?",
+                         *counts, plan])
+            skips += [(name, d, r) for d, r in tap.skips]
+        rows.append([f"**total: {len(groups[g])} programs**",
+                     f"{gprog['passed']} passed, {gprog['failed']} failed, {gprog['skipped']} skipped",
+                     f"{secs:.2f}", *tot, ""])
+        for k in progs:
+            progs[k] += gprog[k]
+        cases = [a + b for a, b in zip(cases, tot)]
+        body += ["", f"### {SUITE_TITLES.get(g, 'Suite ' + g)}", ""]
+        body += table(["test", "result", "duration (s)", "cases passed", "failed",
+                       "skipped", "todo", "planned"], rows, align="llrrrrrr")
+    head = [f"{len(tests)} test programs: {progs['passed']} passed, {progs['failed']} failed, "
+            f"{progs['skipped']} skipped. Their TAP cases: {cases[0]} passed, {cases[1]} failed, "
+            f"{cases[2]} skipped, {cases[3]} todo (of {sum(cases)}). Programs are grouped by "
+            "meson suite; the unit tests of the tools are apart from the conformance suite."]
+    tail = ["", "### Skipped cases", ""]
+    if skips:
+        for name, desc, reason in skips:
+            what = f"`{name}`" + (f" {desc}" if desc else "")
+            tail.append(f"- {what}: {reason or '(no reason given)'}")
+    else:
+        tail.append("None.")
+    return head + body + tail
+
+
+def fault_section(fault):
+    """The fault-accuracy table grouped by scenario: one column per backend
+    and mode found in the file (a row without a backend is ptrace's)."""
+    if fault is None:
+        return ["No fault table (fault-accuracy.tsv is missing)."]
+    columns, frows = fault
+    if not frows:
+        return ["No fault table rows (fault-accuracy.tsv is empty)."]
+    missing = [c for c in FAULT_COLUMNS if c not in columns]
+    if missing:
+        raise InputError(f"fault table: no column {', '.join(missing)} in its header")
+    cols, scen = [], {}
+    for fields in frows:
+        r = {c: (fields[i].strip() if i < len(fields) else "") for i, c in enumerate(columns)}
+        col = f"{r.get('backend') or 'ptrace'}/{r['mode'] or '?'}"
+        if col not in cols:
+            cols.append(col)
+        sc = scen.setdefault(r["scenario"], {"truth": [], "cells": {}})
+        if r["truth"] not in sc["truth"]:
+            sc["truth"].append(r["truth"])
+        agree = r["agree"].lower() == "yes"
+        sc["cells"].setdefault(col, []).append((r["heuristic"], agree))
+    agree_n = {c: [0, 0] for c in cols}
+    rows = []
+    for name, sc in scen.items():
+        row = [name, " / ".join(sc["truth"])]
+        for c in cols:
+            got = sc["cells"].get(c)
+            if not got:
+                row.append("(not run)")
+                continue
+            for _h, a in got:
+                agree_n[c][0] += a
+                agree_n[c][1] += 1
+            row.append("; ".join(h + ("" if a else " (DISAGREES)") for h, a in got))
+        rows.append(row)
+    rows.append(["**agree**", ""] + [f"{a} of {m}" for a, m in agree_n.values()])
+    out = ["What the fault heuristic reported for each scenario, per backend and "
+           "mode (DISAGREES: not the truth's access; the conformance cases assert "
+           "the documented false results).", ""]
+    return out + table(["scenario", "truth"] + cols, rows)
 
 
 def render(args):
@@ -199,61 +278,10 @@ def render(args):
         ["date (UTC)", args.date],
         ["commit", args.commit],
     ])
-
     lines += ["", "## Kernel capabilities (probe.json)", ""]
-    lines += table(["capability", "value"],
-                   [[k, show_value(k, v)] for k, v in probe.items()])
-
-    counts = {"passed": 0, "failed": 0, "skipped": 0}
-    rows = []
-    skips = []
-    for t in tests:
-        name = short_name(t["name"])
-        counts[classify(t["result"])] += 1
-        ok, not_ok, skip, reasons = parse_tap(t.get("stdout"))
-        dur = t.get("duration")
-        dur = f"{dur:.2f} s" if isinstance(dur, (int, float)) else "?"
-        rows.append([name, t["result"], dur, ok, not_ok, skip])
-        skips += [(name, d, r) for d, r in reasons]
-
-    lines += ["", "## Conformance", ""]
-    lines.append(f"{counts['passed']} passed, {counts['failed']} failed, "
-                 f"{counts['skipped']} skipped, of {len(tests)} test programs "
-                 "(TAP columns count the cases inside each program).")
-    lines.append("")
-    lines += table(["test", "result", "duration", "ok", "not ok", "skip"], rows)
-    lines += ["", "### Skipped cases", ""]
-    if skips:
-        for name, desc, reason in skips:
-            what = f"`{name}`" + (f" {desc}" if desc else "")
-            lines.append(f"- {what}: {reason or '(no reason given)'}")
-    else:
-        lines.append("None.")
-
-    lines += ["", "## Fault heuristic accuracy", ""]
-    if fault is None:
-        lines.append("No fault table (fault-accuracy.tsv is missing).")
-    elif not fault[1]:
-        lines.append("No fault table rows (fault-accuracy.tsv is empty).")
-    else:
-        columns, frows = fault
-        try:
-            mi = columns.index("mode")
-            ai = columns.index("agree")
-        except ValueError:
-            mi, ai = 0, len(FAULT_COLUMNS) - 1
-        per_mode = {}
-        for r in frows:
-            mode = r[mi].strip() if mi < len(r) else "?"
-            agree = r[ai].strip().lower() == "yes" if ai < len(r) else False
-            n = per_mode.setdefault(mode, [0, 0])
-            n[0] += agree
-            n[1] += 1
-        for mode, (a, m) in per_mode.items():
-            lines.append(f"- {mode}: agree {a} of {m}")
-        lines.append("")
-        lines += table(columns, frows)
-
+    lines += table(["capability", "value"], probe_rows(probe))
+    lines += ["", "## Tests", ""] + test_sections(tests)
+    lines += ["", "## Fault heuristic accuracy", ""] + fault_section(fault)
     lines += ["", "## Benchmarks", ""]
     lines += bench_section(args)
 

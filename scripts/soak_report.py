@@ -9,25 +9,14 @@ usage: soak_report.py render --outdir DIR --commit C --host H --kernel K"""
 
 import glob
 import json
-import math
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ptcli  # noqa: E402
+import ptfmt  # noqa: E402
 
 PROG = "soak_report.py"
-
-
-def wilson(k, n, z=1.96):
-    """The Wilson score interval of k successes in n trials."""
-    if n <= 0:
-        raise ptcli.InputError("a rate over zero runs")
-    p = k / n
-    d = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def load(path):
@@ -39,17 +28,10 @@ def load(path):
 
 
 def tap_counts(path):
-    ok = notok = skip = 0
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("ok "):
-                if "# SKIP" in line:
-                    skip += 1
-                else:
-                    ok += 1
-            elif line.startswith("not ok "):
-                notok += 1
-    return {"passed": ok, "failed": notok, "skipped": skip}
+    t = ptfmt.read_tap(path)
+    # complete: a plan met and no bail-out (a fault run cut short is not a pass)
+    return {"passed": t.passed, "failed": t.failed, "skipped": t.skipped,
+            "complete": t.plan == t.count and t.bail_out is None}
 
 
 def repeated_verdicts(outdir):
@@ -80,7 +62,7 @@ def rate(verdicts, kind):
         raise ptcli.InputError(f"no repeated runs of kind {kind}")
     leaks = sum(x == "leak" for x in v)
     errors = sum(x == "error" for x in v)
-    lo, hi = wilson(leaks, len(v))
+    lo, hi = ptfmt.wilson(leaks, len(v))
     return {"runs": len(v), "leak_verdicts": leaks, "errors": errors,
             "rate": leaks / len(v), "wilson95": [round(lo, 4), round(hi, 4)]}
 
@@ -109,7 +91,7 @@ def render(args):
         ok &= all(d["as_expected"] for d in s["tracer_death"].values())
     except (KeyError, TypeError) as e:
         raise ptcli.InputError(f"{out}: a result without a verdict ({e!r})") from e
-    ok &= all(c["failed"] == 0 for c in s["faults"].values())
+    ok &= all(c["failed"] == 0 and c["complete"] for c in s["faults"].values())
     ok &= s["oracle"]["clean"]["leak_verdicts"] == 0
     ok &= all(s["oracle"][f"planted_{k}"]["leak_verdicts"] == s["oracle"][f"planted_{k}"]["runs"]
               for k in ("fd", "thread", "map"))
@@ -125,24 +107,25 @@ def render(args):
 
 
 def markdown(s):
+    table = ptfmt.table
     L = [f"# Soak and fault run ({s['commit']}, {s['host']}, Linux {s['kernel']})", ""]
     L += ["Verdict: " + ("everything as expected" if s["all_as_expected"]
                          else "**NOT as expected** (see below)"), ""]
-    L += ["## Soak (leak oracle)", "",
-          "| mode | phase | work | s | leaks | traced threads max / bound | "
-          "tasks | fds | maps | RSS KiB | stub procs | stub tasks |",
-          "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    L += ["## Soak (leak oracle)", ""]
+    rows = []
     for mode, d in s["soak"].items():
         for ph in d["phases"]:
             w, e = ph["samples"][ph["warmup_sample"]], ph["samples"][-1]
 
             def pair(k):
                 return f"{w[k]} → {e[k]}"
-            L.append(f"| {mode} | {ph['name']} | {ph['work']} | {ph['elapsed_s']:.1f} | "
-                     f"{', '.join(ph['leaks']) or 'none'} | "
-                     f"{ph['max_traced_threads']} / {ph['bound_traced_threads']} | "
-                     f"{pair('tracer_tasks')} | {pair('tracer_fds')} | {pair('tracer_maps')} | "
-                     f"{pair('tracer_rss_kib')} | {pair('stub_processes')} | {pair('stub_tasks')} |")
+            rows.append([mode, ph["name"], ph["work"], f"{ph['elapsed_s']:.1f}",
+                         ", ".join(ph["leaks"]) or "none",
+                         f"{ph['max_traced_threads']} / {ph['bound_traced_threads']}",
+                         pair("tracer_tasks"), pair("tracer_fds"), pair("tracer_maps"),
+                         pair("tracer_rss_kib"), pair("stub_processes"), pair("stub_tasks")])
+    L += table(["mode", "phase", "work", "s", "leaks", "traced threads max / bound",
+                "tasks", "fds", "maps", "RSS KiB", "stub procs", "stub tasks"], rows)
     L += ["", "Columns show the value after the warm-up → at the end.", "",
           "The whole run, before the first platform and after the last "
           "(tasks, fds and stubs must match; maps and RSS keep glibc's caches):", ""]
@@ -151,42 +134,43 @@ def markdown(s):
         L.append(f"- {mode}: " + ", ".join(
             f"{k} {b[k]} → {a[k]}" for k in ("tracer_tasks", "tracer_fds", "stub_processes",
                                              "tracer_maps", "tracer_rss_kib")))
-    L.append("")
-    L += ["## Memory per address space and per traced thread", "",
-          "| mode | held | stub PSS KiB | stub RSS KiB | page tables KiB | "
-          "kernel stack KiB (system-wide) | tracer RSS KiB |", "|---|---|---|---|---|---|---|"]
+    L += ["", "## Memory per address space and per traced thread", ""]
+    rows = []
     for mode, d in s["soak"].items():
         m = d["memory"]
-        L.append(f"| {mode} | {m['held_as']} address spaces | {m['as_stub_pss_kib']:.2f} | "
-                 f"{m['as_stub_rss_kib']:.2f} | {m['as_page_tables_kib']:.2f} | "
-                 f"{m['as_kernel_stack_kib_systemwide']:.1f} | {m['as_tracer_rss_kib']:.2f} |")
-        L.append(f"| {mode} | {m['held_threads']} traced threads | {m['thread_stub_pss_kib']:.2f} | "
-                 f"| | {m['thread_kernel_stack_kib_systemwide']:.1f} | "
-                 f"{m['thread_tracer_rss_kib_with_its_pthread']:.2f} (with its pthread) |")
-    L += ["", "## Tracer death", "",
-          "| run | kills | seed | leftovers | kills with a leftover (Wilson 95%) | "
-          "tracer exits not by the kill | gone p50 / p90 / max (ms) | "
-          "main thread's phase at the kill |",
-          "|---|---|---|---|---|---|---|---|"]
+        rows.append([mode, f"{m['held_as']} address spaces", f"{m['as_stub_pss_kib']:.2f}",
+                     f"{m['as_stub_rss_kib']:.2f}", f"{m['as_page_tables_kib']:.2f}",
+                     f"{m['as_kernel_stack_kib_systemwide']:.1f}",
+                     f"{m['as_tracer_rss_kib']:.2f}"])
+        rows.append([mode, f"{m['held_threads']} traced threads",
+                     f"{m['thread_stub_pss_kib']:.2f}", "", "",
+                     f"{m['thread_kernel_stack_kib_systemwide']:.1f}",
+                     f"{m['thread_tracer_rss_kib_with_its_pthread']:.2f} (with its pthread)"])
+    L += table(["mode", "held", "stub PSS KiB", "stub RSS KiB", "page tables KiB",
+                "kernel stack KiB (system-wide)", "tracer RSS KiB"], rows)
+    L += ["", "## Tracer death", ""]
+    rows = []
     for name, d in s["tracer_death"].items():
         t = d["time_to_gone_us"]
         phases = ", ".join(f"{k} {v}" for k, v in d["main_thread_phase_at_kill"].items() if v)
         hit = d["kills_with_a_leftover"]
-        lo, hi = wilson(hit, d["kills"])
-        L.append(f"| {name} | {d['kills']} | {d['seed']} | {d['leftover_processes']} | "
-                 f"{hit} [{lo:.3f}, {hi:.3f}] | "
-                 f"{d['tracer_exits_not_by_the_kill']} | {t['p50'] / 1000:.1f} / "
-                 f"{t['p90'] / 1000:.1f} / {t['max'] / 1000:.1f} | {phases} |")
-    L += ["", "## Fault cases (rel-faults)", "", "| mode | passed | failed | skipped |",
-          "|---|---|---|---|"]
-    for mode, c in s["faults"].items():
-        L.append(f"| {mode} | {c['passed']} | {c['failed']} | {c['skipped']} |")
-    L += ["", "## The leak oracle's error rates (CI-sized runs)", "",
-          "| runs | leak verdicts | rate | Wilson 95% |", "|---|---|---|---|"]
-    for name, r in s["oracle"].items():
-        lo, hi = r["wilson95"]
-        L.append(f"| {name}: {r['runs']} | {r['leak_verdicts']} | {r['rate']:.3f} | "
-                 f"[{lo:.3f}, {hi:.3f}] |")
+        lo, hi = ptfmt.wilson(hit, d["kills"])
+        rows.append([name, d["kills"], d["seed"], d["leftover_processes"],
+                     f"{hit} [{lo:.3f}, {hi:.3f}]", d["tracer_exits_not_by_the_kill"],
+                     f"{t['p50'] / 1000:.1f} / {t['p90'] / 1000:.1f} / {t['max'] / 1000:.1f}",
+                     phases])
+    L += table(["run", "kills", "seed", "leftovers", "kills with a leftover (Wilson 95%)",
+                "tracer exits not by the kill", "gone p50 / p90 / max (ms)",
+                "main thread's phase at the kill"], rows)
+    L += ["", "## Fault cases (rel-faults)", ""]
+    L += table(["mode", "passed", "failed", "skipped", "complete (plan met)"],
+               [[mode, c["passed"], c["failed"], c["skipped"],
+                 "yes" if c.get("complete", True) else "NO"] for mode, c in s["faults"].items()])
+    L += ["", "## The leak oracle's error rates (CI-sized runs)", ""]
+    L += table(["runs", "leak verdicts", "rate", "Wilson 95%"],
+               [[f"{name}: {r['runs']}", r["leak_verdicts"], f"{r['rate']:.3f}",
+                 f"[{r['wilson95'][0]:.3f}, {r['wilson95'][1]:.3f}]"]
+                for name, r in s["oracle"].items()])
     L += ["", "`clean` is the false-alarm rate; `planted_*` the detection rate of one "
           "planted leak per 10 cycles and per switch round.", ""]
     return "\n".join(L)

@@ -104,10 +104,17 @@ class FigureTest(unittest.TestCase):
         self.assertIsNone(kr.parse_probe([]))
 
     def test_bench_names_lose_the_time_suffix_only(self):
-        self.assertEqual(kr.bench_name({"run_name": "pool/private/real_time/threads:2"}),
-                         "pool/private/threads:2")
-        self.assertEqual(kr.bench_name({"run_name": "interrupt/latency/manual_time"}),
-                         "interrupt/latency")
+        d = tempfile.mkdtemp(prefix="kernels-test.")
+        self.addCleanup(shutil.rmtree, d)
+        path = os.path.join(d, "b.json")
+        with open(path, "w") as f:
+            json.dump({"benchmarks": [
+                {"name": "pool/private/real_time/threads:2", "run_name": "pool/private/real_time/threads:2",
+                 "run_type": "iteration", "real_time": 2.0, "time_unit": "us"},
+                {"name": "interrupt/latency/manual_time", "run_name": "interrupt/latency/manual_time",
+                 "run_type": "iteration", "real_time": 5.0, "time_unit": "ns"}]}, f)
+        self.assertEqual(kr.bench_figures(path),
+                         {"pool/private/threads:2": 2000.0, "interrupt/latency": 5.0})
 
 
 class RenderTest(Tmp):

@@ -129,39 +129,44 @@ boot() {
 
 # summarize_runs LOG: one TSV line per command from the console log:
 # index verdict exit ok not_ok skipped planned ms command (planned -1: no
-# plan). A run passes when it exited 0 and, if it printed any TAP, that
-# TAP has a plan, as many test lines as planned and no "not ok" (but for
-# "# SKIP" and "# TODO" ones). A run without any TAP line is judged by its
-# exit status alone (ptbench-probe, say).
+# plan; ok counts every case that is not a failure, skips and todos too).
+# A run passes when it exited 0 and, if it printed any TAP, that TAP has a
+# plan, as many test lines as planned, no "not ok" (but for "# SKIP" and
+# "# TODO" ones) and no "Bail out!". A run without any TAP line is judged
+# by its exit status alone (ptbench-probe, say). awk cuts the log into one
+# file per run; scripts/ptfmt.py reads their TAP.
 summarize_runs() {
-	awk '
-	function finish(rc, ms,   v) {
-		v = "PASS"
-		if (rc != 0) v = "FAIL"
-		else if (plan < 0 && ok + notok == 0) v = "PASS"
-		else if (plan < 0 || notok > 0 || plan != ok + notok) v = "FAIL"
-		printf "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", idx, v, rc, ok, notok, skip, plan, ms, cmd
-		inrun = 0
+	local dir idx rc ms cmd passed failed skipped todo plan tap _file
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/ptbench-runs.XXXXXX") || return 1
+	awk -v dir="$dir" '
+	function finish(rc, ms) {
+		printf "%s\t%s\t%s\t%s\n", idx, rc, ms, cmd >> (dir "/runs")
+		close(file); inrun = 0
 	}
 	/^PTBENCH-VM: BEGIN / {
+		if (inrun) finish("none", "-")
 		idx = $3; cmd = $0; sub(/^PTBENCH-VM: BEGIN [^ ]+ /, "", cmd)
-		inrun = 1; ok = notok = skip = 0; plan = -1; next
+		n++; file = sprintf("%s/%06d.tap", dir, n); printf "" > file
+		inrun = 1; next
 	}
 	/^PTBENCH-VM: END / && inrun {
 		rc = $4; sub(/^exit=/, "", rc); ms = $5; sub(/^ms=/, "", ms)
 		finish(rc, ms); next
 	}
-	!inrun { next }
-	/^1\.\.[0-9]+/ { p = $0; sub(/^1\.\./, "", p); sub(/[^0-9].*/, "", p); plan = p + 0; next }
-	/^ok([ \t]|$)/ { ok++; if ($0 ~ /# *[Ss][Kk][Ii][Pp]/) skip++; next }
-	/^not ok([ \t]|$)/ {
-		if ($0 ~ /# *[Tt][Oo][Dd][Oo]/) ok++
-		else if ($0 ~ /# *[Ss][Kk][Ii][Pp]/) { ok++; skip++ }
-		else notok++
-		next
-	}
-	END { if (inrun) { plan = -1; finish("none", "-") } }
+	inrun { print > file }
+	END { if (inrun) finish("none", "-") }
 	' "$1"
+	if [[ -s $dir/runs ]]; then
+		# shellcheck disable=SC2046 # one word per run file, names without spaces
+		paste "$dir/runs" <("$PTBENCH_PYTHON" "$PTBENCH_ROOT/scripts/ptfmt.py" tap $(ls "$dir"/*.tap)) |
+			while IFS=$'\t' read -r idx rc ms cmd passed failed skipped todo plan tap _file; do
+				v=PASS
+				[[ $rc == 0 && $tap != fail ]] || v=FAIL
+				printf '%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n' "$idx" "$v" "$rc" \
+					$((passed + skipped + todo)) "$failed" "$skipped" "$plan" "$ms" "$cmd"
+			done
+	fi
+	rm -rf -- "$dir"
 }
 
 # guest_info LOG KEY: the value of "PTBENCH-VM: INFO KEY=..." (first one).
@@ -222,18 +227,20 @@ bench_report() {
 		warn "benchmarks: no JSON on the console; not part of the verdict"
 		return 0
 	fi
-	"$PTBENCH_PYTHON" - "$json" "$label" "$log.info" <<'PY' ||
-import json, sys
+	PTBENCH_ROOT=$PTBENCH_ROOT "$PTBENCH_PYTHON" - "$json" "$label" "$log.info" <<'PY' ||
+import os, sys
+
+sys.path.insert(0, os.path.join(os.environ["PTBENCH_ROOT"], "scripts"))
+import ptfmt
 
 path, label, info = sys.argv[1:4]
 try:
-    with open(path) as f:
-        doc = json.load(f)
-except (OSError, ValueError) as e:
-    print(f"vm-run: warning: benchmarks: {path} is not JSON ({e}); not part of the verdict",
-          file=sys.stderr)
+    doc = ptfmt.load_json(path, salvage=False)[0]
+except ptfmt.InputError as e:
+    print(f"vm-run: warning: benchmarks: {e}; not part of the verdict", file=sys.stderr)
     sys.exit(0)
-runs = [b for b in doc.get("benchmarks", []) if b.get("run_type", "iteration") == "iteration"]
+runs = [b for b in doc.get("benchmarks", [])
+        if isinstance(b, dict) and b.get("run_type", "iteration") == "iteration"]
 errors = [b for b in runs if b.get("error_occurred")]
 ctx = doc.get("context", {})
 out = sys.stderr
