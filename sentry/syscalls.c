@@ -41,7 +41,12 @@
 #define IOV_MAX_APP 1024
 
 #define MM(t) ((t)->proc->mm)
-#define RET(x) ((x) < 0 ? -errno : (long)(x))
+/* A host call's result as the app's: -errno on failure. */
+static long host_ret(long r)
+{
+	return r < 0 ? -errno : r;
+}
+#define RET(x) host_ret((long)(x))
 
 /* The host fd of app fd a, or return its error. */
 #define HOSTFD(var, t, a)                                  \
