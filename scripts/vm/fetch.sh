@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # fetch.sh ARCH [--kernel PACKAGE [--version VERSION]] [--print-kernel]
+# fetch.sh ARCH --busybox-only
 #
 # Gets everything the VM tests of ARCH (aarch64, x86_64) need and keeps it
 # in .cache/ (see common.sh): installs the host packages (qemu, the cross
@@ -25,6 +26,9 @@
 # .cache/debs/ARCH is used as is, else apt-get download PACKAGE=VERSION;
 # the record is then .cache/kernel-ARCH-PACKAGE=VERSION.txt.
 # --print-kernel prints the vmlinuz path (only that) on stdout.
+# --busybox-only gets just busybox-static into .cache/sysroot/ARCH (no host
+# packages, no kernel) and prints the binary's path on stdout: the
+# sentry's 'exec' suite runs it (sentry/meson.build).
 # Exit 0 done, 1 error, 2 not root and something must be installed (the
 # apt-get line to run is printed), 3 the pinned --version is gone from the
 # archive (and not in the cache).
@@ -267,7 +271,7 @@ fetch_kernel() {
 }
 
 main() {
-	local arch='' kernel='' version='' print_kernel=0
+	local arch='' kernel='' version='' print_kernel=0 busybox_only=0
 	while (($#)); do
 		case $1 in
 		--kernel | --version)
@@ -276,6 +280,7 @@ main() {
 			shift
 			;;
 		--print-kernel) print_kernel=1 ;;
+		--busybox-only) busybox_only=1 ;;
 		-h | --help) usage; exit 0 ;;
 		-*) die -s 2 "unknown option '$1' (try: --help)" ;;
 		*)
@@ -292,6 +297,16 @@ main() {
 
 	# Everything but the --print-kernel line goes to stderr.
 	exec 3>&1 1>&2
+	if ((busybox_only)); then
+		[[ -x $VM_SYSROOT/bin/busybox ]] || {
+			ensure_apt_lists
+			fetch_deb busybox-static
+			extract_deb "$DEB" "$VM_SYSROOT"
+		}
+		[[ -x $VM_SYSROOT/bin/busybox ]] || die "busybox-static:$VM_DEBARCH has no bin/busybox"
+		printf '%s\n' "$VM_SYSROOT/bin/busybox" >&3
+		return 0
+	fi
 	ensure_host_packages
 	ensure_foreign_arch
 	ensure_apt_lists

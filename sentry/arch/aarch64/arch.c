@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* arm64 has only the generic (*at) syscalls; clone puts tls before ctid. */
+#include <elf.h>
+
+#include "arch/arch.h"
+
+const uint16_t sn_arch_elf_machine = EM_AARCH64;
+const char sn_arch_name[] = "aarch64";
+
+long sn_arch_sys_clone(struct sn_thread *t, const uint64_t a[6])
+{
+	return sn_sys_clone(t, a[0], a[1], a[2], a[4], a[3]);
+}
+
+const struct sn_arch_syscall sn_arch_syscalls[] = {
+	{ -1, { NULL, NULL } },
+};

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The sentry: runs an unmodified static ELF program on ptplat, with its
+ * syscalls implemented here in the tracer. Not a security boundary: files,
+ * sockets and paths are the host's, seen with the sentry's own rights.
+ */
+#ifndef SENTRY_H
+#define SENTRY_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "ptplat.h"
+
+#define SN_PAGE 4096ul
+#define SN_PAGE_DOWN(a) ((uintptr_t)(a) & ~(SN_PAGE - 1))
+#define SN_PAGE_UP(a) (((uintptr_t)(a) + SN_PAGE - 1) & ~(SN_PAGE - 1))
+#define SN_NSIG 65
+#define SN_MAX_FDS 1024
+
+/* One mapped range of the app. App address a lives at offset a of the
+ * memfd (identity offsets: split, protect and merge never copy) and at
+ * host + (a - start) in the sentry. */
+struct sn_region {
+	uintptr_t start, end;
+	int prot;
+	uint8_t *host;
+};
+
+struct sn_mm {
+	pthread_mutex_t lock;
+	struct ptp_as *as;
+	int memfd;
+	struct sn_region *r; /* sorted by start, never overlapping */
+	size_t n, cap;
+	uintptr_t brk_start, brk_cur, brk_mapped;
+	uintptr_t mmap_top; /* mmap(NULL) searches down from here */
+	uintptr_t min_addr;
+};
+
+struct sn_fdtable {
+	pthread_mutex_t lock;
+	int host[SN_MAX_FDS]; /* -1: free */
+	bool cloexec[SN_MAX_FDS];
+};
+
+struct sn_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+struct sn_proc {
+	pid_t pid;
+	struct sn_mm *mm;
+	struct sn_fdtable fds;
+	int cwd; /* host O_PATH fd of the working directory */
+	char exe[4096];
+	pthread_mutex_t sig_lock;
+	struct sn_sigaction sig[SN_NSIG];
+	atomic_int live_threads;
+	atomic_bool exiting;
+	int exit_status; /* wait status once exiting */
+	pthread_mutex_t threads_lock;
+	struct sn_thread *threads; /* every thread ever started, freed at the end */
+	struct sn_thread *main_thread;
+	atomic_bool main_done;     /* the main tracer thread saw the exit */
+	atomic_int next_tid;
+	uint32_t umask;
+};
+
+struct sn_thread {
+	struct sn_proc *proc;
+	struct ptp_ctx *ctx;
+	pid_t tid;
+	pthread_t pthread;
+	uintptr_t clear_tid;
+	uint64_t sigmask;
+	struct sn_thread *next;
+	unsigned long migrations; /* of its traced thread, read at its end */
+};
+
+/* Statistics, summed over threads with atomics. */
+struct sn_stats {
+	atomic_ulong syscalls[512];
+	atomic_ulong enosys[512];
+	atomic_ulong switches, injections, faults, signals, interrupts;
+	atomic_ulong ns_switch, ns_sentry;
+	atomic_ulong migrations;
+};
+
+struct sn_global {
+	struct ptp_platform *plat;
+	bool stats;
+	FILE *log;
+	pthread_mutex_t log_lock;
+	struct sn_stats st;
+	int stderr_fd; /* the sentry's own stderr, never the app's */
+};
+extern struct sn_global sn;
+
+/* Logs one line to --log (and counts nothing). printf-like. */
+void sn_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The sentry's own error line on its stderr. */
+void sn_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* mm.c --------------------------------------------------------------- */
+int sn_mm_new(struct ptp_as *as, struct sn_mm **out);
+void sn_mm_free(struct sn_mm *mm);
+/* Maps zeroed memory over [start, start+len), replacing what was there. */
+int sn_mm_map(struct sn_mm *mm, uintptr_t start, size_t len, int prot);
+int sn_mm_unmap(struct sn_mm *mm, uintptr_t start, size_t len);
+int sn_mm_protect(struct sn_mm *mm, uintptr_t start, size_t len, int prot);
+/* A free range of len below mmap_top, or 0. */
+uintptr_t sn_mm_find_gap(struct sn_mm *mm, size_t len);
+bool sn_mm_is_free(struct sn_mm *mm, uintptr_t start, size_t len);
+/* The protection of the region holding a, or -1. */
+int sn_mm_prot(struct sn_mm *mm, uintptr_t a);
+/* Copy between the app and the sentry, honouring prot; 0 or -EFAULT. */
+int sn_copy_in(struct sn_mm *mm, void *dst, uintptr_t src, size_t n);
+int sn_copy_out(struct sn_mm *mm, uintptr_t dst, const void *src, size_t n);
+/* sn_copy_out whatever the protection (the loader fills text). */
+int sn_copy_out_any(struct sn_mm *mm, uintptr_t dst, const void *src, size_t n);
+/* A NUL-terminated string of at most max bytes: its length, -EFAULT or
+ * -ENAMETOOLONG. */
+long sn_str_in(struct sn_mm *mm, char *dst, uintptr_t src, size_t max);
+/* The sentry's pointer to [a, a+n) when it lies in one region with prot,
+ * else NULL. Caller holds no lock: the region must not go away meanwhile
+ * (a concurrent munmap of a buffer in use is the app's race). */
+void *sn_ptr(struct sn_mm *mm, uintptr_t a, size_t n, int prot);
+
+/* A buffer of app memory for one host call: direct when it lies in one
+ * region, else a bounce copy. */
+struct sn_iobuf {
+	void *p;
+	uintptr_t app;
+	size_t n;
+	bool bounce, out;
+};
+int sn_io_begin(struct sn_mm *mm, struct sn_iobuf *b, uintptr_t app, size_t n, bool out);
+/* Copies a bounce buffer back (the first done bytes) and frees it. */
+int sn_io_end(struct sn_mm *mm, struct sn_iobuf *b, size_t done);
+
+/* loader.c ----------------------------------------------------------- */
+/* Loads path into mm and sets ctx's registers for its entry. On error a
+ * message naming path is in err. */
+int sn_load(struct sn_mm *mm, struct ptp_ctx *ctx, const char *path, int dirfd,
+	    char *const argv[], char *const envp[], char *err, size_t errlen);
+/* Zeroes every register a new or exec'd context could inherit. */
+int sn_ctx_scrub(struct ptp_ctx *ctx);
+
+/* fd.c --------------------------------------------------------------- */
+void sn_fd_init(struct sn_fdtable *t);
+/* The host fd of app fd, or -EBADF. */
+int sn_fd_get(struct sn_fdtable *t, long fd);
+/* Installs host at the lowest free app fd >= min: the app fd or -EMFILE
+ * (host is closed then). */
+int sn_fd_install(struct sn_fdtable *t, int host, int min, bool cloexec);
+int sn_fd_close(struct sn_fdtable *t, long fd);
+int sn_fd_dup3(struct sn_fdtable *t, long oldfd, long newfd, bool cloexec);
+void sn_fd_close_on_exec(struct sn_fdtable *t);
+void sn_fd_close_all(struct sn_fdtable *t);
+int sn_fd_set_cloexec(struct sn_fdtable *t, long fd, bool on);
+bool sn_fd_get_cloexec(struct sn_fdtable *t, long fd);
+
+/* syscalls.c --------------------------------------------------------- */
+/* A handler returns the app's result, or one of these. */
+#define SN_RET_NONE (-0x7fff0001L)   /* registers already set (execve) */
+#define SN_RET_EXIT (-0x7fff0002L)   /* the thread is gone */
+
+typedef long (*sn_syscall_fn)(struct sn_thread *t, const uint64_t a[6]);
+struct sn_syscall {
+	sn_syscall_fn fn;
+	const char *name;
+};
+/* The handler and name of nr (fn NULL: unimplemented; name NULL: no
+ * syscall the sentry knows by that number). */
+const struct sn_syscall *sn_syscall_lookup(long nr);
+/* Resolves an app dirfd (AT_FDCWD included) to a host one. */
+int sn_dirfd(struct sn_thread *t, long dirfd);
+
+/* Generic handlers the arch tables reuse (legacy x86_64 calls). */
+long sn_sys_openat(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_newfstatat(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_faccessat(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_readlinkat(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_unlinkat(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_mkdirat(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_renameat2(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_fchmodat(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_fchownat(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_symlinkat(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_linkat(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_pipe2(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_dup3(struct sn_thread *t, const uint64_t a[6]);
+/* poll(2) with the timeout already in the sentry (NULL: forever). */
+long sn_poll(struct sn_thread *t, uint64_t fds, uint64_t nfds, const struct timespec *timeout);
+long sn_sys_clone(struct sn_thread *t, uint64_t flags, uint64_t stack,
+		  uint64_t ptid, uint64_t ctid, uint64_t tls);
+long sn_sys_wait4(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_mknodat(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_utimensat(struct sn_thread *t, const uint64_t a[6]);
+
+/* task.c ------------------------------------------------------------- */
+/* Runs the process's first thread, then waits for all others; the
+ * process's wait status. */
+int sn_proc_run(struct sn_proc *proc);
+/* Ends the process with wait status ws (exit_group or a fatal signal). */
+void sn_proc_exit(struct sn_thread *t, int wait_status);
+/* Pins the calling tracer thread to one CPU (the k-th allowed after the
+ * current one), so that the traced thread the core pins beside it stays
+ * put: ptplat pins only the traced thread, to where the tracer is now. */
+void sn_pin_self(unsigned int k);
+/* A signal the app sent itself or the host raised for it (SIGPIPE). */
+long sn_signal_self(struct sn_thread *t, int sig);
+
+#endif /* SENTRY_H */

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Threads and their run loop: each app thread is one context on its own
+ * tracer thread. Signals the app does not handle end the process with the
+ * signal's wait status (main.c re-raises it); handlers the app installs are
+ * recorded but not delivered yet (no signal frames without the FP state
+ * API).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/arch.h"
+#include "sentry.h"
+
+#define KICK_SIGNAL (SIGRTMIN + 3)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void kick_handler(int sig)
+{
+	/* Only to make the tracer thread's blocking host call return EINTR. */
+	(void)sig;
+}
+
+void sn_pin_self(unsigned int k)
+{
+	cpu_set_t allowed, one;
+	int cpu = sched_getcpu(), n = 0, want;
+
+	if (cpu < 0 || sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return;
+	int count = CPU_COUNT(&allowed);
+
+	if (!count)
+		return;
+	/* The k-th allowed CPU counting from the current one. */
+	want = cpu;
+	for (int c = cpu; n <= (int)(k % (unsigned int)count); c = (c + 1) % CPU_SETSIZE) {
+		if (CPU_ISSET(c, &allowed)) {
+			want = c;
+			n++;
+		}
+	}
+	CPU_ZERO(&one);
+	CPU_SET(want, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
+static void kick(struct sn_thread *t)
+{
+	ptp_interrupt(t->ctx);
+	pthread_kill(t->pthread, KICK_SIGNAL);
+}
+
+static void kick_others(struct sn_thread *self)
+{
+	pthread_mutex_lock(&self->proc->threads_lock);
+	for (struct sn_thread *o = self->proc->threads; o; o = o->next)
+		if (o != self && o->ctx)
+			kick(o);
+	pthread_mutex_unlock(&self->proc->threads_lock);
+}
+
+void sn_proc_exit(struct sn_thread *t, int wait_status)
+{
+	if (!atomic_exchange(&t->proc->exiting, true))
+		t->proc->exit_status = wait_status;
+	kick_others(t);
+}
+
+/* Whether sig's default action ends the process (the rest are ignore or
+ * stop; a sentry-run app cannot be stopped, so those are ignored too). */
+static bool default_kills(int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+	case SIGCONT:
+	case SIGURG:
+	case SIGWINCH:
+	case SIGSTOP:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+		return false;
+	default:
+		return true;
+	}
+}
+
+long sn_signal_self(struct sn_thread *t, int sig)
+{
+	struct sn_sigaction act;
+
+	pthread_mutex_lock(&t->proc->sig_lock);
+	act = t->proc->sig[sig];
+	pthread_mutex_unlock(&t->proc->sig_lock);
+	if (act.handler == (uint64_t)(uintptr_t)SIG_IGN && sig != SIGKILL)
+		return 0;
+	if (act.handler != (uint64_t)(uintptr_t)SIG_DFL)
+		sn_log("pid %d: signal %d has an app handler at %#llx, not delivered yet (no signal frames): default action",
+		       t->proc->pid, sig, (unsigned long long)act.handler);
+	if (!default_kills(sig))
+		return 0;
+	sn_proc_exit(t, sig);
+	return SN_RET_EXIT;
+}
+
+/* A fault or kernel signal in the app (the kernel would deliver it). */
+static bool fatal_event(struct sn_thread *t, const struct ptp_event *ev)
+{
+	int sig = ev->kind == PTP_EV_FAULT ? SIGSEGV : ev->info.si_signo;
+
+	if (ev->kind == PTP_EV_FAULT)
+		sn_log("pid %d tid %d: SIGSEGV at %#lx (ip %#llx, access %#x)", t->proc->pid, t->tid,
+		       (unsigned long)ev->addr, (unsigned long long)ptp_ctx_ip(t->ctx), ev->access);
+	else
+		sn_log("pid %d tid %d: signal %d (code %d) at ip %#llx", t->proc->pid, t->tid, sig,
+		       ev->info.si_code, (unsigned long long)ptp_ctx_ip(t->ctx));
+	if (!default_kills(sig))
+		return false;
+	/* A synchronous fault cannot be ignored or blocked into nothing:
+	 * the kernel would kill the process as well. */
+	sn_proc_exit(t, sig);
+	return true;
+}
+
+static void count_syscall(long nr, bool enosys)
+{
+	size_t i = nr >= 0 && nr < 512 ? (size_t)nr : 511;
+
+	atomic_fetch_add(&sn.st.syscalls[i], 1);
+	if (enosys)
+		atomic_fetch_add(&sn.st.enosys[i], 1);
+}
+
+/* One syscall event: false when the thread is done. */
+static bool on_syscall(struct sn_thread *t, const struct ptp_event *ev)
+{
+	const struct sn_syscall *call;
+	long r;
+
+	if (ev->abi != PTP_ABI_NATIVE) {
+		/* int 0x80, sysenter or x32: another syscall table. */
+		sn_log("pid %d tid %d: %s syscall %ld refused with ENOSYS: only the native ABI runs",
+		       t->proc->pid, t->tid, ptp_syscall_abi_name(ev->abi), ev->nr);
+		count_syscall(511, true);
+		ptp_ctx_set_result(t->ctx, -ENOSYS);
+		return true;
+	}
+	call = sn_syscall_lookup(ev->nr);
+	if (!call->fn) {
+		sn_log("pid %d tid %d: syscall %s (%ld) not implemented: ENOSYS", t->proc->pid,
+		       t->tid, call->name ? call->name : "?", ev->nr);
+		count_syscall(ev->nr, true);
+		ptp_ctx_set_result(t->ctx, -ENOSYS);
+		return true;
+	}
+	count_syscall(ev->nr, false);
+	r = call->fn(t, ev->args);
+	if (r == SN_RET_EXIT)
+		return false;
+	if (r != SN_RET_NONE)
+		ptp_ctx_set_result(t->ctx, r);
+	return true;
+}
+
+static unsigned long read_migrations(pid_t tid)
+{
+	char path[64], line[256];
+	unsigned long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/sched", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "se.nr_migrations : %lu", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+static void thread_loop(struct sn_thread *t)
+{
+	struct ptp_event ev;
+	bool go = true;
+
+	while (go && !atomic_load(&t->proc->exiting)) {
+		uint64_t t0 = now_ns(), t1;
+		int rc = ptp_switch(t->ctx, t->proc->mm->as, &ev);
+
+		t1 = now_ns();
+		atomic_fetch_add(&sn.st.ns_switch, t1 - t0);
+		atomic_fetch_add(&sn.st.switches, 1);
+		if (rc < 0) {
+			sn_err("pid %d tid %d: ptp_switch failed: %s", t->proc->pid, t->tid,
+			       strerror(-rc));
+			sn_proc_exit(t, W_EXITCODE(125, 0));
+			break;
+		}
+		switch (ev.kind) {
+		case PTP_EV_SYSCALL:
+			go = on_syscall(t, &ev);
+			break;
+		case PTP_EV_FAULT:
+			atomic_fetch_add(&sn.st.faults, 1);
+			go = !fatal_event(t, &ev);
+			break;
+		case PTP_EV_SIGNAL:
+			atomic_fetch_add(&sn.st.signals, 1);
+			go = !fatal_event(t, &ev);
+			break;
+		case PTP_EV_INTERRUPTED:
+			atomic_fetch_add(&sn.st.interrupts, 1);
+			break;
+		}
+		atomic_fetch_add(&sn.st.ns_sentry, now_ns() - t1);
+	}
+	if (ptp_ctx_tid(t->ctx))
+		t->migrations = read_migrations(ptp_ctx_tid(t->ctx));
+	/* CLONE_CHILD_CLEARTID: what pthread_join waits for. */
+	if (t->clear_tid && !atomic_load(&t->proc->exiting)) {
+		uint32_t *word = sn_ptr(t->proc->mm, t->clear_tid, 4, PROT_WRITE);
+
+		if (word) {
+			__atomic_store_n(word, 0, __ATOMIC_SEQ_CST);
+			syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+		}
+	}
+	atomic_fetch_sub(&t->proc->live_threads, 1);
+}
+
+static void *thread_main(void *arg)
+{
+	struct sn_thread *t = arg;
+	struct sn_proc *proc = t->proc;
+	int n = atomic_load(&proc->next_tid) - proc->pid;
+
+	sn_pin_self((unsigned int)n);
+	thread_loop(t);
+	/* The main tracer thread may sit in a blocking host call that one
+	 * kick missed: kick until it has seen the exit. */
+	while (atomic_load(&proc->exiting) && !atomic_load(&proc->main_done)) {
+		kick(proc->main_thread);
+		usleep(1000);
+	}
+	return NULL;
+}
+
+long sn_sys_clone(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
+		  uint64_t ctid, uint64_t tls)
+{
+	const uint64_t thread = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND;
+	struct sn_thread *n;
+	uint8_t v[16];
+	uint64_t fs;
+	int err;
+
+	if ((flags & thread) != thread) {
+		/* fork and vfork need a copy of the context (ptplat has no
+		 * ptp_ctx_copy yet) and a second address space. */
+		sn_log("pid %d: clone flags %#llx (fork/vfork) not implemented: ENOSYS",
+		       t->proc->pid, (unsigned long long)flags);
+		return -ENOSYS;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	err = ptp_ctx_new(sn.plat, &n->ctx);
+	if (err < 0) {
+		free(n);
+		return err;
+	}
+	for (unsigned int i = 0; i < ptp_gpr_count(); i++)
+		ptp_ctx_set_gpr(n->ctx, i, ptp_ctx_gpr(t->ctx, i));
+	for (unsigned int i = 0; i < ptp_vreg_count() && err >= 0; i++)
+		if ((err = ptp_ctx_vreg(t->ctx, i, v)) >= 0)
+			err = ptp_ctx_set_vreg(n->ctx, i, v);
+	if (err >= 0 && !(err = ptp_ctx_tls(t->ctx, &fs)))
+		err = ptp_ctx_set_tls(n->ctx, flags & CLONE_SETTLS ? tls : fs);
+	if (err < 0) {
+		ptp_ctx_free(n->ctx);
+		free(n);
+		return err;
+	}
+	ptp_ctx_set_ip(n->ctx, ptp_ctx_ip(t->ctx));
+	if (stack)
+		ptp_ctx_set_sp(n->ctx, stack);
+	ptp_ctx_set_result(n->ctx, 0);
+	n->proc = t->proc;
+	n->tid = atomic_fetch_add(&t->proc->next_tid, 1);
+	n->sigmask = t->sigmask;
+	if (flags & CLONE_CHILD_CLEARTID)
+		n->clear_tid = ctid;
+	if (((flags & CLONE_PARENT_SETTID) &&
+	     sn_copy_out(t->proc->mm, ptid, &n->tid, sizeof(n->tid)) < 0) ||
+	    ((flags & CLONE_CHILD_SETTID) &&
+	     sn_copy_out(t->proc->mm, ctid, &n->tid, sizeof(n->tid)) < 0)) {
+		ptp_ctx_free(n->ctx);
+		free(n);
+		return -EFAULT;
+	}
+	atomic_fetch_add(&t->proc->live_threads, 1);
+	pthread_mutex_lock(&t->proc->threads_lock);
+	err = -pthread_create(&n->pthread, NULL, thread_main, n);
+	if (!err) {
+		n->next = t->proc->threads;
+		t->proc->threads = n;
+	}
+	pthread_mutex_unlock(&t->proc->threads_lock);
+	if (err) {
+		atomic_fetch_sub(&t->proc->live_threads, 1);
+		ptp_ctx_free(n->ctx);
+		free(n);
+		return err;
+	}
+	return n->tid;
+}
+
+int sn_proc_run(struct sn_proc *proc)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	struct sn_thread *t = proc->main_thread;
+
+	/* No SA_RESTART: a kick must end a blocking host call. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(KICK_SIGNAL, &sa, NULL);
+	t->pthread = pthread_self();
+	sn_pin_self(0);
+	thread_loop(t);
+	/* The main thread exited alone: the others run on until the last
+	 * one leaves or one of them ends the process. */
+	while (!atomic_load(&proc->exiting) && atomic_load(&proc->live_threads) > 0)
+		usleep(1000);
+	atomic_store(&proc->main_done, true);
+	while (atomic_load(&proc->live_threads) > 0) {
+		kick_others(t);
+		usleep(1000);
+	}
+	for (struct sn_thread *o = proc->threads; o; o = o->next)
+		if (o != t)
+			pthread_join(o->pthread, NULL);
+	for (struct sn_thread *o = proc->threads; o; o = o->next)
+		atomic_fetch_add(&sn.st.migrations, o->migrations);
+	return proc->exit_status;
+}
