@@ -34,6 +34,7 @@ PTP_EXPORT int ptp_ctx_new(struct ptp_platform *p, struct ptp_ctx **out)
 	}
 	memcpy(ctx->fp, p->init_fp, ctx->fp_len);
 	ctx->p = p;
+	ctx->ops = p->ops;
 	ctx->id = atomic_fetch_add(&next_ctx_id, 1);
 	ctx->regs = p->init_regs;
 	ctx->gpr_dirty = true;
@@ -50,7 +51,7 @@ PTP_EXPORT void ptp_ctx_free(struct ptp_ctx *ctx)
 	if (!ctx)
 		return;
 	ptp_fault_forget_ctx(ctx);
-	ctx->p->ops->ctx_release(ctx);
+	ctx->ops->ctx_release(ctx);
 	pthread_mutex_destroy(&ctx->lock);
 	pthread_mutex_destroy(&ctx->irq_lock);
 	free(ctx->fp);
@@ -59,7 +60,7 @@ PTP_EXPORT void ptp_ctx_free(struct ptp_ctx *ctx)
 
 PTP_EXPORT int ptp_ctx_pull(struct ptp_ctx *ctx)
 {
-	return ctx->fp_valid ? 0 : ctx->p->ops->ctx_pull(ctx);
+	return ctx->fp_valid ? 0 : ctx->ops->ctx_pull(ctx);
 }
 
 /* The interrupt forwarder. */

@@ -64,6 +64,9 @@ struct ptp_as {
 
 struct ptp_ctx {
 	struct ptp_platform *p;
+	/* p's backend, kept here: a context may be freed after its platform
+	 * is closed, and the ops tables are static. */
+	const struct ptp_backend_ops *ops;
 	uint64_t id;
 	struct arch_regs regs;
 	bool gpr_dirty;
