@@ -177,7 +177,7 @@ int sn_load(struct sn_mm *mm, struct ptp_ctx *ctx, const char *path, int dirfd,
 	    char *const argv[], char *const envp[], char *err, size_t errlen)
 {
 	uintptr_t max = ptp_max_user_address(sn.plat), bias = 0, end = 0, phdr_at = 0;
-	uintptr_t mapped_end = 0, stack_top, sp;
+	uintptr_t mapped_end = 0, stack_top, sp = 0;
 	uint8_t *data = NULL;
 	size_t size = 0;
 	const Elf64_Ehdr *eh;
