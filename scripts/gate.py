@@ -21,13 +21,18 @@ Usage:
       Write the ratios of a committed run as the CI gate's baseline
       (results/baseline/ratios.json).
   gate.py ci-check --baseline RATIOS.json [--threshold F] [--cv-max F]
-                   RUN.json [RERUN.json]
+                   [--reference REF.json]... RUN.json [RERUN.json]
       The CI gate over the ratios; one line per ratio and run, the verdict
       last. With one run: exit 0 if every ratio is within the threshold
       (or n/a), 1 if one is worse (rerun), 3 if one is noisy (rerun). With
       a run and its rerun: exit 1 only if a ratio is worse than the
       baseline by more than the threshold, with quiet inputs, in both
       runs; else 0 (noisy, or worse once: not failing).
+      With --reference REF.json (once per run, in the same order), each
+      run is judged against the ratios of its reference, the baseline's
+      commit measured in the same run (gate_ci.sh), not against the
+      stored values: a ratio of one machine need not hold on another.
+      A reference input's noise counts as the run's.
   gate.py compare-fields COMPARE.json KEY
       Print "verdict p change base_median_ns new_median_ns" of benchmark KEY
       (a run_name prefix) from a ptbench-compare --format json report.
@@ -222,9 +227,21 @@ def cmd_median(a):
 
 # ------------------------------------------------------------------ ratios
 
+def robust_spread(values, med):
+    """1.4826 x the median absolute deviation, over the median: the noise
+    of a median, as the coefficient of variation is the noise of a mean
+    (the same for normal samples). One outlier in a handful of
+    repetitions, such as a VM's scheduling hiccup, moves the cv a lot and
+    the median and this little; the gate judges medians."""
+    if len(values) < 2 or not med:
+        return None
+    return 1.4826 * statistics.median(abs(v - med) for v in values) / abs(med)
+
+
 def figure(res, key):
-    """(median_ns, cv, n) of benchmark key (real_time in ns, as
-    bench_report.py reads it), or (None, reason, 0)."""
+    """(median_ns, spread, n) of benchmark key (real_time in ns, as
+    bench_report.py reads it; spread: robust_spread, or the cv of the
+    aggregates when the file has no repetitions), or (None, reason, 0)."""
     b = res.benches.get(key)
     if b is None:
         return None, "missing", 0
@@ -235,7 +252,8 @@ def figure(res, key):
     med = b.median()
     if med is None or med <= 0:
         return None, "no time", 0
-    return med, b.cv(), b.nreps()
+    spread = robust_spread(b.values(), med)
+    return med, b.cv() if spread is None else spread, b.nreps()
 
 
 def ratios_of(res):
@@ -251,7 +269,7 @@ def ratios_of(res):
                 if med is None:
                     missing.append(f"{key} ({cv})")
                     continue
-                inputs[key] = {"median_ns": med, "cv": cv, "n": n}
+                inputs[key] = {"median_ns": med, "spread": cv, "n": n}
                 total += coef * med
             sums.append(total)
         value = None if missing or not sums[1] else sums[0] / sums[1]
@@ -319,12 +337,27 @@ def load_baseline(path):
     return out
 
 
-def judge_ratio(r, base, threshold, cv_max):
-    """'n/a', 'noisy', 'worse', 'better' or 'ok', and the change."""
-    if r["value"] is None:
+def noisy_inputs(r, cv_max):
+    """(cv, label) of the inputs of ratio r whose cv is above cv_max."""
+    return [(f["spread"], k) for k, f in r["inputs"].items()
+            if f["spread"] is not None and f["spread"] > cv_max]
+
+
+def load_baseline_commit(path):
+    """The commit the baseline was measured at ('unknown' if it names none)."""
+    with open(path, encoding="utf-8") as f:
+        c = json.load(f).get("commit")
+    return c if isinstance(c, str) and c else "unknown"
+
+
+def judge_ratio(r, base, threshold, cv_max, ref=None):
+    """'n/a', 'noisy', 'worse', 'better' or 'ok', and the change. base is
+    a number; ref, if given, the reference's ratio of the same run, whose
+    inputs' noise counts too."""
+    if r["value"] is None or base is None:
         return "n/a", None
     change = r["value"] / base - 1.0
-    noisy = [k for k, f in r["inputs"].items() if f["cv"] is not None and f["cv"] > cv_max]
+    noisy = noisy_inputs(r, cv_max) + (noisy_inputs(ref, cv_max) if ref else [])
     if noisy:
         return "noisy", change
     if change > threshold:
@@ -334,15 +367,18 @@ def judge_ratio(r, base, threshold, cv_max):
     return "ok", change
 
 
-def describe(r, base, status, change, threshold, cv_max):
+def describe(r, base, status, change, threshold, cv_max, ref=None, base_name="baseline"):
     text = r["text"]
     if status == "n/a":
-        return f"{text}: n/a (missing {', '.join(r['missing'])})"
-    s = (f"{text}: {r['value']:.3f} vs baseline {base:.3f} "
+        missing = r["missing"] + [f"{m} in {base_name}" for m in (ref or {}).get("missing", [])]
+        return f"{text}: n/a (missing {', '.join(missing)})"
+    s = (f"{text}: {r['value']:.3f} vs {base_name} {base:.3f} "
          f"({100 * change:+.1f}%, limit +{100 * threshold:.0f}%)")
     if status == "noisy":
-        worst = max(((f["cv"], k) for k, f in r["inputs"].items() if f["cv"] is not None))
-        s += f": noisy ({worst[1]} cv {100 * worst[0]:.1f}% > {100 * cv_max:.0f}%)"
+        worst = max(noisy_inputs(r, cv_max)
+                    + [(cv, f"{k} of {base_name}") for cv, k in
+                       (noisy_inputs(ref, cv_max) if ref else [])])
+        s += f": noisy ({worst[1]} spread {100 * worst[0]:.1f}% > {100 * cv_max:.0f}%)"
     else:
         s += f": {status}"
     return s
@@ -367,16 +403,27 @@ def cmd_ci_check(a):
     if len(a.runs) > 2:
         raise InputError("ci-check takes a run and at most one rerun")
     runs = [ratios_of(load(p)) for p in a.runs]
+    refs = [ratios_of(load(p)) for p in a.reference or []]
+    if refs and len(refs) != len(runs):
+        raise InputError(f"ci-check: {len(runs)} run(s) but {len(refs)} --reference; "
+                         "give one reference per run")
     lim = f"+{100 * a.threshold:.0f}%"
     bname = rel_to_root(a.baseline)
+    what = "baseline"
+    if refs:
+        commit = load_baseline_commit(a.baseline)
+        bname = f"the reference {commit} measured in the same run"
+        what = f"reference {commit}"
     lines, finals = [], {}
     for name in RATIOS:
         statuses = []
         for i, rs in enumerate(runs):
-            st, ch = judge_ratio(rs[name], base[name], a.threshold, a.cv_max)
+            ref = refs[i][name] if refs else None
+            b = ref["value"] if ref else base[name]
+            st, ch = judge_ratio(rs[name], b, a.threshold, a.cv_max, ref)
             statuses.append(st)
             tag = "" if len(runs) == 1 else f"run {i + 1}: "
-            lines.append(f"{tag}{describe(rs[name], base[name], st, ch, a.threshold, a.cv_max)}")
+            lines.append(f"{tag}{describe(rs[name], b, st, ch, a.threshold, a.cv_max, ref, what)}")
         finals[name] = statuses[0] if len(runs) == 1 else final_status(statuses)
         if len(runs) == 2:
             lines.append(f"{RATIOS[name][0]}: {finals[name]}")
@@ -581,6 +628,7 @@ def main(argv):
     c.add_argument("--baseline", required=True)
     c.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     c.add_argument("--cv-max", type=float, default=DEFAULT_CV_MAX)
+    c.add_argument("--reference", action="append")
     c.add_argument("runs", nargs="+")
     c.set_defaults(func=cmd_ci_check)
     f = sub.add_parser("compare-fields")

@@ -245,9 +245,9 @@ class TestCiCheck(Tmp):
         self.assertIn("ok on rerun", r.stdout)
 
     def test_noisy_never_fails(self):
-        r = self.check(full_doc(spread=0.1))
+        r = self.check(full_doc(spread=0.2))
         self.assertEqual(r.returncode, 3)
-        noisy_worse = full_doc(faithful=15000, spread=0.1)
+        noisy_worse = full_doc(faithful=15000, spread=0.2)
         r = self.check(noisy_worse, noisy_worse)
         self.assertEqual(r.returncode, 0)
         self.assertIn("PASS (noisy: not failing)", r.stdout)
@@ -269,6 +269,56 @@ class TestCiCheck(Tmp):
     def test_bad_baseline(self):
         write(self.path("base.json"), {"ratios": {}})
         self.assertEqual(self.check(full_doc()).returncode, 2)
+
+    def ref_check(self, pairs):
+        """pairs: [(run doc, reference doc)] judged with --reference."""
+        args = []
+        runs = []
+        for i, (run, ref) in enumerate(pairs):
+            write(self.path(f"run{i}.json"), run)
+            write(self.path(f"ref{i}.json"), ref)
+            args += ["--reference", self.path(f"ref{i}.json")]
+            runs.append(self.path(f"run{i}.json"))
+        return self.gate("ci-check", "--baseline", self.path("base.json"), *args, *runs)
+
+    def test_reference_replaces_stored_values(self):
+        # a machine where faithful is 40% above the stored ratio on both
+        # sides: the stored value would fail it, the reference does not
+        other = full_doc(faithful=15400)
+        r = self.ref_check([(other, other)])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("vs reference c0ffee", r.stdout)
+        self.assertIn("the reference c0ffee measured in the same run", r.stdout)
+        self.assertEqual(self.check(other).returncode, 1)
+
+    def test_reference_worse_twice_fails(self):
+        r = self.ref_check([(full_doc(faithful=15000), full_doc()),
+                            (full_doc(faithful=15000), full_doc())])
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("switch/faithful / mechanism/sysemu_regs: FAIL", r.stdout)
+
+    def test_reference_noise_counts(self):
+        r = self.ref_check([(full_doc(faithful=15000), full_doc(spread=0.2))])
+        self.assertEqual(r.returncode, 3, r.stdout)
+        self.assertIn("of reference c0ffee spread", r.stdout)
+
+    def test_reference_count_must_match(self):
+        write(self.path("ref.json"), full_doc())
+        write(self.path("a.json"), full_doc())
+        r = self.gate("ci-check", "--baseline", self.path("base.json"),
+                      "--reference", self.path("ref.json"), self.path("a.json"), self.path("a.json"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("one reference per run", r.stderr)
+
+    def test_one_outlier_is_not_noise(self):
+        # four quiet repetitions and one 3x hiccup: the median and the
+        # robust spread do not move, the cv would be 70%
+        d = full_doc()
+        for row in d["benchmarks"]:
+            if row["run_name"] == "switch/faithful/real_time" and row["repetition_index"] == 4:
+                row["real_time"] *= 3
+        r = self.check(d)
+        self.assertEqual(r.returncode, 0, r.stdout)
 
     def test_final_status(self):
         f = gate.final_status
