@@ -160,7 +160,7 @@ PTP_EXPORT int ptp_switch(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_eve
 		ptp_fault_classify(ctx, as, ev);
 		/* cpuid under CPUID faulting: emulate and go on running. */
 		if (ev->kind == PTP_EV_FAULT && p->caps.cpuid_faulting &&
-		    arch_cpuid_emulate(t->tid, &ctx->regs)) {
+		    ptp_arch_cpuid_emulate(t->tid, &ctx->regs)) {
 			ctx->gpr_dirty = true;
 			memset(ev, 0, sizeof(*ev));
 			continue;
@@ -172,65 +172,65 @@ PTP_EXPORT int ptp_switch(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_eve
 /* Register views. */
 
 PTP_EXPORT unsigned int ptp_gpr_count(void) { return ARCH_GPR_COUNT; }
-PTP_EXPORT const char *ptp_gpr_name(unsigned int i) { return arch_gpr_name(i); }
+PTP_EXPORT const char *ptp_gpr_name(unsigned int i) { return ptp_arch_gpr_name(i); }
 PTP_EXPORT unsigned int ptp_vreg_count(void) { return ARCH_VREG_COUNT; }
 
 PTP_EXPORT bool ptp_gpr_syscall_scratch(unsigned int i)
 {
-	return i < ARCH_GPR_COUNT && arch_gpr_syscall_scratch(i);
+	return i < ARCH_GPR_COUNT && ptp_arch_gpr_syscall_scratch(i);
 }
 
 PTP_EXPORT uint64_t ptp_ctx_gpr(const struct ptp_ctx *ctx, unsigned int i)
 {
-	return i < ARCH_GPR_COUNT ? arch_gpr(&ctx->regs, i) : 0;
+	return i < ARCH_GPR_COUNT ? ptp_arch_gpr(&ctx->regs, i) : 0;
 }
 
 PTP_EXPORT void ptp_ctx_set_gpr(struct ptp_ctx *ctx, unsigned int i, uint64_t v)
 {
 	if (i < ARCH_GPR_COUNT) {
-		arch_set_gpr(&ctx->regs, i, v);
+		ptp_arch_set_gpr(&ctx->regs, i, v);
 		ctx->gpr_dirty = true;
 	}
 }
 
-PTP_EXPORT uint64_t ptp_ctx_ip(const struct ptp_ctx *ctx) { return arch_ip(&ctx->regs); }
-PTP_EXPORT uint64_t ptp_ctx_sp(const struct ptp_ctx *ctx) { return arch_sp(&ctx->regs); }
-PTP_EXPORT long ptp_ctx_syscall_nr(const struct ptp_ctx *ctx) { return arch_syscall_nr(&ctx->regs); }
+PTP_EXPORT uint64_t ptp_ctx_ip(const struct ptp_ctx *ctx) { return ptp_arch_ip(&ctx->regs); }
+PTP_EXPORT uint64_t ptp_ctx_sp(const struct ptp_ctx *ctx) { return ptp_arch_sp(&ctx->regs); }
+PTP_EXPORT long ptp_ctx_syscall_nr(const struct ptp_ctx *ctx) { return ptp_arch_syscall_nr(&ctx->regs); }
 
 PTP_EXPORT uint64_t ptp_ctx_arg(const struct ptp_ctx *ctx, unsigned int i)
 {
-	return i < 6 ? arch_arg(&ctx->regs, i) : 0;
+	return i < 6 ? ptp_arch_arg(&ctx->regs, i) : 0;
 }
 
 PTP_EXPORT void ptp_ctx_set_ip(struct ptp_ctx *ctx, uint64_t ip)
 {
-	arch_set_ip(&ctx->regs, ip);
+	ptp_arch_set_ip(&ctx->regs, ip);
 	ctx->gpr_dirty = true;
 }
 
 PTP_EXPORT void ptp_ctx_set_sp(struct ptp_ctx *ctx, uint64_t sp)
 {
-	arch_set_sp(&ctx->regs, sp);
+	ptp_arch_set_sp(&ctx->regs, sp);
 	ctx->gpr_dirty = true;
 }
 
 PTP_EXPORT void ptp_ctx_set_syscall_nr(struct ptp_ctx *ctx, long nr)
 {
-	arch_set_syscall_nr(&ctx->regs, nr);
+	ptp_arch_set_syscall_nr(&ctx->regs, nr);
 	ctx->gpr_dirty = true;
 }
 
 PTP_EXPORT void ptp_ctx_set_arg(struct ptp_ctx *ctx, unsigned int i, uint64_t v)
 {
 	if (i < 6) {
-		arch_set_arg(&ctx->regs, i, v);
+		ptp_arch_set_arg(&ctx->regs, i, v);
 		ctx->gpr_dirty = true;
 	}
 }
 
 PTP_EXPORT void ptp_ctx_set_result(struct ptp_ctx *ctx, long result)
 {
-	arch_set_result(&ctx->regs, result);
+	ptp_arch_set_result(&ctx->regs, result);
 	ctx->gpr_dirty = true;
 }
 
@@ -241,7 +241,7 @@ PTP_EXPORT int ptp_ctx_vreg(struct ptp_ctx *ctx, unsigned int i, uint8_t out[16]
 	if (i >= ARCH_VREG_COUNT)
 		return -EINVAL;
 	if (rc == 0)
-		arch_fp_vreg(ctx->fp, i, out);
+		ptp_arch_fp_vreg(ctx->fp, i, out);
 	return rc;
 }
 
@@ -252,7 +252,7 @@ PTP_EXPORT int ptp_ctx_set_vreg(struct ptp_ctx *ctx, unsigned int i, const uint8
 	if (i >= ARCH_VREG_COUNT)
 		return -EINVAL;
 	if (rc == 0) {
-		arch_fp_set_vreg(ctx->fp, ctx->fp_len, i, in);
+		ptp_arch_fp_set_vreg(ctx->fp, ctx->fp_len, i, in);
 		ctx->fp_dirty = true;
 	}
 	return rc;
@@ -260,14 +260,14 @@ PTP_EXPORT int ptp_ctx_set_vreg(struct ptp_ctx *ctx, unsigned int i, const uint8
 
 PTP_EXPORT int ptp_ctx_tls(struct ptp_ctx *ctx, uint64_t *tls)
 {
-	*tls = ARCH_TLS_IN_GPR ? arch_tls_of(&ctx->regs) : ctx->tls;
+	*tls = ARCH_TLS_IN_GPR ? ptp_arch_tls_of(&ctx->regs) : ctx->tls;
 	return 0;
 }
 
 PTP_EXPORT int ptp_ctx_set_tls(struct ptp_ctx *ctx, uint64_t tls)
 {
 	if (ARCH_TLS_IN_GPR) {
-		arch_set_tls_of(&ctx->regs, tls);
+		ptp_arch_set_tls_of(&ctx->regs, tls);
 		ctx->gpr_dirty = true;
 	} else {
 		ctx->tls = tls;

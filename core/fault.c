@@ -54,7 +54,7 @@ void ptp_fault_classify(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_event
 	if (ev->kind == PTP_EV_FAULT) {
 		fault_as = as;
 		addr = (uintptr_t)ev->info.si_addr;
-		ip = arch_ip(&ctx->regs);
+		ip = ptp_arch_ip(&ctx->regs);
 	}
 	pthread_mutex_lock(&ctx->lock);
 	last_as = ctx->fault_as;

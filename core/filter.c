@@ -52,7 +52,7 @@ bool ptp_filter_allows(long nr, const uint64_t args[6])
 	for (size_t i = 0; i < sizeof(core_rules) / sizeof(core_rules[0]); i++)
 		if (rule_matches(&core_rules[i], nr, args))
 			return true;
-	extra = arch_stub_rules(&nextra);
+	extra = ptp_arch_stub_rules(&nextra);
 	for (size_t i = 0; i < nextra; i++)
 		if (rule_matches(&extra[i], nr, args))
 			return true;
@@ -135,12 +135,12 @@ int ptp_filter_build(bool default_allow, bool probe, struct sock_fprog *out)
 	if (!default_allow) {
 		for (size_t i = 0; rc == 0 && i < sizeof(core_rules) / sizeof(core_rules[0]); i++)
 			rc = add_rule(f, &core_rules[i]);
-		extra = arch_stub_rules(&nextra);
+		extra = ptp_arch_stub_rules(&nextra);
 		for (size_t i = 0; rc == 0 && i < nextra; i++)
 			rc = add_rule(f, &extra[i]);
 	}
 	if (rc == 0 && !probe && !default_allow)
-		rc = arch_filter_traps(f);
+		rc = ptp_arch_filter_traps(f);
 	if (rc == 0)
 		rc = export_bpf(f, out);
 	seccomp_release(f);

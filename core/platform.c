@@ -133,7 +133,7 @@ static size_t stub_len(void)
 static int place_stub(struct ptp_platform *p)
 {
 	size_t len = stub_len(), pg = page_size(), ntops;
-	const uintptr_t *tops = arch_stub_tops(&ntops);
+	const uintptr_t *tops = ptp_arch_stub_tops(&ntops);
 
 	for (size_t t = 0; t < ntops; t++) {
 		for (size_t k = 0; k < STUB_PROBE_PAGES; k++) {
@@ -229,7 +229,7 @@ static void stub_child(struct ptp_platform *p, const struct sock_fprog *prog,
 		syscall(SYS_exit_group, 4);
 	/* glibc's rseq area lives in the tracer's memory, which address
 	 * spaces unmap: the kernel would later kill the stub. */
-	syscall(SYS_rseq, (char *)arch_thread_pointer() + __rseq_offset, 32,
+	syscall(SYS_rseq, (char *)ptp_arch_thread_pointer() + __rseq_offset, 32,
 		RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
 	syscall(SYS_setsid);
 	for (int sig = 1; sig < 65; sig++)
@@ -240,8 +240,8 @@ static void stub_child(struct ptp_platform *p, const struct sock_fprog *prog,
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 		    SECCOMP_FILTER_FLAG_TSYNC, prog) != 0)
 		syscall(SYS_exit, 3);
-	arch_stub_child_setup();
-	arch_enter_stub(ptp_stub_addr(p, ptp_stub_entry), parent);
+	ptp_arch_stub_child_setup();
+	ptp_arch_enter_stub(ptp_stub_addr(p, ptp_stub_entry), parent);
 }
 
 /*
@@ -347,12 +347,12 @@ static int probe_kernel(struct ptp_platform *p)
 	ptp_filter_free(&prog);
 	if (rc < 0)
 		return rc;
-	rc = arch_get_gprs(pid, &r);
+	rc = ptp_arch_get_gprs(pid, &r);
 	if (rc < 0)
 		goto out;
-	arch_prepare_syscall(&r, ptp_stub_addr(p, ptp_stub_syscall), SYS_gettid,
+	ptp_arch_prepare_syscall(&r, ptp_stub_addr(p, ptp_stub_syscall), SYS_gettid,
 			     args, false, 0);
-	rc = arch_set_gprs(pid, &r);
+	rc = ptp_arch_set_gprs(pid, &r);
 	if (rc < 0)
 		goto out;
 	if (ptrace(PTRACE_SYSEMU, pid, 0, 0) < 0) {
@@ -366,10 +366,10 @@ static int probe_kernel(struct ptp_platform *p)
 	p->caps.sysemu = WSTOPSIG(status) == (SIGTRAP | 0x80);
 	if (!p->caps.sysemu)
 		goto out;
-	rc = arch_get_gprs(pid, &r);
+	rc = ptp_arch_get_gprs(pid, &r);
 	if (rc < 0)
 		goto out;
-	p->caps.seccomp_after_ptrace = arch_result(&r) != 0;
+	p->caps.seccomp_after_ptrace = ptp_arch_result(&r) != 0;
 	memset(&info, 0, sizeof(info));
 	p->caps.syscall_info =
 		ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof(info), &info) > 0 &&
@@ -384,10 +384,10 @@ out:
 		ptp_set_open_error("PTRACE_SYSEMU does not stop at syscalls on this kernel");
 		return -ENOSYS;
 	}
-	p->caps.cpuid_faulting = in_child(arch_cpuid_faulting_enable) == 0;
-	p->caps.ia32_syscalls = in_child(arch_ia32_syscall_probe) == 0;
+	p->caps.cpuid_faulting = in_child(ptp_arch_cpuid_faulting_enable) == 0;
+	p->caps.ia32_syscalls = in_child(ptp_arch_ia32_syscall_probe) == 0;
 	p->caps.vsyscall = has_vsyscall();
-	p->caps.fpstate_size = arch_fp_size();
+	p->caps.fpstate_size = ptp_arch_fp_size();
 	return 0;
 }
 
@@ -407,11 +407,11 @@ static int create_master(struct ptp_platform *p)
 	if (rc < 0)
 		return rc;
 	p->init_fp = calloc(1, p->caps.fpstate_size);
-	rc = p->init_fp ? arch_get_gprs(p->master, &r) : -ENOMEM;
+	rc = p->init_fp ? ptp_arch_get_gprs(p->master, &r) : -ENOMEM;
 	if (rc == 0)
-		rc = arch_get_fp(p->master, p->init_fp, p->caps.fpstate_size);
+		rc = ptp_arch_get_fp(p->master, p->init_fp, p->caps.fpstate_size);
 	if (rc == 0) {
-		arch_set_ip(&r, ptp_stub_addr(p, ptp_stub_syscall));
+		ptp_arch_set_ip(&r, ptp_stub_addr(p, ptp_stub_syscall));
 		p->init_regs = r;
 		rc = ptp_unmap_all_but_stub(p, p->master);
 	}

@@ -89,9 +89,9 @@ int ptp_inject_on(struct ptp_platform *p, pid_t tid, long nr,
 	struct arch_regs r = p->init_regs;
 	int status, rc, sig = 0;
 
-	arch_prepare_syscall(&r, ptp_stub_addr(p, ptp_stub_syscall), nr, args,
+	ptp_arch_prepare_syscall(&r, ptp_stub_addr(p, ptp_stub_syscall), nr, args,
 			     restart_stub, ppid);
-	rc = arch_set_gprs(tid, &r);
+	rc = ptp_arch_set_gprs(tid, &r);
 	if (rc < 0)
 		return rc;
 	for (;;) {
@@ -106,12 +106,12 @@ int ptp_inject_on(struct ptp_platform *p, pid_t tid, long nr,
 		if (status >> 16 == PTRACE_EVENT_STOP)
 			continue; /* group-stop or listen stop: resume */
 		if (WSTOPSIG(status) == SIGTRAP) {
-			rc = arch_get_gprs(tid, &r);
+			rc = ptp_arch_get_gprs(tid, &r);
 			if (rc < 0)
 				return rc;
-			if (arch_ip(&r) != ptp_stub_addr(p, ptp_stub_trap_ip))
+			if (ptp_arch_ip(&r) != ptp_stub_addr(p, ptp_stub_trap_ip))
 				return -EFAULT;
-			*result = arch_result(&r);
+			*result = ptp_arch_result(&r);
 			return 0;
 		}
 		if (synchronous_signal(WSTOPSIG(status))) {
@@ -144,9 +144,9 @@ int ptp_retire_thread(struct ptp_platform *p, pid_t tid)
 	struct arch_regs r = p->init_regs;
 	int status, rc;
 
-	arch_prepare_syscall(&r, ptp_stub_addr(p, ptp_stub_syscall), SYS_exit,
+	ptp_arch_prepare_syscall(&r, ptp_stub_addr(p, ptp_stub_syscall), SYS_exit,
 			     args, false, 0);
-	rc = arch_set_gprs(tid, &r);
+	rc = ptp_arch_set_gprs(tid, &r);
 	if (rc == 0 && ptrace(PTRACE_CONT, tid, 0, 0) < 0)
 		rc = -errno;
 	while (rc == 0) {

@@ -193,10 +193,10 @@ static int svc_new_thread(struct ptp_as *as, pid_t *tid)
 	if (rc == 0 && !WIFSTOPPED(status))
 		rc = -ESRCH;
 	if (rc == 0)
-		rc = arch_get_gprs((pid_t)res, &r);
+		rc = ptp_arch_get_gprs((pid_t)res, &r);
 	if (rc == 0) {
-		arch_set_ip(&r, ptp_stub_addr(p, ptp_stub_park));
-		rc = arch_set_gprs((pid_t)res, &r);
+		ptp_arch_set_ip(&r, ptp_stub_addr(p, ptp_stub_park));
+		rc = ptp_arch_set_gprs((pid_t)res, &r);
 	}
 	if (rc == 0 && ptrace(PTRACE_DETACH, (pid_t)res, 0, 0) < 0)
 		rc = -errno;

@@ -33,54 +33,54 @@ extern const unsigned char ptp_stub_trap_ip[];   /* PC at the trap after it */
 extern const unsigned char ptp_stub_park[];      /* untraced wait loop */
 
 /* Candidate tops of the user address space, highest first. */
-const uintptr_t *arch_stub_tops(size_t *count);
+const uintptr_t *ptp_arch_stub_tops(size_t *count);
 
 /* Register transfers, each arch with the request whose layout suits it
  * (x86_64: GETREGS/SETREGS; arm64: NT_PRSTATUS). 0 or -errno. */
-int arch_get_gprs(pid_t tid, struct arch_regs *r);
-int arch_set_gprs(pid_t tid, const struct arch_regs *r);
-/* Called by arch_get_gprs: makes what the kernel reported acceptable to
+int ptp_arch_get_gprs(pid_t tid, struct arch_regs *r);
+int ptp_arch_set_gprs(pid_t tid, const struct arch_regs *r);
+/* Called by ptp_arch_get_gprs: makes what the kernel reported acceptable to
  * ptrace's register writes again (x86_64: segment selectors the CPU lets an app
  * load but ptrace refuses to write back). */
-void arch_gprs_settable(struct arch_regs *r);
+void ptp_arch_gprs_settable(struct arch_regs *r);
 /* Bytes of FP/SIMD state for this CPU and kernel (0 if unknown). */
-size_t arch_fp_size(void);
-int arch_get_fp(pid_t tid, void *buf, size_t len);
-int arch_set_fp(pid_t tid, const void *buf, size_t len);
+size_t ptp_arch_fp_size(void);
+int ptp_arch_get_fp(pid_t tid, void *buf, size_t len);
+int ptp_arch_set_fp(pid_t tid, const void *buf, size_t len);
 /* Separate TLS transfer where ARCH_TLS_IN_GPR is 0; no-ops otherwise. */
-int arch_get_tls(pid_t tid, uint64_t *tls);
-int arch_set_tls(pid_t tid, uint64_t tls);
+int ptp_arch_get_tls(pid_t tid, uint64_t *tls);
+int ptp_arch_set_tls(pid_t tid, uint64_t tls);
 
 /* Views of struct arch_regs. */
-uint64_t arch_ip(const struct arch_regs *r);
-void arch_set_ip(struct arch_regs *r, uint64_t ip);
-uint64_t arch_sp(const struct arch_regs *r);
-void arch_set_sp(struct arch_regs *r, uint64_t sp);
-long arch_syscall_nr(const struct arch_regs *r);
-void arch_set_syscall_nr(struct arch_regs *r, long nr);
-uint64_t arch_arg(const struct arch_regs *r, unsigned int i);
-void arch_set_arg(struct arch_regs *r, unsigned int i, uint64_t v);
-long arch_result(const struct arch_regs *r);
-void arch_set_result(struct arch_regs *r, long v);
-uint64_t arch_gpr(const struct arch_regs *r, unsigned int i);
-void arch_set_gpr(struct arch_regs *r, unsigned int i, uint64_t v);
-const char *arch_gpr_name(unsigned int i);
-bool arch_gpr_syscall_scratch(unsigned int i);
-uint64_t arch_tls_of(const struct arch_regs *r);
-void arch_set_tls_of(struct arch_regs *r, uint64_t tls);
-bool arch_single_step(const struct arch_regs *r);
-/* 128-bit vector register i in an FP buffer of arch_fp_size() bytes. The
+uint64_t ptp_arch_ip(const struct arch_regs *r);
+void ptp_arch_set_ip(struct arch_regs *r, uint64_t ip);
+uint64_t ptp_arch_sp(const struct arch_regs *r);
+void ptp_arch_set_sp(struct arch_regs *r, uint64_t sp);
+long ptp_arch_syscall_nr(const struct arch_regs *r);
+void ptp_arch_set_syscall_nr(struct arch_regs *r, long nr);
+uint64_t ptp_arch_arg(const struct arch_regs *r, unsigned int i);
+void ptp_arch_set_arg(struct arch_regs *r, unsigned int i, uint64_t v);
+long ptp_arch_result(const struct arch_regs *r);
+void ptp_arch_set_result(struct arch_regs *r, long v);
+uint64_t ptp_arch_gpr(const struct arch_regs *r, unsigned int i);
+void ptp_arch_set_gpr(struct arch_regs *r, unsigned int i, uint64_t v);
+const char *ptp_arch_gpr_name(unsigned int i);
+bool ptp_arch_gpr_syscall_scratch(unsigned int i);
+uint64_t ptp_arch_tls_of(const struct arch_regs *r);
+void ptp_arch_set_tls_of(struct arch_regs *r, uint64_t tls);
+bool ptp_arch_single_step(const struct arch_regs *r);
+/* 128-bit vector register i in an FP buffer of ptp_arch_fp_size() bytes. The
  * setter also marks the register file as in use (XSAVE's xstate_bv), or the
  * kernel would load its init state instead. */
-void arch_fp_vreg(const void *fp, unsigned int i, uint8_t out[16]);
-void arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16]);
+void ptp_arch_fp_vreg(const void *fp, unsigned int i, uint8_t out[16]);
+void ptp_arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16]);
 
 /*
  * At a syscall stop: make the registers read as the app left them (x86_64:
  * rax = orig_rax) and clear the kernel's syscall marker so that no restart
  * can rewind the app. Returns 0 or -errno (arm64 needs a ptrace call).
  */
-int arch_syscall_stop(pid_t tid, struct arch_regs *r);
+int ptp_arch_syscall_stop(pid_t tid, struct arch_regs *r);
 
 /*
  * The syscall ABIs a stub thread can reach on this arch, as data (the way
@@ -103,22 +103,22 @@ const struct ptp_arch_syscall_abi *ptp_arch_syscall_abis(size_t *count);
  * pid, else -errno (-ENOSYS on arches without IA32). The probe runs it in a
  * throw-away child, as IA32 emulation may be missing and the child then
  * dies of SIGSEGV. */
-int arch_ia32_syscall_probe(void);
+int ptp_arch_ia32_syscall_probe(void);
 
 /*
  * Prepares r (a copy of the stub's initial registers) to run one syscall at
  * the stub's syscall instruction. restart_stub: the child of an injected
  * clone re-runs the stub from its entry, checking its parent is ppid.
  */
-void arch_prepare_syscall(struct arch_regs *r, uintptr_t syscall_ip, long nr,
+void ptp_arch_prepare_syscall(struct arch_regs *r, uintptr_t syscall_ip, long nr,
 			  const uint64_t args[6], bool restart_stub, pid_t ppid);
 
 /* Child of the stub clone: jumps to the stub entry; never returns. */
-__attribute__((noreturn)) void arch_enter_stub(uintptr_t entry, pid_t ppid);
+__attribute__((noreturn)) void ptp_arch_enter_stub(uintptr_t entry, pid_t ppid);
 /* Per-arch setup in the stub child before entering the stub. */
-void arch_stub_child_setup(void);
+void ptp_arch_stub_child_setup(void);
 /* The calling thread's thread pointer (for glibc's rseq area). */
-void *arch_thread_pointer(void);
+void *ptp_arch_thread_pointer(void);
 
 /* One allowed syscall of the stub filter: nr, with up to two arguments that
  * must equal the given values. */
@@ -132,23 +132,23 @@ struct ptp_syscall_rule {
 };
 
 /* Syscalls only this arch's stub makes (x86_64: arch_prctl(SET_CPUID)). */
-const struct ptp_syscall_rule *arch_stub_rules(size_t *count);
+const struct ptp_syscall_rule *ptp_arch_stub_rules(size_t *count);
 /* Trap rules for calls that bypass SYSEMU (x86_64: the vsyscall page). */
-int arch_filter_traps(scmp_filter_ctx f);
+int ptp_arch_filter_traps(scmp_filter_ctx f);
 
 /*
  * A seccomp SIGSYS raised by a vsyscall-page call: rewrite regs and info as
  * gVisor reports it (an execute fault at the vsyscall entry). Returns true if
  * it was one.
  */
-bool arch_vsyscall_fault(struct arch_regs *r, siginfo_t *info);
+bool ptp_arch_vsyscall_fault(struct arch_regs *r, siginfo_t *info);
 
 /* Turns on CPUID faulting for the calling thread: 0, or -errno (-ENODEV
  * without hardware support, -ENOSYS on arches without it). The probe runs it
  * in a throw-away child. */
-int arch_cpuid_faulting_enable(void);
+int ptp_arch_cpuid_faulting_enable(void);
 /* On SIGSEGV: if the instruction at IP is cpuid, emulate it into r and
  * return true. */
-bool arch_cpuid_emulate(pid_t tid, struct arch_regs *r);
+bool ptp_arch_cpuid_emulate(pid_t tid, struct arch_regs *r);
 
 #endif /* PTP_ARCH_H */

@@ -17,7 +17,7 @@ struct arch_regs {
 /* x0-x30, then sp. */
 #define ARCH_GPR_COUNT 32u
 #define ARCH_VREG_COUNT 32u
-/* arch_syscall_stop kicks the thread with SIGCHLD (the x7 clobber). */
+/* ptp_arch_syscall_stop kicks the thread with SIGCHLD (the x7 clobber). */
 #define ARCH_SYSCALL_KICK 1
 #define ARCH_TLS_IN_GPR 0
 #define ARCH_AUDIT_NATIVE AUDIT_ARCH_AARCH64

@@ -23,7 +23,7 @@
  */
 static const uintptr_t stub_tops[] = { 1ul << 52, 1ul << 48, 1ul << 47, 1ul << 39 };
 
-const uintptr_t *arch_stub_tops(size_t *count)
+const uintptr_t *ptp_arch_stub_tops(size_t *count)
 {
 	*count = sizeof(stub_tops) / sizeof(stub_tops[0]);
 	return stub_tops;
@@ -31,41 +31,41 @@ const uintptr_t *arch_stub_tops(size_t *count)
 
 /* V0-V31, FPSR and FPCR. With SVE the upper bits of the Z registers are
  * not in it (writing it zeroes them): the suite runs with SVE off. */
-size_t arch_fp_size(void)
+size_t ptp_arch_fp_size(void)
 {
 	return sizeof(struct user_fpsimd_state);
 }
 
-int arch_get_fp(pid_t tid, void *buf, size_t len)
+int ptp_arch_get_fp(pid_t tid, void *buf, size_t len)
 {
 	return regset(PTRACE_GETREGSET, tid, NT_PRFPREG, buf, len);
 }
 
-int arch_set_fp(pid_t tid, const void *buf, size_t len)
+int ptp_arch_set_fp(pid_t tid, const void *buf, size_t len)
 {
 	return regset(PTRACE_SETREGSET, tid, NT_PRFPREG, (void *)buf, len);
 }
 
 /* tpidr_el0 only: 8 bytes leave tpidr2_el0 (SME) untouched. */
-int arch_get_tls(pid_t tid, uint64_t *tls)
+int ptp_arch_get_tls(pid_t tid, uint64_t *tls)
 {
 	return regset(PTRACE_GETREGSET, tid, NT_ARM_TLS, tls, sizeof(*tls));
 }
 
-int arch_set_tls(pid_t tid, uint64_t tls)
+int ptp_arch_set_tls(pid_t tid, uint64_t tls)
 {
 	return regset(PTRACE_SETREGSET, tid, NT_ARM_TLS, &tls, sizeof(tls));
 }
 
 /* Every value the kernel reports, it accepts back. */
-void arch_gprs_settable(struct arch_regs *r)
+void ptp_arch_gprs_settable(struct arch_regs *r)
 {
 	(void)r;
 }
 
 /* NT_PRSTATUS, whose layout cannot change under a running stub here: the
  * AArch32 view needs a 32-bit exec, which SYSEMU swallows. */
-int arch_get_gprs(pid_t tid, struct arch_regs *r)
+int ptp_arch_get_gprs(pid_t tid, struct arch_regs *r)
 {
 	struct iovec iov = { .iov_base = &r->gpr, .iov_len = sizeof(r->gpr) };
 
@@ -77,34 +77,34 @@ int arch_get_gprs(pid_t tid, struct arch_regs *r)
 	 * neither read nor written as ours. */
 	if (iov.iov_len != sizeof(r->gpr))
 		return -ENOEXEC;
-	arch_gprs_settable(r);
+	ptp_arch_gprs_settable(r);
 	return 0;
 }
 
-int arch_set_gprs(pid_t tid, const struct arch_regs *r)
+int ptp_arch_set_gprs(pid_t tid, const struct arch_regs *r)
 {
 	return regset(PTRACE_SETREGSET, tid, NT_PRSTATUS, (void *)&r->gpr,
 		      sizeof(r->gpr));
 }
 
-uint64_t arch_ip(const struct arch_regs *r) { return r->gpr.pc; }
-void arch_set_ip(struct arch_regs *r, uint64_t ip) { r->gpr.pc = ip; }
-uint64_t arch_sp(const struct arch_regs *r) { return r->gpr.sp; }
-void arch_set_sp(struct arch_regs *r, uint64_t sp) { r->gpr.sp = sp; }
-long arch_syscall_nr(const struct arch_regs *r) { return (long)r->gpr.regs[8]; }
-void arch_set_syscall_nr(struct arch_regs *r, long nr) { r->gpr.regs[8] = (uint64_t)nr; }
-long arch_result(const struct arch_regs *r) { return (long)r->gpr.regs[0]; }
-void arch_set_result(struct arch_regs *r, long v) { r->gpr.regs[0] = (uint64_t)v; }
+uint64_t ptp_arch_ip(const struct arch_regs *r) { return r->gpr.pc; }
+void ptp_arch_set_ip(struct arch_regs *r, uint64_t ip) { r->gpr.pc = ip; }
+uint64_t ptp_arch_sp(const struct arch_regs *r) { return r->gpr.sp; }
+void ptp_arch_set_sp(struct arch_regs *r, uint64_t sp) { r->gpr.sp = sp; }
+long ptp_arch_syscall_nr(const struct arch_regs *r) { return (long)r->gpr.regs[8]; }
+void ptp_arch_set_syscall_nr(struct arch_regs *r, long nr) { r->gpr.regs[8] = (uint64_t)nr; }
+long ptp_arch_result(const struct arch_regs *r) { return (long)r->gpr.regs[0]; }
+void ptp_arch_set_result(struct arch_regs *r, long v) { r->gpr.regs[0] = (uint64_t)v; }
 
 /* The TLS is not part of NT_PRSTATUS (ARCH_TLS_IN_GPR is 0): the core
  * keeps it beside the registers and never asks these. */
-uint64_t arch_tls_of(const struct arch_regs *r)
+uint64_t ptp_arch_tls_of(const struct arch_regs *r)
 {
 	(void)r;
 	return 0;
 }
 
-void arch_set_tls_of(struct arch_regs *r, uint64_t tls)
+void ptp_arch_set_tls_of(struct arch_regs *r, uint64_t tls)
 {
 	(void)r;
 	(void)tls;
@@ -112,18 +112,18 @@ void arch_set_tls_of(struct arch_regs *r, uint64_t tls)
 
 /* EL0 cannot set PSTATE.SS, and the kernel clears it in registers a tracer
  * writes: an arm64 app never asks for single-stepping. */
-bool arch_single_step(const struct arch_regs *r)
+bool ptp_arch_single_step(const struct arch_regs *r)
 {
 	(void)r;
 	return false;
 }
 
-uint64_t arch_arg(const struct arch_regs *r, unsigned int i)
+uint64_t ptp_arch_arg(const struct arch_regs *r, unsigned int i)
 {
 	return r->gpr.regs[i < 6 ? i : 5];
 }
 
-void arch_set_arg(struct arch_regs *r, unsigned int i, uint64_t v)
+void ptp_arch_set_arg(struct arch_regs *r, unsigned int i, uint64_t v)
 {
 	r->gpr.regs[i < 6 ? i : 5] = v;
 }
@@ -137,12 +137,12 @@ static const char *const gpr_names[ARCH_GPR_COUNT] = {
 	"x24", "x25", "x26", "x27", "x28", "x29", "x30", "sp",
 };
 
-uint64_t arch_gpr(const struct arch_regs *r, unsigned int i)
+uint64_t ptp_arch_gpr(const struct arch_regs *r, unsigned int i)
 {
 	return i < 31 ? r->gpr.regs[i] : r->gpr.sp;
 }
 
-void arch_set_gpr(struct arch_regs *r, unsigned int i, uint64_t v)
+void ptp_arch_set_gpr(struct arch_regs *r, unsigned int i, uint64_t v)
 {
 	if (i < 31)
 		r->gpr.regs[i] = v;
@@ -150,25 +150,25 @@ void arch_set_gpr(struct arch_regs *r, unsigned int i, uint64_t v)
 		r->gpr.sp = v;
 }
 
-const char *arch_gpr_name(unsigned int i)
+const char *ptp_arch_gpr_name(unsigned int i)
 {
 	return i < ARCH_GPR_COUNT ? gpr_names[i] : NULL;
 }
 
-bool arch_gpr_syscall_scratch(unsigned int i)
+bool ptp_arch_gpr_syscall_scratch(unsigned int i)
 {
-	/* x8: the number. Not x7: the kick in arch_syscall_stop delivers the
+	/* x8: the number. Not x7: the kick in ptp_arch_syscall_stop delivers the
 	 * app's real x7, and x0 is the app's own at a SYSEMU stop. */
 	return i == 8;
 }
 
-void arch_fp_vreg(const void *fp, unsigned int i, uint8_t out[16])
+void ptp_arch_fp_vreg(const void *fp, unsigned int i, uint8_t out[16])
 {
 	memcpy(out, (const char *)fp + offsetof(struct user_fpsimd_state, vregs) + 16 * i,
 	       16);
 }
 
-void arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16])
+void ptp_arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16])
 {
 	(void)len; /* no XSAVE-like header: the registers are always live */
 	memcpy((char *)fp + offsetof(struct user_fpsimd_state, vregs) + 16 * i, in, 16);
@@ -223,7 +223,7 @@ static int wait_stop(pid_t tid, int *status)
  * consumed here. That is acceptable: the switch returns to its caller
  * anyway, which is all an interrupt asks for.
  */
-int arch_syscall_stop(pid_t tid, struct arch_regs *r)
+int ptp_arch_syscall_stop(pid_t tid, struct arch_regs *r)
 {
 	struct user_pt_regs real;
 	uint64_t nr = r->gpr.regs[8];
@@ -265,7 +265,7 @@ int arch_syscall_stop(pid_t tid, struct arch_regs *r)
 	return 0;
 }
 
-void arch_prepare_syscall(struct arch_regs *r, uintptr_t syscall_ip, long nr,
+void ptp_arch_prepare_syscall(struct arch_regs *r, uintptr_t syscall_ip, long nr,
 			  const uint64_t args[6], bool restart_stub, pid_t ppid)
 {
 	r->gpr.pc = syscall_ip;
@@ -278,7 +278,7 @@ void arch_prepare_syscall(struct arch_regs *r, uintptr_t syscall_ip, long nr,
 }
 
 __attribute__((no_sanitize("address", "undefined")))
-void arch_enter_stub(uintptr_t entry, pid_t ppid)
+void ptp_arch_enter_stub(uintptr_t entry, pid_t ppid)
 {
 	/* Inputs are never allocated to clobbered registers. */
 	__asm__ volatile("mov x19, %0\n\t"
@@ -291,7 +291,7 @@ void arch_enter_stub(uintptr_t entry, pid_t ppid)
 }
 
 __attribute__((no_sanitize("address", "undefined")))
-void *arch_thread_pointer(void)
+void *ptp_arch_thread_pointer(void)
 {
 	void *tp;
 

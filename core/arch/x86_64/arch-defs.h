@@ -13,7 +13,7 @@ struct arch_regs {
 
 #define ARCH_GPR_COUNT 16u
 #define ARCH_VREG_COUNT 16u
-/* arch_syscall_stop sends no signal. */
+/* ptp_arch_syscall_stop sends no signal. */
 #define ARCH_SYSCALL_KICK 0
 #define ARCH_TLS_IN_GPR 1
 #define ARCH_AUDIT_NATIVE AUDIT_ARCH_X86_64

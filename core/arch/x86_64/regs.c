@@ -15,7 +15,7 @@
 /* 47-bit and 57-bit (LA57) task sizes. */
 static const uintptr_t stub_tops[] = { 0xfffffffffff000ul, 0x7ffffffff000ul };
 
-const uintptr_t *arch_stub_tops(size_t *count)
+const uintptr_t *ptp_arch_stub_tops(size_t *count)
 {
 	*count = sizeof(stub_tops) / sizeof(stub_tops[0]);
 	return stub_tops;
@@ -29,15 +29,15 @@ const uintptr_t *arch_stub_tops(size_t *count)
  * written, scatters ours over the app's. GETREGS is always the x86_64 view.
  * gVisor uses NT_PRSTATUS here.
  */
-int arch_get_gprs(pid_t tid, struct arch_regs *r)
+int ptp_arch_get_gprs(pid_t tid, struct arch_regs *r)
 {
 	if (ptrace(PTRACE_GETREGS, tid, 0, &r->gpr) < 0)
 		return -errno;
-	arch_gprs_settable(r);
+	ptp_arch_gprs_settable(r);
 	return 0;
 }
 
-int arch_set_gprs(pid_t tid, const struct arch_regs *r)
+int ptp_arch_set_gprs(pid_t tid, const struct arch_regs *r)
 {
 	return ptrace(PTRACE_SETREGS, tid, 0, &r->gpr) < 0 ? -errno : 0;
 }
@@ -45,7 +45,7 @@ int arch_set_gprs(pid_t tid, const struct arch_regs *r)
 /* CPUID leaf 0xD, subleaf 0, EBX: XSAVE area size for the features enabled
  * in XCR0, which is what NT_X86_XSTATE transfers. Without XSAVE the FXSAVE
  * area (512 bytes, NT_PRFPREG) is all there is. */
-size_t arch_fp_size(void)
+size_t ptp_arch_fp_size(void)
 {
 	unsigned int a, b, c, d;
 
@@ -60,44 +60,44 @@ static int fp_type(size_t len)
 	return len > 512 ? NT_X86_XSTATE : NT_PRFPREG;
 }
 
-int arch_get_fp(pid_t tid, void *buf, size_t len)
+int ptp_arch_get_fp(pid_t tid, void *buf, size_t len)
 {
 	return regset(PTRACE_GETREGSET, tid, fp_type(len), buf, len);
 }
 
-int arch_set_fp(pid_t tid, const void *buf, size_t len)
+int ptp_arch_set_fp(pid_t tid, const void *buf, size_t len)
 {
 	return regset(PTRACE_SETREGSET, tid, fp_type(len), (void *)buf, len);
 }
 
-int arch_get_tls(pid_t tid, uint64_t *tls)
+int ptp_arch_get_tls(pid_t tid, uint64_t *tls)
 {
 	(void)tid;
 	(void)tls;
 	return 0;
 }
 
-int arch_set_tls(pid_t tid, uint64_t tls)
+int ptp_arch_set_tls(pid_t tid, uint64_t tls)
 {
 	(void)tid;
 	(void)tls;
 	return 0;
 }
 
-uint64_t arch_ip(const struct arch_regs *r) { return r->gpr.rip; }
-void arch_set_ip(struct arch_regs *r, uint64_t ip) { r->gpr.rip = ip; }
-uint64_t arch_sp(const struct arch_regs *r) { return r->gpr.rsp; }
-void arch_set_sp(struct arch_regs *r, uint64_t sp) { r->gpr.rsp = sp; }
-long arch_syscall_nr(const struct arch_regs *r) { return (long)r->gpr.rax; }
-void arch_set_syscall_nr(struct arch_regs *r, long nr) { r->gpr.rax = (uint64_t)nr; }
-long arch_result(const struct arch_regs *r) { return (long)r->gpr.rax; }
-void arch_set_result(struct arch_regs *r, long v) { r->gpr.rax = (uint64_t)v; }
-uint64_t arch_tls_of(const struct arch_regs *r) { return r->gpr.fs_base; }
-void arch_set_tls_of(struct arch_regs *r, uint64_t tls) { r->gpr.fs_base = tls; }
+uint64_t ptp_arch_ip(const struct arch_regs *r) { return r->gpr.rip; }
+void ptp_arch_set_ip(struct arch_regs *r, uint64_t ip) { r->gpr.rip = ip; }
+uint64_t ptp_arch_sp(const struct arch_regs *r) { return r->gpr.rsp; }
+void ptp_arch_set_sp(struct arch_regs *r, uint64_t sp) { r->gpr.rsp = sp; }
+long ptp_arch_syscall_nr(const struct arch_regs *r) { return (long)r->gpr.rax; }
+void ptp_arch_set_syscall_nr(struct arch_regs *r, long nr) { r->gpr.rax = (uint64_t)nr; }
+long ptp_arch_result(const struct arch_regs *r) { return (long)r->gpr.rax; }
+void ptp_arch_set_result(struct arch_regs *r, long v) { r->gpr.rax = (uint64_t)v; }
+uint64_t ptp_arch_tls_of(const struct arch_regs *r) { return r->gpr.fs_base; }
+void ptp_arch_set_tls_of(struct arch_regs *r, uint64_t tls) { r->gpr.fs_base = tls; }
 
 #define X86_EFLAGS_TF 0x100u
 
-bool arch_single_step(const struct arch_regs *r)
+bool ptp_arch_single_step(const struct arch_regs *r)
 {
 	return r->gpr.eflags & X86_EFLAGS_TF;
 }
@@ -114,12 +114,12 @@ static unsigned long long *arg_slot(struct arch_regs *r, unsigned int i)
 	}
 }
 
-uint64_t arch_arg(const struct arch_regs *r, unsigned int i)
+uint64_t ptp_arch_arg(const struct arch_regs *r, unsigned int i)
 {
 	return *arg_slot((struct arch_regs *)r, i);
 }
 
-void arch_set_arg(struct arch_regs *r, unsigned int i, uint64_t v)
+void ptp_arch_set_arg(struct arch_regs *r, unsigned int i, uint64_t v)
 {
 	*arg_slot(r, i) = v;
 }
@@ -139,7 +139,7 @@ static uint64_t settable_selector(uint64_t sel)
 	return sel < 4 ? 0 : sel | 3;
 }
 
-void arch_gprs_settable(struct arch_regs *r)
+void ptp_arch_gprs_settable(struct arch_regs *r)
 {
 	r->gpr.ds = settable_selector(r->gpr.ds);
 	r->gpr.es = settable_selector(r->gpr.es);
@@ -159,7 +159,7 @@ static const struct {
 #undef GPR
 };
 
-uint64_t arch_gpr(const struct arch_regs *r, unsigned int i)
+uint64_t ptp_arch_gpr(const struct arch_regs *r, unsigned int i)
 {
 	uint64_t v;
 
@@ -167,17 +167,17 @@ uint64_t arch_gpr(const struct arch_regs *r, unsigned int i)
 	return v;
 }
 
-void arch_set_gpr(struct arch_regs *r, unsigned int i, uint64_t v)
+void ptp_arch_set_gpr(struct arch_regs *r, unsigned int i, uint64_t v)
 {
 	memcpy((char *)&r->gpr + gprs[i].off, &v, sizeof(v));
 }
 
-const char *arch_gpr_name(unsigned int i)
+const char *ptp_arch_gpr_name(unsigned int i)
 {
 	return i < ARCH_GPR_COUNT ? gprs[i].name : NULL;
 }
 
-bool arch_gpr_syscall_scratch(unsigned int i)
+bool ptp_arch_gpr_syscall_scratch(unsigned int i)
 {
 	/* rax: the number; rcx and r11: the return address and flags. */
 	return i == 0 || i == 2 || i == 11;
@@ -190,12 +190,12 @@ bool arch_gpr_syscall_scratch(unsigned int i)
 #define XSAVE_HEADER_OFFSET 512
 #define XFEATURE_MASK_FPSSE 0x3ull
 
-void arch_fp_vreg(const void *fp, unsigned int i, uint8_t out[16])
+void ptp_arch_fp_vreg(const void *fp, unsigned int i, uint8_t out[16])
 {
 	memcpy(out, (const char *)fp + FXSAVE_XMM_OFFSET + 16 * i, 16);
 }
 
-void arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16])
+void ptp_arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in[16])
 {
 	uint64_t bv;
 
@@ -234,7 +234,7 @@ const struct ptp_arch_syscall_abi *ptp_arch_syscall_abis(size_t *count)
 	return syscall_abis;
 }
 
-int arch_syscall_stop(pid_t tid, struct arch_regs *r)
+int ptp_arch_syscall_stop(pid_t tid, struct arch_regs *r)
 {
 	(void)tid;
 	/* The kernel leaves -ENOSYS in rax; the app's value is in orig_rax.
@@ -244,14 +244,14 @@ int arch_syscall_stop(pid_t tid, struct arch_regs *r)
 	return 0;
 }
 
-void arch_prepare_syscall(struct arch_regs *r, uintptr_t syscall_ip, long nr,
+void ptp_arch_prepare_syscall(struct arch_regs *r, uintptr_t syscall_ip, long nr,
 			  const uint64_t args[6], bool restart_stub, pid_t ppid)
 {
 	r->gpr.rip = syscall_ip;
 	r->gpr.rax = (uint64_t)nr;
 	r->gpr.orig_rax = (unsigned long long)-1;
 	for (unsigned int i = 0; i < 6; i++)
-		arch_set_arg(r, i, args[i]);
+		ptp_arch_set_arg(r, i, args[i]);
 	/* stub.S: r12 = expected parent, r13 != 0: a clone child restarts. */
 	r->gpr.r12 = (uint64_t)ppid;
 	r->gpr.r13 = restart_stub;
@@ -259,7 +259,7 @@ void arch_prepare_syscall(struct arch_regs *r, uintptr_t syscall_ip, long nr,
 }
 
 __attribute__((no_sanitize("address", "undefined")))
-void arch_enter_stub(uintptr_t entry, pid_t ppid)
+void ptp_arch_enter_stub(uintptr_t entry, pid_t ppid)
 {
 	__asm__ volatile("mov %0, %%r12\n\t"
 			 "xor %%r13d, %%r13d\n\t"
@@ -271,7 +271,7 @@ void arch_enter_stub(uintptr_t entry, pid_t ppid)
 }
 
 __attribute__((no_sanitize("address", "undefined")))
-void *arch_thread_pointer(void)
+void *ptp_arch_thread_pointer(void)
 {
 	void *tp;
 

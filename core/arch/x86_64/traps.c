@@ -24,13 +24,13 @@ static const struct ptp_syscall_rule stub_rules[] = {
 	{ SYS_arch_prctl, 2, { { 0, ARCH_SET_CPUID }, { 1, 0 } } },
 };
 
-const struct ptp_syscall_rule *arch_stub_rules(size_t *count)
+const struct ptp_syscall_rule *ptp_arch_stub_rules(size_t *count)
 {
 	*count = sizeof(stub_rules) / sizeof(stub_rules[0]);
 	return stub_rules;
 }
 
-int arch_filter_traps(scmp_filter_ctx f)
+int ptp_arch_filter_traps(scmp_filter_ctx f)
 {
 	int rc;
 
@@ -48,7 +48,7 @@ int arch_filter_traps(scmp_filter_ctx f)
 	return 0;
 }
 
-bool arch_vsyscall_fault(struct arch_regs *r, siginfo_t *info)
+bool ptp_arch_vsyscall_fault(struct arch_regs *r, siginfo_t *info)
 {
 	uintptr_t call = (uintptr_t)info->si_call_addr;
 
@@ -68,7 +68,7 @@ bool arch_vsyscall_fault(struct arch_regs *r, siginfo_t *info)
 }
 
 __attribute__((no_sanitize("address", "undefined")))
-int arch_cpuid_faulting_enable(void)
+int ptp_arch_cpuid_faulting_enable(void)
 {
 	if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) < 0)
 		return -errno;
@@ -76,13 +76,13 @@ int arch_cpuid_faulting_enable(void)
 }
 
 __attribute__((no_sanitize("address", "undefined")))
-void arch_stub_child_setup(void)
+void ptp_arch_stub_child_setup(void)
 {
 	/* Without hardware support the app's cpuid simply runs natively. */
-	(void)arch_cpuid_faulting_enable();
+	(void)ptp_arch_cpuid_faulting_enable();
 }
 
-bool arch_cpuid_emulate(pid_t tid, struct arch_regs *r)
+bool ptp_arch_cpuid_emulate(pid_t tid, struct arch_regs *r)
 {
 	unsigned int a, b, c, d;
 	long word;
@@ -105,7 +105,7 @@ bool arch_cpuid_emulate(pid_t tid, struct arch_regs *r)
 #define IA32_NR_GETPID 20
 
 __attribute__((no_sanitize("address", "undefined")))
-int arch_ia32_syscall_probe(void)
+int ptp_arch_ia32_syscall_probe(void)
 {
 	/* The kernel's struct sigaction: SIG_DFL needs no restorer. Raw, so
 	 * that a sanitizer's SIGSEGV handler cannot report the probe's

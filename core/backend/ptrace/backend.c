@@ -29,7 +29,7 @@ static void drop_lazy(struct ptp_traced *t, bool fetch)
 	/* Without a fetch the state died with the thread: keep the last
 	 * copy rather than garbage. */
 	if (fetch)
-		arch_get_fp(t->tid, ctx->fp, ctx->fp_len);
+		ptp_arch_get_fp(t->tid, ctx->fp, ctx->fp_len);
 	ctx->fp_valid = true;
 	ctx->fp_holder = NULL;
 	t->fp_lazy = NULL;
@@ -47,7 +47,7 @@ static int fetch_lazy(struct ptp_ctx *ctx)
 	if (t && t->tracer_tid != ptp_gettid()) {
 		rc = -EXDEV;
 	} else if (t) {
-		rc = arch_get_fp(t->tid, ctx->fp, ctx->fp_len);
+		rc = ptp_arch_get_fp(t->tid, ctx->fp, ctx->fp_len);
 		if (rc == 0) {
 			ctx->fp_valid = true;
 			ctx->fp_holder = NULL;
@@ -63,7 +63,7 @@ static int load_state(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean)
 	int rc;
 
 	if (!lean || ctx->gpr_dirty || t->gpr_resident != ctx->id) {
-		rc = arch_set_gprs(t->tid, &ctx->regs);
+		rc = ptp_arch_set_gprs(t->tid, &ctx->regs);
 		if (rc < 0)
 			return rc;
 		ctx->gpr_dirty = false;
@@ -84,14 +84,14 @@ static int load_state(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean)
 	}
 	if (ctx->fp_valid &&
 	    (!lean || ctx->fp_dirty || t->fp_resident != ctx->id)) {
-		rc = arch_set_fp(t->tid, ctx->fp, ctx->fp_len);
+		rc = ptp_arch_set_fp(t->tid, ctx->fp, ctx->fp_len);
 		if (rc < 0)
 			return rc;
 		ctx->fp_dirty = false;
 		t->fp_resident = ctx->id;
 	}
 	if (!ARCH_TLS_IN_GPR) {
-		rc = arch_set_tls(t->tid, ctx->tls);
+		rc = ptp_arch_set_tls(t->tid, ctx->tls);
 		if (rc < 0)
 			return rc;
 	}
@@ -100,19 +100,19 @@ static int load_state(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean)
 
 static int save_state(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean)
 {
-	int rc = arch_get_gprs(t->tid, &ctx->regs);
+	int rc = ptp_arch_get_gprs(t->tid, &ctx->regs);
 
 	if (rc < 0)
 		return rc;
 	t->gpr_resident = ctx->id;
 	if (!ARCH_TLS_IN_GPR) {
-		rc = arch_get_tls(t->tid, &ctx->tls);
+		rc = ptp_arch_get_tls(t->tid, &ctx->tls);
 		if (rc < 0)
 			return rc;
 	}
 	t->fp_resident = ctx->id;
 	if (!lean)
-		return arch_get_fp(t->tid, ctx->fp, ctx->fp_len);
+		return ptp_arch_get_fp(t->tid, ctx->fp, ctx->fp_len);
 	if (ctx->fp_holder != t) {
 		pthread_mutex_lock(&ptp_registry_lock);
 		ctx->fp_valid = false;
@@ -143,7 +143,7 @@ static void pin(struct ptp_traced *t)
  * The kernel's AUDIT_ARCH_* for a syscall stop: only the kernel knows which
  * table the number belongs to (peeking at the instruction before IP races
  * with other threads of the app rewriting it). Asked before
- * arch_syscall_stop, which may leave the syscall stop (arm64's kick).
+ * ptp_arch_syscall_stop, which may leave the syscall stop (arm64's kick).
  */
 static int syscall_audit_arch(struct ptp_ctx *ctx, pid_t tid, uint32_t *audit_arch)
 {
@@ -194,7 +194,7 @@ static int run(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean,
 	int status, rc;
 
 	for (;;) {
-		int req = arch_single_step(&ctx->regs) ? PTRACE_SYSEMU_SINGLESTEP
+		int req = ptp_arch_single_step(&ctx->regs) ? PTRACE_SYSEMU_SINGLESTEP
 						       : PTRACE_SYSEMU;
 
 #if PTP_UNSAFE_RESUME_CONT
@@ -215,10 +215,10 @@ static int run(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean,
 			if (rc == 0)
 				rc = syscall_audit_arch(ctx, t->tid, &ev->audit_arch);
 			if (rc == 0)
-				rc = arch_syscall_stop(t->tid, &ctx->regs);
+				rc = ptp_arch_syscall_stop(t->tid, &ctx->regs);
 			ctx->gpr_dirty = true;
 			ev->kind = PTP_EV_SYSCALL;
-			ev->nr = arch_syscall_nr(&ctx->regs);
+			ev->nr = ptp_arch_syscall_nr(&ctx->regs);
 			ev->abi = ptp_syscall_abi_of(ev->audit_arch, ev->nr);
 			ptp_syscall_args_of(&ctx->regs, ev->abi, ev->args);
 			return rc;
@@ -236,7 +236,7 @@ static int run(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean,
 		rc = save_state(ctx, t, lean);
 		if (rc < 0)
 			return rc;
-		if (arch_vsyscall_fault(&ctx->regs, &si))
+		if (ptp_arch_vsyscall_fault(&ctx->regs, &si))
 			ctx->gpr_dirty = true;
 		ev->info = si;
 		ev->kind = si.si_signo == SIGSEGV ? PTP_EV_FAULT : PTP_EV_SIGNAL;
