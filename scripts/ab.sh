@@ -79,21 +79,11 @@ source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 AB_CACHE=$PTBENCH_ROOT/.cache/ab
 GATE_PY=$PTBENCH_ROOT/scripts/gate.py
 BENCH_REL=bench/ptbench-bench
-RELEASE_OPTS=(-Dbuildtype=release -Db_sanitize=none -Dbench=true)
+release_opts
 DEFAULT_FILTER='^(switch/|mechanism/sysemu|map/inject/pages:1/)'
 
-usage() {
-	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-}
 
-fail() {
-	die -s 2 "$@"
-}
 
-# now_ms: milliseconds since the epoch.
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
 
 # resolve REV: the full commit sha of REV.
 resolve() {

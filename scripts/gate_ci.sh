@@ -59,16 +59,11 @@ source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 
 GATE_PY=$PTBENCH_ROOT/scripts/gate.py
 BENCH_REL=bench/ptbench-bench
-RELEASE_OPTS=(-Dbuildtype=release -Db_sanitize=none -Dbench=true -Dslowdown_ns=0)
+release_opts
+RELEASE_OPTS+=(-Dslowdown_ns=0)
 FILTER='^(switch/(faithful|lean)|mechanism/(sysemu_regs|sysemu_gpr|inject)|map/(inject|native)/pages:1)/'
 
-usage() {
-	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-}
 
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
 
 # build DIR [SRC]: configure DIR (from SRC, default the work tree) for the
 # benchmarks if needed, then compile.

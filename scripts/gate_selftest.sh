@@ -46,19 +46,10 @@ BENCH_REL=bench/ptbench-bench
 COMPARE_REL=bench/compare/ptbench-compare
 KEY=switch/faithful
 FILTER='^switch/faithful/'
-RELEASE_OPTS=(-Dbuildtype=release -Db_sanitize=none -Dbench=true)
+release_opts
 
-usage() {
-	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-}
 
-fail() {
-	die -s 2 "$@"
-}
 
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
 
 # build NAME SLOWDOWN_NS: configure .cache/gate/NAME from the work tree
 # (reconfigure if its slowdown_ns differs) and compile it, quietly.

@@ -63,13 +63,7 @@ VM_DIR=$PTBENCH_ROOT/scripts/vm
 REPORT_PY=$PTBENCH_ROOT/scripts/kernels_report.py
 KERNELS_ROOT=$PTBENCH_ROOT/results/kernels
 
-usage() {
-	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-}
 
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
 
 # norm_arch A: x86_64 or aarch64, else exit 2.
 norm_arch() {

@@ -26,8 +26,32 @@ PTBENCH_PACKAGES=(
 	meson ninja-build gcc g++ pkg-config
 	libcmocka-dev libseccomp-dev libbenchmark-dev libjansson-dev
 	gnuplot-nox python3
-	clang libclang-rt-14-dev
 )
+
+# clang_major: the major version of the clang that is installed, or else
+# of the one "apt-get install clang" would install (its clang-N
+# dependency); nothing if neither is known.
+clang_major() {
+	local v
+	if command -v clang >/dev/null; then
+		v=$(clang -dumpversion 2>/dev/null) && [[ $v =~ ^([0-9]+) ]] && {
+			printf '%s\n' "${BASH_REMATCH[1]}"
+			return 0
+		}
+	fi
+	v=$(apt-cache depends clang 2>/dev/null | sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -n 1)
+	[[ -n $v ]] && printf '%s\n' "$v"
+}
+
+# fuzz_packages: the Debian packages only "ptbench fuzz" needs (about
+# 210 MB), installed on its first run: clang and the fuzzer runtime of
+# that clang's version.
+fuzz_packages() {
+	local n
+	n=$(clang_major) || n=''
+	[[ -n $n ]] || die "cannot tell which clang version to install (apt-cache depends clang says nothing)"
+	printf '%s\n' clang "libclang-rt-$n-dev"
+}
 
 # info MSG...: progress message on stderr.
 info() {
@@ -48,6 +72,43 @@ die() {
 	fi
 	printf '%s: %s\n' "$PTBENCH_PROG" "$*" >&2
 	exit "$status"
+}
+
+# fail MSG...: a usage or input error: one line, exit 2.
+fail() {
+	die -s 2 "$@"
+}
+
+# now_ms: milliseconds since the epoch.
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# usage: print the calling script's help, its header comment from line 2
+# up to its "set -euo" line, without the comment marks. (scripts/ptbench
+# defines its own.)
+usage() {
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[1]}"
+}
+
+# The release build's options, written once, as a meson native file.
+PTBENCH_RELEASE_INI=$PTBENCH_ROOT/scripts/meson/release.ini
+
+# release_opts: set the array RELEASE_OPTS (the caller's) to the options
+# of PTBENCH_RELEASE_INI as -Dkey=value, the form both meson setup and
+# meson configure take (configure takes no native file).
+release_opts() {
+	local line key value
+	RELEASE_OPTS=()
+	while IFS= read -r line; do
+		[[ $line =~ ^[[:space:]]*([a-z_]+)[[:space:]]*=[[:space:]]*(.*[^[:space:]])[[:space:]]*$ ]] || continue
+		key=${BASH_REMATCH[1]}
+		value=${BASH_REMATCH[2]}
+		value=${value#\'}
+		value=${value%\'}
+		RELEASE_OPTS+=("-D$key=$value")
+	done <"$PTBENCH_RELEASE_INI"
+	((${#RELEASE_OPTS[@]})) || die "no options in $PTBENCH_RELEASE_INI"
 }
 
 # usage_error MSG...: bad command line; exit 2 with a pointer to help.

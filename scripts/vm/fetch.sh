@@ -38,9 +38,6 @@ PTBENCH_PROG=vm-fetch
 # shellcheck source=scripts/vm/common.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
 
-usage() {
-	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-}
 
 # host_packages: the Debian packages of the host that VM_ARCH needs.
 host_packages() {

@@ -41,9 +41,6 @@ PTBENCH_PROG=vm-initramfs
 # shellcheck source=scripts/vm/common.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
 
-usage() {
-	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-}
 
 # Conformance executables are run once per switch mode.
 SWITCH_MODES=(faithful lean)

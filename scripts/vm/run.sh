@@ -43,9 +43,6 @@ PTBENCH_PROG=vm-run
 # shellcheck source=scripts/vm/common.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
 
-usage() {
-	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-}
 
 # Kernel chosen by resolve_kernel_image.
 KERNEL_IMAGE='' KERNEL_PACKAGE='' KERNEL_VERSION=''

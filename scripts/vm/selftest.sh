@@ -12,10 +12,6 @@ PTBENCH_PROG=vm-selftest
 # shellcheck source=scripts/vm/common.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
 
-# now_ms: milliseconds since the epoch.
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
 
 # compile_selftest OUTDIR: build vm-selftest-static and vm-selftest-dynamic.
 compile_selftest() {

@@ -29,14 +29,7 @@ PTBENCH_PROG=vm-suite
 # shellcheck source=scripts/vm/common.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
 
-usage() {
-	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-}
 
-# now_ms: milliseconds since the epoch.
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
 
 # default_build_dir: the build tree of VM_ARCH.
 default_build_dir() {
@@ -54,7 +47,8 @@ build_project() {
 	local dir=$1 what=${2:-suite}
 	local -a opts=(-Dbench=false -Dbuildtype=debug) targets=()
 	if [[ $what == bench ]]; then
-		opts=(-Dbench=true -Dbuildtype=release -Db_sanitize=none)
+		release_opts
+		opts=("${RELEASE_OPTS[@]}")
 		targets=(bench/ptbench-bench)
 	fi
 	((VM_FOREIGN)) && opts+=(--cross-file "$VM_CACHE/cross/$VM_TRIPLET.ini")
