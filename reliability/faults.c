@@ -540,6 +540,14 @@ static void thread_clone_at_cgroup_pids_max(void)
 
 	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	snprintf(dir, sizeof(dir), PIDS_V1 "/ptbench-rel-%d", (int)getpid());
+	/* The reason names the privilege when it is what is missing: the
+	 * hierarchy is there, but only root (or its owner) may write it. */
+	if (access(PIDS_V1 "/cgroup.procs", F_OK) == 0 &&
+	    access(PIDS_V1 "/cgroup.procs", W_OK) != 0)
+		h_skip("uid %d may not write the cgroup v1 pids hierarchy at " PIDS_V1
+		       " (%s: it needs root or a subtree delegated to this uid; the "
+		       "RLIMIT_NPROC case covers the same EAGAIN)",
+		       (int)geteuid(), strerror(errno));
 	if (access(PIDS_V1 "/cgroup.procs", W_OK) != 0)
 		h_skip("no writable cgroup v1 pids hierarchy at " PIDS_V1 " (a v2 "
 		       "hierarchy needs a delegated subtree; the RLIMIT_NPROC case "
