@@ -46,6 +46,7 @@ static const char usage_text[] =
 	"sentry with the same signal. 2: usage error; 125: the sentry failed\n"
 	"(the message says what and why).\n";
 
+__attribute__((format(printf, 3, 0)))
 static void vwrite_line(int fd, const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
