@@ -65,6 +65,25 @@ KERNELS_ROOT=$PTBENCH_ROOT/results/kernels
 
 
 
+# boot_progress LABEL RUN RUNS BOOT BOOTS CONSOLE LAST_MS ELAPSED_S: one
+# progress line of a boot: the kernel, its boot k/N, the guest's step (its
+# last "PTBENCH-VM: BEGIN i/N name" line so far) and an ETA from the
+# previous boot's length.
+boot_progress() {
+	local lab=$1 run=$2 runs=$3 boot=$4 boots=$5 console=$6 last_ms=$7 elapsed=$8 step eta
+	step=$(grep -a '^PTBENCH-VM: BEGIN ' "$console" 2>/dev/null | tail -n 1 | cut -d' ' -f3-) || step=''
+	[[ -n $step ]] || step="booting (fetch, build and qemu start)"
+	if ((last_ms > 0)); then
+		local left=$((last_ms / 1000 - elapsed))
+		((left > 0)) || left=0
+		eta="ETA about $(duration_text "$left") (the last boot took $(duration_text $((last_ms / 1000))))"
+	else
+		eta="ETA unknown (first boot)"
+	fi
+	printf '%s boot %d/%d (%d of %d in all): guest step %s; %s elapsed, %s\n' \
+		"$lab" "$run" "$runs" "$boot" "$boots" "$step" "$(duration_text "$elapsed")" "$eta"
+}
+
 # norm_arch A: x86_64 or aarch64, else exit 2.
 norm_arch() {
 	case $1 in
@@ -257,7 +276,7 @@ main() {
 	local -a suite_opts=(--timeout "$timeout")
 	((bench)) && suite_opts+=(--bench)
 	[[ -n $filter ]] && suite_opts+=(--bench-flags "--benchmark_filter='$filter'")
-	local mtmp=$out/tmp.manifest.tsv r lab dir status rc t0 failed=0 boots=0 kaccel
+	local mtmp=$out/tmp.manifest.tsv r lab dir status rc t0 failed=0 boots=0 kaccel last_boot_ms=0
 	printf 'arch\tpackage\tversion\tspec\tsha256\tstatus\tlabel\truns\taccel\tnote\n' >"$mtmp"
 	for i in "${!K_SPEC[@]}"; do
 		resolve "$i"
@@ -277,8 +296,11 @@ main() {
 				t0=$(now_ms)
 				rc=0
 				nice bash "$VM_DIR/suite.sh" --arch "${K_ARCH[i]}" --kernel "$R_IMAGE" \
-					--accel "$kaccel" "${suite_opts[@]}" --log "$dir/run$r.log" >"$dir/run$r.console" 2>&1 || rc=$?
+					--accel "$kaccel" "${suite_opts[@]}" --log "$dir/run$r.log" >"$dir/run$r.console" 2>&1 </dev/null &
+				watch_progress $! boot_progress "$lab" "$r" "$runs" $((boots + 1)) $((${#K_SPEC[@]} * runs)) \
+					"$dir/run$r.console" "$last_boot_ms" || rc=$?
 				boots=$((boots + 1))
+				last_boot_ms=$(($(now_ms) - t0))
 				info "$lab run $r: status $rc, $(($(now_ms) - t0)) ms ($(tail -n 1 "$dir/run$r.console"))"
 				if ((rc)); then
 					failed=1

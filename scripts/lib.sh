@@ -84,6 +84,70 @@ now_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
 
+# The longest a long job (fuzz, soak, kernels) stays silent, in seconds.
+PTBENCH_PROGRESS_S=${PTBENCH_PROGRESS_S:-10}
+
+# watch_progress PID DESCRIBE [ARGS...]: until PID, a child of this shell,
+# ends, print on stderr every PTBENCH_PROGRESS_S seconds the line that
+# "DESCRIBE ARGS... ELAPSED_S" prints (whole lines, so a pipe or a log
+# reads them as well as a terminal). Then wait for PID; return its status.
+watch_progress() {
+	local pid=$1 t0 now next line st=0
+	shift
+	# A background job of a script ignores SIGINT: pass an interrupt on,
+	# so that no tracer (and so no stub) outlives the script.
+	# shellcheck disable=SC2064 # expand $pid now
+	trap "kill_tree $pid; wait $pid 2>/dev/null; exit 130" INT TERM
+	t0=$(now_ms)
+	next=$((t0 + PTBENCH_PROGRESS_S * 1000))
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		now=$(now_ms)
+		((now >= next)) || continue
+		line=$("$@" $(((now - t0) / 1000)) 2>/dev/null) || line=''
+		[[ -z $line ]] || info "$line"
+		next=$((now + PTBENCH_PROGRESS_S * 1000))
+	done
+	wait "$pid" || st=$?
+	trap - INT TERM
+	return "$st"
+}
+
+# kill_tree PID: SIGTERM to PID and every descendant (listed before any
+# is killed, so none escapes by being reparented).
+kill_tree() {
+	local child
+	for child in $(pgrep -P "$1" 2>/dev/null); do
+		kill_tree "$child"
+	done
+	kill -TERM "$1" 2>/dev/null || true
+}
+
+# duration_text S: "42s", "3m05s" or "1h02m".
+duration_text() {
+	local s=$1
+	if ((s < 60)); then
+		printf '%ds' "$s"
+	elif ((s < 3600)); then
+		printf '%dm%02ds' $((s / 60)) $((s % 60))
+	else
+		printf '%dh%02dm' $((s / 3600)) $((s % 3600 / 60))
+	fi
+}
+
+# eta_text DONE TOTAL ELAPSED_S: "ETA 3m05s" at the rate so far, or "ETA
+# unknown" before anything is done.
+eta_text() {
+	local done=$1 total=$2 elapsed=$3
+	if ((done <= 0 || total <= 0)); then
+		printf 'ETA unknown'
+	elif ((done >= total)); then
+		printf 'ETA 0s'
+	else
+		printf 'ETA %s' "$(duration_text $(((total - done) * elapsed / done)))"
+	fi
+}
+
 # usage: print the calling script's help, its header comment from line 2
 # up to its "set -euo" line, without the comment marks. (scripts/ptbench
 # defines its own.)
