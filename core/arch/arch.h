@@ -21,7 +21,11 @@
  * ARCH_GPR_COUNT, ARCH_VREG_COUNT, ARCH_TLS_IN_GPR, ARCH_SYSCALL_KICK,
  * ARCH_AUDIT_NATIVE (the AUDIT_ARCH_* of a stub's own syscalls) and
  * ARCH_ONE_SYSCALL_ABI (1: a stub can only make native syscalls, so the
- * kernel need not be asked which table a syscall stop belongs to). */
+ * kernel need not be asked which table a syscall stop belongs to),
+ * ARCH_SYSCALL_INSN_LEN (bytes of the native syscall instruction: the
+ * instruction pointer seccomp reports is that far past its start) and
+ * ARCH_X32_SYSCALL_BIT (the number bit that selects a second table under the
+ * native AUDIT_ARCH_*, x86_64's x32; 0 where there is none). */
 #include "arch-defs.h"
 
 /* The stub blob (stub/arch/<arch>/stub.S): copied to the stub page. */

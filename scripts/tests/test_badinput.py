@@ -183,6 +183,7 @@ CASES = [
     ("conf-interrupt: no mode", exe("conformance/conf-interrupt")),
     ("conf-interrupt: unknown mode", exe("conformance/conf-interrupt") + ["fast"]),
     ("conf-interrupt: unknown case", exe("conformance/conf-interrupt") + ["lean", "no_such_case"]),
+    ("test-systrap-bpf: an argument", exe("unit/test-systrap-bpf") + ["--bogus"]),
     # ptbench kernels (scripts/kernels.sh): every row fails before a fetch
     # or a boot; --out {d}/k keeps the rows that get past the options out
     # of results/

@@ -65,6 +65,9 @@ suite_executables() {
 	local dir=$1
 	find "$dir/conformance" -maxdepth 1 -type f -name 'conf-*' -perm -u+x | LC_ALL=C sort
 	[[ -x $dir/conformance/ptbench-probe ]] && printf '%s\n' "$dir/conformance/ptbench-probe"
+	# Unit tests of the core's internals (unit/): the systrap filter's
+	# table holds arm64's own syscall-instruction length and audit arch.
+	[[ -x $dir/unit/test-systrap-bpf ]] && printf '%s\n' "$dir/unit/test-systrap-bpf"
 	# Faults from outside (stubs killed, stopped, ptrace denied, limits),
 	# last: its lean run may raise Yama's scope (initramfs.sh).
 	[[ -x $dir/reliability/rel-faults ]] && printf '%s\n' "$dir/reliability/rel-faults"

@@ -24,5 +24,11 @@ struct arch_regs {
 /* An AArch64 task can enter AArch32 only through an exec, which a stub
  * never makes (SYSEMU swallows it): every svc is native. */
 #define ARCH_ONE_SYSCALL_ABI 1
+/* Bytes of svc #0. seccomp_data.instruction_pointer and si_call_addr are
+ * the address after it (the pc has moved on when the kernel is entered). */
+#define ARCH_SYSCALL_INSN_LEN 4u
+/* No second syscall table behind AUDIT_ARCH_AARCH64 (x86_64's x32): no
+ * number bit to reject. */
+#define ARCH_X32_SYSCALL_BIT 0u
 
 #endif /* PTP_ARCH_DEFS_H */

@@ -19,5 +19,12 @@ struct arch_regs {
 #define ARCH_AUDIT_NATIVE AUDIT_ARCH_X86_64
 /* int 0x80 and sysenter make IA32 syscalls from 64-bit code. */
 #define ARCH_ONE_SYSCALL_ABI 0
+/* Bytes of the syscall instruction (0f 05). seccomp_data.instruction_pointer
+ * and si_call_addr are the address after it. */
+#define ARCH_SYSCALL_INSN_LEN 2u
+/* The kernel reads the number as a 32-bit int: with bit 30 set and bit 31
+ * clear it indexes the x32 table (arch/x86/entry/syscall_64.c). x32 calls
+ * report AUDIT_ARCH_X86_64: only this bit tells them apart. */
+#define ARCH_X32_SYSCALL_BIT 0x40000000u
 
 #endif /* PTP_ARCH_DEFS_H */

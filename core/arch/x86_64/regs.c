@@ -207,11 +207,6 @@ void ptp_arch_fp_set_vreg(void *fp, size_t len, unsigned int i, const uint8_t in
 	}
 }
 
-/* The kernel reads the number as a 32-bit int: with bit 30 set and bit 31
- * clear it indexes the x32 table (arch/x86/entry/syscall_64.c). x32 calls
- * report AUDIT_ARCH_X86_64: only this bit tells them apart. */
-#define X32_SYSCALL_BIT 0x40000000u
-
 #define GPR(name) offsetof(struct arch_regs, gpr.name)
 #define NATIVE_ARGS { GPR(rdi), GPR(rsi), GPR(rdx), GPR(r10), GPR(r8), GPR(r9) }
 
@@ -222,7 +217,7 @@ static const struct ptp_arch_syscall_abi syscall_abis[] = {
 	  .arg_off = { GPR(rbx), GPR(rcx), GPR(rdx), GPR(rsi), GPR(rdi), GPR(rbp) },
 	  .arg_bits = 32 },
 	{ .audit_arch = AUDIT_ARCH_X86_64, .abi = PTP_ABI_X32,
-	  .nr_mask = X32_SYSCALL_BIT | 0x80000000u, .nr_match = X32_SYSCALL_BIT,
+	  .nr_mask = ARCH_X32_SYSCALL_BIT | 0x80000000u, .nr_match = ARCH_X32_SYSCALL_BIT,
 	  .arg_off = NATIVE_ARGS, .arg_bits = 64 },
 	{ .audit_arch = AUDIT_ARCH_X86_64, .abi = PTP_ABI_NATIVE,
 	  .arg_off = NATIVE_ARGS, .arg_bits = 64 },
