@@ -80,8 +80,9 @@ def tool_trap(d, names):
 
 
 def results_folders():
-    """The run folders under results/ and results/tmp/ (names only)."""
-    out = set(os.listdir(os.path.join(ROOT, "results")))
+    """The run folders under results/ and results/tmp/ (names only; tmp
+    itself is not a run)."""
+    out = set(os.listdir(os.path.join(ROOT, "results"))) - {"tmp"}
     if os.path.isdir(RESULTS_TMP):
         out |= {"tmp/" + n for n in os.listdir(RESULTS_TMP)}
     return out
