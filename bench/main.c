@@ -118,6 +118,22 @@ static int parse_own_flags(int *argc, char **argv)
 	return 0;
 }
 
+/* Printed after Google Benchmark's own flags by --help. */
+static void print_own_help(void)
+{
+	printf("\nptbench-bench's own flags (taken out before Google Benchmark's):\n"
+	       "          [--ptbench_backend={ptrace|systrap}]  the core families' backend\n"
+	       "                                                (default ptrace; JSON context 'backend')\n"
+	       "          [--ptbench_mode={faithful|lean}]      the switch mode of core benchmarks that\n"
+	       "                                                are not per-mode (default faithful;\n"
+	       "                                                context 'switch_mode')\n"
+	       "          [--ptbench_pin={0|1}]                 pin traced threads and the benchmark's\n"
+	       "                                                processes (default 1; context 'pinning')\n"
+	       "environment:\n"
+	       "          PTBENCH_SAMPLES_DIR=DIR   write the latency samples of switch/* and\n"
+	       "                                    interrupt/latency there, one file each\n");
+}
+
 int main(int argc, char **argv)
 {
 	struct utsname u;
@@ -147,5 +163,5 @@ int main(int argc, char **argv)
 	bench_register_map();
 	bench_register_pool();
 	bench_register_interrupt();
-	return gb_main(argc, argv);
+	return gb_main(argc, argv, print_own_help);
 }

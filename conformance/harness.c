@@ -461,8 +461,15 @@ int harness_main(int argc, char **argv, const char *group,
 	const char *why;
 	int failed = 0, n = 0;
 
-	if (argc < 2 || ptp_mode_parse(argv[1], &h_mode) < 0) {
-		fprintf(stderr, "conf-%s: usage: conf-%s faithful|lean [CASE]\n",
+	/* The case names, for running one of them (meson addresses a TAP
+	 * program as a whole). */
+	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+		for (size_t i = 0; i < ncases; i++)
+			printf("%s\n", cases[i].name);
+		return 0;
+	}
+	if (argc < 2 || argc > 3 || ptp_mode_parse(argv[1], &h_mode) < 0) {
+		fprintf(stderr, "conf-%s: usage: conf-%s faithful|lean [CASE] | --list\n",
 			group, group);
 		return 2;
 	}

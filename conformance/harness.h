@@ -3,7 +3,8 @@
  * The conformance harness: every case runs in a forked child (a crash is one
  * failure), cmocka's assertions inside it, and the TAP lines written here
  * (Debian's cmocka 1.1.5 writes skips in a form meson counts as failures, and
- * its skip() carries no reason). Run as: conf-GROUP MODE [CASE].
+ * its skip() carries no reason). Run as: conf-GROUP MODE [CASE]; conf-GROUP
+ * --list names the cases.
  */
 #ifndef HARNESS_H
 #define HARNESS_H

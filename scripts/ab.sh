@@ -201,21 +201,11 @@ run_one() {
 }
 
 # context_warnings BASE.json NEW.json: warn when they come from different
-# machines or kernels.
+# machines or kernels, or another pinning, mode or backend (ptfmt.py's
+# CONTEXT_KEYS, as ptbench compare does).
 context_warnings() {
-	"$PTBENCH_PYTHON" - "$1" "$2" <<'PY' || true
-import json, sys
-def ctx(p):
-    try:
-        return json.load(open(p)).get("context") or {}
-    except Exception:
-        return {}
-a, b = ctx(sys.argv[1]), ctx(sys.argv[2])
-for k in ("host", "kernel", "cpu_model", "num_cpus", "mhz_per_cpu", "pinning"):
-    if str(a.get(k)) != str(b.get(k)):
-        print(f"ptbench-ab: warning: {k} differs: baseline {a.get(k)!r}, this run {b.get(k)!r}",
-              file=sys.stderr)
-PY
+	"$PTBENCH_PYTHON" "$PTBENCH_ROOT/scripts/ptfmt.py" context-diff "$1" "$2" \
+		--prog ptbench-ab --base-label baseline --new-label "this run" || true
 }
 
 # icount_side EXE OUT.cpio.gz: an initramfs that runs EXE (ptbench-bench)

@@ -10,6 +10,10 @@ From the command line (for the shell scripts):
       One line per FILE: "passed failed skipped todo planned verdict FILE"
       (planned -1: no plan; verdict pass, fail or none: no TAP line at
       all). A file that cannot be read is one line on stderr and exit 2.
+  ptfmt.py context-diff BASE.json NEW.json [--prog NAME]
+      A warning line on stderr for each CONTEXT_KEYS entry the two runs
+      both record with different values; exit 0. Files that cannot be read
+      give no warning (the caller's reader reports them).
 
 Python 3 standard library only.
 """
@@ -41,6 +45,24 @@ RUN_KEYS = {
     "label", "error_occurred", "error_message", "big_o", "rms",
     "complexity", "bytes_per_second", "items_per_second",
 }
+
+
+# The context entries that make two runs' figures incomparable: the machine
+# (host, kernel, CPU) and what ptbench-bench was told (pinning, switch
+# mode, backend). "host" is ptbench's own entry (Google Benchmark's is
+# host_name).
+CONTEXT_KEYS = ("host", "kernel", "cpu_model", "num_cpus", "mhz_per_cpu",
+                "pinning", "switch_mode", "backend")
+
+
+def context_diff(base, new):
+    """[(key, base value, new value)] for the CONTEXT_KEYS both contexts
+    have and that differ; a key one side lacks is unknown, not different."""
+    out = []
+    for k in CONTEXT_KEYS:
+        if k in base and k in new and str(base[k]) != str(new[k]):
+            out.append((k, base[k], new[k]))
+    return out
 
 
 def load_json(path, salvage=True):
@@ -375,12 +397,34 @@ def cmd_tap(args):
     return 0
 
 
+def cmd_context_diff(args):
+    ctx = []
+    for path in (args.base, args.new):
+        try:
+            doc, _ = load_json(path, salvage=False)
+        except InputError:
+            return 0
+        c = doc.get("context")
+        ctx.append(c if isinstance(c, dict) else {})
+    for k, a, b in context_diff(*ctx):
+        print(f"{args.prog}: warning: {k} differs: {args.base_label} {a!r}, {args.new_label} {b!r}",
+              file=sys.stderr)
+    return 0
+
+
 def main(argv):
     p = ptcli.Parser(prog=PROG, description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("tap", help='"passed failed skipped todo planned verdict FILE" per TAP file')
     t.add_argument("files", nargs="+")
     t.set_defaults(func=cmd_tap)
+    c = sub.add_parser("context-diff", help="warn when two runs' contexts differ")
+    c.add_argument("base")
+    c.add_argument("new")
+    c.add_argument("--prog", default=PROG, help="name in front of each warning")
+    c.add_argument("--base-label", default="base")
+    c.add_argument("--new-label", default="new")
+    c.set_defaults(func=cmd_context_diff)
     return ptcli.run(PROG, p, argv)
 
 

@@ -84,9 +84,21 @@ void gb_context(const char *key, const char *value)
 	benchmark::AddCustomContext(key, value);
 }
 
-int gb_main(int argc, char **argv)
+// Initialize's help printer takes no argument: the program's part waits
+// here.
+static void (*own_help_fn)(void);
+
+static void print_help()
 {
-	benchmark::Initialize(&argc, argv);
+	benchmark::PrintDefaultHelp();
+	if (own_help_fn)
+		own_help_fn();
+}
+
+int gb_main(int argc, char **argv, void (*own_help)(void))
+{
+	own_help_fn = own_help;
+	benchmark::Initialize(&argc, argv, print_help);
 	if (benchmark::ReportUnrecognizedArguments(argc, argv))
 		return 2;
 	benchmark::RunSpecifiedBenchmarks();

@@ -68,8 +68,10 @@ bool gb_error_occurred(gb_state *st);
 void gb_context(const char *key, const char *value);
 
 /* benchmark::Initialize(argv), reports unknown flags (exit 2), runs what
- * was registered. Returns the process exit code. */
-int gb_main(int argc, char **argv);
+ * was registered. Returns the process exit code. --help prints Google
+ * Benchmark's flags, then calls own_help (if not NULL) for the program's
+ * own, and exits 0. */
+int gb_main(int argc, char **argv, void (*own_help)(void));
 
 #ifdef __cplusplus
 }
