@@ -149,10 +149,6 @@ def cmd_info(args):
 
 # ------------------------------------------------------------------ report
 
-def bench_path(key):
-    return ".".join(["bench"] + [ptcases.segment(p) for p in key.split("/") if p])
-
-
 def environment(machine):
     return {"comment": str(machine.get("host", "unknown")),
             "misc": {k: machine[k] for k in ("kernel", "kernel_build", "machine", "cpu_model",
@@ -219,7 +215,7 @@ def make_doc(run_id, info, cases, bench):
         bench_build = build_ids["bench"]
         for key in sorted(bench.benches):
             b = bench.benches[key]
-            path = bench_path(key)
+            path = ptcases.bench_path(key)
             t = {"id": f"{ORIGIN}:{run_id}:{path}", "origin": ORIGIN, "build_id": bench_build,
                  "path": path, "start_time": date, "environment": env, "comment": key,
                  "misc": {"repetitions": b.nreps() or 0}}

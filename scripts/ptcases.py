@@ -31,6 +31,12 @@ def segment(text):
     return SEGMENT_BAD.sub("_", text).strip("_") or "unnamed"
 
 
+def bench_path(key):
+    """A benchmark's name: 'pool/private/threads:2' ->
+    'bench.pool.private.threads_2'."""
+    return ".".join(["bench"] + [segment(p) for p in key.split("/") if p])
+
+
 class Case:
     """One result: suite (meson suite), program (meson's short name, e.g.
     "fault/lean"), desc (the TAP description, "" for a whole program),
