@@ -256,7 +256,7 @@ TAP_BAIL = re.compile(r"^Bail out!\s*(.*)$")
 # The conformance harness's comment right after a result line: the case's
 # wall time (TAP has no field for it).
 TAP_DURATION = re.compile(r"^#\s*duration_ms:\s*(\d+(?:\.\d+)?)\s*$")
-TAP_DIAG = re.compile(r"^#\s?(.*)$")
+TAP_DIAG = re.compile(r"^\s*#\s?(.*)$")
 
 
 class TapCase:
