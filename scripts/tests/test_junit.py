@@ -144,5 +144,22 @@ class Vm(Tmp):
             self.assertIn(name, r.stderr)
 
 
+class HarnessTimes(Tmp):
+    def test_every_case_of_a_conformance_program_has_its_time(self):
+        sys.path.insert(0, os.path.dirname(HERE))
+        import ptfmt
+        exe = os.path.join(os.path.dirname(os.path.dirname(HERE)), "build", "test",
+                           "conformance", "conf-platform")
+        if not os.access(exe, os.X_OK):
+            self.skipTest("build/test/conformance/conf-platform is not built")
+        r = subprocess.run([exe, "lean"], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, timeout=120)
+        tap = ptfmt.parse_tap(r.stdout)
+        self.assertTrue(tap.cases, r.stdout)
+        for c in tap.cases:
+            self.assertIsNotNone(c.duration, f"{c.desc}: no '# duration_ms:' line after it")
+            self.assertGreaterEqual(c.duration, 0)
+
+
 if __name__ == "__main__":
     unittest.main()
