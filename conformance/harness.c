@@ -438,6 +438,23 @@ static int run_case(const struct hcase *c, char *out, size_t outlen)
 	return 1;
 }
 
+static long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The case's wall time (fork to reaped, leftovers included), as the TAP
+ * comment right after its result line: TAP has no field for it, and the
+ * JUnit and KCIDB reports (scripts/ptfmt.py reads it) give every case its
+ * time. */
+static void print_duration(long elapsed_us)
+{
+	printf("# duration_ms: %ld.%03ld\n", elapsed_us / 1000, elapsed_us % 1000);
+}
+
 static const char *skip_reason(char *out)
 {
 	char *s = strstr(out, "SKIP: ");
@@ -491,11 +508,13 @@ int harness_main(int argc, char **argv, const char *group,
 	}
 	printf("1..%zu\n", only ? (size_t)1 : ncases);
 	for (size_t i = 0; i < ncases; i++) {
+		long t0, elapsed_us;
 		int rc, left;
 
 		if (only && strcmp(cases[i].name, only))
 			continue;
 		n++;
+		t0 = now_us();
 		rc = run_case(&cases[i], out, sizeof(out));
 		left = leftovers();
 		if (left > 0) {
@@ -505,12 +524,15 @@ int harness_main(int argc, char **argv, const char *group,
 				 "\n%d process(es) outlived the case's tracer", left);
 			rc = 1;
 		}
+		elapsed_us = now_us() - t0;
 		if (rc == 2) {
 			printf("ok %d - %s/%s # SKIP %s\n", n, group, cases[i].name,
 			       skip_reason(out));
+			print_duration(elapsed_us);
 			continue;
 		}
 		printf("%s %d - %s/%s\n", rc ? "not ok" : "ok", n, group, cases[i].name);
+		print_duration(elapsed_us);
 		if (rc) {
 			print_diag(out);
 			failed++;

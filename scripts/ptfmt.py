@@ -275,6 +275,26 @@ TAP_PLAN = re.compile(r"^1\.\.(\d+)\s*(?:#\s*(.*))?$")
 TAP_SKIP = re.compile(r"^skip\S*\s*(.*)$", re.IGNORECASE)
 TAP_TODO = re.compile(r"^todo\b\s*(.*)$", re.IGNORECASE)
 TAP_BAIL = re.compile(r"^Bail out!\s*(.*)$")
+# The conformance harness's comment right after a result line: the case's
+# wall time (TAP has no field for it).
+TAP_DURATION = re.compile(r"^#\s*duration_ms:\s*(\d+(?:\.\d+)?)\s*$")
+TAP_DIAG = re.compile(r"^\s*#\s?(.*)$")
+
+
+class TapCase:
+    """One top-level test line: its number (None if it has none), its
+    description, status ("pass", "fail", "skip" or "todo"), the reason of
+    a SKIP or TODO directive, the diagnostics ("# ..." lines) after it and
+    its duration in seconds (None unless a "# duration_ms: X" comment
+    follows it at once)."""
+
+    def __init__(self, number, desc, status, reason):
+        self.number = number
+        self.desc = desc
+        self.status = status
+        self.reason = reason
+        self.diag = []
+        self.duration = None
 
 
 class Tap:
@@ -289,6 +309,7 @@ class Tap:
         self.skips = []         # (description, reason); "(whole program)" for 1..0 # SKIP
         self.failures = []      # descriptions of the failed lines
         self.bail_out = None    # the reason of a "Bail out!", or None
+        self.cases = []         # TapCase per test line, in order
 
     @property
     def count(self):
@@ -308,8 +329,18 @@ class Tap:
 def parse_tap(text):
     """A Tap of text (None or '' gives an empty one)."""
     t = Tap()
+    last = None                 # the case whose comments follow
     for line in (text or "").splitlines():
         line = line.rstrip("\r")
+        if last is not None:
+            m = TAP_DURATION.match(line)
+            if m and last.duration is None and not last.diag:
+                last.duration = float(m.group(1)) / 1000
+                continue
+            m = TAP_DIAG.match(line)
+            if m:
+                last.diag.append(m.group(1))
+                continue
         m = TAP_PLAN.match(line)
         if m:
             t.plan = int(m.group(1))
@@ -324,18 +355,27 @@ def parse_tap(text):
         m = TAP_LINE.match(line)
         if not m:
             continue
-        status, _num, desc, directive = m.groups()
+        status, number, desc, directive = m.groups()
+        desc = desc.strip()
         sm = TAP_SKIP.match(directive or "")
+        tm = TAP_TODO.match(directive or "")
+        reason = ""
         if sm:
             t.skipped += 1
-            t.skips.append((desc.strip(), sm.group(1).strip()))
+            t.skips.append((desc, sm.group(1).strip()))
+            kind, reason = "skip", sm.group(1).strip()
         elif status == "ok":
             t.passed += 1
-        elif TAP_TODO.match(directive or ""):
+            kind = "pass"
+        elif tm:
             t.todo += 1
+            kind, reason = "todo", tm.group(1).strip()
         else:
             t.failed += 1
-            t.failures.append(desc.strip())
+            t.failures.append(desc)
+            kind = "fail"
+        last = TapCase(int(number) if number else None, desc, kind, reason)
+        t.cases.append(last)
     return t
 
 

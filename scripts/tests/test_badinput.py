@@ -52,8 +52,9 @@ FUZZ_REPORT = [PY, os.path.join(ROOT, "fuzz", "fuzz_report.py")]
 #   {out}      an output file that exists  {outdir}   a folder holding it
 #   {probe}    a valid probe.json          {testlog}  a valid meson testlog
 #   {resdir}   a results folder with a valid bench.json
+#   {rundir}   one of "ptbench run": testlog.json, bench.json, run.json
 #   {history}  a valid history.jsonl    {manifest} a kernels manifest.tsv
-#   {fuzzstats} a fuzz run's stats.json
+#   {fuzzstats} a fuzz run's stats.json  {junit} meson's testlog.junit.xml
 # Bad ones (the error line must name them):
 #   {missing}  no such file                {empty}    an empty file
 #   {trunc}    JSON cut off half way       {garbage}  not JSON at all
@@ -123,6 +124,31 @@ CASES = [
     # (count takes an empty testlog: meson writes one when no test ran)
     ("report.py sanitize: truncated", py("report.py") + ["sanitize", "{trunc}", "{out}"]),
     ("report.py sanitize: out below a file", py("report.py") + ["sanitize", "{testlog}", "{notdir}"]),
+    # junit.py, kcidb.py, lava_report.py and ptbench report (results for
+    # CI systems and fleets)
+    ("junit.py: no subcommand", py("junit.py")),
+    ("junit.py meson: missing JUnit", py("junit.py") + ["meson", "--junit", "{missing}", "--testlog", "{testlog}", "--out", "{out}"]),
+    ("junit.py meson: garbage JUnit, --out kept", py("junit.py") + ["meson", "--junit", "{garbage}", "--testlog", "{testlog}", "--out", "{out}"]),
+    ("junit.py meson: truncated testlog", py("junit.py") + ["meson", "--junit", "{junit}", "--testlog", "{trunc}", "--out", "{out}"]),
+    ("junit.py meson: --out below a file", py("junit.py") + ["meson", "--junit", "{junit}", "--testlog", "{testlog}", "--out", "{notdir}"]),
+    ("junit.py vm: missing log", py("junit.py") + ["vm", "{missing}", "--out", "{out}"]),
+    ("junit.py vm: not a VM log", py("junit.py") + ["vm", "{garbage}", "--out", "{out}"]),
+    ("kcidb.py: no subcommand", py("kcidb.py")),
+    ("kcidb.py report: missing folder", py("kcidb.py") + ["report", "{missing}"]),
+    ("kcidb.py report: garbage --info", py("kcidb.py") + ["report", "{rundir}", "--info", "{garbage}"]),
+    ("kcidb.py report: --out below a file", py("kcidb.py") + ["report", "{rundir}", "--out", "{notdir}"]),
+    ("kcidb.py validate: missing", py("kcidb.py") + ["validate", "{missing}"]),
+    ("kcidb.py validate: truncated", py("kcidb.py") + ["validate", "{trunc}"]),
+    ("kcidb.py info: bad --build", py("kcidb.py") + ["info", "--out", "{out}", "--date", "2026-01-01T00:00:00Z", "--build", "test"]),
+    ("kcidb.py info: --out below a file", py("kcidb.py") + ["info", "--out", "{notdir}", "--date", "2026-01-01T00:00:00Z"]),
+    ("lava_report.py: no folder", py("lava_report.py")),
+    ("lava_report.py: missing folder", py("lava_report.py") + ["{missing}", "--print"]),
+    ("lava_report.py: folder without testlog", py("lava_report.py") + ["{resdir}", "--print"]),
+    ("ptbench report: no --kcidb", PTBENCH + ["report"]),
+    ("ptbench report: unknown option", PTBENCH + ["report", "--bogus"]),
+    ("ptbench report: missing folder", PTBENCH + ["report", "--kcidb", "{missing}"]),
+    ("ptbench report: folder without testlog", PTBENCH + ["report", "--kcidb", "{resdir}"]),
+    ("ptbench report: --out below a file", PTBENCH + ["report", "--kcidb", "{rundir}", "--out", "{notdir}"]),
     # bench_report.py
     ("bench_report.py: no subcommand", py("bench_report.py")),
     ("bench_report.py render: no --outdir", py("bench_report.py") + ["render"]),
@@ -345,6 +371,7 @@ def make_fixtures(d, used):
         "probe": ("probe.json", json.dumps({"arch": "x86_64", "ok": True})),
         "testlog": ("testlog.json", json.dumps({"name": "a/b", "result": "OK"}) + "\n"),
         "history": ("history.jsonl", ""),
+        "junit": ("testlog.junit.xml", '<testsuites tests="0"></testsuites>\n'),
         "manifest": ("manifest.tsv", "arch\tpackage\tversion\nx86_64\tlinux-image-cloud-amd64\t\n"),
         "cutmanifest": ("cut-manifest.tsv", "arch\tpackage\tversion\nx86_64\n"),
         "fuzzstats": ("stats.json", json.dumps({
@@ -378,6 +405,13 @@ def make_fixtures(d, used):
     paths["resdir"] = os.path.join(d, "res")
     os.mkdir(paths["resdir"])
     shutil.copy(paths["good"], os.path.join(paths["resdir"], "bench.json"))
+    # A folder of "ptbench run": testlog.json, bench.json, run.json.
+    paths["rundir"] = os.path.join(d, "run")
+    os.mkdir(paths["rundir"])
+    shutil.copy(paths["good"], os.path.join(paths["rundir"], "bench.json"))
+    shutil.copy(paths["testlog"], os.path.join(paths["rundir"], "testlog.json"))
+    with open(os.path.join(paths["rundir"], "run.json"), "w", encoding="utf-8") as f:
+        json.dump({"date": "2026-01-01T00:00:00Z", "checkout": {}, "builds": [], "machine": {}}, f)
     if "history" in used:
         subprocess.run(py("history.py") + ["append", paths["resdir"], "--history", paths["history"]],
                        check=True, capture_output=True, stdin=subprocess.DEVNULL)

@@ -92,6 +92,20 @@ class Tap(unittest.TestCase):
         self.assertEqual(t.failures, ["e"])
         self.assertEqual(t.verdict, "fail")
 
+    def test_cases_reasons_diagnostics_and_durations(self):
+        t = ptfmt.parse_tap("1..4\nok 1 - g/a\n# duration_ms: 12.5\n"
+                            "ok 2 - g/b # SKIP no Yama\n# duration_ms: 0.250\n"
+                            "not ok 3 - g/c\n# duration_ms: 3\n# expected 1\n# got 2\n"
+                            "not ok 4 - g/d\n# boom\n# duration_ms: 9\n")
+        got = [(c.number, c.desc, c.status, c.reason, c.duration, c.diag) for c in t.cases]
+        self.assertEqual(got, [
+            (1, "g/a", "pass", "", 0.0125, []),
+            (2, "g/b", "skip", "no Yama", 0.00025, []),
+            (3, "g/c", "fail", "", 0.003, ["expected 1", "got 2"]),
+            # a duration only right after the line: here it is diagnostics
+            (4, "g/d", "fail", "", None, ["boom", "duration_ms: 9"]),
+        ])
+
     def test_verdicts(self):
         self.assertEqual(ptfmt.parse_tap("").verdict, "none")
         self.assertEqual(ptfmt.parse_tap(None).verdict, "none")

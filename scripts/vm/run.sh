@@ -20,8 +20,10 @@
 #               beside it LOG.runs.tsv (one line per command: index,
 #               verdict, exit, ok, not_ok, skipped, planned, ms, command;
 #               see summarize_runs for what passes)
-#               and LOG.info (key=value: qemu, kernel, CPU features,
-#               timings, verdict)
+#               LOG.info (key=value: qemu, kernel, CPU features,
+#               timings, verdict) and LOG.junit.xml (JUnit for CI: one
+#               testsuite per command, skip reasons and times in;
+#               scripts/junit.py vm)
 #   --mem       guest memory in MiB (default 1024)
 #   --cpu       qemu's -cpu under tcg/icount (default: max on x86_64, which
 #               qemu 7.2 presents as AMD; max,pauth-impdef=on,sve=off,sme=off
@@ -314,6 +316,10 @@ main() {
 	boot "$log" "$timeout"
 
 	summarize_runs "$log" >"$log.runs.tsv"
+	# For CI systems: one testsuite per command, the skip reasons and
+	# times in (a log without a single command gives none).
+	"$PTBENCH_PYTHON" "$PTBENCH_ROOT/scripts/junit.py" vm "$log" --out "$log.junit.xml" ||
+		warn "no JUnit file $log.junit.xml"
 	reason=$(failure_reason "$log" "$timeout")
 	verdict=$(sed -n 's/^PTBENCH-VM: RESULT verdict=\([A-Z]*\).*/\1/p' "$log" | tail -n 1)
 	failed_runs=$(awk -F'\t' '$2 != "PASS"' "$log.runs.tsv" | wc -l)

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 
 # (category, name, busybox argv, stdin). Each runs in a folder holding the
@@ -228,18 +229,29 @@ class Tap:
     def __init__(self):
         self.n = 0
         self.failed = 0
+        self.since = time.monotonic()
+
+    def duration(self):
+        # Each case's time, as the conformance harness prints it (the
+        # JUnit and KCIDB reports read it): the time since the last result.
+        now = time.monotonic()
+        print("# duration_ms: %.3f" % ((now - self.since) * 1000))
+        self.since = now
 
     def ok(self, good, name, why=""):
         self.n += 1
         if not good:
             self.failed += 1
-        print("%s %d - %s%s" % ("ok" if good else "not ok", self.n, name,
-                                "" if good or not why else "\n  # " + why.replace("\n", "\n  # ")))
+        print("%s %d - %s" % ("ok" if good else "not ok", self.n, name))
+        self.duration()
+        if not good and why:
+            print("  # " + why.replace("\n", "\n  # "))
         sys.stdout.flush()
 
     def skip(self, name, why):
         self.n += 1
         print("ok %d - %s # SKIP %s" % (self.n, name, why))
+        self.duration()
 
 
 def diff_summary(native, sandboxed):
