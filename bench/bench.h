@@ -18,6 +18,7 @@
 void bench_register_native(void);
 void bench_register_mechanism(void);
 void bench_register_floor(void);
+void bench_register_systrap(void);
 void bench_register_mem(void);
 void bench_register_switch(void);
 void bench_register_map(void);

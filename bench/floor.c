@@ -8,7 +8,10 @@
  *   floor/futex_same_cpu, floor/futex_cross_cpu: a word on a MAP_SHARED page,
  *     FUTEX_WAKE / FUTEX_WAIT (shared, not private, futexes);
  *   floor/pipe_same_cpu, floor/pipe_cross_cpu: one byte each way through two
- *     pipes.
+ *     pipes;
+ *   floor/spin_cross_cpu: the same word, each side spinning on it (no
+ *     syscall at all): the cache-line floor of a cross-process hand-off,
+ *     the limit of systrap's spinning hand-off.
  *
  * same_cpu pins both processes to one CPU, cross_cpu to two different CPUs
  * (skipped with the reason when fewer than two are allowed). The pinning is
@@ -27,14 +30,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "bench.h"
 
 enum { FLOOR_BATCH = 32 };
 
 struct floor_kind {
-	bool pipe;  /* else futex */
+	bool pipe;  /* else futex, or spin */
+	bool spin;  /* spin on the word, no futex (cross-CPU only) */
 	bool cross; /* else same CPU */
 };
+
+/* A spinning side looks for a dead peer every this many spins. */
+enum { SPIN_CHECK_EVERY = 1 << 20 };
 
 /* The page both processes share. */
 struct floor_shared {
@@ -96,6 +104,15 @@ floor_child(const struct floor_kind *k, struct floor_shared *sh, pid_t parent,
 			b++;
 			if (write(wfd, &b, 1) != 1)
 				_exit(114);
+		}
+	}
+	if (k->spin) {
+		/* A dead parent kills this child (bench_child_prologue). */
+		for (;;) {
+			while (__atomic_load_n(&sh->turn, __ATOMIC_ACQUIRE) == 0)
+				bench_arch_cpu_relax();
+			sh->count++;
+			__atomic_store_n(&sh->turn, 0, __ATOMIC_RELEASE);
 		}
 	}
 	for (;;) {
@@ -185,6 +202,20 @@ static void bm_floor(gb_state *st, void *arg)
 				}
 				continue;
 			}
+			if (k->spin) {
+				unsigned long spins = 0;
+
+				__atomic_store_n(&sh->turn, 1, __ATOMIC_RELEASE);
+				while (__atomic_load_n(&sh->turn, __ATOMIC_ACQUIRE) == 1) {
+					bench_arch_cpu_relax();
+					if (++spins % SPIN_CHECK_EVERY == 0 &&
+					    child_gone(pid, sh, msg, sizeof(msg))) {
+						pid = -1;
+						goto out_loop;
+					}
+				}
+				continue;
+			}
 			__atomic_store_n(&sh->turn, 1, __ATOMIC_SEQ_CST);
 			futex(&sh->turn, FUTEX_WAKE, 1, NULL);
 			while (__atomic_load_n(&sh->turn, __ATOMIC_SEQ_CST) == 1) {
@@ -232,6 +263,7 @@ void bench_register_floor(void)
 		{ "floor/futex_cross_cpu", { .pipe = false, .cross = true } },
 		{ "floor/pipe_same_cpu", { .pipe = true, .cross = false } },
 		{ "floor/pipe_cross_cpu", { .pipe = true, .cross = true } },
+		{ "floor/spin_cross_cpu", { .spin = true, .cross = true } },
 	};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)

@@ -158,6 +158,7 @@ int main(int argc, char **argv)
 	bench_register_native();
 	bench_register_mechanism();
 	bench_register_floor();
+	bench_register_systrap();
 	bench_register_mem();
 	bench_register_switch();
 	bench_register_map();

@@ -52,6 +52,22 @@ static inline void bench_arch_gprs_set_inject(bench_gprs *r, long nr, uintptr_t 
 /* In a SIGSYS handler: the result the interrupted syscall returns. */
 static inline void bench_arch_uc_set_result(void *ucontext, long v);
 
+/* What a systrap-style SIGSYS handler moves (bench/systrap.c): the
+ * signal frame's general registers and its FP/SIMD record, in place. */
+struct bench_uc_state {
+	void *gregs;
+	size_t gregs_size;
+	void *fp;       /* x86_64: the XSAVE area; arm64: the fpsimd_context */
+	size_t fp_size; /* as the frame says (x86_64: fx_sw_bytes.xstate_size) */
+};
+/* The state of a SIGSYS frame; 0, or -1 if the frame has no FP record. */
+static inline int bench_arch_uc_state(void *ucontext, struct bench_uc_state *s);
+/* In a copy of the frame's general registers: the syscall number (the
+ * trap leaves it in the result register on x86_64, in x8 on arm64), and
+ * the result to give. */
+static inline long bench_arch_gregs_nr(const void *gregs);
+static inline void bench_arch_gregs_set_result(void *gregs, long v);
+
 /* A syscall instruction followed by a breakpoint, for mechanism/inject. */
 extern const char bench_arch_inject_site[] __attribute__((visibility("hidden")));
 

@@ -70,4 +70,47 @@ static inline void bench_arch_uc_set_result(void *ucontext, long v)
 	((ucontext_t *)ucontext)->uc_mcontext.regs[0] = (unsigned long long)v;
 }
 
+/* The frame's records in __reserved: {magic, size} headers up to a zero
+ * one; FPSIMD_MAGIC is the fpsimd_context. */
+#define BENCH_ARCH_FPSIMD_MAGIC 0x46508001U
+
+/* The general registers of the frame: regs[31], sp, pc, pstate, contiguous
+ * in struct sigcontext. */
+static inline int bench_arch_uc_state(void *ucontext, struct bench_uc_state *s)
+{
+	ucontext_t *uc = ucontext;
+	unsigned char *p = (unsigned char *)uc->uc_mcontext.__reserved;
+	unsigned char *end = p + sizeof(uc->uc_mcontext.__reserved);
+
+	s->gregs = uc->uc_mcontext.regs;
+	s->gregs_size = sizeof(uc->uc_mcontext.regs) + 3 * sizeof(unsigned long long);
+	s->fp = NULL;
+	s->fp_size = 0;
+	while (p + 8 <= end) {
+		uint32_t magic, size;
+
+		__builtin_memcpy(&magic, p, 4);
+		__builtin_memcpy(&size, p + 4, 4);
+		if (!magic || size < 8 || size > (size_t)(end - p))
+			break;
+		if (magic == BENCH_ARCH_FPSIMD_MAGIC) {
+			s->fp = p;
+			s->fp_size = size;
+			return 0;
+		}
+		p += size;
+	}
+	return -1;
+}
+
+static inline long bench_arch_gregs_nr(const void *gregs)
+{
+	return (long)((const unsigned long long *)gregs)[8];
+}
+
+static inline void bench_arch_gregs_set_result(void *gregs, long v)
+{
+	((unsigned long long *)gregs)[0] = (unsigned long long)v;
+}
+
 #endif /* BENCH_ARCH_BENCH_H */

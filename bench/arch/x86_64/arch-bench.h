@@ -69,4 +69,39 @@ static inline void bench_arch_uc_set_result(void *ucontext, long v)
 	((ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RAX] = v;
 }
 
+/* fx_sw_bytes (the kernel's struct _fpx_sw_bytes) sits at byte 464 of the
+ * frame's FXSAVE area; with its magic the area is an XSAVE area of
+ * xstate_size bytes (its field at byte 16), else the legacy 512. */
+#define BENCH_ARCH_FX_SW_OFFSET 464
+#define BENCH_ARCH_FP_XSTATE_MAGIC1 0x46505853U
+
+static inline int bench_arch_uc_state(void *ucontext, struct bench_uc_state *s)
+{
+	ucontext_t *uc = ucontext;
+	unsigned char *fp = (unsigned char *)uc->uc_mcontext.fpregs;
+	uint32_t magic, size;
+
+	s->gregs = uc->uc_mcontext.gregs;
+	s->gregs_size = sizeof(uc->uc_mcontext.gregs);
+	s->fp = fp;
+	s->fp_size = 512;
+	if (!fp)
+		return -1;
+	__builtin_memcpy(&magic, fp + BENCH_ARCH_FX_SW_OFFSET, sizeof(magic));
+	__builtin_memcpy(&size, fp + BENCH_ARCH_FX_SW_OFFSET + 16, sizeof(size));
+	if (magic == BENCH_ARCH_FP_XSTATE_MAGIC1)
+		s->fp_size = size;
+	return 0;
+}
+
+static inline long bench_arch_gregs_nr(const void *gregs)
+{
+	return ((const greg_t *)gregs)[REG_RAX];
+}
+
+static inline void bench_arch_gregs_set_result(void *gregs, long v)
+{
+	((greg_t *)gregs)[REG_RAX] = v;
+}
+
 #endif /* BENCH_ARCH_BENCH_H */
