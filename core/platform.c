@@ -21,6 +21,13 @@
 
 #include "internal.h"
 
+/* The header's version as this library was built with it: a program that
+ * loads another build of the shared library sees that one's. */
+PTP_EXPORT unsigned int ptp_version(void)
+{
+	return PTP_VERSION;
+}
+
 PTP_EXPORT void ptp_options_default(struct ptp_options *opts)
 {
 	*opts = (struct ptp_options){

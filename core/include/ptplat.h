@@ -25,6 +25,27 @@
 extern "C" {
 #endif
 
+/*
+ * The version of this header. meson.build's project version must be the
+ * same (meson setup stops otherwise). The shared library's soname carries
+ * MAJOR (libptplat.so.MAJOR): MAJOR goes up with every change that breaks
+ * programs built against an older header (the ABI check, suite 'abi'), MINOR
+ * with additions, PATCH with fixes.
+ */
+#define PTP_VERSION_MAJOR 0
+#define PTP_VERSION_MINOR 1
+#define PTP_VERSION_PATCH 0
+/* A version as one number that compares in order. */
+#define PTP_VERSION_NUMBER(major, minor, patch) \
+	(((unsigned int)(major) << 16) | ((unsigned int)(minor) << 8) | (unsigned int)(patch))
+#define PTP_VERSION \
+	PTP_VERSION_NUMBER(PTP_VERSION_MAJOR, PTP_VERSION_MINOR, PTP_VERSION_PATCH)
+
+/* The version of the library running, as PTP_VERSION: a program can check
+ * that the shared library it loaded is not older than the header it was
+ * built with (ptp_version() >= PTP_VERSION). */
+unsigned int ptp_version(void);
+
 struct ptp_platform;
 struct ptp_as;
 struct ptp_ctx;
