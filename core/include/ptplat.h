@@ -11,6 +11,19 @@
  * the platform gives every calling thread its own traced thread in every
  * address space it switches in; when a calling thread exits, those traced
  * threads are retired (not the address space).
+ *
+ * fork: a platform belongs to the process that opened it. After fork() the
+ * child has only the forking thread; the stub processes are traced by the
+ * parent's threads and the service thread is not there, so the child cannot
+ * drive them. In the child, every call on the parent's platform, address
+ * spaces and contexts that can fail returns -ECHILD (the stubs are not this
+ * process's children) without touching anything; ptp_close, ptp_as_release,
+ * ptp_ctx_free, ptp_trim and ptp_interrupt do nothing (the parent's stubs
+ * live on; the child's copies of the objects stay allocated); ptp_stats
+ * reports zeros; accessors that cannot fail read or write the child's copy.
+ * The parent's platform keeps working. The child may open a platform of its
+ * own. The child is told by a pthread_atfork handler: fork() and anything
+ * else that runs those handlers; a raw clone() system call does not.
  */
 #ifndef PTPLAT_H
 #define PTPLAT_H
