@@ -26,6 +26,7 @@ PTBENCH_PACKAGES=(
 	meson ninja-build gcc g++ pkg-config
 	libcmocka-dev libseccomp-dev libbenchmark-dev libjansson-dev
 	gnuplot-nox python3
+	abigail-tools
 	clang libclang-rt-14-dev
 )
 
