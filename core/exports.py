@@ -49,15 +49,24 @@ def strip_comments_and_directives(text):
     return re.sub(r'extern\s+"C"\s*\{', " ", text)
 
 
+ATTRIBUTE = re.compile(r"__attribute__\s*\(\((?:[^()]|\([^()]*\))*\)\)")
+
+
 def drop_bodies(text):
-    """Removes every {...} (struct and enum bodies) and the stray '}' that
+    """Removes every {...} (struct and enum bodies, the bodies of static
+    inline functions, which end their statement) and the stray '}' that
     closed extern "C"."""
-    out, depth = [], 0
+    out, depth, ends_function = [], 0, False
     for ch in text:
         if ch == "{":
+            if depth == 0:
+                ends_function = "".join(out).rstrip().endswith(")")
             depth += 1
         elif ch == "}":
             depth = max(depth - 1, 0)
+            if depth == 0 and ends_function:
+                out.append(";")
+                ends_function = False
         elif depth == 0:
             out.append(ch)
     return "".join(out)
@@ -66,9 +75,11 @@ def drop_bodies(text):
 def api_names(text):
     """The functions and objects a header declares, in order."""
     names = []
-    for stmt in drop_bodies(strip_comments_and_directives(text)).split(";"):
+    text = ATTRIBUTE.sub(" ", strip_comments_and_directives(text))
+    for stmt in drop_bodies(text).split(";"):
         stmt = " ".join(stmt.split())
-        if not stmt:
+        # Types, and inline functions, which the library does not export.
+        if not stmt or stmt.startswith(("typedef", "static")):
             continue
         m = FUNCTION.match(stmt) or OBJECT.match(stmt)
         if m:
@@ -169,6 +180,9 @@ int ptp_array(struct ptp_thing *t, const uint64_t args[6],
 	      long *result);
 unsigned int ptp_noargs(void); // trailing comment
 extern const char *ptp_object;
+typedef void (*ptp_callback)(struct ptp_thing *t);
+static inline int ptp_inline(int x) { if (x) { return 1; } return 0; }
+__attribute__((warn_unused_result)) int ptp_attr(void) __attribute__((nonnull(1)));
 #ifdef __cplusplus
 }
 #endif
@@ -187,7 +201,7 @@ def self_test():
 
     names = api_names(SAMPLE)
     expect(names == ["ptp_plain", "ptp_pointer", "ptp_array", "ptp_noargs",
-                     "ptp_object"], "sample header read as %s" % names)
+                     "ptp_object", "ptp_attr"], "sample header read as %s" % names)
     for bad in ("int (*ptp_fnptr)(void);", "int ptp_a(void); int ptp_a(void);",
                 "extern int weird;", "int x, (y);"):
         try:
