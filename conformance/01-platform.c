@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* platform: stub placement, what a fresh address space holds, the stub
- * filter, the kernel probe, and a clear error when ptrace is denied. */
+ * filter, the kernel probe, a clear error when ptrace is denied, and what a
+ * fork after ptp_open may do. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -282,6 +285,134 @@ static void backend_is_chosen(void)
 	assert_int_equal(h_count_fds(), fds);
 }
 
+/*
+ * The caller forks after ptp_open (ptplat.h, "fork"). The child has only the
+ * forking thread and the stubs are traced by the parent's threads: every call
+ * on the parent's objects that can fail says -ECHILD, the releasing calls do
+ * nothing (the parent's stubs live on), and the child may open a platform of
+ * its own. The parent's platform keeps working, and the child leaves nothing.
+ */
+#define FORK_CHILD_EXPECT(cond, code)                                          \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "fork child: %s is false\n", #cond);   \
+			_exit(code);                                           \
+		}                                                              \
+	} while (0)
+
+/* ThreadSanitizer cannot start threads in the child of a multithreaded
+ * process ("not supported", it dies), and a platform starts its service
+ * thread: under TSan the child does not open a platform of its own. */
+#if defined(__SANITIZE_THREAD__)
+static const char *const fork_child_no_threads = "ThreadSanitizer cannot start "
+	"threads after a multithreaded fork";
+#else
+static const char *const fork_child_no_threads = NULL;
+#endif
+
+__attribute__((noreturn)) static void fork_child_checks(struct hfix *f, int report_fd)
+{
+	struct ptp_as *as2 = NULL;
+	struct ptp_ctx *ctx2 = NULL;
+	struct ptp_event ev;
+	struct ptp_stats st;
+	uint64_t args[6] = { 0 };
+	long res;
+	uint64_t tls;
+	struct ptp_platform *own = NULL;
+	struct ptp_as *own_as = NULL;
+	struct ptp_ctx *own_ctx = NULL;
+	pid_t own_pids[2];
+
+	FORK_CHILD_EXPECT(ptp_switch(f->ctx, f->as, &ev) == -ECHILD, 20);
+	FORK_CHILD_EXPECT(ptp_as_new(f->p, &as2) == -ECHILD && !as2, 21);
+	FORK_CHILD_EXPECT(ptp_ctx_new(f->p, &ctx2) == -ECHILD && !ctx2, 22);
+	FORK_CHILD_EXPECT(ptp_as_map(f->as, H_DATA, h_page(), PROT_READ, 0, 0, 0) ==
+				  -ECHILD, 23);
+	FORK_CHILD_EXPECT(ptp_as_unmap(f->as, H_CODE, h_page()) == -ECHILD, 24);
+	FORK_CHILD_EXPECT(ptp_as_inject(f->as, SYS_getpid, args, &res) == -ECHILD, 25);
+	FORK_CHILD_EXPECT(ptp_as_status(f->as) == -ECHILD, 26);
+	FORK_CHILD_EXPECT(ptp_platform_status(f->p) == -ECHILD, 27);
+	FORK_CHILD_EXPECT(ptp_ctx_pull(f->ctx) == -ECHILD, 28);
+	FORK_CHILD_EXPECT(ptp_ctx_tls(f->ctx, &tls) == -ECHILD, 29);
+	ptp_stats(f->p, &st);
+	FORK_CHILD_EXPECT(st.as_live == 0 && st.traced_threads == 0, 30);
+	/* These do nothing here; the parent checks that its stubs live. */
+	ptp_interrupt(f->ctx);
+	ptp_ctx_free(f->ctx);
+	ptp_as_release(f->as);
+	ptp_trim(f->p);
+	ptp_close(f->p);
+	if (fork_child_no_threads) {
+		own_pids[0] = own_pids[1] = 0;
+		FORK_CHILD_EXPECT(write(report_fd, own_pids, sizeof(own_pids)) ==
+					  (ssize_t)sizeof(own_pids), 46);
+		_exit(0);
+	}
+
+	/* A platform of the child's own works as anywhere. */
+	FORK_CHILD_EXPECT(ptp_open(ptp_options(f->p), &own) == 0, 40);
+	FORK_CHILD_EXPECT(ptp_as_new(own, &own_as) == 0, 41);
+	FORK_CHILD_EXPECT(ptp_ctx_new(own, &own_ctx) == 0, 42);
+	FORK_CHILD_EXPECT(h_try_load_at(own_as, H_CODE, PAYLOAD_SYSCALL_LOOP) == 0, 43);
+	ptp_ctx_set_ip(own_ctx, H_CODE);
+	FORK_CHILD_EXPECT(ptp_switch(own_ctx, own_as, &ev) == 0, 44);
+	FORK_CHILD_EXPECT(ev.kind == PTP_EV_SYSCALL, 45);
+	/* Lean mode: the FP state is in the child's traced thread, which
+	 * only this thread (with this tid) may read. */
+	FORK_CHILD_EXPECT(ptp_ctx_pull(own_ctx) == 0, 47);
+	own_pids[0] = ptp_master_pid(own);
+	own_pids[1] = ptp_as_pid(own_as);
+	FORK_CHILD_EXPECT(write(report_fd, own_pids, sizeof(own_pids)) ==
+				  (ssize_t)sizeof(own_pids), 46);
+	ptp_ctx_free(own_ctx);
+	ptp_as_release(own_as);
+	ptp_close(own);
+	/* Like every child of the suite: no atexit handlers, no LeakSanitizer
+	 * (the copies of the parent's objects stay allocated, as documented). */
+	_exit(0);
+}
+
+static void fork_after_open(void)
+{
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
+	struct ptp_event ev;
+	pid_t as_pid = ptp_as_pid(f.as), child, own_pids[2];
+	int tasks, children, status, report[2];
+
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	tasks = h_task_count(as_pid);
+	children = h_children_of(0);
+	assert_int_equal(pipe2(report, O_CLOEXEC), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		close(report[0]);
+		fork_child_checks(&f, report[1]);
+	}
+	close(report[1]);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("the forked child failed check %d (status 0x%x)",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1, status);
+	assert_int_equal(read(report[0], own_pids, sizeof(own_pids)),
+			 (ssize_t)sizeof(own_pids));
+	close(report[0]);
+	/* The child's own platform is gone with it; ours is untouched. */
+	if (fork_child_no_threads) {
+		h_note("the child's own platform is not tried: %s", fork_child_no_threads);
+	} else {
+		assert_false(h_proc_exists(own_pids[0]));
+		assert_false(h_proc_exists(own_pids[1]));
+	}
+	assert_int_equal(h_children_of(0), children);
+	assert_int_equal(ptp_platform_status(f.p), 0);
+	assert_int_equal(ptp_as_status(f.as), 0);
+	assert_int_equal(h_task_count(as_pid), tasks);
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	h_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -293,6 +424,7 @@ int main(int argc, char **argv)
 		HCASE(close_leaves_nothing),
 		HCASE(options_are_checked),
 		HCASE(backend_is_chosen),
+		HCASE(fork_after_open),
 	};
 
 	return harness_main(argc, argv, "platform", cases,

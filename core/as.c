@@ -138,6 +138,8 @@ PTP_EXPORT int ptp_as_new(struct ptp_platform *p, struct ptp_as **out)
 	struct ptp_as *as;
 	int rc;
 
+	if (ptp_forked_away(p->self))
+		return -ECHILD;
 	if (atomic_load(&p->dead))
 		return -EOWNERDEAD;
 	pthread_mutex_lock(&p->lock);
@@ -198,7 +200,7 @@ PTP_EXPORT void ptp_as_release(struct ptp_as *as)
 	struct ptp_platform *p;
 	bool pooled = false;
 
-	if (!as)
+	if (!as || ptp_forked_away(as->p->self))
 		return;
 	p = as->p;
 	pthread_mutex_lock(&p->lock);
@@ -224,6 +226,8 @@ PTP_EXPORT void ptp_trim(struct ptp_platform *p)
 {
 	struct ptp_as *as;
 
+	if (ptp_forked_away(p->self))
+		return;
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		as = p->pool;
@@ -247,6 +251,8 @@ PTP_EXPORT int ptp_platform_status(struct ptp_platform *p)
 {
 	/* The master is the service thread's child and tracee: if it died,
 	 * it is a zombie until reaped. */
+	if (ptp_forked_away(p->self))
+		return -ECHILD;
 	if (!atomic_load(&p->dead) && ptp_exited(p->master))
 		atomic_store(&p->dead, true);
 	return atomic_load(&p->dead) ? -EOWNERDEAD : 0;
@@ -254,6 +260,8 @@ PTP_EXPORT int ptp_platform_status(struct ptp_platform *p)
 
 PTP_EXPORT int ptp_as_status(struct ptp_as *as)
 {
+	if (ptp_forked_away(as->p->self))
+		return -ECHILD;
 	if (ptp_platform_status(as->p) < 0)
 		return -EOWNERDEAD;
 	if (!atomic_load(&as->dead)) {
@@ -286,6 +294,8 @@ static int inject(struct ptp_as *as, long nr, const uint64_t args[6], long *resu
 	struct ptp_traced *t;
 	int rc;
 
+	if (ptp_forked_away(as->p->self))
+		return -ECHILD;
 	if (atomic_load(&as->p->dead))
 		return -EOWNERDEAD;
 	rc = ptp_tracer_thread(as, &t);

@@ -22,8 +22,11 @@ static atomic_uint_fast64_t next_ctx_id = 1;
 
 PTP_EXPORT int ptp_ctx_new(struct ptp_platform *p, struct ptp_ctx **out)
 {
-	struct ptp_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct ptp_ctx *ctx;
 
+	if (ptp_forked_away(p->self))
+		return -ECHILD;
+	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
 	ctx->fp_len = p->caps.fpstate_size;
@@ -35,6 +38,7 @@ PTP_EXPORT int ptp_ctx_new(struct ptp_platform *p, struct ptp_ctx **out)
 	memcpy(ctx->fp, p->init_fp, ctx->fp_len);
 	ctx->p = p;
 	ctx->ops = p->ops;
+	ctx->self = p->self;
 	ctx->id = atomic_fetch_add(&next_ctx_id, 1);
 	ctx->regs = p->init_regs;
 	ctx->gpr_dirty = true;
@@ -48,7 +52,7 @@ PTP_EXPORT int ptp_ctx_new(struct ptp_platform *p, struct ptp_ctx **out)
 
 PTP_EXPORT void ptp_ctx_free(struct ptp_ctx *ctx)
 {
-	if (!ctx)
+	if (!ctx || ptp_forked_away(ctx->self))
 		return;
 	ptp_fault_forget_ctx(ctx);
 	ctx->ops->ctx_release(ctx);
@@ -60,6 +64,8 @@ PTP_EXPORT void ptp_ctx_free(struct ptp_ctx *ctx)
 
 PTP_EXPORT int ptp_ctx_pull(struct ptp_ctx *ctx)
 {
+	if (ptp_forked_away(ctx->self))
+		return -ECHILD;
 	return ctx->fp_valid ? 0 : ctx->ops->ctx_pull(ctx);
 }
 
@@ -97,6 +103,9 @@ static void irq_disable(struct ptp_ctx *ctx, const struct ptp_event *ev)
 
 PTP_EXPORT void ptp_interrupt(struct ptp_ctx *ctx)
 {
+	/* The tids are the parent's threads. */
+	if (ptp_forked_away(ctx->self))
+		return;
 	pthread_mutex_lock(&ctx->irq_lock);
 	if (ctx->irq_tid)
 		ctx->irq_sent =
@@ -139,6 +148,8 @@ PTP_EXPORT int ptp_switch(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_eve
 	int rc;
 
 	memset(ev, 0, sizeof(*ev));
+	if (ptp_forked_away(ctx->self) || ptp_forked_away(p->self))
+		return -ECHILD;
 	if (atomic_load(&p->dead))
 		return -EOWNERDEAD;
 	if (atomic_load(&as->dead))
@@ -260,12 +271,16 @@ PTP_EXPORT int ptp_ctx_set_vreg(struct ptp_ctx *ctx, unsigned int i, const uint8
 
 PTP_EXPORT int ptp_ctx_tls(struct ptp_ctx *ctx, uint64_t *tls)
 {
+	if (ptp_forked_away(ctx->self))
+		return -ECHILD;
 	*tls = ARCH_TLS_IN_GPR ? ptp_arch_tls_of(&ctx->regs) : ctx->tls;
 	return 0;
 }
 
 PTP_EXPORT int ptp_ctx_set_tls(struct ptp_ctx *ctx, uint64_t tls)
 {
+	if (ptp_forked_away(ctx->self))
+		return -ECHILD;
 	if (ARCH_TLS_IN_GPR) {
 		ptp_arch_set_tls_of(&ctx->regs, tls);
 		ctx->gpr_dirty = true;

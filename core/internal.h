@@ -67,6 +67,7 @@ struct ptp_ctx {
 	/* p's backend, kept here: a context may be freed after its platform
 	 * is closed, and the ops tables are static. */
 	const struct ptp_backend_ops *ops;
+	pid_t self; /* p->self, kept for the same reason */
 	uint64_t id;
 	struct arch_regs regs;
 	bool gpr_dirty;
@@ -203,5 +204,22 @@ struct ptp_as *ptp_registry_any(struct ptp_platform *p);
 unsigned int ptp_registry_threads(struct ptp_platform *p);
 int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out);
 struct ptp_traced *ptp_tracer_find(uint64_t as_id, pid_t tid);
+/* Once, at the first ptp_open: the fork handlers and ptp_process_pid. */
+void ptp_registry_init(void);
+/* This process's pid, kept by a pthread_atfork child handler, so that a
+ * call can tell a platform of the parent's with one load (no getpid()
+ * system call per switch). */
+extern _Atomic pid_t ptp_process_pid;
+
+/*
+ * The caller forked after opening the platform (pid opener), and this is the child: the stub
+ * processes are traced by the parent's threads, and the child has only the
+ * forking thread, so nothing of p may be driven or released here (ptplat.h,
+ * "fork"). Such calls return -ECHILD or do nothing.
+ */
+static inline bool ptp_forked_away(pid_t opener)
+{
+	return opener != atomic_load_explicit(&ptp_process_pid, memory_order_relaxed);
+}
 
 #endif /* PTP_INTERNAL_H */

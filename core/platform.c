@@ -21,6 +21,13 @@
 
 #include "internal.h"
 
+/* The header's version as this library was built with it: a program that
+ * loads another build of the shared library sees that one's. */
+PTP_EXPORT unsigned int ptp_version(void)
+{
+	return PTP_VERSION;
+}
+
 PTP_EXPORT void ptp_options_default(struct ptp_options *opts)
 {
 	*opts = (struct ptp_options){
@@ -455,6 +462,7 @@ PTP_EXPORT int ptp_open(const struct ptp_options *opts, struct ptp_platform **ou
 	int rc;
 
 	ptp_set_open_error("%s", "");
+	ptp_registry_init();
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -508,7 +516,9 @@ PTP_EXPORT void ptp_close(struct ptp_platform *p)
 {
 	struct ptp_as *as;
 
-	if (!p)
+	/* In a forked child, the parent's stub processes are not ours to
+	 * kill. */
+	if (!p || ptp_forked_away(p->self))
 		return;
 	ptp_trim(p);
 	/* Address spaces the caller never released. */
@@ -563,6 +573,9 @@ PTP_EXPORT pid_t ptp_master_pid(const struct ptp_platform *p)
 PTP_EXPORT void ptp_stats(struct ptp_platform *p, struct ptp_stats *st)
 {
 	memset(st, 0, sizeof(*st));
+	/* A parent's thread may have held p->lock at the fork. */
+	if (ptp_forked_away(p->self))
+		return;
 	pthread_mutex_lock(&p->lock);
 	st->as_live = p->nlive;
 	st->as_pooled = p->npool;

@@ -39,6 +39,8 @@ static pthread_key_t tracer_key;
 static pthread_once_t tracer_once = PTHREAD_ONCE_INIT;
 static __thread struct tracer *self;
 
+_Atomic pid_t ptp_process_pid;
+
 static bool registered(uint64_t as_id)
 {
 	for (struct ptp_as *as = registry; as; as = as->next_global)
@@ -130,9 +132,41 @@ static void tracer_exit(void *arg)
 	self = NULL;
 }
 
+/*
+ * fork() while a platform is open. The registry lock is held across it, so
+ * the child's copy is not locked by a thread the child does not have. In the
+ * child, the process id moves on (every call on the parent's platform sees
+ * it and refuses, see ptp_forked_away), and the forking thread forgets its
+ * traced threads, which are the parent's: its exit must not retire them.
+ */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&ptp_registry_lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&ptp_registry_lock);
+}
+
+static void fork_child(void)
+{
+	pthread_mutex_unlock(&ptp_registry_lock);
+	atomic_store_explicit(&ptp_process_pid, getpid(), memory_order_relaxed);
+	self = NULL;
+	pthread_setspecific(tracer_key, NULL);
+}
+
 static void tracer_key_init(void)
 {
 	pthread_key_create(&tracer_key, tracer_exit);
+	atomic_store_explicit(&ptp_process_pid, getpid(), memory_order_relaxed);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+void ptp_registry_init(void)
+{
+	pthread_once(&tracer_once, tracer_key_init);
 }
 
 static struct tracer *tracer_self(void)

@@ -29,6 +29,7 @@ PTBENCH_PACKAGES=(
 	libcmocka-dev libseccomp-dev libbenchmark-dev libjansson-dev
 	gnuplot-nox python3
 	python3-jsonschema lava-common
+	abigail-tools
 )
 
 # clang_major: the major version of the clang that is installed, or else

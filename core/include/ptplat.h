@@ -11,6 +11,19 @@
  * the platform gives every calling thread its own traced thread in every
  * address space it switches in; when a calling thread exits, those traced
  * threads are retired (not the address space).
+ *
+ * fork: a platform belongs to the process that opened it. After fork() the
+ * child has only the forking thread; the stub processes are traced by the
+ * parent's threads and the service thread is not there, so the child cannot
+ * drive them. In the child, every call on the parent's platform, address
+ * spaces and contexts that can fail returns -ECHILD (the stubs are not this
+ * process's children) without touching anything; ptp_close, ptp_as_release,
+ * ptp_ctx_free, ptp_trim and ptp_interrupt do nothing (the parent's stubs
+ * live on; the child's copies of the objects stay allocated); ptp_stats
+ * reports zeros; accessors that cannot fail read or write the child's copy.
+ * The parent's platform keeps working. The child may open a platform of its
+ * own. The child is told by a pthread_atfork handler: fork() and anything
+ * else that runs those handlers; a raw clone() system call does not.
  */
 #ifndef PTPLAT_H
 #define PTPLAT_H
@@ -24,6 +37,27 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/*
+ * The version of this header. meson.build's project version must be the
+ * same (meson setup stops otherwise). The shared library's soname carries
+ * MAJOR (libptplat.so.MAJOR): MAJOR goes up with every change that breaks
+ * programs built against an older header (the ABI check, suite 'abi'), MINOR
+ * with additions, PATCH with fixes.
+ */
+#define PTP_VERSION_MAJOR 0
+#define PTP_VERSION_MINOR 1
+#define PTP_VERSION_PATCH 0
+/* A version as one number that compares in order. */
+#define PTP_VERSION_NUMBER(major, minor, patch) \
+	(((unsigned int)(major) << 16) | ((unsigned int)(minor) << 8) | (unsigned int)(patch))
+#define PTP_VERSION \
+	PTP_VERSION_NUMBER(PTP_VERSION_MAJOR, PTP_VERSION_MINOR, PTP_VERSION_PATCH)
+
+/* The version of the library running, as PTP_VERSION: a program can check
+ * that the shared library it loaded is not older than the header it was
+ * built with (ptp_version() >= PTP_VERSION). */
+unsigned int ptp_version(void);
 
 struct ptp_platform;
 struct ptp_as;

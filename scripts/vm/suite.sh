@@ -109,10 +109,11 @@ main() {
 	bash "$VM_DIR/fetch.sh" "$VM_ARCH"
 	t1=$(now_ms)
 	build_project "$build"
-	# The core's layering test reads the objects with the build's (cross)
-	# nm: it runs here, not in the guest.
-	meson test -C "$build" --no-rebuild --suite layering </dev/null >&2 ||
-		die "the core's layering test failed for $VM_ARCH (see $build/meson-logs/testlog.txt)"
+	# The core's layering and symbol tests read the objects with the
+	# build's (cross) nm, and the ABI check reads the library with abidiff:
+	# they run here, not in the guest.
+	meson test -C "$build" --no-rebuild --suite layering --suite abi </dev/null >&2 ||
+		die "the core's layering, symbol or ABI test failed for $VM_ARCH (see $build/meson-logs/testlog.txt)"
 	if ((bench)); then
 		tb=$(now_ms)
 		build_project "$build-bench" bench

@@ -20,6 +20,9 @@
 	.p2align 4
 	.globl ptp_stub_blob_start, ptp_stub_blob_end, ptp_stub_entry
 	.globl ptp_stub_syscall, ptp_stub_trap_ip, ptp_stub_park
+	/* Global for the core's C, never exported by libptplat.so. */
+	.hidden ptp_stub_blob_start, ptp_stub_blob_end, ptp_stub_entry
+	.hidden ptp_stub_syscall, ptp_stub_trap_ip, ptp_stub_park
 
 ptp_stub_blob_start:
 ptp_stub_entry:
