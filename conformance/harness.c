@@ -22,6 +22,7 @@
 #define LEFTOVER_GRACE_MS 3000
 
 enum ptp_switch_mode h_mode;
+enum ptp_backend h_backend = PTP_BACKEND_PTRACE;
 
 void h_skip(const char *fmt, ...)
 {
@@ -59,6 +60,7 @@ struct ptp_platform *h_open_pool(unsigned int reuse_pool)
 
 	ptp_options_default(&o);
 	o.mode = h_mode;
+	o.backend = h_backend;
 	o.reuse_pool = reuse_pool;
 	rc = ptp_open(&o, &p);
 	if (rc < 0)
@@ -475,7 +477,7 @@ int harness_main(int argc, char **argv, const char *group,
 {
 	static char out[65536];
 	const char *only = argc > 2 ? argv[2] : NULL;
-	const char *why;
+	const char *why, *backend;
 	int failed = 0, n = 0;
 
 	/* The case names, for running one of them (meson addresses a TAP
@@ -488,6 +490,13 @@ int harness_main(int argc, char **argv, const char *group,
 	if (argc < 2 || argc > 3 || ptp_mode_parse(argv[1], &h_mode) < 0) {
 		fprintf(stderr, "conf-%s: usage: conf-%s faithful|lean [CASE] | --list\n",
 			group, group);
+		return 2;
+	}
+	/* The backend a run tests: H_BACKEND (scripts/ptbench test --backend),
+	 * else (unset or empty) the default one. */
+	backend = getenv("H_BACKEND");
+	if (backend && *backend && ptp_backend_parse(backend, &h_backend) < 0) {
+		fprintf(stderr, "conf-%s: H_BACKEND: no backend named '%s'\n", group, backend);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -27,8 +27,10 @@ struct hcase {
 
 #define HCASE(fn) { #fn, fn }
 
-/* The switch mode this run tests. */
+/* The switch mode this run tests, and the backend (H_BACKEND in the
+ * environment, else ptrace): h_open and h_setup open that. */
 extern enum ptp_switch_mode h_mode;
+extern enum ptp_backend h_backend;
 
 /* group_skip: NULL, or a function returning NULL or why the whole group
  * cannot run here. */

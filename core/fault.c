@@ -51,6 +51,12 @@ void ptp_fault_classify(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_event
 	struct ptp_as *fault_as = NULL, *last_as;
 	uintptr_t addr = 0, ip = 0, last_addr, last_ip;
 
+#if PTP_BROKEN_FOR_TEST
+	/* -Dbroken_for_test: a platform that never clears the record, which
+	 * "ptbench test --platform" must catch (the fault group's signal_clears_record). */
+	if (ev->kind != PTP_EV_FAULT)
+		return;
+#endif
 	if (ev->kind == PTP_EV_FAULT) {
 		fault_as = as;
 		addr = (uintptr_t)ev->info.si_addr;

@@ -59,6 +59,19 @@ extern "C" {
  * built with (ptp_version() >= PTP_VERSION). */
 unsigned int ptp_version(void);
 
+/*
+ * The behaviour contract and introspection. Most of this header is the
+ * behaviour every platform that implements it owes (the conformance groups
+ * test only that, and run against any shared library with
+ * "scripts/ptbench test --platform LIB.so"). A function marked
+ * PTP_INTROSPECTION instead looks into this design (its reuse pool, its
+ * master stub process, its traced threads per address space, where it puts
+ * its stub) or steers it for a test: another platform need not have it, and
+ * only the conformance group 'internals' calls it (the meson test
+ * 'behaviour-api' checks that with nm). The marker expands to nothing.
+ */
+#define PTP_INTROSPECTION
+
 struct ptp_platform;
 struct ptp_as;
 struct ptp_ctx;
@@ -147,8 +160,8 @@ const struct ptp_options *ptp_options(const struct ptp_platform *p);
 /* The stub occupies [stub_start, stub_end); stub_start is the max address. */
 uintptr_t ptp_max_user_address(const struct ptp_platform *p);
 uintptr_t ptp_min_user_address(const struct ptp_platform *p);
-uintptr_t ptp_stub_end(const struct ptp_platform *p);
-pid_t ptp_master_pid(const struct ptp_platform *p);
+PTP_INTROSPECTION uintptr_t ptp_stub_end(const struct ptp_platform *p);
+PTP_INTROSPECTION pid_t ptp_master_pid(const struct ptp_platform *p);
 /* 0, or -EOWNERDEAD once the master has died (every address space with it). */
 int ptp_platform_status(struct ptp_platform *p);
 
@@ -160,9 +173,9 @@ struct ptp_stats {
 	unsigned long threads_created;
 	unsigned long threads_retired;
 };
-void ptp_stats(struct ptp_platform *p, struct ptp_stats *st);
+PTP_INTROSPECTION void ptp_stats(struct ptp_platform *p, struct ptp_stats *st);
 /* Destroys every pooled address space. */
-void ptp_trim(struct ptp_platform *p);
+PTP_INTROSPECTION void ptp_trim(struct ptp_platform *p);
 
 /* Address spaces ------------------------------------------------------ */
 
@@ -174,7 +187,7 @@ pid_t ptp_as_pid(const struct ptp_as *as);
 /* 0 alive, -ESRCH the address space died, -EOWNERDEAD the master died. */
 int ptp_as_status(struct ptp_as *as);
 /* Traced threads that switch in this address space. */
-unsigned int ptp_as_thread_count(struct ptp_as *as);
+PTP_INTROSPECTION unsigned int ptp_as_thread_count(struct ptp_as *as);
 
 #define PTP_MAP_POPULATE 0x1u
 
@@ -310,7 +323,7 @@ pid_t ptp_ctx_tid(const struct ptp_ctx *ctx);
 /* Test only: resume the app with PTRACE_CONT instead of PTRACE_SYSEMU, so
  * its syscalls run on the host (the fuzzer's positive control). -ENOTSUP
  * unless the core was compiled for it (fuzz/meson.build's ptplat-unsafe). */
-int ptp_test_unsafe_resume_cont(bool on);
+PTP_INTROSPECTION int ptp_test_unsafe_resume_cont(bool on);
 
 #ifdef __cplusplus
 }
