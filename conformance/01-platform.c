@@ -2,7 +2,7 @@
 /* platform: the kernel probe, a clear error when ptrace is denied, what
  * close leaves, options and backends, and what a fork after ptp_open may
  * do. (Stub placement and the stub filter, which need this design's
- * introspection, are in 10-internals.c.) */
+ * introspection, are in 11-internals.c.) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
