@@ -331,6 +331,8 @@ static void deny_ptrace(void)
 	assert_int_equal(seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1), 0);
 	assert_int_equal(seccomp_load(f), 0);
 	seccomp_release(f);
+	/* LeakSanitizer stops the threads with ptrace, which is now denied. */
+	h_no_leak_check("ptrace is denied to this process, and LeakSanitizer needs it");
 }
 
 /* ptrace denied from the start: ptp_open says -EPERM with a reason. */
