@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* threadpool: every tracer thread gets one traced thread per address space,
  * reused on every later switch, and retired (not leaked, not killing the
- * address space) when the tracer thread exits. */
+ * address space) when the tracer thread exits. With pinning on, a tracer
+ * thread and its traced thread stay on one CPU whatever the caller's own
+ * affinity, and ptp_close gives the caller its affinity back. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -656,6 +659,147 @@ static void exit_while_pooled(void)
 	grid_nothing_left(&g);
 }
 
+/* Pinning ------------------------------------------------------------- */
+
+/* Switches of the pinning case, each after a sleep, into an app that
+ * computes before its syscall: the tracer thread sleeps twice per switch
+ * (in its own nanosleep and while it waits for the app) and wakes wherever
+ * the scheduler likes unless it is pinned, and the app's CPU is busy. */
+#define PIN_SWITCHES 400
+#define PIN_SLEEP_NS 1000000L
+/* Iterations of the app's count-down per switch (a few hundred us). */
+#define PIN_APP_WORK (1u << 19)
+/* The bar: migrations of both threads of the pair per switch. */
+#define PIN_MAX_MIGRATIONS_PER_SWITCH 0.01
+
+/* nr_migrations of task tid of process pid (CONFIG_SCHED_DEBUG's
+ * /proc/<pid>/task/<tid>/sched), or -1. */
+static long task_migrations(pid_t pid, pid_t tid)
+{
+	char path[64], line[256];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/sched", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (n < 0 && fgets(line, sizeof(line), f)) {
+		const char *v = strstr(line, "nr_migrations");
+
+		if (v && (v = strchr(v, ':')))
+			n = strtol(v + 1, NULL, 10);
+	}
+	fclose(f);
+	return n;
+}
+
+/* Lets the calling thread run on every online CPU and asserts it can;
+ * skips where that cannot mean anything. Returns the mask. */
+static cpu_set_t allow_every_cpu(void)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t all, got;
+
+	if (online < 2)
+		h_skip("%ld online CPU: a thread has nowhere to migrate to", online);
+	CPU_ZERO(&all);
+	for (long c = 0; c < online && c < CPU_SETSIZE; c++)
+		CPU_SET((int)c, &all);
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+	assert_int_equal(sched_getaffinity(0, sizeof(got), &got), 0);
+	if (CPU_COUNT(&got) != online)
+		h_skip("this process may use %d of the %ld online CPUs (cpuset)",
+		       CPU_COUNT(&got), online);
+	assert_true(CPU_EQUAL(&got, &all));
+	return got;
+}
+
+/*
+ * A caller that never pinned itself, whose affinity covers every CPU, and
+ * that sleeps between switches: both threads of the pair stay put. Counted
+ * from before the first switch for the tracer thread and from its creation
+ * for the traced thread (its first placement included).
+ */
+static void pair_stays_on_one_cpu(void)
+{
+	struct ptp_platform *p;
+	struct ptp_as *as;
+	struct ptp_ctx *ctx;
+	struct timespec nap = { 0, PIN_SLEEP_NS };
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	long tracer0, tracer1, traced1;
+	struct ptp_event ev;
+	double per_switch;
+
+	allow_every_cpu();
+	tracer0 = task_migrations(getpid(), self);
+	if (tracer0 < 0)
+		h_skip("no nr_migrations in /proc/<pid>/task/<tid>/sched "
+		       "(kernel without CONFIG_SCHED_DEBUG?)");
+	p = h_open();
+	assert_true(ptp_options(p)->pin);
+	as = h_as(p);
+	ctx = h_ctx(p);
+	h_load(as, ctx, PAYLOAD_COMPUTE);
+	ptp_ctx_set_arg(ctx, 1, PIN_APP_WORK);
+	for (int i = 0; i < PIN_SWITCHES; i++) {
+		if (i > 0)
+			nanosleep(&nap, NULL);
+		h_switch(ctx, as, &ev, PTP_EV_SYSCALL);
+		assert_int_equal(ev.nr, PAYLOAD_NR_OK);
+	}
+	tracer1 = task_migrations(getpid(), self);
+	traced1 = task_migrations(ptp_as_pid(as), ptp_ctx_tid(ctx));
+	assert_true(tracer1 >= 0 && traced1 >= 0);
+	per_switch = (double)(tracer1 - tracer0 + traced1) / PIN_SWITCHES;
+	h_note("%d switches: tracer thread %ld migrations, traced thread %ld: "
+	       "%.4f per switch (bar %.2f)", PIN_SWITCHES, tracer1 - tracer0,
+	       traced1, per_switch, PIN_MAX_MIGRATIONS_PER_SWITCH);
+	if (per_switch > PIN_MAX_MIGRATIONS_PER_SWITCH)
+		fail_msg("%.4f migrations per switch, bar %.2f", per_switch,
+			 PIN_MAX_MIGRATIONS_PER_SWITCH);
+	ptp_ctx_free(ctx);
+	ptp_as_release(as);
+	ptp_close(p);
+}
+
+/* ptp_close gives back the affinity the caller had; without pinning the
+ * core never touches it. */
+static void close_restores_affinity(void)
+{
+	cpu_set_t before = allow_every_cpu(), during, after;
+
+	for (int pin = 1; pin >= 0; pin--) {
+		struct ptp_options o;
+		struct ptp_platform *p = NULL;
+		struct ptp_as *as;
+		struct ptp_ctx *ctx;
+		char msg[256];
+		int rc;
+
+		ptp_options_default(&o);
+		o.mode = h_mode;
+		o.pin = pin;
+		rc = ptp_open(&o, &p);
+		if (rc < 0)
+			fail_msg("ptp_open: %s: %s", strerror(-rc), ptp_open_error());
+		as = h_as(p);
+		h_load(as, ctx = loop_ctx(p), PAYLOAD_SYSCALL_LOOP);
+		if (loop_step(ctx, as, 0, msg, sizeof(msg)) < 0)
+			fail_msg("switch: %s", msg);
+		assert_int_equal(sched_getaffinity(0, sizeof(during), &during), 0);
+		assert_int_equal(CPU_COUNT(&during), pin ? 1 : CPU_COUNT(&before));
+		ptp_ctx_free(ctx);
+		ptp_as_release(as);
+		ptp_close(p);
+		assert_int_equal(sched_getaffinity(0, sizeof(after), &after), 0);
+		if (!CPU_EQUAL(&after, &before))
+			fail_msg("pin=%d: %d CPUs allowed after ptp_close, %d before",
+				 pin, CPU_COUNT(&after), CPU_COUNT(&before));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -667,6 +811,8 @@ int main(int argc, char **argv)
 		HCASE(nothing_left_after_exit_and_close),
 		HCASE(close_before_threads_exit),
 		HCASE(exit_while_pooled),
+		HCASE(pair_stays_on_one_cpu),
+		HCASE(close_restores_affinity),
 	};
 
 	return harness_main(argc, argv, "threadpool", cases,

@@ -203,5 +203,11 @@ struct ptp_as *ptp_registry_any(struct ptp_platform *p);
 unsigned int ptp_registry_threads(struct ptp_platform *p);
 int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out);
 struct ptp_traced *ptp_tracer_find(uint64_t as_id, pid_t tid);
+/* Pinning: the CPU the calling tracer thread is pinned to, chosen and set
+ * on its first call (and again if the thread changed its own affinity), or
+ * -1 if it cannot be pinned. unpin: threads that p pinned get back the
+ * affinity they had. */
+int ptp_tracer_pin_cpu(const struct ptp_platform *p);
+void ptp_tracer_unpin(const struct ptp_platform *p);
 
 #endif /* PTP_INTERNAL_H */

@@ -523,6 +523,7 @@ PTP_EXPORT void ptp_close(struct ptp_platform *p)
 	}
 	pthread_mutex_unlock(&ptp_registry_lock);
 	ptp_svc_stop(&p->svc, svc_shutdown, p);
+	ptp_tracer_unpin(p);
 	munmap((void *)p->stub_start, p->stub_end - p->stub_start);
 	ptp_filter_free(&p->filter);
 	free(p->init_fp);

@@ -55,7 +55,20 @@ enum ptp_switch_mode {
 
 struct ptp_options {
 	enum ptp_switch_mode mode;
-	/* Keep each traced thread on its tracer thread's current CPU. */
+	/*
+	 * Keep each tracer thread (a thread that calls ptp_switch) and the
+	 * traced threads it runs on one CPU, so that a switch never wakes a
+	 * thread on another CPU and the app is not moved after the caller.
+	 * The core chooses the CPU at the thread's first switch, among those
+	 * its affinity allows (the one the fewest other pinned tracer threads
+	 * use; ties go to the CPU it is on), and keeps it; a caller that has
+	 * pinned itself to one CPU keeps that one. This changes the calling
+	 * thread's own affinity: ptp_close gives every thread it pinned that
+	 * is still alive back the affinity it had before (or the one it set
+	 * itself since: a thread that changes its affinity is pinned again
+	 * within the new set at its next switch). false: no affinity is
+	 * changed, and the scheduler may put the pair on different CPUs.
+	 */
 	bool pin;
 	/* Released address spaces kept for reuse; 0 disables reuse. */
 	unsigned int reuse_pool;
@@ -86,7 +99,8 @@ int ptp_backend_parse(const char *name, enum ptp_backend *backend);
  *   other    the failing system call's errno
  */
 int ptp_open(const struct ptp_options *opts, struct ptp_platform **out);
-/* Kills and reaps every stub process. Contexts must be freed separately. */
+/* Kills and reaps every stub process and restores the affinity of the
+ * threads it pinned (ptp_options.pin). Contexts must be freed separately. */
 void ptp_close(struct ptp_platform *p);
 
 /* A human-readable reason for the last ptp_open failure in this thread. */
