@@ -119,7 +119,9 @@ struct ptp_platform {
 	pid_t self;   /* the tracer's tgid */
 	pid_t master;
 	struct arch_regs init_regs; /* stub registers, IP on the syscall insn */
-	unsigned char *init_fp;     /* a fresh thread's FP state */
+	/* A new context's state (ptp_arch_ctx_init of the master's). */
+	struct arch_regs ctx_init_regs;
+	unsigned char *init_fp;
 	atomic_bool dead;
 	struct sock_fprog filter;
 	const struct ptp_backend_ops *ops;

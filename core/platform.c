@@ -413,6 +413,8 @@ static int create_master(struct ptp_platform *p)
 	if (rc == 0) {
 		ptp_arch_set_ip(&r, ptp_stub_addr(p, ptp_stub_syscall));
 		p->init_regs = r;
+		p->ctx_init_regs = r;
+		ptp_arch_ctx_init(&p->ctx_init_regs, p->init_fp, p->caps.fpstate_size);
 		rc = ptp_unmap_all_but_stub(p, p->master);
 	}
 	if (rc < 0) {

@@ -39,8 +39,10 @@
  * x86_64: the 16 GPRs in ptp_gpr_name order at 0, rflags (as pushfq reads
  * it) at PAYLOAD_DUMP_FLAGS, fs_base and gs_base after them (second stop),
  * the XSAVE area (all of XCR0) at PAYLOAD_DUMP_FP, 64-byte aligned.
- * arm64: x0-x30 and sp in ptp_gpr_name order at 0, then NZCV, FPSR, FPCR
- * and TPIDR_EL0 from PAYLOAD_DUMP_FLAGS on, v0-v31 at PAYLOAD_DUMP_FP.
+ * arm64: x0-x30 and sp in ptp_gpr_name order at 0, NZCV at
+ * PAYLOAD_DUMP_FLAGS and TPIDR_EL0 after it, and at PAYLOAD_DUMP_FP a
+ * struct user_fpsimd_state (v0-v31, FPSR, FPCR).
+ * Either way the FP part has the layout of ptp_ctx_fpstate().
  */
 #define PAYLOAD_DUMP_ADDR 0x20000000
 #define PAYLOAD_DUMP_FLAGS 256

@@ -272,6 +272,8 @@ static void ptrace_ctx_release(struct ptp_ctx *ctx)
 	pthread_mutex_lock(&ptp_registry_lock);
 	if (ctx->fp_holder)
 		ctx->fp_holder->fp_lazy = NULL;
+	ctx->fp_holder = NULL;
+	ctx->fp_valid = true;
 	pthread_mutex_unlock(&ptp_registry_lock);
 }
 

@@ -219,12 +219,8 @@ BEGIN state_dump
 	str	x1, [x0, #248]
 	mrs	x1, nzcv
 	str	x1, [x0, #PAYLOAD_DUMP_FLAGS]
-	mrs	x1, fpsr
-	str	x1, [x0, #(PAYLOAD_DUMP_FLAGS + 8)]
-	mrs	x1, fpcr
-	str	x1, [x0, #(PAYLOAD_DUMP_FLAGS + 16)]
 	mrs	x1, tpidr_el0
-	str	x1, [x0, #(PAYLOAD_DUMP_FLAGS + 24)]
+	str	x1, [x0, #(PAYLOAD_DUMP_FLAGS + 8)]
 	add	x1, x0, #PAYLOAD_DUMP_FP
 	stp	q0, q1, [x1, #0]
 	stp	q2, q3, [x1, #32]
@@ -242,6 +238,11 @@ BEGIN state_dump
 	stp	q26, q27, [x1, #416]
 	stp	q28, q29, [x1, #448]
 	stp	q30, q31, [x1, #480]
+	/* FPSR and FPCR where struct user_fpsimd_state has them. */
+	mrs	x2, fpsr
+	str	w2, [x1, #512]
+	mrs	x2, fpcr
+	str	w2, [x1, #516]
 	/* Flip the carry flag (bit 29) for the tracer to see. */
 	mrs	x1, nzcv
 	eor	x1, x1, #(1 << 29)
