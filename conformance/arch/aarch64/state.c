@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "arch/arch.h"
+#include "arch/state-bytes.h"
 #include "payload-abi.h"
 
 #define NGPR 32 /* x0-x30, sp */
@@ -22,24 +23,6 @@
 #define FPCR_MARK 0x00c00000u
 #define FPSR_MARK 0x08000000u
 #define VREG_MARK(reg, byte) ((unsigned char)(0xa5 ^ ((reg) * 16 + (byte))))
-
-static char why[256];
-
-static uint64_t u64_at(const unsigned char *b, size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
-static uint32_t u32_at(const unsigned char *b, size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
 
 const char *af_check_init_fp(const unsigned char *fp, size_t fp_size, bool every_byte)
 {

@@ -11,6 +11,7 @@
 #include <sys/auxv.h>
 
 #include "arch/arch.h"
+#include "arch/state-bytes.h"
 #include "payload-abi.h"
 
 #define NGPR 16
@@ -25,32 +26,6 @@
 #define XFEATURE_PKRU 9
 #define NXFEATURES 64
 #define HWCAP2_FSGSBASE_BIT (1ul << 1)
-
-static char why[256];
-
-static uint64_t u64_at(const unsigned char *b, size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
-static uint32_t u32_at(const unsigned char *b, size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
-static uint16_t u16_at(const unsigned char *b, size_t off)
-{
-	uint16_t v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
 
 static bool all_zero(const unsigned char *b, size_t n)
 {
