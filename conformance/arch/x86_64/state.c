@@ -142,14 +142,19 @@ const char *af_check_dump_bases(const unsigned char *dump)
 #define VREG_MARK(reg, byte) ((unsigned char)(0xa5 ^ ((reg) * 16 + (byte))))
 #define YMM_MARK(reg, byte) ((unsigned char)(0x5a ^ ((reg) * 16 + (byte))))
 
+/* Whether the area holds AVX state: XCR0 (the features the kernel
+ * enabled) has it, and it fits. Not the image's software bytes, which an
+ * app's own XSAVE does not write. */
 static bool has_avx(const unsigned char *fp, size_t fp_size)
 {
+	uint32_t lo, hi;
 	size_t off, size;
 
+	(void)fp;
 	if (fp_size <= XSAVE_HEADER_END)
 		return false;
-	/* The kernel's software bytes say which features the area holds. */
-	if (!(u64_at(fp, 464 + 8) & (1ull << XFEATURE_AVX)))
+	__asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	if (!(lo & (1u << XFEATURE_AVX)))
 		return false;
 	xfeature_place(XFEATURE_AVX, &off, &size);
 	return off + size <= fp_size;
