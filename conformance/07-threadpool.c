@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -661,16 +662,83 @@ static void exit_while_pooled(void)
 
 /* Pinning ------------------------------------------------------------- */
 
-/* Switches of the pinning case, each after a sleep, into an app that
- * computes before its syscall: the tracer thread sleeps twice per switch
- * (in its own nanosleep and while it waits for the app) and wakes wherever
- * the scheduler likes unless it is pinned, and the app's CPU is busy. */
+/* Switches of the pinning case, each after a sleep that a partner thread
+ * on another CPU ends (struct waker), into an app that computes before its
+ * syscall: the tracer thread sleeps twice per switch (waiting for its
+ * partner and for the app) and wakes wherever the scheduler likes unless
+ * it is pinned. Without the partner, a loaded host kept even a pair
+ * under the old rule (the traced thread follows the caller's current CPU)
+ * together, and the case could not tell the rules apart. */
 #define PIN_SWITCHES 400
 #define PIN_SLEEP_NS 1000000L
 /* Iterations of the app's count-down per switch (a few hundred us). */
 #define PIN_APP_WORK (1u << 19)
 /* The bar: migrations of both threads of the pair per switch. */
 #define PIN_MAX_MIGRATIONS_PER_SWITCH 0.01
+
+/*
+ * The caller's partner: wakes it after each sleep from another CPU than
+ * the one the caller last ran on, as the other end of a pipe or a futex
+ * does in a real program (the sentry's gzip, facts.md). The kernel's
+ * wake-affine logic likes to pull the woken thread to its waker's CPU: a
+ * caller that is not pinned follows, and so would a traced thread that
+ * only follows its caller.
+ */
+struct waker {
+	pid_t target;
+	sem_t sem;
+	atomic_bool stop;
+};
+
+/* The CPU task tid of this process last ran on (field 39 of its stat), or
+ * -1. */
+static int task_cpu(pid_t tid)
+{
+	char path[64], buf[1024];
+	const char *q;
+	int cpu = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) && (q = strrchr(buf, ')'))) {
+		/* The comm ends field 2; the CPU is field 39. */
+		for (int field = 2; field < 39 && q; field++)
+			q = strchr(q + 1, ' ');
+		if (q)
+			cpu = atoi(q + 1);
+	}
+	fclose(f);
+	return cpu;
+}
+
+static void *waker_main(void *arg)
+{
+	struct waker *w = arg;
+	struct timespec nap = { 0, PIN_SLEEP_NS };
+	cpu_set_t allowed;
+
+	sched_getaffinity(0, sizeof(allowed), &allowed);
+	while (!atomic_load(&w->stop)) {
+		int there = task_cpu(w->target);
+
+		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+			if (cpu != there && CPU_ISSET(cpu, &allowed)) {
+				cpu_set_t one;
+
+				CPU_ZERO(&one);
+				CPU_SET(cpu, &one);
+				sched_setaffinity(0, sizeof(one), &one);
+				break;
+			}
+		}
+		nanosleep(&nap, NULL);
+		sem_post(&w->sem);
+	}
+	return NULL;
+}
 
 /* nr_migrations of task tid of process pid (CONFIG_SCHED_DEBUG's
  * /proc/<pid>/task/<tid>/sched), or -1. */
@@ -717,7 +785,8 @@ static cpu_set_t allow_every_cpu(void)
 
 /*
  * A caller that never pinned itself, whose affinity covers every CPU, and
- * that sleeps between switches: both threads of the pair stay put. Counted
+ * that sleeps between switches (woken from another CPU): both threads of
+ * the pair stay put. Counted
  * from before the first switch for the tracer thread and from its creation
  * for the traced thread (its first placement included).
  */
@@ -726,13 +795,16 @@ static void pair_stays_on_one_cpu(void)
 	struct ptp_platform *p;
 	struct ptp_as *as;
 	struct ptp_ctx *ctx;
-	struct timespec nap = { 0, PIN_SLEEP_NS };
 	pid_t self = (pid_t)syscall(SYS_gettid);
+	struct waker wk = { .target = self };
+	pthread_t wth;
 	long tracer0, tracer1, traced1;
 	struct ptp_event ev;
 	double per_switch;
 
 	allow_every_cpu();
+	assert_int_equal(sem_init(&wk.sem, 0, 0), 0);
+	assert_int_equal(pthread_create(&wth, NULL, waker_main, &wk), 0);
 	tracer0 = task_migrations(getpid(), self);
 	if (tracer0 < 0)
 		h_skip("no nr_migrations in /proc/<pid>/task/<tid>/sched "
@@ -745,12 +817,15 @@ static void pair_stays_on_one_cpu(void)
 	ptp_ctx_set_arg(ctx, 1, PIN_APP_WORK);
 	for (int i = 0; i < PIN_SWITCHES; i++) {
 		if (i > 0)
-			nanosleep(&nap, NULL);
+			sem_wait(&wk.sem);
 		h_switch(ctx, as, &ev, PTP_EV_SYSCALL);
 		assert_int_equal(ev.nr, PAYLOAD_NR_OK);
 	}
 	tracer1 = task_migrations(getpid(), self);
 	traced1 = task_migrations(ptp_as_pid(as), ptp_ctx_tid(ctx));
+	atomic_store(&wk.stop, true);
+	pthread_join(wth, NULL);
+	sem_destroy(&wk.sem);
 	assert_true(tracer1 >= 0 && traced1 >= 0);
 	per_switch = (double)(tracer1 - tracer0 + traced1) / PIN_SWITCHES;
 	h_note("%d switches: tracer thread %ld migrations, traced thread %ld: "
