@@ -875,6 +875,37 @@ static void close_restores_affinity(void)
 	}
 }
 
+/* A caller that sets its own affinity after the core pinned it keeps that
+ * one at ptp_close. */
+static void close_keeps_an_affinity_the_caller_set(void)
+{
+	cpu_set_t all = allow_every_cpu(), mine, after;
+	struct ptp_platform *p = h_open();
+	struct ptp_as *as = h_as(p);
+	struct ptp_ctx *ctx;
+	int pinned, other = -1;
+	char msg[256];
+
+	h_load(as, ctx = loop_ctx(p), PAYLOAD_SYSCALL_LOOP);
+	if (loop_step(ctx, as, 0, msg, sizeof(msg)) < 0)
+		fail_msg("switch: %s", msg);
+	pinned = sched_getcpu();
+	for (int c = 0; c < CPU_SETSIZE && other < 0; c++)
+		if (c != pinned && CPU_ISSET(c, &all))
+			other = c;
+	assert_true(other >= 0);
+	CPU_ZERO(&mine);
+	CPU_SET(other, &mine);
+	assert_int_equal(sched_setaffinity(0, sizeof(mine), &mine), 0);
+	ptp_ctx_free(ctx);
+	ptp_as_release(as);
+	ptp_close(p);
+	assert_int_equal(sched_getaffinity(0, sizeof(after), &after), 0);
+	if (!CPU_EQUAL(&after, &mine))
+		fail_msg("ptp_close changed an affinity the caller set itself (%d CPUs "
+			 "allowed, want cpu%d only)", CPU_COUNT(&after), other);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -888,6 +919,7 @@ int main(int argc, char **argv)
 		HCASE(exit_while_pooled),
 		HCASE(pair_stays_on_one_cpu),
 		HCASE(close_restores_affinity),
+		HCASE(close_keeps_an_affinity_the_caller_set),
 	};
 
 	return harness_main(argc, argv, "threadpool", cases,

@@ -235,9 +235,16 @@ void ptp_tracer_unpin(const struct ptp_platform *p)
 	/* A thread in the list has not finished its exit yet: its tid is
 	 * still its own. */
 	for (struct tracer *tr = live_tracers; tr; tr = tr->next_live) {
+		cpu_set_t now;
+		int cpu = atomic_load(&tr->cpu);
+
 		if (tr->pinned_by != p)
 			continue;
-		sched_setaffinity(tr->tid, sizeof(tr->saved), &tr->saved);
+		/* Only while it is still where we put it: a thread that has
+		 * set its own affinity since keeps that. */
+		if (cpu >= 0 && sched_getaffinity(tr->tid, sizeof(now), &now) == 0 &&
+		    CPU_COUNT(&now) == 1 && CPU_ISSET(cpu, &now))
+			sched_setaffinity(tr->tid, sizeof(tr->saved), &tr->saved);
 		tr->pinned_by = NULL;
 		atomic_store(&tr->cpu, -1);
 	}

@@ -64,10 +64,12 @@ struct ptp_options {
 	 * use; ties go to the CPU it is on), and keeps it; a caller that has
 	 * pinned itself to one CPU keeps that one. This changes the calling
 	 * thread's own affinity: ptp_close gives every thread it pinned that
-	 * is still alive back the affinity it had before (or the one it set
-	 * itself since: a thread that changes its affinity is pinned again
-	 * within the new set at its next switch). false: no affinity is
-	 * changed, and the scheduler may put the pair on different CPUs.
+	 * is still alive and still on that one CPU back the affinity it had
+	 * before (a thread that has set its own affinity since keeps it; one
+	 * that does so between switches is pinned again within the new set
+	 * at its next switch, and that set is the one restored). false: no
+	 * affinity is changed, and the scheduler may put the pair on
+	 * different CPUs.
 	 */
 	bool pin;
 	/* Released address spaces kept for reuse; 0 disables reuse. */
