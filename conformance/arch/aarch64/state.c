@@ -40,11 +40,17 @@ const char *af_check_init_fp(const unsigned char *fp, size_t fp_size, bool every
 
 const char *af_check_init_dump(const unsigned char *dump, size_t fp_size)
 {
-	for (unsigned int i = 0; i < NGPR; i++)
+	for (unsigned int i = 0; i < NGPR; i++) {
+		char name[8];
+
+		if (i < 31)
+			snprintf(name, sizeof(name), "x%u", i);
+		else
+			snprintf(name, sizeof(name), "sp");
 		if (u64_at(dump, 8 * i))
-			return snprintf(why, sizeof(why), "%s%u = %#lx, want 0",
-					i < 31 ? "x" : "sp", i < 31 ? i : 0,
+			return snprintf(why, sizeof(why), "%s = %#lx, want 0", name,
 					(unsigned long)u64_at(dump, 8 * i)), why;
+	}
 	if (u64_at(dump, PAYLOAD_DUMP_FLAGS) & NZCV_MASK)
 		return snprintf(why, sizeof(why), "NZCV %#lx, want 0",
 				(unsigned long)u64_at(dump, PAYLOAD_DUMP_FLAGS)), why;
