@@ -120,7 +120,9 @@ struct ptp_platform {
 	pid_t self;   /* the tracer's tgid */
 	pid_t master;
 	struct arch_regs init_regs; /* stub registers, IP on the syscall insn */
-	unsigned char *init_fp;     /* a fresh thread's FP state */
+	/* A new context's state (ptp_arch_ctx_init of the master's). */
+	struct arch_regs ctx_init_regs;
+	unsigned char *init_fp;
 	atomic_bool dead;
 	struct sock_fprog filter;
 	const struct ptp_backend_ops *ops;
@@ -221,5 +223,12 @@ static inline bool ptp_forked_away(pid_t opener)
 {
 	return opener != atomic_load_explicit(&ptp_process_pid, memory_order_relaxed);
 }
+
+/* Pinning: the CPU the calling tracer thread is pinned to, chosen and set
+ * on its first call (and again if the thread changed its own affinity), or
+ * -1 if it cannot be pinned. unpin: threads that p pinned get back the
+ * affinity they had. */
+int ptp_tracer_pin_cpu(const struct ptp_platform *p);
+void ptp_tracer_unpin(const struct ptp_platform *p);
 
 #endif /* PTP_INTERNAL_H */

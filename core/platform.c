@@ -420,6 +420,8 @@ static int create_master(struct ptp_platform *p)
 	if (rc == 0) {
 		ptp_arch_set_ip(&r, ptp_stub_addr(p, ptp_stub_syscall));
 		p->init_regs = r;
+		p->ctx_init_regs = r;
+		ptp_arch_ctx_init(&p->ctx_init_regs, p->init_fp, p->caps.fpstate_size);
 		rc = ptp_unmap_all_but_stub(p, p->master);
 	}
 	if (rc < 0) {
@@ -533,6 +535,7 @@ PTP_EXPORT void ptp_close(struct ptp_platform *p)
 	}
 	pthread_mutex_unlock(&ptp_registry_lock);
 	ptp_svc_stop(&p->svc, svc_shutdown, p);
+	ptp_tracer_unpin(p);
 	munmap((void *)p->stub_start, p->stub_end - p->stub_start);
 	ptp_filter_free(&p->filter);
 	free(p->init_fp);
