@@ -7,8 +7,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -871,6 +873,90 @@ static void batch_list_is_read_only_to_the_app(void)
 	h_teardown(&f);
 }
 
+/* One thread of batch_from_two_threads: maps its own pages (its memfd,
+ * its magic) and unmaps them, batch by batch, and reads the stub's memory
+ * after each: a batch that ran the other thread's list shows. */
+struct batcher {
+	struct ptp_as *as;
+	uintptr_t base;
+	uint64_t magic;
+	int fd;
+	int rounds;
+	char err[160];
+};
+
+enum { BATCHER_PAGES = 8 };
+
+static void *batcher_run(void *arg)
+{
+	struct batcher *b = arg;
+	size_t pg = h_page(), done;
+	struct ptp_as_op maps[BATCHER_PAGES], unmaps[BATCHER_PAGES];
+
+	for (size_t i = 0; i < BATCHER_PAGES; i++) {
+		maps[i] = (struct ptp_as_op){ .kind = PTP_AS_OP_MAP, .addr = b->base + i * pg,
+					     .len = pg, .prot = PROT_READ, .fd = b->fd };
+		unmaps[i] = (struct ptp_as_op){ .kind = PTP_AS_OP_UNMAP,
+					       .addr = b->base + i * pg, .len = pg };
+	}
+	for (int r = 0; r < b->rounds; r++) {
+		for (int pass = 0; pass < 2; pass++) {
+			int rc = ptp_as_map_batch(b->as, pass ? unmaps : maps, BATCHER_PAGES,
+						  &done);
+			uint64_t got = 0;
+			struct iovec local = { &got, sizeof(got) };
+			struct iovec remote = { (void *)(b->base + (BATCHER_PAGES - 1) * pg),
+						sizeof(got) };
+			ssize_t n;
+
+			if (rc < 0 || done != BATCHER_PAGES) {
+				snprintf(b->err, sizeof(b->err), "round %d: batch %d, %zu done",
+					 r, rc, done);
+				return NULL;
+			}
+			n = process_vm_readv(ptp_as_pid(b->as), &local, 1, &remote, 1, 0);
+			if (pass == 0 && (n != (ssize_t)sizeof(got) || got != b->magic)) {
+				snprintf(b->err, sizeof(b->err),
+					 "round %d: after the maps, read %zd bytes, %#llx", r, n,
+					 (unsigned long long)got);
+				return NULL;
+			}
+			if (pass == 1 && n >= 0) {
+				snprintf(b->err, sizeof(b->err),
+					 "round %d: the last page is still mapped after the unmaps", r);
+				return NULL;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Two tracer threads batch into one address space at once: each has its own
+ * traced thread, and both lists go to the one page in the stub. */
+static void batch_from_two_threads(void)
+{
+	struct hfix f = h_setup(PAYLOAD_READ);
+	size_t pg = h_page();
+	struct batcher b[2];
+	pthread_t th[2];
+
+	for (int i = 0; i < 2; i++) {
+		b[i] = (struct batcher){ .as = f.as, .base = H_DATA + (size_t)i * 64 * pg,
+					 .magic = 0x7468726561640000ull + (uint64_t)i,
+					 .rounds = 200 };
+		b[i].fd = h_memfd(pg, &b[i].magic, sizeof(b[i].magic));
+	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, batcher_run, &b[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		if (b[i].err[0])
+			fail_msg("thread %d: %s", i, b[i].err);
+		close(b[i].fd);
+	}
+	h_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -893,6 +979,7 @@ int main(int argc, char **argv)
 		HCASE(batch_splits_at_capacity),
 		HCASE(batch_stops_at_first_failure),
 		HCASE(batch_list_is_read_only_to_the_app),
+		HCASE(batch_from_two_threads),
 	};
 
 	return harness_main(argc, argv, "inject", cases,
