@@ -17,7 +17,9 @@
 /* The stub's batch routine checks with the same values as this file. */
 _Static_assert(PTP_STUB_MAP_FLAGS == (MAP_SHARED | MAP_FIXED), "stub-abi.h map flags");
 _Static_assert(PTP_STUB_MAP_POPULATE == MAP_POPULATE, "stub-abi.h MAP_POPULATE");
-_Static_assert(PTP_STUB_PROT_MASK == (PROT_READ | PROT_WRITE | PROT_EXEC),
+_Static_assert((PTP_STUB_PROT_MASK & (PROT_READ | PROT_WRITE | PROT_EXEC)) ==
+		       (PROT_READ | PROT_WRITE | PROT_EXEC) &&
+	       !(PTP_STUB_PROT_MASK & (PROT_GROWSDOWN | PROT_GROWSUP)),
 	       "stub-abi.h protections");
 _Static_assert(PTP_STUB_BATCH_MAX == PTP_AS_BATCH_MAX, "batch capacity");
 _Static_assert(PTP_STUB_BATCH_WORDS == 7, "a batch record is nr and six arguments");

@@ -52,8 +52,8 @@ static bool rule_matches(const struct ptp_syscall_rule *r, long nr,
 
 /*
  * mprotect of [addr, addr + len) that ends at or below the stub, without
- * wrapping, with protections within R|W|X: PROT_GROWSDOWN and the like could
- * reach beyond the range. The same as protect_prefix() below, in C.
+ * wrapping, with protections within PTP_STUB_PROT_MASK: PROT_GROWSDOWN and
+ * PROT_GROWSUP would reach beyond the range. The same as protect_prefix() below, in C.
  */
 static bool protect_allowed(uintptr_t stub_start, const uint64_t args[6])
 {
@@ -137,7 +137,7 @@ out:
  * endian: the low half first). It allows or kills a native mprotect and lets
  * every other call fall through to libseccomp's program after it (BPF jumps
  * are relative, so the two concatenate). With S = stub_start:
- *   prot's bits within R|W|X;  len <= S;  addr <= S - len,
+ *   prot's bits within PTP_STUB_PROT_MASK;  len <= S;  addr <= S - len,
  * which is addr + len <= S without the addition that could wrap. S - len is
  * computed in halves with a borrow into M[1]:M[0].
  */
@@ -160,7 +160,7 @@ static void protect_prefix(uintptr_t stub_start, struct sock_filter out[PROTECT_
 		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH_AUDIT_NATIVE, 0, TO(1, PROTECT_LEN)),
 		/* 2 */ LD_ABS(offsetof(struct seccomp_data, nr)),
 		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 0, TO(3, PROTECT_LEN)),
-		/* prot within R|W|X */
+		/* prot within PTP_STUB_PROT_MASK */
 		/* 4 */ LD_ABS(ARG_HI(2)),
 		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, TO(5, PROTECT_KILL)),
 		/* 6 */ LD_ABS(ARG_LO(2)),

@@ -24,8 +24,11 @@
  * MAP_FIXED, and MAP_POPULATE on request. */
 #define PTP_STUB_MAP_FLAGS 0x11
 #define PTP_STUB_MAP_POPULATE 0x8000
-/* The protection bits a batched mmap or mprotect may carry: PROT_READ |
- * PROT_WRITE | PROT_EXEC. */
-#define PTP_STUB_PROT_MASK 0x7
+/* The protection bits a batched mmap or mprotect may carry: the low six,
+ * PROT_READ, PROT_WRITE, PROT_EXEC, PROT_SEM and the two arch bits (arm64's
+ * PROT_BTI and PROT_MTE, which a static glibc's startup asks for; the kernel
+ * refuses them elsewhere). Never PROT_GROWSDOWN or PROT_GROWSUP: they make
+ * mprotect reach beyond [addr, addr + len). */
+#define PTP_STUB_PROT_MASK 0x3f
 
 #endif /* PTP_STUB_ABI_H */

@@ -151,8 +151,9 @@ unsigned int ptp_as_thread_count(struct ptp_as *as);
 
 /*
  * Maps [addr, addr+len) of fd at offset as MAP_SHARED|MAP_FIXED. -EINVAL for
- * an unaligned or empty range, a protection outside PROT_READ|PROT_WRITE|
- * PROT_EXEC or an unknown flag, -EFAULT for a range that touches the stub or
+ * an unaligned or empty range, a protection with a bit above the low six
+ * (R, W, X, PROT_SEM, arm64's PROT_BTI and PROT_MTE; PROT_GROWSDOWN/UP are
+ * refused) or an unknown flag, -EFAULT for a range that touches the stub or
  * lies outside [min, max) user address; else the injected mmap's -errno.
  *
  * fd is a file descriptor number of the tracer: stub processes share the
@@ -173,8 +174,8 @@ int ptp_as_unmap(struct ptp_as *as, uintptr_t addr, size_t len);
 
 /*
  * mprotect of [addr, addr+len), injected: -EINVAL for an unaligned or empty
- * range or a protection outside PROT_READ|PROT_WRITE|PROT_EXEC (no
- * PROT_GROWSDOWN, which reaches beyond the range), -EFAULT unless min <= addr
+ * range or a protection ptp_as_map refuses (PROT_GROWSDOWN and PROT_GROWSUP
+ * reach beyond the range), -EFAULT unless min <= addr
  * and addr + len <= max user address (the stub's start, checked without
  * wrapping); else mprotect's -errno (-ENOMEM where part of the range is not
  * mapped). The page tables survive, unlike a re-map. Fault records are kept,
@@ -225,7 +226,7 @@ struct ptp_as_op {
  * writes it through /proc/<tid>/mem. The stub checks each operation against
  * the rules of a single injection once more before running it (only mmap,
  * munmap and mprotect; a non-empty range ending at or below the stub without
- * wrapping; ptp_as_map's flags; protections within R|W|X; each field read
+ * wrapping; ptp_as_map's flags and protections; each field read
  * once), stops at the first it refuses (-EPERM) or that fails, and the
  * tracer checks what it reports (the count within n, an errno exactly when
  * it stopped early). Batches into one address space take a lock: one list.

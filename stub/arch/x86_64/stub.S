@@ -60,7 +60,7 @@ ptp_stub_trap_ip:
 	 * runs: mmap, munmap or mprotect only; a non-empty range that does
 	 * not wrap and ends at or below the stub (found PC-relative, not
 	 * told); mmap flags as ptp_as_map makes them and mmap/mprotect
-	 * protections within R|W|X. Every field is loaded into a register
+	 * protections within PTP_STUB_PROT_MASK. Every field is loaded into a register
 	 * once, checked there and used from there. The list is in this
 	 * read-only mapping anyway; the checks hold even if it were not.
 	 *   rbx count, r12 records done, r13 nr, r14 stub_start,
