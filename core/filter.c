@@ -141,6 +141,8 @@ out:
  * which is addr + len <= S without the addition that could wrap. S - len is
  * computed in halves with a borrow into M[1]:M[0].
  */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "the mprotect rule reads an argument's low half first");
 #define ARG_LO(i) ((uint32_t)(offsetof(struct seccomp_data, args) + 8 * (i)))
 #define ARG_HI(i) (ARG_LO(i) + 4)
 #define LD_ABS(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
