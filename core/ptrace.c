@@ -143,7 +143,7 @@ int ptp_inject_on(struct ptp_platform *p, pid_t tid, long nr,
 }
 
 /*
- * Writes len bytes at the stub's batch list of tid. The list lies in the
+ * Writes nwords words at the stub's batch list of tid. The list lies in the
  * stub's read-only mapping, which process_vm_writev cannot write:
  * /proc/<tid>/mem can (a debugger's write: the page is copied for this
  * process only), opened once per traced thread into *mem_fd. Where the
