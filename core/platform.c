@@ -345,7 +345,7 @@ static int probe_kernel(struct ptp_platform *p)
 	int status, rc;
 	pid_t pid;
 
-	rc = ptp_filter_build(false, true, &prog);
+	rc = ptp_filter_build(p->stub_start, false, true, &prog);
 	if (rc < 0) {
 		ptp_set_open_error("cannot build the probe filter: %s", strerror(-rc));
 		return rc;
@@ -405,7 +405,8 @@ static int create_master(struct ptp_platform *p)
 	struct arch_regs r;
 	int rc;
 
-	rc = ptp_filter_build(!p->caps.seccomp_after_ptrace, false, &p->filter);
+	rc = ptp_filter_build(p->stub_start, !p->caps.seccomp_after_ptrace, false,
+			      &p->filter);
 	if (rc < 0) {
 		ptp_set_open_error("cannot build the stub filter: %s", strerror(-rc));
 		return rc;
@@ -586,5 +587,6 @@ PTP_EXPORT void ptp_stats(struct ptp_platform *p, struct ptp_stats *st)
 	st->threads_created = p->threads_created;
 	st->threads_retired = p->threads_retired;
 	pthread_mutex_unlock(&p->lock);
+	st->injections = atomic_load(&p->injections);
 	st->traced_threads = ptp_registry_threads(p);
 }

@@ -134,6 +134,8 @@ static void tracer_exit(void *arg)
 		pthread_mutex_lock(&p->lock);
 		p->threads_retired++;
 		pthread_mutex_unlock(&p->lock);
+		if (t->mem_fd >= 0)
+			close(t->mem_fd);
 		free(t);
 	}
 	for (struct tracer **pp = &live_tracers; *pp; pp = &(*pp)->next_live) {
@@ -413,7 +415,9 @@ int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out)
 		kill(as->pid, SIGKILL);
 		return rc;
 	}
-	*t = (struct ptp_traced){ .tid = tid, .tracer_tid = tr->tid, .as = as, .cpu = -1 };
+	*t = (struct ptp_traced){
+		.tid = tid, .tracer_tid = tr->tid, .as = as, .cpu = -1, .mem_fd = -1
+	};
 
 	pthread_mutex_lock(&ptp_registry_lock);
 	tracer_sweep(tr);

@@ -139,6 +139,11 @@ static void killed(bool by_traced_tid)
 	assert_int_equal(ptp_switch(in_victim.ctx, victim, &ev), -ESRCH);
 	assert_int_equal(ptp_as_inject(victim, SYS_getpid, args, &res), -ESRCH);
 	assert_int_equal(ptp_as_unmap(victim, H_CODE, h_page()), -ESRCH);
+	assert_int_equal(ptp_as_protect(victim, H_CODE, h_page(), PROT_READ), -ESRCH);
+	const struct ptp_as_op op = { .kind = PTP_AS_OP_UNMAP, .addr = H_CODE, .len = h_page() };
+	size_t done = 99;
+	assert_int_equal(ptp_as_map_batch(victim, &op, 1, &done), -ESRCH);
+	assert_int_equal(done, 0);
 	assert_int_equal(h_try_load_at(victim, H_DATA, PAYLOAD_SYSCALL_LOOP), -ESRCH);
 
 	/* The others ran on through it. */

@@ -35,6 +35,9 @@ extern const unsigned char ptp_stub_entry[];     /* bootstrap: stops itself */
 extern const unsigned char ptp_stub_syscall[];   /* the one syscall insn */
 extern const unsigned char ptp_stub_trap_ip[];   /* PC at the trap after it */
 extern const unsigned char ptp_stub_park[];      /* untraced wait loop */
+/* The batch routine and its list (stub/stub-abi.h). */
+extern const unsigned char ptp_stub_batch[];
+extern const unsigned char ptp_stub_batch_list[];
 
 /* Candidate tops of the user address space, highest first. */
 const uintptr_t *ptp_arch_stub_tops(size_t *count);

@@ -175,6 +175,11 @@ struct ptp_stats {
 	unsigned long as_created;    /* address spaces ever forked */
 	unsigned long threads_created;
 	unsigned long threads_retired;
+	/* Round trips into a stub made for ptp_as_map, ptp_as_unmap,
+	 * ptp_as_protect and ptp_as_inject (one each) and ptp_as_map_batch
+	 * (one per PTP_AS_BATCH_MAX operations); not those that create
+	 * address spaces or traced threads. */
+	unsigned long injections;
 };
 void ptp_stats(struct ptp_platform *p, struct ptp_stats *st);
 /* Destroys every pooled address space. */
@@ -196,12 +201,88 @@ unsigned int ptp_as_thread_count(struct ptp_as *as);
 
 /*
  * Maps [addr, addr+len) of fd at offset as MAP_SHARED|MAP_FIXED. -EINVAL for
- * an unaligned or empty range, -EFAULT for a range that touches the stub or
+ * an unaligned or empty range, a protection with a bit above the low six
+ * (R, W, X, PROT_SEM, arm64's PROT_BTI and PROT_MTE; PROT_GROWSDOWN/UP are
+ * refused) or an unknown flag, -EFAULT for a range that touches the stub or
  * lies outside [min, max) user address; else the injected mmap's -errno.
+ *
+ * fd is a file descriptor number of the tracer: stub processes share the
+ * tracer's fd table (CLONE_FILES), so the injected mmap looks the number up
+ * there when it runs. For the caller: pass a descriptor the tracer itself
+ * holds, never an app's fd number (a sentry that keeps an fd table for the
+ * app translates first); it may be closed once the call returns (the mapping
+ * holds the file); a number another tracer thread closes or reuses meanwhile
+ * maps whatever it names at that moment. Every fd of the tracer is in the
+ * stubs' table, O_CLOEXEC or not (stubs never exec); only injected calls can
+ * use them, as the app's own syscalls never run in a stub.
  */
 int ptp_as_map(struct ptp_as *as, uintptr_t addr, size_t len, int prot, int fd,
 	       off_t offset, unsigned int flags);
+/* -EINVAL or -EFAULT as ptp_as_map; munmap of a range with nothing mapped is
+ * fine. Fault records at addresses in the range are dropped. */
 int ptp_as_unmap(struct ptp_as *as, uintptr_t addr, size_t len);
+
+/*
+ * mprotect of [addr, addr+len), injected: -EINVAL for an unaligned or empty
+ * range or a protection ptp_as_map refuses (PROT_GROWSDOWN and PROT_GROWSUP
+ * reach beyond the range), -EFAULT unless min <= addr
+ * and addr + len <= max user address (the stub's start, checked without
+ * wrapping); else mprotect's -errno (-ENOMEM where part of the range is not
+ * mapped). The page tables survive, unlike a re-map. Fault records are kept,
+ * as for a map: the heuristic's dance (a write fault reported as a read, the
+ * page made readable, the write faulting again as a write) works through it.
+ *
+ * The stub filter enforces the same bound on its own (a raw-BPF rule in front
+ * of libseccomp's program: len <= stub_start and addr <= stub_start - len),
+ * so an mprotect that reaches the stub is killed even if it got past this
+ * check. On kernels older than 4.8 the filter's default is Allow (see the
+ * design), and the bound is this check's alone. On systrap (not built yet)
+ * injections run on the address space's syscall thread; the app threads'
+ * filter must carry no injection rule at all, mprotect's included.
+ */
+int ptp_as_protect(struct ptp_as *as, uintptr_t addr, size_t len, int prot);
+
+/* One operation of a batch: the arguments of ptp_as_map, ptp_as_unmap or
+ * ptp_as_protect (those an operation does not take are ignored). */
+enum ptp_as_op_kind {
+	PTP_AS_OP_MAP = 1,
+	PTP_AS_OP_UNMAP,
+	PTP_AS_OP_PROTECT,
+};
+
+struct ptp_as_op {
+	enum ptp_as_op_kind kind;
+	uintptr_t addr;
+	size_t len;
+	int prot;           /* MAP, PROTECT */
+	int fd;             /* MAP: a tracer fd, as for ptp_as_map */
+	off_t offset;       /* MAP */
+	unsigned int flags; /* MAP: PTP_MAP_POPULATE */
+};
+
+/* Operations per round trip of ptp_as_map_batch. */
+#define PTP_AS_BATCH_MAX 64
+
+/*
+ * Runs ops[0..n) in order, PTP_AS_BATCH_MAX per injection round trip (one
+ * round trip for up to 64; ptp_stats' injections counts them), with the
+ * results their single forms would give. The first operation that is refused
+ * or fails ends the batch: its error is returned, and *done (if not NULL) is
+ * the number of operations before it, which took effect; 0 and *done == n
+ * when all did. -EPROTO: the stub reported what it cannot have done.
+ *
+ * Where the list lives: in the stub's own mapping, which is read-only to the
+ * app and which no operation may reach (the range checks above); the tracer
+ * writes it through /proc/<tid>/mem. The stub checks each operation against
+ * the rules of a single injection once more before running it (only mmap,
+ * munmap and mprotect; a non-empty range ending at or below the stub without
+ * wrapping; ptp_as_map's flags and protections; each field read
+ * once), stops at the first it refuses (-EPERM) or that fails, and the
+ * tracer checks what it reports (the count within n, an errno exactly when
+ * it stopped early). Batches into one address space take a lock: one list.
+ */
+int ptp_as_map_batch(struct ptp_as *as, const struct ptp_as_op *ops, size_t n,
+		     size_t *done);
 
 /*
  * Injects one system call into the address space. Returns 0 when the stub
@@ -213,7 +294,7 @@ int ptp_as_inject(struct ptp_as *as, long nr, const uint64_t args[6],
 		  long *result);
 /* Whether the stub filter's allow-list has a rule for nr; ptp_as_inject may
  * still refuse arguments the rule does not allow (e.g. kill other than
- * SIGSTOP). */
+ * SIGSTOP, mprotect of a range that reaches the stub). */
 bool ptp_syscall_injectable(long nr);
 
 /* Contexts ------------------------------------------------------------ */
