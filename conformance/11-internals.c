@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* internals: cases that look into this design through its introspection
  * functions (the ones ptplat.h marks PTP_INTROSPECTION): where the stub
- * sits, what the master stub maps and which filter it runs, and what
- * ptp_stats and ptp_trim do after a fork. Another platform need not have
+ * sits, what the master stub maps and which filter it runs, what
+ * ptp_stats and ptp_trim do after a fork, and how many round trips into the
+ * stub the address-space calls cost (ptp_stats.injections). Another platform need not have
  * any of it, so "ptbench test --platform" skips this group; the threadpool
  * and lifecycle groups (07, 09), which count this design's traced threads
  * and pooled address spaces throughout, belong to the same set. */
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,6 +158,67 @@ static void fork_stats_and_trim(void)
 	ptp_close(p);
 }
 
+static unsigned long injections(struct ptp_platform *p)
+{
+	struct ptp_stats st;
+
+	ptp_stats(p, &st);
+	return st.injections;
+}
+
+/* The round trips into the stub that ptp_as_map_batch and ptp_as_protect
+ * cost (ptplat.h's ptp_stats.injections): none for what the core refuses,
+ * one per PTP_AS_BATCH_MAX operations, up to the first that fails. What
+ * the operations do, the inject group checks. */
+static void batch_round_trips(void)
+{
+	struct hfix f = h_setup(PAYLOAD_READ);
+	size_t pg = h_page(), n = 2 * PTP_AS_BATCH_MAX + 1, done = 0;
+	uintptr_t max = ptp_max_user_address(f.p);
+	struct ptp_as_op *ops = calloc(n, sizeof(*ops));
+	int fd = h_memfd(pg, NULL, 0);
+	unsigned long before;
+
+	assert_non_null(ops);
+	/* This thread's traced thread exists before counting. */
+	assert_int_equal(ptp_as_unmap(f.as, H_DATA, pg), 0);
+	before = injections(f.p);
+	assert_int_equal(ptp_as_protect(f.as, H_DATA + 1, pg, PROT_READ), -EINVAL);
+	assert_int_equal(ptp_as_protect(f.as, max - pg, 2 * pg, PROT_READ), -EFAULT);
+	assert_int_equal(ptp_as_map_batch(f.as, ops, 0, &done), 0);
+	assert_int_equal(injections(f.p), before);
+	for (size_t i = 0; i < n; i++)
+		ops[i] = (struct ptp_as_op){ .kind = i % 2 ? PTP_AS_OP_UNMAP : PTP_AS_OP_MAP,
+					    .addr = H_DATA + (i / 2) * pg, .len = pg,
+					    .prot = PROT_READ, .fd = fd };
+	assert_int_equal(ptp_as_map_batch(f.as, ops, PTP_AS_BATCH_MAX, &done), 0);
+	assert_int_equal(injections(f.p) - before, 1);
+	before = injections(f.p);
+	assert_int_equal(ptp_as_map_batch(f.as, ops, n, &done), 0);
+	assert_int_equal(done, n);
+	assert_int_equal(injections(f.p) - before, 3);
+	/* Failed in the stub at the second: one round trip. */
+	ops[1] = (struct ptp_as_op){ .kind = PTP_AS_OP_MAP, .addr = H_DATA + pg, .len = pg,
+				    .prot = PROT_READ, .fd = -1 };
+	before = injections(f.p);
+	assert_int_equal(ptp_as_map_batch(f.as, ops, 3, &done), -EBADF);
+	assert_int_equal(injections(f.p) - before, 1);
+	/* Refused in the core at the second: the first still runs, once. */
+	ops[1] = (struct ptp_as_op){ .kind = PTP_AS_OP_PROTECT, .addr = max - pg,
+				    .len = 2 * pg, .prot = PROT_READ };
+	before = injections(f.p);
+	assert_int_equal(ptp_as_map_batch(f.as, ops, 3, &done), -EFAULT);
+	assert_int_equal(done, 1);
+	assert_int_equal(injections(f.p) - before, 1);
+	/* Refused at the first: none. */
+	before = injections(f.p);
+	assert_int_equal(ptp_as_map_batch(f.as, &ops[1], 2, &done), -EFAULT);
+	assert_int_equal(injections(f.p), before);
+	free(ops);
+	close(fd);
+	h_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -162,6 +226,7 @@ int main(int argc, char **argv)
 		HCASE(fresh_as_maps_only_stub),
 		HCASE(stub_filter_active),
 		HCASE(fork_stats_and_trim),
+		HCASE(batch_round_trips),
 	};
 
 	return harness_main(argc, argv, "internals", cases,
