@@ -51,14 +51,21 @@
 extern char **environ;
 
 /* Calls whose counts differ between a native strace and the sentry for
- * known reasons: futex (contention decides how many), the time calls the
- * vDSO serves natively (the sentry offers no vDSO, so they are real
- * syscalls there), execve (strace sees the first program's; the sentry
- * loads it itself) and exit_group (strace -c counts a call when it
- * returns; exit_group never does, the sentry counts it). */
+ * known reasons, left out on both sides: futex (contention decides how
+ * many), the time calls the vDSO serves natively (the sentry offers no
+ * vDSO, so they are real syscalls there), execve (strace sees the first
+ * program's; the sentry loads it itself), exit and exit_group (strace -c
+ * counts a call when it returns, and these never do; the sentry counts
+ * them) and rseq (ENOSYS in the sentry: glibc then stops registering it
+ * in new threads, natively each thread registers). */
 static const char *const APP_UNCOMPARED[] = {
-	"futex", "clock_gettime", "gettimeofday", "time", "getcpu", "execve", "exit_group", NULL,
+	"futex", "clock_gettime", "gettimeofday", "time", "getcpu", "execve", "exit", "exit_group",
+	"rseq", NULL,
 };
+/* A call the sentry refuses with ENOSYS and glibc then makes another way
+ * (clone3, retried as clone): the sentry's refused attempts are not
+ * counted, its retries are, as the native call is. */
+static const char *const APP_RETRIED[] = { "clone3", NULL };
 
 enum app_input { IN_NONE, IN_TEXT, IN_TREE };
 enum app_variant { V_NATIVE, V_FAITHFUL, V_LEAN, V_COUNT };
@@ -357,12 +364,19 @@ static int run_program(char *const argv[], const char *errfile, uint64_t *ns, ch
 	return -1;
 }
 
-static bool uncompared(const char *name)
+static bool listed(const char *const list[], const char *name)
 {
-	for (int i = 0; APP_UNCOMPARED[i]; i++)
-		if (!strcmp(name, APP_UNCOMPARED[i]))
+	for (int i = 0; list[i]; i++)
+		if (!strcmp(name, list[i]))
 			return true;
 	return false;
+}
+
+/* Whether a call counts in the comparison with strace (enosys: the
+ * sentry refused it). */
+static bool compared(const char *name, bool enosys)
+{
+	return !listed(APP_UNCOMPARED, name) && !(enosys && listed(APP_RETRIED, name));
 }
 
 /* What ptbench-exec --stats printed (sentry/main.c print_stats); the
@@ -412,7 +426,7 @@ static int parse_stats(const char *file, struct app_stats *s, char *err, size_t 
 		} else if (!strncmp(line, "  syscall mix:", 14)) {
 			mix = true;
 		} else if (mix && sscanf(line, " %63s %lu", name, &a) == 2) {
-			if (!uncompared(name))
+			if (compared(name, strstr(line, " ENOSYS") != NULL))
 				s->compared += (double)a;
 		}
 	}
@@ -477,7 +491,7 @@ static void strace_count(struct app_workload *w, char *const argv[], const char 
 			w->strace_total = (double)c;
 			continue;
 		}
-		if (!uncompared(name))
+		if (compared(name, false))
 			w->strace_compared += (double)c;
 	}
 	fclose(f);
