@@ -58,7 +58,8 @@ def doc(sentry_ns_find=2.0e6, find_compared=1000.0, startup_compared=14.0,
                   switches=16.0, injections=3.0, migrations=0.0, sentry_ns=1.0e5,
                   inject_ns=5.0e4),
         {"name": "switch/lean/real_time", "run_name": "switch/lean/real_time",
-         "run_type": "iteration", "real_time": 20.0, "time_unit": "us", "iterations": 1},
+         "run_type": "iteration", "real_time": 20.0, "time_unit": "us", "iterations": 1,
+         "p50_ns": 10000.0},
         {"name": "map/inject/pages:1/real_time", "run_name": "map/inject/pages:1/real_time",
          "run_type": "iteration", "real_time": 40.0, "time_unit": "us", "iterations": 1},
     ]
@@ -90,6 +91,8 @@ class Model(unittest.TestCase):
         self.assertAlmostEqual(c.measured[1], (25e6 / 984) / 23e3)
         self.assertIn("switch/lean", c.detail)
         self.assertIn("app/startup overhead", c.detail)
+        # the switch's median beside its mean, as information
+        self.assertIn(f"p50 (10 us) instead of its mean: {(25e6 / 984) / 13e3:.3f}", c.detail)
 
     def test_model_bar_fails_both_ways(self):
         # the sentry's time per syscall far above what the run lost
