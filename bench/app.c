@@ -37,6 +37,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -123,14 +124,15 @@ static const char *busybox_path(char *buf, size_t len)
 	return buf;
 }
 
-static const char *app_dir(char *buf, size_t len)
+/* The folder of the generated inputs, in buf. */
+static void app_dir(char *buf, size_t len)
 {
 	const char *e = getenv("PTBENCH_APP_DIR");
 
 	if (e && *e)
-		return e;
-	snprintf(buf, len, "%s/.cache/app", PTBENCH_SOURCE_ROOT);
-	return buf;
+		snprintf(buf, len, "%s", e);
+	else
+		snprintf(buf, len, "%s/.cache/app", PTBENCH_SOURCE_ROOT);
 }
 
 static int mkdir_p(const char *path)
@@ -269,6 +271,13 @@ fail:
 	return -(errno ? errno : EIO);
 }
 
+static int remove_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
 /* The input named base (made by make unless it is there already) in the
  * app dir; its path in out. Made under a tmp name and renamed, so a
  * half-made input is never used (a failed tree stays as its tmp name).
@@ -292,6 +301,12 @@ static int ensure_input(const char *base, int (*make)(const char *, char *, size
 	rc = make(tmp, err, errlen);
 	if (!rc && rename(tmp, out) < 0) {
 		rc = -errno;
+		/* Another run made the same input meanwhile (a tree cannot be
+		 * renamed over a full folder): theirs is as good. */
+		if ((rc == -ENOTEMPTY || rc == -EEXIST) && stat(out, &sb) == 0) {
+			nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+			return 0;
+		}
 		snprintf(err, errlen, "rename to %.300s: %s", out, strerror(-rc));
 	}
 	return rc;
