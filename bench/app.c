@@ -397,7 +397,7 @@ static bool compared(const char *name, bool enosys)
 /* What ptbench-exec --stats printed (sentry/main.c print_stats); the
  * injections are those made for syscalls, not in loading the program. */
 struct app_stats {
-	double syscalls, compared, switches, injections, migrations;
+	double syscalls, compared, switches, injections, migrations, migrations_at_start;
 	double ms_sentry, ms_inject;
 };
 
@@ -430,6 +430,8 @@ static int parse_stats(const char *file, struct app_stats *s, char *err, size_t 
 			seen |= 1;
 		} else if ((p = strstr(line, "migrations ")) && sscanf(p, "migrations %lu", &a) == 1) {
 			s->migrations = (double)a;
+			if ((p = strstr(line, "; ")) && sscanf(p, "; %lu of them before", &b) == 1)
+				s->migrations_at_start = (double)b;
 			seen |= 2;
 		} else if (sscanf(line,
 				  "  time: wall %lf ms, in ptp_switch (app + switch) %lf ms, in the "
@@ -614,6 +616,7 @@ static void bm_app(gb_state *st, void *arg)
 		sum.switches += one.switches;
 		sum.injections += one.injections;
 		sum.migrations += one.migrations;
+		sum.migrations_at_start += one.migrations_at_start;
 		sum.ms_sentry += one.ms_sentry;
 		sum.ms_inject += one.ms_inject;
 	}
@@ -654,6 +657,8 @@ static void bm_app(gb_state *st, void *arg)
 		gb_counter(st, "switches", sum.switches * k, GB_COUNTER_DEFAULT);
 		gb_counter(st, "injections", sum.injections * k, GB_COUNTER_DEFAULT);
 		gb_counter(st, "migrations", sum.migrations * k, GB_COUNTER_DEFAULT);
+		gb_counter(st, "migrations_at_start", sum.migrations_at_start * k,
+			   GB_COUNTER_DEFAULT);
 		gb_counter(st, "sentry_ns", (sum.ms_sentry - sum.ms_inject) * k * 1e6,
 			   GB_COUNTER_DEFAULT);
 		gb_counter(st, "inject_ns", sum.ms_inject * k * 1e6, GB_COUNTER_DEFAULT);

@@ -83,6 +83,9 @@ struct sn_thread {
 	uint64_t sigmask;
 	struct sn_thread *next;
 	unsigned long migrations; /* of its traced thread, read at its end */
+	/* ... and read when its first switch returned: its placement beside
+	 * the tracer, before the app ran */
+	unsigned long migrations_at_start;
 };
 
 /* Statistics, summed over threads with atomics. */
@@ -96,7 +99,7 @@ struct sn_stats {
 	 * made, before the app ran: the rest is the part of ns_sentry spent
 	 * in injections for syscalls. */
 	unsigned long load_injections, ns_load_inject;
-	atomic_ulong migrations;
+	atomic_ulong migrations, migrations_at_start;
 };
 
 struct sn_global {

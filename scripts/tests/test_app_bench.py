@@ -40,7 +40,7 @@ def run_entry(name, ms, **counters):
 
 
 def doc(sentry_ns_find=2.0e6, find_compared=1000.0, startup_compared=14.0,
-        migrations=0.0):
+        migrations=0.0, migrations_at_start=0.0):
     """One run: find natively 10 ms and through lean 40 ms with 1,000
     syscalls, startup 1 / 6 ms with 16, switch/lean 20 us,
     map/inject/pages:1 40 us (20 us an injection)."""
@@ -50,6 +50,7 @@ def doc(sentry_ns_find=2.0e6, find_compared=1000.0, startup_compared=14.0,
         run_entry("app/find/ptrace_lean", 40.0, syscalls=1000.0,
                   syscalls_compared=find_compared, strace_syscalls_compared=1000.0,
                   switches=1000.0, injections=50.0, migrations=migrations,
+                  migrations_at_start=migrations_at_start,
                   sentry_ns=sentry_ns_find, inject_ns=1.0e6),
         run_entry("app/startup/native", 1.0, strace_syscalls=16.0,
                   strace_syscalls_compared=14.0),
@@ -128,6 +129,10 @@ class Checks(unittest.TestCase):
         c = checks_of(doc(migrations=11))["bar_app_migrations"]
         self.assertEqual(c.status, "FAIL")
         self.assertIn("app/find/ptrace_lean", c.detail)
+        # the placement before the app ran is shown apart, not forgiven
+        c = checks_of(doc(migrations=11, migrations_at_start=2))["bar_app_migrations"]
+        self.assertEqual(c.status, "FAIL")
+        self.assertIn("placement apart): worst 0.0090 (app/find/ptrace_lean)", c.detail)
 
     def test_gzip_bar_absent_is_na(self):
         c = checks_of(doc())["bar_app_gzip_lean"]
