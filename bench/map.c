@@ -15,6 +15,15 @@
  *                        kernel fills the page table of all N pages at map
  *                        time, so the cost grows with N (the plain variants
  *                        touch no page and cost the same at any size)
+ *   map/inject_batch/ops:N
+ *                        ptp_as_map_batch of N one-page maps (a page apart),
+ *                        then of the N unmaps: two round trips per 2N
+ *                        operations; the time
+ *                        is per operation (a map or an unmap), so it compares
+ *                        with half of map/inject/pages:1 (a map and an
+ *                        unmap). Bar (bench_report.py): ops:16 at most 0.15 x
+ *                        map/inject/pages:1. Checks ptp_stats' injections: one
+ *                        round trip per batch.
  *   map/fault_roundtrip  app loads from an unmapped page -> fault event ->
  *                        ptp_as_map -> switch -> app completes (syscall) ->
  *                        ptp_as_unmap, all in one iteration
@@ -164,6 +173,92 @@ static void bm_map_inject(gb_state *st, void *arg)
 		}
 	}
 	t_end = bench_now_ns();
+	bench_finish(st, t_end - t_start, n, label);
+	goto out;
+fail:
+	gb_skip_with_error(st, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	bench_core_env_close(&e);
+	bench_unpin_self(&ps);
+}
+
+/* map/inject_batch/ops:N ---------------------------------------------- */
+
+#define MAP_BATCH_MAX 64
+
+static void bm_map_inject_batch(gb_state *st, void *arg)
+{
+	size_t pg = map_page(), nops = (size_t)gb_range_x(st, 0), done;
+	uint64_t t_start = 0, t_end = 0, n = 0, batches = 0;
+	const struct bench_core_env_spec spec = { .reuse_pool = true };
+	struct ptp_as_op maps[MAP_BATCH_MAX], unmaps[MAP_BATCH_MAX];
+	struct bench_core_env e = { 0 };
+	struct ptp_stats before, after;
+	char label[64], err[320];
+	struct bench_pinning ps;
+	int fd = -1, rc;
+
+	(void)arg;
+	bench_core_label(label, sizeof(label), NULL);
+	bench_pin_self_if_enabled(&ps, -1);
+	if (nops > MAP_BATCH_MAX || nops > MAP_MAX_PAGES) {
+		snprintf(err, sizeof(err), "ops:%zu above %d", nops, MAP_BATCH_MAX);
+		goto fail;
+	}
+	if (bench_core_env_open(&e, &spec, err, sizeof(err)) < 0)
+		goto fail;
+	fd = bench_memfd("ptbench-map", MAP_MAX_PAGES * pg, NULL, 0, err, sizeof(err));
+	if (fd < 0)
+		goto fail;
+	/* A page apart: adjacent maps of one file would merge into one
+	 * mapping, and each unmap would then split it, which is not what
+	 * map/inject/pages:1 measures. */
+	for (size_t i = 0; i < nops; i++) {
+		maps[i] = (struct ptp_as_op){ .kind = PTP_AS_OP_MAP,
+					     .addr = MAP_DATA + 2 * i * pg, .len = pg,
+					     .prot = PROT_READ | PROT_WRITE, .fd = fd,
+					     .offset = (off_t)(i * pg) };
+		unmaps[i] = (struct ptp_as_op){ .kind = PTP_AS_OP_UNMAP,
+					       .addr = MAP_DATA + 2 * i * pg, .len = pg };
+	}
+	/* Warm-up: this thread's traced thread and its list writer. */
+	rc = ptp_as_map_batch(e.as, maps, nops, &done);
+	if (rc == 0)
+		rc = ptp_as_map_batch(e.as, unmaps, nops, &done);
+	if (rc < 0) {
+		snprintf(err, sizeof(err), "warm-up batch: %s", strerror(-rc));
+		goto fail;
+	}
+	ptp_stats(e.p, &before);
+
+	while (gb_keep_running_batch(st, 2 * nops)) {
+		if (!t_start)
+			t_start = bench_now_ns();
+		rc = ptp_as_map_batch(e.as, maps, nops, &done);
+		if (rc == 0)
+			rc = ptp_as_map_batch(e.as, unmaps, nops, &done);
+		if (rc < 0) {
+			snprintf(err, sizeof(err), "ptp_as_map_batch: %s (%zu of %zu done)",
+				 strerror(-rc), done, nops);
+			gb_skip_with_error(st, err);
+			break;
+		}
+		batches += 2;
+		n += 2 * nops;
+	}
+	t_end = bench_now_ns();
+	if (!gb_error_occurred(st)) {
+		ptp_stats(e.p, &after);
+		if (after.injections - before.injections != batches) {
+			snprintf(err, sizeof(err),
+				 "%lu injection round trips for %llu batches",
+				 after.injections - before.injections,
+				 (unsigned long long)batches);
+			goto fail;
+		}
+	}
 	bench_finish(st, t_end - t_start, n, label);
 	goto out;
 fail:
@@ -350,6 +445,8 @@ void bench_register_map(void)
 	gb_use_real_time(gb_range(gb_arg_name(b, "pages"), 1, MAP_MAX_PAGES, 4));
 	b = gb_register("map/inject_populate", bm_map_inject, (void *)1);
 	gb_use_real_time(gb_range(gb_arg_name(b, "pages"), 1, MAP_MAX_PAGES, 4));
+	b = gb_register("map/inject_batch", bm_map_inject_batch, NULL);
+	gb_use_real_time(gb_range(gb_arg_name(b, "ops"), 1, MAP_BATCH_MAX, 4));
 	gb_use_real_time(gb_register("map/fault_roundtrip", bm_map_fault, NULL));
 	gb_use_real_time(gb_register("map/as_create", bm_map_as_create, NULL));
 	gb_use_real_time(gb_register("map/as_create_reused", bm_map_as_create,

@@ -7,8 +7,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -443,7 +445,12 @@ static void inject_refused_calls(void)
 		{ SYS_tgkill, { (uint64_t)aspid, (uint64_t)aspid, SIGKILL } },
 		{ SYS_exit_group, { 0 } },
 		{ SYS_execve, { H_DATA, 0, 0 } },
-		{ SYS_mprotect, { H_DATA, h_page(), PROT_NONE } },
+		/* mprotect is allowed below the stub only. */
+		{ SYS_mprotect, { ptp_max_user_address(f.p) - h_page(), 2 * h_page(),
+				  PROT_READ | PROT_WRITE } },
+		{ SYS_mprotect, { ptp_max_user_address(f.p), h_page(), PROT_READ } },
+		{ SYS_mprotect, { H_DATA, (uint64_t)0 - H_DATA + h_page(), PROT_READ } },
+		{ SYS_mprotect, { H_DATA, h_page(), PROT_READ | PROT_GROWSDOWN } },
 		{ SYS_ptrace, { 0 } },
 		{ SYS_clone, { 0 } },
 		{ SYS_prctl, { PR_SET_PDEATHSIG, 0 } },
@@ -484,10 +491,10 @@ static void injectable_agrees_with_inject(void)
 	struct hfix f = h_setup(PAYLOAD_READ);
 	static const long refused[] = { SYS_read, SYS_write, SYS_openat, SYS_close,
 					SYS_execve, SYS_exit_group, SYS_ptrace,
-					SYS_mprotect, SYS_tgkill, SYS_getuid,
+					SYS_tgkill, SYS_getuid,
 					SYS_ioctl, SYS_seccomp, -1, 100000 };
 	static const long accepted[] = { SYS_getpid, SYS_getppid, SYS_mmap,
-					  SYS_munmap, SYS_kill };
+					  SYS_munmap, SYS_kill, SYS_mprotect };
 	uint64_t args[6] = { 0 };
 	long res;
 
@@ -508,6 +515,10 @@ static void injectable_agrees_with_inject(void)
 	uint64_t um[6] = { H_DATA, h_page() };
 	assert_int_equal(ptp_as_inject(f.as, SYS_munmap, um, &res), 0);
 	assert_int_equal(res, 0);
+	/* mprotect of nothing mapped: the kernel's -ENOMEM, not the filter. */
+	uint64_t mp[6] = { H_DATA, h_page(), PROT_READ };
+	assert_int_equal(ptp_as_inject(f.as, SYS_mprotect, mp, &res), 0);
+	assert_int_equal(res, -ENOMEM);
 	/* kill is allowed with SIGSTOP only: signal 0 is refused, and so is
 	 * SIGKILL; the address space lives on. */
 	uint64_t k[6] = { (uint64_t)ptp_as_pid(f.as), 0 };
@@ -558,6 +569,399 @@ static void inject_between_switches_keeps_context(void)
 	h_teardown(&f);
 }
 
+/* Where the write payload runs beside PAYLOAD_READ at H_CODE. */
+#define H_WRITER (H_CODE + 0x100000ul)
+
+/* Runs PAYLOAD_WRITE (at H_WRITER) storing v at addr; returns the event. */
+static enum ptp_event_kind app_write(struct hfix *f, uintptr_t addr, uint64_t v,
+				     struct ptp_event *ev)
+{
+	int rc;
+
+	ptp_ctx_set_ip(f->ctx, H_WRITER);
+	ptp_ctx_set_arg(f->ctx, 0, addr);
+	ptp_ctx_set_arg(f->ctx, 1, v);
+	rc = ptp_switch(f->ctx, f->as, ev);
+	if (rc < 0)
+		fail_msg("ptp_switch: %s", strerror(-rc));
+	return ev->kind;
+}
+
+static void app_write_works(struct hfix *f, uintptr_t addr, uint64_t v)
+{
+	struct ptp_event ev;
+
+	assert_int_equal(app_write(f, addr, v, &ev), PTP_EV_SYSCALL);
+	assert_int_equal(ev.nr, SYS_getpid);
+}
+
+static void app_write_faults(struct hfix *f, uintptr_t addr)
+{
+	struct ptp_event ev;
+
+	assert_int_equal(app_write(f, addr, 0x5a5a5a5a5a5a5a5aull, &ev), PTP_EV_FAULT);
+	assert_int_equal(ev.info.si_signo, SIGSEGV);
+	assert_int_equal(ev.info.si_code, SEGV_ACCERR);
+	assert_int_equal(ev.addr, addr);
+}
+
+static unsigned long injections(struct ptp_platform *p)
+{
+	struct ptp_stats st;
+
+	ptp_stats(p, &st);
+	return st.injections;
+}
+
+/*
+ * A page made read-only faults on write and keeps its content; made
+ * writable again, the write lands. Also at the last page below the stub,
+ * which the filter's exact bound (not a constant one) must allow.
+ */
+static void protect_works(void)
+{
+	struct hfix f = h_setup(PAYLOAD_READ);
+	size_t pg = h_page();
+	uintptr_t top = ptp_max_user_address(f.p) - pg;
+	const uintptr_t where[] = { H_DATA, top };
+	const uint64_t v = 0x70726f7465637421ull;
+	int fd = h_memfd(2 * pg, NULL, 0);
+	uint64_t got;
+
+	h_load_at(f.as, H_WRITER, PAYLOAD_WRITE);
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		uintptr_t a = where[i];
+		off_t off = (off_t)(i * pg);
+
+		h_note("protect at %#lx", (unsigned long)a);
+		assert_int_equal(ptp_as_map(f.as, a, pg, PROT_READ | PROT_WRITE, fd, off, 0), 0);
+		app_write_works(&f, a + 8, v);
+		assert_int_equal(ptp_as_protect(f.as, a, pg, PROT_READ), 0);
+		app_write_faults(&f, a + 16);
+		assert_int_equal(app_read(&f, a + 8), v);
+		assert_int_equal(ptp_as_protect(f.as, a, pg, PROT_READ | PROT_WRITE), 0);
+		app_write_works(&f, a + 16, v + 1);
+		assert_int_equal(pread(fd, &got, 8, off + 16), 8);
+		assert_int_equal(got, v + 1);
+		/* PROT_NONE: even a read faults. */
+		assert_int_equal(ptp_as_protect(f.as, a, pg, PROT_NONE), 0);
+		app_read_faults(&f, a + 8, SEGV_ACCERR);
+		/* PROT_SEM (0x8, no glibc name), like arm64's PROT_BTI, is a
+		 * bit above R|W|X that the core and filter let through: the
+		 * kernel judges it (every arch accepts this one). */
+		assert_int_equal(ptp_as_protect(f.as, a, pg, PROT_READ | 0x8), 0);
+		assert_int_equal(app_read(&f, a + 8), v);
+		assert_int_equal(ptp_as_unmap(f.as, a, pg), 0);
+	}
+	/* Nothing mapped there: mprotect's own -ENOMEM. */
+	assert_int_equal(ptp_as_protect(f.as, H_DATA, pg, PROT_READ), -ENOMEM);
+	stub_still_works(&f);
+	close(fd);
+	h_teardown(&f);
+}
+
+/* Bad ranges and protections are refused before anything is injected; a
+ * range that reaches the stub is -EFAULT like ptp_as_map's, and the raw
+ * injection of it is refused by the filter's mirror. */
+static void protect_bad_ranges(void)
+{
+	struct hfix f = h_setup(PAYLOAD_READ);
+	size_t pg = h_page();
+	uintptr_t max = ptp_max_user_address(f.p), end = ptp_stub_end(f.p);
+	const struct {
+		uintptr_t addr;
+		size_t len;
+		int prot;
+		int want;
+	} bad[] = {
+		{ H_DATA + 1, pg, PROT_READ, -EINVAL },
+		{ H_DATA, pg - 1, PROT_READ, -EINVAL },
+		{ H_DATA, 0, PROT_READ, -EINVAL },
+		{ H_DATA, (size_t)0 - H_DATA, PROT_READ, -EINVAL },   /* wraps to 0 */
+		{ H_DATA, (size_t)0 - pg, PROT_READ, -EINVAL },       /* wraps past 0 */
+		{ H_DATA, pg, PROT_READ | PROT_GROWSDOWN, -EINVAL },
+		{ H_DATA, pg, 0x10000, -EINVAL },
+		{ max - pg, 2 * pg, PROT_READ | PROT_WRITE, -EFAULT }, /* straddles */
+		{ max, end - max, PROT_READ | PROT_WRITE, -EFAULT },   /* the stub */
+		{ end, pg, PROT_READ, -EFAULT },
+		{ 0, pg, PROT_READ, -EFAULT },
+	};
+	unsigned long before;
+	long res = 0x5a5a;
+
+	h_map_rw(f.as, H_DATA, pg);
+	before = injections(f.p);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = ptp_as_protect(f.as, bad[i].addr, bad[i].len, bad[i].prot);
+
+		if (rc != bad[i].want)
+			fail_msg("protect %#lx+%#zx prot %#x: %d, want %d",
+				 (unsigned long)bad[i].addr, bad[i].len, bad[i].prot, rc,
+				 bad[i].want);
+	}
+	assert_int_equal(injections(f.p), before);
+	uint64_t straddle[6] = { max - pg, 2 * pg, PROT_READ | PROT_WRITE };
+	assert_int_equal(ptp_as_inject(f.as, SYS_mprotect, straddle, &res), -EPERM);
+	assert_int_equal(res, 0x5a5a);
+	/* The page stayed as it was: readable. */
+	assert_int_equal(app_read(&f, H_DATA), 0);
+	stub_still_works(&f);
+	h_teardown(&f);
+}
+
+/* A batch of 16 maps, protects and unmaps is one round trip, and each
+ * operation did what its single form does. */
+static void batch_is_one_round_trip(void)
+{
+	struct hfix f = h_setup(PAYLOAD_READ);
+	size_t pg = h_page(), done = 99;
+	enum { NPAGES = 8 };
+	uint64_t words[NPAGES];
+	struct ptp_as_op ops[16];
+	size_t n = 0;
+	unsigned long before;
+	int fd;
+
+	for (size_t i = 0; i < NPAGES; i++)
+		words[i] = 0x6261746368000000ull + i;
+	fd = h_memfd(NPAGES * pg, NULL, 0);
+	for (size_t i = 0; i < NPAGES; i++)
+		assert_int_equal(pwrite(fd, &words[i], 8, (off_t)(i * pg)), 8);
+	h_load_at(f.as, H_WRITER, PAYLOAD_WRITE);
+	/* Creates this thread's traced thread before counting. */
+	assert_int_equal(ptp_as_unmap(f.as, H_DATA, pg), 0);
+	before = injections(f.p);
+	for (size_t i = 0; i < NPAGES; i++)
+		ops[n++] = (struct ptp_as_op){ .kind = PTP_AS_OP_MAP, .addr = H_DATA + i * pg,
+					      .len = pg, .prot = PROT_READ | PROT_WRITE,
+					      .fd = fd, .offset = (off_t)(i * pg) };
+	for (size_t i = 0; i < 4; i++)
+		ops[n++] = (struct ptp_as_op){ .kind = PTP_AS_OP_PROTECT,
+					      .addr = H_DATA + i * pg, .len = pg,
+					      .prot = PROT_READ };
+	for (size_t i = 6; i < NPAGES; i++)
+		ops[n++] = (struct ptp_as_op){ .kind = PTP_AS_OP_UNMAP,
+					      .addr = H_DATA + i * pg, .len = pg };
+	/* One protect of pages 4 and 5 together, one map of page 7 again. */
+	ops[n++] = (struct ptp_as_op){ .kind = PTP_AS_OP_PROTECT, .addr = H_DATA + 4 * pg,
+				      .len = 2 * pg, .prot = PROT_READ | PROT_WRITE };
+	ops[n++] = (struct ptp_as_op){ .kind = PTP_AS_OP_MAP, .addr = H_DATA + 7 * pg,
+				      .len = pg, .prot = PROT_READ, .fd = fd,
+				      .offset = 0, .flags = PTP_MAP_POPULATE };
+	assert_int_equal(n, 16);
+	assert_int_equal(ptp_as_map_batch(f.as, ops, n, &done), 0);
+	assert_int_equal(done, n);
+	assert_int_equal(injections(f.p) - before, 1);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(app_read(&f, H_DATA + i * pg), words[i]);
+	app_read_faults(&f, H_DATA + 6 * pg, SEGV_MAPERR);
+	assert_int_equal(app_read(&f, H_DATA + 7 * pg), words[0]);
+	app_write_faults(&f, H_DATA + 3 * pg);
+	app_write_works(&f, H_DATA + 4 * pg + 8, 1);
+	app_write_works(&f, H_DATA + 5 * pg + 8, 1);
+	/* Nothing to do: no round trip. */
+	before = injections(f.p);
+	assert_int_equal(ptp_as_map_batch(f.as, ops, 0, &done), 0);
+	assert_int_equal(done, 0);
+	assert_int_equal(injections(f.p), before);
+	stub_still_works(&f);
+	close(fd);
+	h_teardown(&f);
+}
+
+/* More than PTP_AS_BATCH_MAX operations take one round trip per
+ * PTP_AS_BATCH_MAX. */
+static void batch_splits_at_capacity(void)
+{
+	struct hfix f = h_setup(PAYLOAD_READ);
+	size_t pg = h_page(), n = 2 * PTP_AS_BATCH_MAX + 1, done = 0;
+	struct ptp_as_op *ops = calloc(n, sizeof(*ops));
+	int fd = h_memfd(pg, NULL, 0);
+	unsigned long before;
+
+	assert_non_null(ops);
+	assert_int_equal(ptp_as_unmap(f.as, H_DATA, pg), 0);
+	for (size_t i = 0; i < n; i++)
+		ops[i] = (struct ptp_as_op){ .kind = i % 2 ? PTP_AS_OP_UNMAP : PTP_AS_OP_MAP,
+					    .addr = H_DATA + (i / 2) * pg, .len = pg,
+					    .prot = PROT_READ, .fd = fd };
+	before = injections(f.p);
+	assert_int_equal(ptp_as_map_batch(f.as, ops, n, &done), 0);
+	assert_int_equal(done, n);
+	assert_int_equal(injections(f.p) - before, 3);
+	/* The last operation is a map of page PTP_AS_BATCH_MAX. */
+	assert_int_equal(app_read(&f, H_DATA + PTP_AS_BATCH_MAX * pg), 0);
+	app_read_faults(&f, H_DATA, SEGV_MAPERR);
+	free(ops);
+	close(fd);
+	h_teardown(&f);
+}
+
+/*
+ * The first operation that fails ends the batch: one the kernel fails in the
+ * stub (fd -1) and one the core refuses before writing the list (a
+ * range over the stub). Those before it took effect, none after it did.
+ */
+static void batch_stops_at_first_failure(void)
+{
+	struct hfix f = h_setup(PAYLOAD_READ);
+	size_t pg = h_page(), done = 99;
+	uintptr_t max = ptp_max_user_address(f.p);
+	const uint64_t v = 0x6661696c65642121ull;
+	int fd = h_memfd(pg, &v, 8);
+	unsigned long before;
+
+	assert_int_equal(ptp_as_unmap(f.as, H_DATA, pg), 0);
+	/* Not a closed fd's number: the core's own fds (the batch list's
+	 * writer) may take it, as any fd of the tracer may (see ptp_as_map). */
+	struct ptp_as_op ops[] = {
+		{ .kind = PTP_AS_OP_MAP, .addr = H_DATA, .len = pg, .prot = PROT_READ, .fd = fd },
+		{ .kind = PTP_AS_OP_MAP, .addr = H_DATA + pg, .len = pg, .prot = PROT_READ,
+		  .fd = -1 },
+		{ .kind = PTP_AS_OP_MAP, .addr = H_DATA + 2 * pg, .len = pg, .prot = PROT_READ,
+		  .fd = fd },
+	};
+	before = injections(f.p);
+	assert_int_equal(ptp_as_map_batch(f.as, ops, 3, &done), -EBADF);
+	assert_int_equal(done, 1);
+	assert_int_equal(injections(f.p) - before, 1);
+	assert_int_equal(app_read(&f, H_DATA), v);
+	app_read_faults(&f, H_DATA + pg, SEGV_MAPERR);
+	app_read_faults(&f, H_DATA + 2 * pg, SEGV_MAPERR);
+
+	/* Refused in the core: the operations before it still run, in one
+	 * round trip, and nothing after it. */
+	struct ptp_as_op refused[] = {
+		{ .kind = PTP_AS_OP_UNMAP, .addr = H_DATA, .len = pg },
+		{ .kind = PTP_AS_OP_PROTECT, .addr = max - pg, .len = 2 * pg,
+		  .prot = PROT_READ | PROT_WRITE },
+		{ .kind = PTP_AS_OP_MAP, .addr = H_DATA + 2 * pg, .len = pg, .prot = PROT_READ,
+		  .fd = fd },
+	};
+	before = injections(f.p);
+	assert_int_equal(ptp_as_map_batch(f.as, refused, 3, &done), -EFAULT);
+	assert_int_equal(done, 1);
+	assert_int_equal(injections(f.p) - before, 1);
+	app_read_faults(&f, H_DATA, SEGV_MAPERR);
+	app_read_faults(&f, H_DATA + 2 * pg, SEGV_MAPERR);
+	/* Refused first: no round trip at all. An unknown kind too. */
+	before = injections(f.p);
+	assert_int_equal(ptp_as_map_batch(f.as, &refused[1], 2, &done), -EFAULT);
+	assert_int_equal(done, 0);
+	struct ptp_as_op odd = { .kind = (enum ptp_as_op_kind)99, .addr = H_DATA, .len = pg };
+	assert_int_equal(ptp_as_map_batch(f.as, &odd, 1, &done), -EINVAL);
+	assert_int_equal(ptp_as_map_batch(f.as, NULL, 1, &done), -EINVAL);
+	assert_int_equal(injections(f.p), before);
+	stub_still_works(&f);
+	close(fd);
+	h_teardown(&f);
+}
+
+/* The list lives in the stub's mapping, which the app cannot write. */
+static void batch_list_is_read_only_to_the_app(void)
+{
+	struct hfix f = h_setup(PAYLOAD_READ);
+	size_t pg = h_page(), done;
+	uintptr_t max = ptp_max_user_address(f.p), end = ptp_stub_end(f.p);
+	int fd = h_memfd(pg, NULL, 0);
+	struct ptp_as_op op = { .kind = PTP_AS_OP_MAP, .addr = H_DATA, .len = pg,
+				.prot = PROT_READ, .fd = fd };
+
+	h_load_at(f.as, H_WRITER, PAYLOAD_WRITE);
+	/* After a batch has written the list (the page is this process's own
+	 * copy now), every page of the stub still refuses the app's writes. */
+	assert_int_equal(ptp_as_map_batch(f.as, &op, 1, &done), 0);
+	for (uintptr_t a = max; a < end; a += pg)
+		app_write_faults(&f, a + pg - 8);
+	stub_still_works(&f);
+	close(fd);
+	h_teardown(&f);
+}
+
+/* One thread of batch_from_two_threads: maps its own pages (its memfd,
+ * its magic) and unmaps them, batch by batch, and reads the stub's memory
+ * after each: a batch that ran the other thread's list shows. */
+struct batcher {
+	struct ptp_as *as;
+	uintptr_t base;
+	uint64_t magic;
+	int fd;
+	int rounds;
+	char err[160];
+};
+
+enum { BATCHER_PAGES = 8 };
+
+static void *batcher_run(void *arg)
+{
+	struct batcher *b = arg;
+	size_t pg = h_page(), done;
+	struct ptp_as_op maps[BATCHER_PAGES], unmaps[BATCHER_PAGES];
+
+	for (size_t i = 0; i < BATCHER_PAGES; i++) {
+		maps[i] = (struct ptp_as_op){ .kind = PTP_AS_OP_MAP, .addr = b->base + i * pg,
+					     .len = pg, .prot = PROT_READ, .fd = b->fd };
+		unmaps[i] = (struct ptp_as_op){ .kind = PTP_AS_OP_UNMAP,
+					       .addr = b->base + i * pg, .len = pg };
+	}
+	for (int r = 0; r < b->rounds; r++) {
+		for (int pass = 0; pass < 2; pass++) {
+			int rc = ptp_as_map_batch(b->as, pass ? unmaps : maps, BATCHER_PAGES,
+						  &done);
+			uint64_t got = 0;
+			struct iovec local = { &got, sizeof(got) };
+			struct iovec remote = { (void *)(b->base + (BATCHER_PAGES - 1) * pg),
+						sizeof(got) };
+			ssize_t n;
+
+			if (rc < 0 || done != BATCHER_PAGES) {
+				snprintf(b->err, sizeof(b->err), "round %d: batch %d, %zu done",
+					 r, rc, done);
+				return NULL;
+			}
+			n = process_vm_readv(ptp_as_pid(b->as), &local, 1, &remote, 1, 0);
+			if (pass == 0 && (n != (ssize_t)sizeof(got) || got != b->magic)) {
+				snprintf(b->err, sizeof(b->err),
+					 "round %d: after the maps, read %zd bytes, %#llx", r, n,
+					 (unsigned long long)got);
+				return NULL;
+			}
+			if (pass == 1 && n >= 0) {
+				snprintf(b->err, sizeof(b->err),
+					 "round %d: the last page is still mapped after the unmaps", r);
+				return NULL;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Two tracer threads batch into one address space at once: each has its own
+ * traced thread, and both lists go to the one page in the stub. */
+static void batch_from_two_threads(void)
+{
+	struct hfix f = h_setup(PAYLOAD_READ);
+	size_t pg = h_page();
+	struct batcher b[2];
+	pthread_t th[2];
+
+	for (int i = 0; i < 2; i++) {
+		b[i] = (struct batcher){ .as = f.as, .base = H_DATA + (size_t)i * 64 * pg,
+					 .magic = 0x7468726561640000ull + (uint64_t)i,
+					 .rounds = 200 };
+		b[i].fd = h_memfd(pg, &b[i].magic, sizeof(b[i].magic));
+	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, batcher_run, &b[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		if (b[i].err[0])
+			fail_msg("thread %d: %s", i, b[i].err);
+		close(b[i].fd);
+	}
+	h_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -574,6 +978,13 @@ int main(int argc, char **argv)
 		HCASE(inject_refused_calls),
 		HCASE(injectable_agrees_with_inject),
 		HCASE(inject_between_switches_keeps_context),
+		HCASE(protect_works),
+		HCASE(protect_bad_ranges),
+		HCASE(batch_is_one_round_trip),
+		HCASE(batch_splits_at_capacity),
+		HCASE(batch_stops_at_first_failure),
+		HCASE(batch_list_is_read_only_to_the_app),
+		HCASE(batch_from_two_threads),
 	};
 
 	return harness_main(argc, argv, "inject", cases,

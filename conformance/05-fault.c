@@ -343,6 +343,62 @@ static void unmap_between_faults(void)
 	h_teardown(&f);
 }
 
+/* The dance through ptp_as_protect: a protect keeps the record as a map
+ * does, so the refault after making the page readable is a Write. */
+static void write_dance_by_protect(void)
+{
+	struct hfix f = h_setup(PAYLOAD_WRITE);
+	size_t pg = h_page();
+	const uintptr_t a = H_DATA + 0x28;
+	const uint64_t v = 0x70726f7465637400ull;
+	int fd = h_memfd(pg, NULL, 0);
+	struct ptp_event ev;
+	uint64_t got = 0;
+
+	map_fd(f.as, H_DATA, pg, PROT_NONE, fd);
+	ptp_ctx_set_arg(f.ctx, 0, a);
+	ptp_ctx_set_arg(f.ctx, 1, v);
+	run(f.ctx, f.as, &ev);
+	assert_fault(&ev, f.ctx, a, H_CODE, R);
+	assert_int_equal(ptp_as_protect(f.as, H_DATA, pg, PROT_READ), 0);
+	run(f.ctx, f.as, &ev);
+	assert_fault(&ev, f.ctx, a, H_CODE, R | W);
+	assert_int_equal(ptp_as_protect(f.as, H_DATA, pg, PROT_READ | PROT_WRITE), 0);
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	assert_int_equal(pread(fd, &got, 8, (off_t)(a - H_DATA)), 8);
+	assert_int_equal(got, v);
+	close(fd);
+	h_teardown(&f);
+}
+
+/* A batched unmap drops records as ptp_as_unmap does: only one whose range
+ * holds the fault, and only when it ran. */
+static void batch_unmap_between_faults(void)
+{
+	struct hfix f = h_setup(PAYLOAD_READ);
+	size_t pg = h_page(), done;
+	const uintptr_t a = H_DATA + pg + 0x10;
+	const struct ptp_as_op beside[] = {
+		{ .kind = PTP_AS_OP_UNMAP, .addr = H_DATA, .len = pg },
+		{ .kind = PTP_AS_OP_UNMAP, .addr = H_DATA + 2 * pg, .len = pg },
+	};
+	const struct ptp_as_op holding[] = {
+		{ .kind = PTP_AS_OP_UNMAP, .addr = H_DATA + 8 * pg, .len = pg },
+		{ .kind = PTP_AS_OP_UNMAP, .addr = H_DATA, .len = 4 * pg },
+	};
+	struct ptp_event ev;
+
+	read_at(&f, H_CODE, a, &ev);
+	assert_fault(&ev, f.ctx, a, H_CODE, R);
+	assert_int_equal(ptp_as_map_batch(f.as, beside, 2, &done), 0);
+	run(f.ctx, f.as, &ev);
+	assert_fault(&ev, f.ctx, a, H_CODE, R | W);
+	assert_int_equal(ptp_as_map_batch(f.as, holding, 2, &done), 0);
+	run(f.ctx, f.as, &ev);
+	assert_fault(&ev, f.ctx, a, H_CODE, R);
+	h_teardown(&f);
+}
+
 /* Records are per context: B's first fault where A just faulted is Read; A's
  * own record survives B's fault. */
 static void two_contexts_one_as(void)
@@ -667,6 +723,8 @@ int main(int argc, char **argv)
 		HCASE(read_repeat),
 		HCASE(exact_addr_and_ip),
 		HCASE(unmap_between_faults),
+		HCASE(write_dance_by_protect),
+		HCASE(batch_unmap_between_faults),
 		HCASE(two_contexts_one_as),
 		HCASE(one_context_two_as),
 		HCASE(sigbus_past_eof),

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* threadpool: every tracer thread gets one traced thread per address space,
  * reused on every later switch, and retired (not leaked, not killing the
- * address space) when the tracer thread exits. */
+ * address space) when the tracer thread exits. With pinning on, a tracer
+ * thread and its traced thread stay on one CPU whatever the caller's own
+ * affinity, and ptp_close gives the caller its affinity back. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <sched.h>
+#include <semaphore.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -656,6 +660,252 @@ static void exit_while_pooled(void)
 	grid_nothing_left(&g);
 }
 
+/* Pinning ------------------------------------------------------------- */
+
+/* Switches of the pinning case, each after a sleep that a partner thread
+ * on another CPU ends (struct waker), into an app that computes before its
+ * syscall: the tracer thread sleeps twice per switch (waiting for its
+ * partner and for the app) and wakes wherever the scheduler likes unless
+ * it is pinned. Without the partner, a loaded host kept even a pair
+ * under the old rule (the traced thread follows the caller's current CPU)
+ * together, and the case could not tell the rules apart. */
+#define PIN_SWITCHES 400
+#define PIN_SLEEP_NS 1000000L
+/* Iterations of the app's count-down per switch (a few hundred us). */
+#define PIN_APP_WORK (1u << 19)
+/* The bar: migrations of both threads of the pair per switch. */
+#define PIN_MAX_MIGRATIONS_PER_SWITCH 0.01
+
+/*
+ * The caller's partner: wakes it after each sleep from another CPU than
+ * the one the caller last ran on, as the other end of a pipe or a futex
+ * does in a real program (the sentry's gzip, facts.md). The kernel's
+ * wake-affine logic likes to pull the woken thread to its waker's CPU: a
+ * caller that is not pinned follows, and so would a traced thread that
+ * only follows its caller.
+ */
+struct waker {
+	pid_t target;
+	sem_t sem;
+	atomic_bool stop;
+};
+
+/* The CPU task tid of this process last ran on (field 39 of its stat), or
+ * -1. */
+static int task_cpu(pid_t tid)
+{
+	char path[64], buf[1024];
+	const char *q;
+	int cpu = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) && (q = strrchr(buf, ')'))) {
+		/* The comm ends field 2; the CPU is field 39. */
+		for (int field = 2; field < 39 && q; field++)
+			q = strchr(q + 1, ' ');
+		if (q)
+			cpu = atoi(q + 1);
+	}
+	fclose(f);
+	return cpu;
+}
+
+static void *waker_main(void *arg)
+{
+	struct waker *w = arg;
+	struct timespec nap = { 0, PIN_SLEEP_NS };
+	cpu_set_t allowed;
+
+	sched_getaffinity(0, sizeof(allowed), &allowed);
+	while (!atomic_load(&w->stop)) {
+		int there = task_cpu(w->target);
+
+		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+			if (cpu != there && CPU_ISSET(cpu, &allowed)) {
+				cpu_set_t one;
+
+				CPU_ZERO(&one);
+				CPU_SET(cpu, &one);
+				sched_setaffinity(0, sizeof(one), &one);
+				break;
+			}
+		}
+		nanosleep(&nap, NULL);
+		sem_post(&w->sem);
+	}
+	return NULL;
+}
+
+/* nr_migrations of task tid of process pid (CONFIG_SCHED_DEBUG's
+ * /proc/<pid>/task/<tid>/sched), or -1. */
+static long task_migrations(pid_t pid, pid_t tid)
+{
+	char path[64], line[256];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/sched", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (n < 0 && fgets(line, sizeof(line), f)) {
+		const char *v = strstr(line, "nr_migrations");
+
+		if (v && (v = strchr(v, ':')))
+			n = strtol(v + 1, NULL, 10);
+	}
+	fclose(f);
+	return n;
+}
+
+/* Lets the calling thread run on every online CPU and asserts it can;
+ * skips where that cannot mean anything. Returns the mask. */
+static cpu_set_t allow_every_cpu(void)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t all, got;
+
+	if (online < 2)
+		h_skip("%ld online CPU: a thread has nowhere to migrate to", online);
+	CPU_ZERO(&all);
+	for (long c = 0; c < online && c < CPU_SETSIZE; c++)
+		CPU_SET((int)c, &all);
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+	assert_int_equal(sched_getaffinity(0, sizeof(got), &got), 0);
+	if (CPU_COUNT(&got) != online)
+		h_skip("this process may use %d of the %ld online CPUs (cpuset)",
+		       CPU_COUNT(&got), online);
+	assert_true(CPU_EQUAL(&got, &all));
+	return got;
+}
+
+/*
+ * A caller that never pinned itself, whose affinity covers every CPU, and
+ * that sleeps between switches (woken from another CPU): both threads of
+ * the pair stay put. Counted
+ * from before the first switch for the tracer thread and from its creation
+ * for the traced thread (its first placement included).
+ */
+static void pair_stays_on_one_cpu(void)
+{
+	struct ptp_platform *p;
+	struct ptp_as *as;
+	struct ptp_ctx *ctx;
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	struct waker wk = { .target = self };
+	pthread_t wth;
+	long tracer0, tracer1, traced1;
+	struct ptp_event ev;
+	double per_switch;
+
+	allow_every_cpu();
+	assert_int_equal(sem_init(&wk.sem, 0, 0), 0);
+	assert_int_equal(pthread_create(&wth, NULL, waker_main, &wk), 0);
+	tracer0 = task_migrations(getpid(), self);
+	if (tracer0 < 0)
+		h_skip("no nr_migrations in /proc/<pid>/task/<tid>/sched "
+		       "(kernel without CONFIG_SCHED_DEBUG?)");
+	p = h_open();
+	assert_true(ptp_options(p)->pin);
+	as = h_as(p);
+	ctx = h_ctx(p);
+	h_load(as, ctx, PAYLOAD_COMPUTE);
+	ptp_ctx_set_arg(ctx, 1, PIN_APP_WORK);
+	for (int i = 0; i < PIN_SWITCHES; i++) {
+		if (i > 0)
+			sem_wait(&wk.sem);
+		h_switch(ctx, as, &ev, PTP_EV_SYSCALL);
+		assert_int_equal(ev.nr, PAYLOAD_NR_OK);
+	}
+	tracer1 = task_migrations(getpid(), self);
+	traced1 = task_migrations(ptp_as_pid(as), ptp_ctx_tid(ctx));
+	atomic_store(&wk.stop, true);
+	pthread_join(wth, NULL);
+	sem_destroy(&wk.sem);
+	assert_true(tracer1 >= 0 && traced1 >= 0);
+	per_switch = (double)(tracer1 - tracer0 + traced1) / PIN_SWITCHES;
+	h_note("%d switches: tracer thread %ld migrations, traced thread %ld: "
+	       "%.4f per switch (bar %.2f)", PIN_SWITCHES, tracer1 - tracer0,
+	       traced1, per_switch, PIN_MAX_MIGRATIONS_PER_SWITCH);
+	if (per_switch > PIN_MAX_MIGRATIONS_PER_SWITCH)
+		fail_msg("%.4f migrations per switch, bar %.2f", per_switch,
+			 PIN_MAX_MIGRATIONS_PER_SWITCH);
+	ptp_ctx_free(ctx);
+	ptp_as_release(as);
+	ptp_close(p);
+}
+
+/* ptp_close gives back the affinity the caller had; without pinning the
+ * core never touches it. */
+static void close_restores_affinity(void)
+{
+	cpu_set_t before = allow_every_cpu(), during, after;
+
+	for (int pin = 1; pin >= 0; pin--) {
+		struct ptp_options o;
+		struct ptp_platform *p = NULL;
+		struct ptp_as *as;
+		struct ptp_ctx *ctx;
+		char msg[256];
+		int rc;
+
+		ptp_options_default(&o);
+		o.mode = h_mode;
+		o.pin = pin;
+		rc = ptp_open(&o, &p);
+		if (rc < 0)
+			fail_msg("ptp_open: %s: %s", strerror(-rc), ptp_open_error());
+		as = h_as(p);
+		h_load(as, ctx = loop_ctx(p), PAYLOAD_SYSCALL_LOOP);
+		if (loop_step(ctx, as, 0, msg, sizeof(msg)) < 0)
+			fail_msg("switch: %s", msg);
+		assert_int_equal(sched_getaffinity(0, sizeof(during), &during), 0);
+		assert_int_equal(CPU_COUNT(&during), pin ? 1 : CPU_COUNT(&before));
+		ptp_ctx_free(ctx);
+		ptp_as_release(as);
+		ptp_close(p);
+		assert_int_equal(sched_getaffinity(0, sizeof(after), &after), 0);
+		if (!CPU_EQUAL(&after, &before))
+			fail_msg("pin=%d: %d CPUs allowed after ptp_close, %d before",
+				 pin, CPU_COUNT(&after), CPU_COUNT(&before));
+	}
+}
+
+/* A caller that sets its own affinity after the core pinned it keeps that
+ * one at ptp_close. */
+static void close_keeps_an_affinity_the_caller_set(void)
+{
+	cpu_set_t all = allow_every_cpu(), mine, after;
+	struct ptp_platform *p = h_open();
+	struct ptp_as *as = h_as(p);
+	struct ptp_ctx *ctx;
+	int pinned, other = -1;
+	char msg[256];
+
+	h_load(as, ctx = loop_ctx(p), PAYLOAD_SYSCALL_LOOP);
+	if (loop_step(ctx, as, 0, msg, sizeof(msg)) < 0)
+		fail_msg("switch: %s", msg);
+	pinned = sched_getcpu();
+	for (int c = 0; c < CPU_SETSIZE && other < 0; c++)
+		if (c != pinned && CPU_ISSET(c, &all))
+			other = c;
+	assert_true(other >= 0);
+	CPU_ZERO(&mine);
+	CPU_SET(other, &mine);
+	assert_int_equal(sched_setaffinity(0, sizeof(mine), &mine), 0);
+	ptp_ctx_free(ctx);
+	ptp_as_release(as);
+	ptp_close(p);
+	assert_int_equal(sched_getaffinity(0, sizeof(after), &after), 0);
+	if (!CPU_EQUAL(&after, &mine))
+		fail_msg("ptp_close changed an affinity the caller set itself (%d CPUs "
+			 "allowed, want cpu%d only)", CPU_COUNT(&after), other);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -667,6 +917,9 @@ int main(int argc, char **argv)
 		HCASE(nothing_left_after_exit_and_close),
 		HCASE(close_before_threads_exit),
 		HCASE(exit_while_pooled),
+		HCASE(pair_stays_on_one_cpu),
+		HCASE(close_restores_affinity),
+		HCASE(close_keeps_an_affinity_the_caller_set),
 	};
 
 	return harness_main(argc, argv, "threadpool", cases,

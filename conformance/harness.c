@@ -23,6 +23,37 @@
 
 enum ptp_switch_mode h_mode;
 
+/* LeakSanitizer's check where the build has it (ASan builds): nonzero if
+ * memory leaked, with the report on stderr. */
+#if defined(__SANITIZE_ADDRESS__)
+#define H_HAVE_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define H_HAVE_LSAN 1
+#endif
+#endif
+static bool leak_check_off;
+
+void h_no_leak_check(const char *why)
+{
+	leak_check_off = true;
+	h_note("no leak check: %s", why);
+}
+
+#ifdef H_HAVE_LSAN
+#include <sanitizer/lsan_interface.h>
+static int leak_check(void)
+{
+	return leak_check_off ? 0 : __lsan_do_recoverable_leak_check();
+}
+#else
+static int leak_check(void)
+{
+	(void)leak_check_off;
+	return 0;
+}
+#endif
+
 void h_skip(const char *fmt, ...)
 {
 	va_list ap;
@@ -395,6 +426,12 @@ static int run_case(const struct hcase *c, char *out, size_t outlen)
 		dup2(pipefd[1], STDOUT_FILENO);
 		int rc = run_in_cmocka(c);
 
+		/* The case leaves by _exit(), which skips LeakSanitizer's exit-time
+		 * check: run it here, on a case that passed. */
+		if (rc == 0 && leak_check() != 0) {
+			fprintf(stderr, "LeakSanitizer: the case leaked memory (report above)\n");
+			rc = 1;
+		}
 		fflush(NULL);
 		_exit(rc);
 	}

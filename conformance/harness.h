@@ -40,6 +40,10 @@ int harness_main(int argc, char **argv, const char *group,
 __attribute__((noreturn, format(printf, 1, 2))) void h_skip(const char *fmt, ...);
 /* A diagnostic line in the TAP output. */
 __attribute__((format(printf, 1, 2))) void h_note(const char *fmt, ...);
+/* The case cannot be leak-checked (LeakSanitizer needs ptrace and more):
+ * why, as a note. Without it a passing case of an ASan build fails if it
+ * leaked. */
+void h_no_leak_check(const char *why);
 
 /* Opens a platform in this run's mode (pool size as given), or fails. */
 struct ptp_platform *h_open_pool(unsigned int reuse_pool);

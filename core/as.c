@@ -12,6 +12,17 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "stub-abi.h"
+
+/* The stub's batch routine checks with the same values as this file. */
+_Static_assert(PTP_STUB_MAP_FLAGS == (MAP_SHARED | MAP_FIXED), "stub-abi.h map flags");
+_Static_assert(PTP_STUB_MAP_POPULATE == MAP_POPULATE, "stub-abi.h MAP_POPULATE");
+_Static_assert((PTP_STUB_PROT_MASK & (PROT_READ | PROT_WRITE | PROT_EXEC)) ==
+		       (PROT_READ | PROT_WRITE | PROT_EXEC) &&
+	       !(PTP_STUB_PROT_MASK & (PROT_GROWSDOWN | PROT_GROWSUP)),
+	       "stub-abi.h protections");
+_Static_assert(PTP_STUB_BATCH_MAX == PTP_AS_BATCH_MAX, "batch capacity");
+_Static_assert(PTP_STUB_BATCH_WORDS == 7, "a batch record is nr and six arguments");
 
 static atomic_uint_fast64_t next_as_id = 1;
 
@@ -95,9 +106,11 @@ static int svc_new_as(struct ptp_platform *p, struct ptp_as **out)
 	as->p = p;
 	as->pid = (pid_t)pid;
 	ptp_fault_as_init(as);
+	pthread_mutex_init(&as->batch_lock, NULL);
 	if (rc == 0)
 		rc = svc_unmap_all(as);
 	if (rc < 0) {
+		pthread_mutex_destroy(&as->batch_lock);
 		ptp_fault_as_fini(as);
 		goto err_kill;
 	}
@@ -188,9 +201,12 @@ void ptp_as_destroy(struct ptp_as *as)
 		t = threads;
 		threads = t->next_in_as;
 		ptp_reap(t->tid);
+		if (t->mem_fd >= 0)
+			close(t->mem_fd);
 		free(t);
 	}
 	ptp_reap(as->pid);
+	pthread_mutex_destroy(&as->batch_lock);
 	ptp_fault_as_fini(as);
 	free(as);
 }
@@ -289,27 +305,56 @@ PTP_EXPORT unsigned int ptp_as_thread_count(struct ptp_as *as)
 	return n;
 }
 
-static int inject(struct ptp_as *as, long nr, const uint64_t args[6], long *result)
+/* A death seen by an injection: the address space's, or the master's. */
+static int injection_died(struct ptp_as *as)
 {
-	struct ptp_traced *t;
+	ptp_as_mark_dead(as);
+	return ptp_platform_status(as->p) < 0 ? -EOWNERDEAD : -ESRCH;
+}
+
+/* The calling thread's traced thread in as, about to take one injection
+ * round trip (counted). */
+static int injection_thread(struct ptp_as *as, struct ptp_traced **out)
+{
 	int rc;
 
 	if (ptp_forked_away(as->p->self))
 		return -ECHILD;
 	if (atomic_load(&as->p->dead))
 		return -EOWNERDEAD;
-	rc = ptp_tracer_thread(as, &t);
+	rc = ptp_tracer_thread(as, out);
 	if (rc < 0)
 		return rc;
 	/* The injection clobbers the GPRs a context left resident. */
-	t->gpr_resident = 0;
-	rc = ptp_inject_on(as->p, t->tid, nr, args, false, 0, result);
-	if (rc == -ESRCH) {
-		ptp_as_mark_dead(as);
-		if (ptp_platform_status(as->p) < 0)
-			rc = -EOWNERDEAD;
+	(*out)->gpr_resident = 0;
+	atomic_fetch_add(&as->p->injections, 1);
+	return 0;
+}
+
+static int inject(struct ptp_as *as, long nr, const uint64_t args[6], long *result)
+{
+	struct ptp_traced *t;
+	int rc = injection_thread(as, &t);
+
+	if (rc == 0)
+		rc = ptp_inject_on(as->p, t->tid, nr, args, false, 0, result);
+	return rc == -ESRCH ? injection_died(as) : rc;
+}
+
+/* n records in one round trip through the stub's batch routine. */
+static int inject_batch(struct ptp_as *as, const uint64_t *records, size_t n,
+			long *result, size_t *done)
+{
+	struct ptp_traced *t;
+	int rc = injection_thread(as, &t);
+
+	if (rc == 0) {
+		pthread_mutex_lock(&as->batch_lock);
+		rc = ptp_inject_batch_on(as->p, t->tid, &t->mem_fd, records, n, result,
+					 done);
+		pthread_mutex_unlock(&as->batch_lock);
 	}
-	return rc;
+	return rc == -ESRCH ? injection_died(as) : rc;
 }
 
 PTP_EXPORT int ptp_as_inject(struct ptp_as *as, long nr, const uint64_t args[6],
@@ -319,7 +364,7 @@ PTP_EXPORT int ptp_as_inject(struct ptp_as *as, long nr, const uint64_t args[6],
 
 	if (!args)
 		args = zero;
-	if (!ptp_filter_allows(nr, args))
+	if (!ptp_filter_allows(as->p->stub_start, nr, args))
 		return -EPERM;
 	return inject(as, nr, args, result);
 }
@@ -337,39 +382,132 @@ static int check_range(struct ptp_as *as, uintptr_t addr, size_t len)
 	return 0;
 }
 
+/*
+ * The syscall of one operation, after the checks every form of it gets
+ * (single or batched): the range, the protections, the flags.
+ */
+static int op_syscall(struct ptp_as *as, const struct ptp_as_op *op, long *nr,
+		      uint64_t args[6])
+{
+	int rc = check_range(as, op->addr, op->len);
+
+	if (rc < 0)
+		return rc;
+	memset(args, 0, 6 * sizeof(*args));
+	args[0] = op->addr;
+	args[1] = op->len;
+	switch (op->kind) {
+	case PTP_AS_OP_MAP:
+		if ((op->flags & ~PTP_MAP_POPULATE) || (op->prot & ~PTP_STUB_PROT_MASK))
+			return -EINVAL;
+		*nr = SYS_mmap;
+		args[2] = (uint64_t)op->prot;
+		args[3] = MAP_SHARED | MAP_FIXED |
+			  ((op->flags & PTP_MAP_POPULATE) ? MAP_POPULATE : 0);
+		args[4] = (uint64_t)(int64_t)op->fd;
+		args[5] = (uint64_t)op->offset;
+		return 0;
+	case PTP_AS_OP_UNMAP:
+		*nr = SYS_munmap;
+		return 0;
+	case PTP_AS_OP_PROTECT:
+		if (op->prot & ~PTP_STUB_PROT_MASK)
+			return -EINVAL;
+		*nr = SYS_mprotect;
+		args[2] = (uint64_t)op->prot;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* What one operation did, for the fault records: after an unmap, a later
+ * fault at a remapped address must not look repeated. A map or protect keeps
+ * them: the heuristic's dance (a write classified read, made readable,
+ * faulting again as a write) runs through either. */
+static void op_done(struct ptp_as *as, const struct ptp_as_op *op)
+{
+	if (op->kind == PTP_AS_OP_UNMAP)
+		ptp_as_forget_faults(as, op->addr, op->addr + op->len);
+}
+
+static int run_op(struct ptp_as *as, const struct ptp_as_op *op)
+{
+	uint64_t args[6];
+	long nr, res;
+	int rc;
+
+	rc = op_syscall(as, op, &nr, args);
+	if (rc == 0)
+		rc = inject(as, nr, args, &res);
+	if (rc == 0 && res < 0)
+		rc = (int)res;
+	if (rc == 0)
+		op_done(as, op);
+	return rc;
+}
+
 PTP_EXPORT int ptp_as_map(struct ptp_as *as, uintptr_t addr, size_t len, int prot,
 			  int fd, off_t offset, unsigned int flags)
 {
-	uint64_t args[6] = { addr, len, (uint64_t)prot,
-			     MAP_SHARED | MAP_FIXED |
-				     ((flags & PTP_MAP_POPULATE) ? MAP_POPULATE : 0),
-			     (uint64_t)(int64_t)fd, (uint64_t)offset };
-	long res;
-	int rc;
+	const struct ptp_as_op op = { .kind = PTP_AS_OP_MAP, .addr = addr, .len = len,
+				      .prot = prot, .fd = fd, .offset = offset,
+				      .flags = flags };
 
-	if (flags & ~PTP_MAP_POPULATE)
-		return -EINVAL;
-	rc = check_range(as, addr, len);
-	if (rc == 0)
-		rc = inject(as, SYS_mmap, args, &res);
-	if (rc == 0 && res < 0)
-		rc = (int)res;
-	return rc;
+	return run_op(as, &op);
 }
 
 PTP_EXPORT int ptp_as_unmap(struct ptp_as *as, uintptr_t addr, size_t len)
 {
-	uint64_t args[6] = { addr, len };
-	long res;
-	int rc;
+	const struct ptp_as_op op = { .kind = PTP_AS_OP_UNMAP, .addr = addr, .len = len };
 
-	rc = check_range(as, addr, len);
-	if (rc == 0)
-		rc = inject(as, SYS_munmap, args, &res);
-	if (rc == 0 && res < 0)
-		rc = (int)res;
-	/* A later fault at a remapped address must not look repeated. */
-	if (rc == 0)
-		ptp_as_forget_faults(as, addr, addr + len);
+	return run_op(as, &op);
+}
+
+PTP_EXPORT int ptp_as_protect(struct ptp_as *as, uintptr_t addr, size_t len, int prot)
+{
+	const struct ptp_as_op op = { .kind = PTP_AS_OP_PROTECT, .addr = addr, .len = len,
+				      .prot = prot };
+
+	return run_op(as, &op);
+}
+
+/*
+ * Up to PTP_AS_BATCH_MAX operations per round trip: each checked here as its
+ * single form is, written to the stub's list and checked again by the stub.
+ * The first operation that is refused or fails ends the batch, here or in the
+ * stub.
+ */
+PTP_EXPORT int ptp_as_map_batch(struct ptp_as *as, const struct ptp_as_op *ops,
+				size_t n, size_t *done)
+{
+	uint64_t records[PTP_STUB_BATCH_MAX][PTP_STUB_BATCH_WORDS];
+	size_t total = 0;
+	int rc = 0;
+
+	if (n && !ops)
+		rc = -EINVAL;
+	while (rc == 0 && total < n) {
+		size_t k = 0, did = 0;
+		int refused = 0;
+		long res = 0;
+
+		for (; k < PTP_STUB_BATCH_MAX && total + k < n; k++) {
+			long nr;
+
+			refused = op_syscall(as, &ops[total + k], &nr, &records[k][1]);
+			if (refused < 0)
+				break;
+			records[k][0] = (uint64_t)nr;
+		}
+		if (k > 0)
+			rc = inject_batch(as, records[0], k, &res, &did);
+		for (size_t i = 0; rc == 0 && i < did; i++)
+			op_done(as, &ops[total + i]);
+		total += did;
+		if (rc == 0)
+			rc = res < 0 ? (int)res : refused;
+	}
+	if (done)
+		*done = total;
 	return rc;
 }

@@ -33,7 +33,9 @@ struct ptp_backend_ops {
 	 * ctx->fp_valid false): 0, or -EXDEV if only another tracer thread can
 	 * reach it. */
 	int (*ctx_pull)(struct ptp_ctx *ctx);
-	/* ctx is being freed: forget every place that refers to it. */
+	/* ctx is being freed, or its state overwritten whole: forget every
+	 * place that refers to it (state held there is dropped), so that
+	 * ctx's own copy is authoritative (ctx->fp_valid). */
 	void (*ctx_release)(struct ptp_ctx *ctx);
 	/* t leaves its address space, under ptp_registry_lock. fetch: t is
 	 * retired alive by its own tracer thread, so state it alone holds can

@@ -20,6 +20,17 @@
 
 static atomic_uint_fast64_t next_ctx_id = 1;
 
+/* The state every new context starts with (ptp_arch_ctx_init). */
+static void load_init_state(struct ptp_ctx *ctx)
+{
+	memcpy(ctx->fp, ctx->p->init_fp, ctx->fp_len);
+	ctx->regs = ctx->p->ctx_init_regs;
+	ctx->tls = 0;
+	ctx->gpr_dirty = true;
+	ctx->fp_valid = true;
+	ctx->fp_dirty = true;
+}
+
 PTP_EXPORT int ptp_ctx_new(struct ptp_platform *p, struct ptp_ctx **out)
 {
 	struct ptp_ctx *ctx;
@@ -35,15 +46,11 @@ PTP_EXPORT int ptp_ctx_new(struct ptp_platform *p, struct ptp_ctx **out)
 		free(ctx);
 		return -ENOMEM;
 	}
-	memcpy(ctx->fp, p->init_fp, ctx->fp_len);
 	ctx->p = p;
 	ctx->ops = p->ops;
 	ctx->self = p->self;
 	ctx->id = atomic_fetch_add(&next_ctx_id, 1);
-	ctx->regs = p->init_regs;
-	ctx->gpr_dirty = true;
-	ctx->fp_valid = true;
-	ctx->fp_dirty = true;
+	load_init_state(ctx);
 	pthread_mutex_init(&ctx->lock, NULL);
 	pthread_mutex_init(&ctx->irq_lock, NULL);
 	*out = ctx;
@@ -67,6 +74,82 @@ PTP_EXPORT int ptp_ctx_pull(struct ptp_ctx *ctx)
 	if (ptp_forked_away(ctx->self))
 		return -ECHILD;
 	return ctx->fp_valid ? 0 : ctx->ops->ctx_pull(ctx);
+}
+
+PTP_EXPORT void ptp_ctx_reset(struct ptp_ctx *ctx)
+{
+	if (ptp_forked_away(ctx->self))
+		return;
+	/* Whatever a traced thread holds of it is dropped, not fetched. */
+	ctx->ops->ctx_release(ctx);
+	ptp_fault_forget_ctx(ctx);
+	load_init_state(ctx);
+}
+
+PTP_EXPORT int ptp_ctx_copy(struct ptp_ctx *dst, struct ptp_ctx *src)
+{
+	int rc;
+
+	if (dst == src)
+		return 0;
+	if (dst->p != src->p)
+		return -EINVAL;
+	rc = ptp_ctx_pull(src);
+	if (rc < 0)
+		return rc;
+	dst->ops->ctx_release(dst);
+	/* The fault record belongs to dst's own history (and address space). */
+	ptp_fault_forget_ctx(dst);
+	dst->regs = src->regs;
+	memcpy(dst->fp, src->fp, dst->fp_len);
+	dst->tls = src->tls;
+	dst->gpr_dirty = true;
+	dst->fp_dirty = true;
+	return 0;
+}
+
+PTP_EXPORT int ptp_ctx_fpstate(struct ptp_ctx *ctx, void *buf, size_t len)
+{
+	int rc;
+
+	if (len != ctx->fp_len)
+		return -EINVAL;
+	rc = ptp_ctx_pull(ctx);
+	if (rc == 0)
+		memcpy(buf, ctx->fp, len);
+	return rc;
+}
+
+PTP_EXPORT int ptp_ctx_set_fpstate(struct ptp_ctx *ctx, const void *buf, size_t len)
+{
+	if (ptp_forked_away(ctx->self))
+		return -ECHILD;
+	if (len != ctx->fp_len)
+		return -EINVAL;
+	/* Caller's data, maybe the app's own (a signal frame): what the
+	 * kernel would refuse at the next switch is refused here. */
+	if (ptp_arch_fp_check(buf, len, ctx->p->init_fp) < 0)
+		return -EINVAL;
+	ctx->ops->ctx_release(ctx);
+	memcpy(ctx->fp, buf, len);
+	ctx->fp_dirty = true;
+	return 0;
+}
+
+PTP_EXPORT uint64_t ptp_ctx_flags(const struct ptp_ctx *ctx)
+{
+	return ptp_arch_flags(&ctx->regs);
+}
+
+PTP_EXPORT void ptp_ctx_set_flags(struct ptp_ctx *ctx, uint64_t flags)
+{
+	ptp_arch_set_flags(&ctx->regs, flags);
+	ctx->gpr_dirty = true;
+}
+
+PTP_EXPORT uint64_t ptp_flags_writable(void)
+{
+	return ptp_arch_flags_writable();
 }
 
 /* The interrupt forwarder. */

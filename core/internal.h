@@ -43,6 +43,9 @@ struct ptp_traced {
 	/* Lean mode: the context whose FP state lives only in this thread
 	 * (under the registry lock). */
 	struct ptp_ctx *fp_lazy;
+	/* /proc/<tid>/mem, opened at its first batch (-1 until then): how
+	 * the batch list is written into the stub's read-only page. */
+	int mem_fd;
 	struct ptp_traced *next_in_as;
 };
 
@@ -56,6 +59,8 @@ struct ptp_as {
 	unsigned int nthreads;
 	struct ptp_as *next_global;
 	struct ptp_as *next_pool;
+	/* Batches write the one list page of this address space. */
+	pthread_mutex_t batch_lock;
 	/* Contexts whose last fault record lies in this address space. */
 	pthread_mutex_t lock;
 	struct ptp_ctx **fault_ctxs;
@@ -120,7 +125,9 @@ struct ptp_platform {
 	pid_t self;   /* the tracer's tgid */
 	pid_t master;
 	struct arch_regs init_regs; /* stub registers, IP on the syscall insn */
-	unsigned char *init_fp;     /* a fresh thread's FP state */
+	/* A new context's state (ptp_arch_ctx_init of the master's). */
+	struct arch_regs ctx_init_regs;
+	unsigned char *init_fp;
 	atomic_bool dead;
 	struct sock_fprog filter;
 	const struct ptp_backend_ops *ops;
@@ -135,6 +142,7 @@ struct ptp_platform {
 	struct ptp_as *pool;
 	unsigned int npool, nlive;
 	unsigned long as_created, threads_created, threads_retired;
+	atomic_ulong injections; /* round trips of ptp_as_* into stubs */
 };
 
 /* A dead address space stays dead; every layer may record it. */
@@ -160,6 +168,10 @@ pid_t ptp_gettid(void);
 int ptp_inject_on(struct ptp_platform *p, pid_t tid, long nr,
 		  const uint64_t args[6], bool restart_stub, pid_t ppid,
 		  long *result);
+/* n records of stub/stub-abi.h's batch list in one round trip; mem_fd: the
+ * traced thread's cached /proc/<tid>/mem (-1: not opened yet). */
+int ptp_inject_batch_on(struct ptp_platform *p, pid_t tid, int *mem_fd,
+			const uint64_t *records, size_t n, long *result, size_t *done);
 int ptp_retire_thread(struct ptp_platform *p, pid_t tid);
 void ptp_reap(pid_t tid);
 void ptp_set_open_error(const char *fmt, ...)
@@ -172,8 +184,9 @@ void ptp_syscall_args_of(const struct arch_regs *r, enum ptp_syscall_abi abi,
 			 uint64_t args[6]);
 
 /* filter.c */
-bool ptp_filter_allows(long nr, const uint64_t args[6]);
-int ptp_filter_build(bool default_allow, bool probe, struct sock_fprog *out);
+bool ptp_filter_allows(uintptr_t stub_start, long nr, const uint64_t args[6]);
+int ptp_filter_build(uintptr_t stub_start, bool default_allow, bool probe,
+		     struct sock_fprog *out);
 void ptp_filter_free(struct sock_fprog *prog);
 
 /* service.c: the executor. Start runs startup(arg) on the new thread and
@@ -221,5 +234,12 @@ static inline bool ptp_forked_away(pid_t opener)
 {
 	return opener != atomic_load_explicit(&ptp_process_pid, memory_order_relaxed);
 }
+
+/* Pinning: the CPU the calling tracer thread is pinned to, chosen and set
+ * on its first call (and again if the thread changed its own affinity), or
+ * -1 if it cannot be pinned. unpin: threads that p pinned get back the
+ * affinity they had. */
+int ptp_tracer_pin_cpu(const struct ptp_platform *p);
+void ptp_tracer_unpin(const struct ptp_platform *p);
 
 #endif /* PTP_INTERNAL_H */

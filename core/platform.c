@@ -345,7 +345,7 @@ static int probe_kernel(struct ptp_platform *p)
 	int status, rc;
 	pid_t pid;
 
-	rc = ptp_filter_build(false, true, &prog);
+	rc = ptp_filter_build(p->stub_start, false, true, &prog);
 	if (rc < 0) {
 		ptp_set_open_error("cannot build the probe filter: %s", strerror(-rc));
 		return rc;
@@ -405,7 +405,8 @@ static int create_master(struct ptp_platform *p)
 	struct arch_regs r;
 	int rc;
 
-	rc = ptp_filter_build(!p->caps.seccomp_after_ptrace, false, &p->filter);
+	rc = ptp_filter_build(p->stub_start, !p->caps.seccomp_after_ptrace, false,
+			      &p->filter);
 	if (rc < 0) {
 		ptp_set_open_error("cannot build the stub filter: %s", strerror(-rc));
 		return rc;
@@ -420,6 +421,8 @@ static int create_master(struct ptp_platform *p)
 	if (rc == 0) {
 		ptp_arch_set_ip(&r, ptp_stub_addr(p, ptp_stub_syscall));
 		p->init_regs = r;
+		p->ctx_init_regs = r;
+		ptp_arch_ctx_init(&p->ctx_init_regs, p->init_fp, p->caps.fpstate_size);
 		rc = ptp_unmap_all_but_stub(p, p->master);
 	}
 	if (rc < 0) {
@@ -533,6 +536,7 @@ PTP_EXPORT void ptp_close(struct ptp_platform *p)
 	}
 	pthread_mutex_unlock(&ptp_registry_lock);
 	ptp_svc_stop(&p->svc, svc_shutdown, p);
+	ptp_tracer_unpin(p);
 	munmap((void *)p->stub_start, p->stub_end - p->stub_start);
 	ptp_filter_free(&p->filter);
 	free(p->init_fp);
@@ -583,5 +587,6 @@ PTP_EXPORT void ptp_stats(struct ptp_platform *p, struct ptp_stats *st)
 	st->threads_created = p->threads_created;
 	st->threads_retired = p->threads_retired;
 	pthread_mutex_unlock(&p->lock);
+	st->injections = atomic_load(&p->injections);
 	st->traced_threads = ptp_registry_threads(p);
 }

@@ -33,11 +33,21 @@ struct tracer {
 	pid_t tid;
 	size_t n, cap;
 	struct tracer_entry *ent;
+	/* Pinning (ptp_options.pin): the CPU this thread and the traced
+	 * threads it runs sit on, -1 while unpinned; the platform that pinned
+	 * it, which restores the affinity it had before (saved) when it
+	 * closes. cpu is read without the lock by the thread itself only. */
+	atomic_int cpu;
+	const struct ptp_platform *pinned_by;
+	cpu_set_t saved;
+	/* Every live tracer thread, under the registry lock. */
+	struct tracer *next_live;
 };
 
 static pthread_key_t tracer_key;
 static pthread_once_t tracer_once = PTHREAD_ONCE_INIT;
 static __thread struct tracer *self;
+static struct tracer *live_tracers;
 
 _Atomic pid_t ptp_process_pid;
 
@@ -124,7 +134,15 @@ static void tracer_exit(void *arg)
 		pthread_mutex_lock(&p->lock);
 		p->threads_retired++;
 		pthread_mutex_unlock(&p->lock);
+		if (t->mem_fd >= 0)
+			close(t->mem_fd);
 		free(t);
+	}
+	for (struct tracer **pp = &live_tracers; *pp; pp = &(*pp)->next_live) {
+		if (*pp == tr) {
+			*pp = tr->next_live;
+			break;
+		}
 	}
 	pthread_mutex_unlock(&ptp_registry_lock);
 	free(tr->ent);
@@ -178,8 +196,95 @@ static struct tracer *tracer_self(void)
 	if (!self)
 		return NULL;
 	self->tid = ptp_gettid();
+	atomic_init(&self->cpu, -1);
 	pthread_setspecific(tracer_key, self);
+	pthread_mutex_lock(&ptp_registry_lock);
+	self->next_live = live_tracers;
+	live_tracers = self;
+	pthread_mutex_unlock(&ptp_registry_lock);
 	return self;
+}
+
+/*
+ * The CPU of allowed that the fewest pinned tracer threads use (registry
+ * lock held): threads that all start on one CPU would otherwise all stay
+ * there. Ties go to the CPU the thread is on, then to the lowest.
+ */
+static int least_used_cpu(const struct tracer *tr, const cpu_set_t *allowed)
+{
+	int best = -1, best_users = 0, here = sched_getcpu();
+
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		int users = 0;
+
+		if (!CPU_ISSET(cpu, allowed))
+			continue;
+		for (const struct tracer *o = live_tracers; o; o = o->next_live)
+			users += o != tr && atomic_load(&o->cpu) == cpu;
+		if (best < 0 || users < best_users ||
+		    (users == best_users && cpu == here)) {
+			best = cpu;
+			best_users = users;
+		}
+	}
+	return best;
+}
+
+int ptp_tracer_pin_cpu(const struct ptp_platform *p)
+{
+	struct tracer *tr = tracer_self();
+	cpu_set_t allowed, one;
+	int cpu;
+
+	if (!tr)
+		return -1;
+	cpu = atomic_load(&tr->cpu);
+	/* Pinned and still there: the switch path's only cost. */
+	if (cpu >= 0 && sched_getcpu() == cpu)
+		return cpu;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return -1;
+	pthread_mutex_lock(&ptp_registry_lock);
+	/* Not pinned yet, or the caller has set its own affinity since (so
+	 * that affinity is the one to restore). */
+	if (cpu < 0 || CPU_COUNT(&allowed) != 1 || !CPU_ISSET(cpu, &allowed)) {
+		if (!tr->pinned_by)
+			tr->pinned_by = p;
+		tr->saved = allowed;
+	}
+	cpu = least_used_cpu(tr, &allowed);
+	CPU_ZERO(&one);
+	if (cpu >= 0)
+		CPU_SET(cpu, &one);
+	if (cpu < 0 || sched_setaffinity(0, sizeof(one), &one) < 0)
+		cpu = -1;
+	atomic_store(&tr->cpu, cpu);
+	if (cpu < 0)
+		tr->pinned_by = NULL;
+	pthread_mutex_unlock(&ptp_registry_lock);
+	return cpu;
+}
+
+void ptp_tracer_unpin(const struct ptp_platform *p)
+{
+	pthread_mutex_lock(&ptp_registry_lock);
+	/* A thread in the list has not finished its exit yet: its tid is
+	 * still its own. */
+	for (struct tracer *tr = live_tracers; tr; tr = tr->next_live) {
+		cpu_set_t now;
+		int cpu = atomic_load(&tr->cpu);
+
+		if (tr->pinned_by != p)
+			continue;
+		/* Only while it is still where we put it: a thread that has
+		 * set its own affinity since keeps that. */
+		if (cpu >= 0 && sched_getaffinity(tr->tid, sizeof(now), &now) == 0 &&
+		    CPU_COUNT(&now) == 1 && CPU_ISSET(cpu, &now))
+			sched_setaffinity(tr->tid, sizeof(tr->saved), &tr->saved);
+		tr->pinned_by = NULL;
+		atomic_store(&tr->cpu, -1);
+	}
+	pthread_mutex_unlock(&ptp_registry_lock);
 }
 
 /* Drops entries whose address space is gone. Caller holds the registry lock. */
@@ -310,7 +415,9 @@ int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out)
 		kill(as->pid, SIGKILL);
 		return rc;
 	}
-	*t = (struct ptp_traced){ .tid = tid, .tracer_tid = tr->tid, .as = as, .cpu = -1 };
+	*t = (struct ptp_traced){
+		.tid = tid, .tracer_tid = tr->tid, .as = as, .cpu = -1, .mem_fd = -1
+	};
 
 	pthread_mutex_lock(&ptp_registry_lock);
 	tracer_sweep(tr);

@@ -139,6 +139,11 @@ static void killed(bool by_traced_tid)
 	assert_int_equal(ptp_switch(in_victim.ctx, victim, &ev), -ESRCH);
 	assert_int_equal(ptp_as_inject(victim, SYS_getpid, args, &res), -ESRCH);
 	assert_int_equal(ptp_as_unmap(victim, H_CODE, h_page()), -ESRCH);
+	assert_int_equal(ptp_as_protect(victim, H_CODE, h_page(), PROT_READ), -ESRCH);
+	const struct ptp_as_op op = { .kind = PTP_AS_OP_UNMAP, .addr = H_CODE, .len = h_page() };
+	size_t done = 99;
+	assert_int_equal(ptp_as_map_batch(victim, &op, 1, &done), -ESRCH);
+	assert_int_equal(done, 0);
 	assert_int_equal(h_try_load_at(victim, H_DATA, PAYLOAD_SYSCALL_LOOP), -ESRCH);
 
 	/* The others ran on through it. */
@@ -331,6 +336,8 @@ static void deny_ptrace(void)
 	assert_int_equal(seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1), 0);
 	assert_int_equal(seccomp_load(f), 0);
 	seccomp_release(f);
+	/* LeakSanitizer stops the threads with ptrace, which is now denied. */
+	h_no_leak_check("ptrace is denied to this process, and LeakSanitizer needs it");
 }
 
 /* ptrace denied from the start: ptp_open says -EPERM with a reason. */

@@ -352,6 +352,18 @@ def make_checks(res):
         c.detail = f"{mi.show()}; reference 2 x {fmt_ns(inj.value)} + {fmt_ns(mn.value)} = {fmt_ns(ref)}"
     add(c)
 
+    # A map + unmap pair costs two round trips singly; a batch of 16 shares
+    # one round trip among 16 operations.
+    c = Check("bar_map_batch", "bar",
+              "map/inject_batch/ops:16 (per operation) <= 0.15 x map/inject/pages:1",
+              "ratio <= 0.15")
+    mb = figure(res, "map/inject_batch/ops:16", "map/inject_batch", ops=16)
+    if c.need(mb, mi):
+        c.cmps = [Cmp([(1, mb)], [(1, mi)], 0.15)]
+        c.measured = (f"{ratio(mb, mi):.3f}", ratio(mb, mi))
+        c.detail = f"{mb.show()}, {mi.show()}"
+    add(c)
+
     n = res.nproc()
     c = Check("bar_pool_private", "bar",
               f"pool/private efficiency at {n} threads (nproc) >= {POOL_EFFICIENCY_BAR}",

@@ -33,4 +33,20 @@
 /* PAYLOAD_NR_FAIL's first argument for a vector register mismatch. */
 #define PAYLOAD_FAIL_VREG 100
 
+/*
+ * PAYLOAD_STATE_DUMP's record, at a fixed address below 2 GiB (x86_64
+ * code stores to it with 32-bit absolute addresses).
+ * x86_64: the 16 GPRs in ptp_gpr_name order at 0, rflags (as pushfq reads
+ * it) at PAYLOAD_DUMP_FLAGS, fs_base and gs_base after them (second stop),
+ * the XSAVE area (all of XCR0) at PAYLOAD_DUMP_FP, 64-byte aligned.
+ * arm64: x0-x30 and sp in ptp_gpr_name order at 0, NZCV at
+ * PAYLOAD_DUMP_FLAGS and TPIDR_EL0 after it, and at PAYLOAD_DUMP_FP a
+ * struct user_fpsimd_state (v0-v31, FPSR, FPCR).
+ * Either way the FP part has the layout of ptp_ctx_fpstate().
+ */
+#define PAYLOAD_DUMP_ADDR 0x20000000
+#define PAYLOAD_DUMP_FLAGS 256
+#define PAYLOAD_DUMP_FP 4096
+#define PAYLOAD_DUMP_BYTES(fp_size) (PAYLOAD_DUMP_FP + (fp_size))
+
 #endif /* PAYLOAD_ABI_H */

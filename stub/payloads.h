@@ -63,6 +63,18 @@ enum payload_id {
 	 * the payload's last 6 bytes but for the mov and jmp (4 bytes).
 	 * x86_64 only. */
 	PAYLOAD_COMPAT_INT80,
+	/* Counts arg1 down to zero, makes PAYLOAD_NR_OK, and again, forever:
+	 * the app computes between syscalls. */
+	PAYLOAD_COMPUTE,
+	/* Writes the registers it starts with to PAYLOAD_DUMP_ADDR (layout
+	 * in payload-abi.h; needs PAYLOAD_DUMP_BYTES(fp size) of read-write
+	 * memory there and no other register set up), flips the carry flag,
+	 * and makes PAYLOAD_NR_OK. x86_64 then stores fs_base and gs_base
+	 * with rdfsbase/rdgsbase (SIGILL unless the kernel enabled
+	 * FSGSBASE) and makes PAYLOAD_NR_OK again. arm64 reports a non-zero
+	 * x0 instead of storing: PAYLOAD_NR_FAIL with x0 = 0, x1 = its
+	 * value. */
+	PAYLOAD_STATE_DUMP,
 	PAYLOAD_COUNT
 };
 

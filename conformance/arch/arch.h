@@ -33,6 +33,37 @@
 
 #include "arch-facts.h"
 
+/*
+ * The state cases' reference (conformance/arch/<arch>/state.c), written
+ * from the architecture manuals and execve's start_thread, not from the
+ * core. A PAYLOAD_STATE_DUMP record (stub/payload-abi.h) and FP images in
+ * ptp_ctx_fpstate's format; each check returns NULL or what differs (a
+ * static buffer).
+ *   af_check_init_dump: every register of the record is a fresh execve's
+ *     (GPRs, flags, FP/SIMD; the TLS where the record has it).
+ *   af_check_init_fp: an FP image is in that state; every_byte: also
+ *     where its header says a component is in its init state (the core's
+ *     own image, whose registers ptp_ctx_vreg reads as bytes), else as the
+ *     header says (what an app's XSAVE wrote).
+ *   af_dump_has_bases: x86_64 only: the payload's second stop stores
+ *     fs_base and gs_base (the kernel enabled FSGSBASE);
+ *     af_check_dump_bases checks them 0.
+ *   af_fp_mark writes non-init values into an FP image (control words,
+ *     every vector register, wider registers where the image has them);
+ *     af_check_fp_marked checks an image shows them.
+ *   af_fp_corrupt makes image k (0..af_fp_corruptions()-1) of ones the
+ *     kernel would refuse from a valid image; returns its name.
+ * AF_CARRY_FLAG: the carry bit of ptp_ctx_flags (the payload flips it).
+ */
+const char *af_check_init_dump(const unsigned char *dump, size_t fp_size);
+const char *af_check_init_fp(const unsigned char *fp, size_t fp_size, bool every_byte);
+bool af_dump_has_bases(void);
+const char *af_check_dump_bases(const unsigned char *dump);
+void af_fp_mark(unsigned char *fp, size_t fp_size);
+const char *af_check_fp_marked(const unsigned char *fp, size_t fp_size);
+unsigned int af_fp_corruptions(void);
+const char *af_fp_corrupt(unsigned int k, unsigned char *fp, size_t fp_size);
+
 struct json_t;
 /* ptbench-probe's arch facts into out: ia32_int80 (from ia32_syscalls,
  * ptp_caps' own probe), x32_syscall_bit, arch_get_cpuid; JSON null where

@@ -35,6 +35,9 @@ extern const unsigned char ptp_stub_entry[];     /* bootstrap: stops itself */
 extern const unsigned char ptp_stub_syscall[];   /* the one syscall insn */
 extern const unsigned char ptp_stub_trap_ip[];   /* PC at the trap after it */
 extern const unsigned char ptp_stub_park[];      /* untraced wait loop */
+/* The batch routine and its list (stub/stub-abi.h). */
+extern const unsigned char ptp_stub_batch[];
+extern const unsigned char ptp_stub_batch_list[];
 
 /* Candidate tops of the user address space, highest first. */
 const uintptr_t *ptp_arch_stub_tops(size_t *count);
@@ -73,6 +76,21 @@ bool ptp_arch_gpr_syscall_scratch(unsigned int i);
 uint64_t ptp_arch_tls_of(const struct arch_regs *r);
 void ptp_arch_set_tls_of(struct arch_regs *r, uint64_t tls);
 bool ptp_arch_single_step(const struct arch_regs *r);
+/*
+ * A new context's state, made in place from the master stub's (which the
+ * kernel gave it, so it has the right selectors and FP layout): what a
+ * fresh execve gets, nothing of the tracer's (ptplat.h lists the values).
+ */
+void ptp_arch_ctx_init(struct arch_regs *r, void *fp, size_t len);
+/* The flags register (x86_64 eflags, arm64 pstate); the setter changes
+ * only the bits ptp_arch_flags_writable() names. */
+uint64_t ptp_arch_flags(const struct arch_regs *r);
+void ptp_arch_set_flags(struct arch_regs *r, uint64_t v);
+uint64_t ptp_arch_flags_writable(void);
+/* 0 if the kernel will accept fp (len bytes, from a caller) as this arch's
+ * FP state, else -EINVAL; ref is a state the kernel reported (it tells the
+ * features and the MXCSR mask on x86_64). */
+int ptp_arch_fp_check(const void *fp, size_t len, const void *ref);
 /* 128-bit vector register i in an FP buffer of ptp_arch_fp_size() bytes. The
  * setter also marks the register file as in use (XSAVE's xstate_bv), or the
  * kernel would load its init state instead. */

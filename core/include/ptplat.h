@@ -18,7 +18,7 @@
  * drive them. In the child, every call on the parent's platform, address
  * spaces and contexts that can fail returns -ECHILD (the stubs are not this
  * process's children) without touching anything; ptp_close, ptp_as_release,
- * ptp_ctx_free, ptp_trim and ptp_interrupt do nothing (the parent's stubs
+ * ptp_ctx_free, ptp_ctx_reset, ptp_trim and ptp_interrupt do nothing (the parent's stubs
  * live on; the child's copies of the objects stay allocated); ptp_stats
  * reports zeros; accessors that cannot fail read or write the child's copy.
  * The parent's platform keeps working. The child may open a platform of its
@@ -89,7 +89,22 @@ enum ptp_switch_mode {
 
 struct ptp_options {
 	enum ptp_switch_mode mode;
-	/* Keep each traced thread on its tracer thread's current CPU. */
+	/*
+	 * Keep each tracer thread (a thread that calls ptp_switch) and the
+	 * traced threads it runs on one CPU, so that a switch never wakes a
+	 * thread on another CPU and the app is not moved after the caller.
+	 * The core chooses the CPU at the thread's first switch, among those
+	 * its affinity allows (the one the fewest other pinned tracer threads
+	 * use; ties go to the CPU it is on), and keeps it; a caller that has
+	 * pinned itself to one CPU keeps that one. This changes the calling
+	 * thread's own affinity: ptp_close gives every thread it pinned that
+	 * is still alive and still on that one CPU back the affinity it had
+	 * before (a thread that has set its own affinity since keeps it; one
+	 * that does so between switches is pinned again within the new set
+	 * at its next switch, and that set is the one restored). false: no
+	 * affinity is changed, and the scheduler may put the pair on
+	 * different CPUs.
+	 */
 	bool pin;
 	/* Released address spaces kept for reuse; 0 disables reuse. */
 	unsigned int reuse_pool;
@@ -120,7 +135,8 @@ int ptp_backend_parse(const char *name, enum ptp_backend *backend);
  *   other    the failing system call's errno
  */
 int ptp_open(const struct ptp_options *opts, struct ptp_platform **out);
-/* Kills and reaps every stub process. Contexts must be freed separately. */
+/* Kills and reaps every stub process and restores the affinity of the
+ * threads it pinned (ptp_options.pin). Contexts must be freed separately. */
 void ptp_close(struct ptp_platform *p);
 
 /* A human-readable reason for the last ptp_open failure in this thread. */
@@ -159,6 +175,11 @@ struct ptp_stats {
 	unsigned long as_created;    /* address spaces ever forked */
 	unsigned long threads_created;
 	unsigned long threads_retired;
+	/* Round trips into a stub made for ptp_as_map, ptp_as_unmap,
+	 * ptp_as_protect and ptp_as_inject (one each) and ptp_as_map_batch
+	 * (one per PTP_AS_BATCH_MAX operations); not those that create
+	 * address spaces or traced threads. */
+	unsigned long injections;
 };
 void ptp_stats(struct ptp_platform *p, struct ptp_stats *st);
 /* Destroys every pooled address space. */
@@ -180,12 +201,88 @@ unsigned int ptp_as_thread_count(struct ptp_as *as);
 
 /*
  * Maps [addr, addr+len) of fd at offset as MAP_SHARED|MAP_FIXED. -EINVAL for
- * an unaligned or empty range, -EFAULT for a range that touches the stub or
+ * an unaligned or empty range, a protection with a bit above the low six
+ * (R, W, X, PROT_SEM, arm64's PROT_BTI and PROT_MTE; PROT_GROWSDOWN/UP are
+ * refused) or an unknown flag, -EFAULT for a range that touches the stub or
  * lies outside [min, max) user address; else the injected mmap's -errno.
+ *
+ * fd is a file descriptor number of the tracer: stub processes share the
+ * tracer's fd table (CLONE_FILES), so the injected mmap looks the number up
+ * there when it runs. For the caller: pass a descriptor the tracer itself
+ * holds, never an app's fd number (a sentry that keeps an fd table for the
+ * app translates first); it may be closed once the call returns (the mapping
+ * holds the file); a number another tracer thread closes or reuses meanwhile
+ * maps whatever it names at that moment. Every fd of the tracer is in the
+ * stubs' table, O_CLOEXEC or not (stubs never exec); only injected calls can
+ * use them, as the app's own syscalls never run in a stub.
  */
 int ptp_as_map(struct ptp_as *as, uintptr_t addr, size_t len, int prot, int fd,
 	       off_t offset, unsigned int flags);
+/* -EINVAL or -EFAULT as ptp_as_map; munmap of a range with nothing mapped is
+ * fine. Fault records at addresses in the range are dropped. */
 int ptp_as_unmap(struct ptp_as *as, uintptr_t addr, size_t len);
+
+/*
+ * mprotect of [addr, addr+len), injected: -EINVAL for an unaligned or empty
+ * range or a protection ptp_as_map refuses (PROT_GROWSDOWN and PROT_GROWSUP
+ * reach beyond the range), -EFAULT unless min <= addr
+ * and addr + len <= max user address (the stub's start, checked without
+ * wrapping); else mprotect's -errno (-ENOMEM where part of the range is not
+ * mapped). The page tables survive, unlike a re-map. Fault records are kept,
+ * as for a map: the heuristic's dance (a write fault reported as a read, the
+ * page made readable, the write faulting again as a write) works through it.
+ *
+ * The stub filter enforces the same bound on its own (a raw-BPF rule in front
+ * of libseccomp's program: len <= stub_start and addr <= stub_start - len),
+ * so an mprotect that reaches the stub is killed even if it got past this
+ * check. On kernels older than 4.8 the filter's default is Allow (see the
+ * design), and the bound is this check's alone. On systrap (not built yet)
+ * injections run on the address space's syscall thread; the app threads'
+ * filter must carry no injection rule at all, mprotect's included.
+ */
+int ptp_as_protect(struct ptp_as *as, uintptr_t addr, size_t len, int prot);
+
+/* One operation of a batch: the arguments of ptp_as_map, ptp_as_unmap or
+ * ptp_as_protect (those an operation does not take are ignored). */
+enum ptp_as_op_kind {
+	PTP_AS_OP_MAP = 1,
+	PTP_AS_OP_UNMAP,
+	PTP_AS_OP_PROTECT,
+};
+
+struct ptp_as_op {
+	enum ptp_as_op_kind kind;
+	uintptr_t addr;
+	size_t len;
+	int prot;           /* MAP, PROTECT */
+	int fd;             /* MAP: a tracer fd, as for ptp_as_map */
+	off_t offset;       /* MAP */
+	unsigned int flags; /* MAP: PTP_MAP_POPULATE */
+};
+
+/* Operations per round trip of ptp_as_map_batch. */
+#define PTP_AS_BATCH_MAX 64
+
+/*
+ * Runs ops[0..n) in order, PTP_AS_BATCH_MAX per injection round trip (one
+ * round trip for up to 64; ptp_stats' injections counts them), with the
+ * results their single forms would give. The first operation that is refused
+ * or fails ends the batch: its error is returned, and *done (if not NULL) is
+ * the number of operations before it, which took effect; 0 and *done == n
+ * when all did. -EPROTO: the stub reported what it cannot have done.
+ *
+ * Where the list lives: in the stub's own mapping, which is read-only to the
+ * app and which no operation may reach (the range checks above); the tracer
+ * writes it through /proc/<tid>/mem. The stub checks each operation against
+ * the rules of a single injection once more before running it (only mmap,
+ * munmap and mprotect; a non-empty range ending at or below the stub without
+ * wrapping; ptp_as_map's flags and protections; each field read
+ * once), stops at the first it refuses (-EPERM) or that fails, and the
+ * tracer checks what it reports (the count within n, an errno exactly when
+ * it stopped early). Batches into one address space take a lock: one list.
+ */
+int ptp_as_map_batch(struct ptp_as *as, const struct ptp_as_op *ops, size_t n,
+		     size_t *done);
 
 /*
  * Injects one system call into the address space. Returns 0 when the stub
@@ -197,13 +294,41 @@ int ptp_as_inject(struct ptp_as *as, long nr, const uint64_t args[6],
 		  long *result);
 /* Whether the stub filter's allow-list has a rule for nr; ptp_as_inject may
  * still refuse arguments the rule does not allow (e.g. kill other than
- * SIGSTOP). */
+ * SIGSTOP, mprotect of a range that reaches the stub). */
 bool ptp_syscall_injectable(long nr);
 
 /* Contexts ------------------------------------------------------------ */
 
+/*
+ * A new context holds what a fresh execve gives a thread, and nothing of
+ * the tracer's (no address, pid or TLS of it in any register):
+ *   x86_64: every GPR, rip and rsp 0; eflags 0x202 (IF); fs_base, gs_base
+ *     and the data selectors 0 (cs and ss the kernel's user selectors); FP
+ *     state FCW 0x37F, MXCSR 0x1F80, x87/SSE/AVX/AVX-512/AMX registers 0
+ *     and every XSAVE component in its init state (xstate_bv 0), but PKRU,
+ *     where the CPU has it: the kernel gives a new process a default
+ *     (init_pkru_value), not the init state's 0, so it stays the one the
+ *     tracer process had at ptp_open.
+ *   arm64: x0-x30, sp, pc 0; PSTATE EL0t with NZCV 0 (SSBS as the kernel
+ *     chose); v0-v31, FPSR and FPCR 0; TPIDR_EL0 0.
+ * The caller sets IP and SP before the first switch.
+ */
 int ptp_ctx_new(struct ptp_platform *p, struct ptp_ctx **out);
 void ptp_ctx_free(struct ptp_ctx *ctx);
+/* Puts ctx back into the state ptp_ctx_new gives (and forgets its fault
+ * record): what execve does to a thread. Whatever a traced thread still
+ * holds of ctx's old state is dropped, not fetched, so it never fails
+ * (also in lean mode with the state on another tracer thread). Not after
+ * the platform is closed. */
+void ptp_ctx_reset(struct ptp_ctx *ctx);
+/*
+ * dst gets every register of src (GPRs, flags, IP, SP, FP/SIMD, TLS): what
+ * fork does. Not the fault record, interrupts or the traced thread that
+ * ran src. -EINVAL: different platforms; -EXDEV (lean mode): src's FP
+ * state is held by another tracer thread, call ptp_ctx_pull() there. dst's
+ * own old state may be anywhere; it is dropped.
+ */
+int ptp_ctx_copy(struct ptp_ctx *dst, struct ptp_ctx *src);
 
 enum ptp_event_kind {
 	PTP_EV_SYSCALL = 1,
@@ -302,6 +427,39 @@ int ptp_ctx_set_vreg(struct ptp_ctx *ctx, unsigned int i, const uint8_t in[16]);
 /* Thread pointer (x86_64 fs_base, arm64 tpidr_el0). */
 int ptp_ctx_tls(struct ptp_ctx *ctx, uint64_t *tls);
 int ptp_ctx_set_tls(struct ptp_ctx *ctx, uint64_t tls);
+/*
+ * The whole FP/SIMD state in the arch's own format, len ==
+ * ptp_caps()->fpstate_size bytes (else -EINVAL), so that a sentry can
+ * build and read a signal frame:
+ *   x86_64 with XSAVE: the kernel's NT_X86_XSTATE, i.e. the standard
+ *     (uncompacted) XSAVE area of the XCR0 features: the 512-byte FXSAVE
+ *     image (FCW at 0, MXCSR at 24, its mask at 28, st0-7 at 32, xmm0-15
+ *     at 160, the kernel's struct _fpx_sw_bytes at 464), the XSAVE header
+ *     at 512 (xstate_bv, xcomp_bv 0, 48 reserved bytes 0), then each
+ *     component at the offset CPUID leaf 0xD gives (ymm upper halves,
+ *     AVX-512, PKRU, ...). The same bytes as the fpstate of an x86_64
+ *     signal frame. Without XSAVE: the 512-byte FXSAVE image alone.
+ *   arm64: struct user_fpsimd_state (NT_PRFPREG): v0-v31 (16 bytes each),
+ *     FPSR, FPCR, 8 reserved bytes; as in the fpsimd_context of a signal
+ *     frame. SVE's upper bits are not in it (the suite runs with SVE off).
+ * The getter fetches lazily held state (lean: -EXDEV when another tracer
+ * thread holds it, see ptp_switch). The setter never needs it: it replaces
+ * the state whole. It takes the bytes as hostile (they may come from the
+ * app's memory) and returns -EINVAL, leaving ctx as it was, for what the
+ * kernel would refuse at the next switch: x86_64 MXCSR bits outside the
+ * CPU's mask, xstate_bv bits the kernel does not offer this process, a
+ * non-zero xcomp_bv or reserved header byte; arm64: only the length.
+ */
+int ptp_ctx_fpstate(struct ptp_ctx *ctx, void *buf, size_t len);
+int ptp_ctx_set_fpstate(struct ptp_ctx *ctx, const void *buf, size_t len);
+/* The flags register: x86_64 eflags, arm64 PSTATE (NZCV in bits 31-28).
+ * The setter changes only the bits ptp_flags_writable() names, the ones
+ * ptrace lets a tracer write (x86_64: CF PF AF ZF SF TF DF OF RF AC, TF
+ * meaning single-stepping; arm64: NZCV); the others stay, so an app's
+ * hostile value cannot make the next switch fail. */
+uint64_t ptp_ctx_flags(const struct ptp_ctx *ctx);
+void ptp_ctx_set_flags(struct ptp_ctx *ctx, uint64_t flags);
+uint64_t ptp_flags_writable(void);
 /* Fetches lazily held state into the context (lean mode); 0 in faithful. */
 int ptp_ctx_pull(struct ptp_ctx *ctx);
 /* The traced thread that last ran ctx, or 0. */

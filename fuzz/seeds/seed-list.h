@@ -19,6 +19,8 @@ SEED(write_canary_pipe, 1)
 SEED(create_file, 1)          /* open(O_CREAT) in the tracer's cwd */
 SEED(munmap_stub, 1)          /* allowed: the stub vanishes */
 SEED(mprotect_stub, 1)
+SEED(mprotect_straddle, 1)    /* [stub - 4 KiB, stub + 4 KiB): the filter's
+				 bound, not just "addr >= stub", kills it */
 SEED(stub_syscall_jump, 1)    /* the stub's own syscall insn, crafted regs */
 SEED(sigreturn_forged, 1)     /* rt_sigreturn over a forged frame */
 SEED(exit_thread, 1)

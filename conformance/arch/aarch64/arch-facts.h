@@ -22,5 +22,9 @@
 #define AF_AUDIT_ARCH_NATIVE AUDIT_ARCH_AARCH64
 #define AF_ABI_NEEDS_SYSCALL_INFO 0
 #define AF_X32_BIT_ABI PTP_ABI_NATIVE
+/* PSTATE.C */
+#define AF_CARRY_FLAG (1ull << 29)
+/* Flags a case may set without side effects: NZCV. */
+#define AF_FLAGS_TEST 0xf0000000ull
 
 #endif /* CONFORMANCE_ARCH_FACTS_H */

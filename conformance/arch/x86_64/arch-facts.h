@@ -21,5 +21,10 @@
 #define AF_AUDIT_ARCH_NATIVE AUDIT_ARCH_X86_64
 #define AF_ABI_NEEDS_SYSCALL_INFO 1
 #define AF_X32_BIT_ABI PTP_ABI_X32
+/* eflags.CF */
+#define AF_CARRY_FLAG 0x1ull
+/* Flags a case may set without side effects: CF PF AF ZF SF DF OF (not TF:
+ * single-stepping; not AC: alignment checks; not RF: pushf clears it). */
+#define AF_FLAGS_TEST 0xcd5ull
 
 #endif /* CONFORMANCE_ARCH_FACTS_H */

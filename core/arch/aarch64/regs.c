@@ -298,3 +298,37 @@ void *ptp_arch_thread_pointer(void)
 	__asm__("mrs %0, tpidr_el0" : "=r"(tp));
 	return tp;
 }
+
+#define PSTATE_NZCV 0xf0000000ull
+/* Speculative Store Bypass Safe: the kernel's choice for the task
+ * (spectre-v4 mitigation), not the app's or the tracer's. */
+#define PSTATE_SSBS (1ull << 12)
+
+/* execve's start_thread: every register 0, PSTATE EL0t with NZCV 0 (SSBS
+ * as the kernel set it), FPSR and FPCR 0; the TLS is the context's own
+ * field, 0 from ptp_ctx_new. */
+void ptp_arch_ctx_init(struct arch_regs *r, void *fp, size_t len)
+{
+	uint64_t pstate = r->gpr.pstate & PSTATE_SSBS;
+
+	memset(&r->gpr, 0, sizeof(r->gpr));
+	r->gpr.pstate = pstate;
+	memset(fp, 0, len);
+}
+
+uint64_t ptp_arch_flags(const struct arch_regs *r) { return r->gpr.pstate; }
+uint64_t ptp_arch_flags_writable(void) { return PSTATE_NZCV; }
+
+void ptp_arch_set_flags(struct arch_regs *r, uint64_t v)
+{
+	r->gpr.pstate = (r->gpr.pstate & ~PSTATE_NZCV) | (v & PSTATE_NZCV);
+}
+
+/* The kernel takes any user_fpsimd_state of the right size (FPCR's
+ * reserved bits are ignored by the hardware). */
+int ptp_arch_fp_check(const void *fp, size_t len, const void *ref)
+{
+	(void)fp;
+	(void)ref;
+	return len == sizeof(struct user_fpsimd_state) ? 0 : -EINVAL;
+}

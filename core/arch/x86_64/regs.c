@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 
@@ -272,4 +274,159 @@ void *ptp_arch_thread_pointer(void)
 
 	__asm__("mov %%fs:0, %0" : "=r"(tp));
 	return tp;
+}
+
+/* The legacy (FXSAVE) area's fields and the XSAVE header, as the kernel's
+ * NT_X86_XSTATE and NT_PRFPREG lay them out (struct fxregs_state, struct
+ * xstate_header). */
+#define FX_FCW 0
+#define FX_MXCSR 24
+#define FX_MXCSR_MASK 28
+#define FX_SW_RESERVED 464   /* the kernel's struct _fpx_sw_bytes */
+#define FX_SW_XFEATURES (FX_SW_RESERVED + 8)
+#define XSAVE_HEADER_BYTES 64
+#define XSAVE_XCOMP_BV (XSAVE_HEADER_OFFSET + 8)
+#define XFEATURE_PKRU 9
+#define FCW_INIT 0x37f
+#define MXCSR_INIT 0x1f80
+/* What the kernel assumes when the CPU reports no mask. */
+#define MXCSR_MASK_DEFAULT 0xffbf
+#define X86_EFLAGS_IF 0x200u
+#define X86_EFLAGS_FIXED 0x2u
+/* The bits ptrace lets a tracer set (arch/x86/kernel/ptrace.c FLAG_MASK):
+ * CF PF AF ZF SF TF DF OF RF AC. */
+#define X86_EFLAGS_PTRACE_WRITABLE 0x50dd5u
+/* arch_prctl: the dynamic features (AMX) this process may use. */
+#define ARCH_GET_XCOMP_PERM 0x1022
+
+static uint64_t get_u64_at(const void *buf, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)buf + off, sizeof(v));
+	return v;
+}
+
+static uint32_t get_u32_at(const void *buf, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, (const char *)buf + off, sizeof(v));
+	return v;
+}
+
+static void put_at(void *buf, size_t off, const void *v, size_t n)
+{
+	memcpy((char *)buf + off, v, n);
+}
+
+/* The offset of XSAVE component i in the standard (uncompacted) format. */
+static size_t xfeature_offset(unsigned int i)
+{
+	unsigned int a, b, c, d;
+
+	__cpuid_count(0xd, i, a, b, c, d);
+	return b;
+}
+
+/*
+ * execve's start_thread: every GPR 0, eflags IF (and the fixed bit 1),
+ * data selectors and fs/gs bases 0; cs and ss stay the kernel's user
+ * selectors. FP: FCW 0x37f, MXCSR 0x1f80, every register 0 and every
+ * XSAVE component in its init state (xstate_bv 0), but PKRU, which the
+ * kernel gives a new process its default value (init_pkru_value), not
+ * the init state's 0: it stays the master's, which is the tracer's at
+ * ptp_open. The MXCSR mask and the kernel's software bytes stay, as the
+ * kernel reported them.
+ */
+void ptp_arch_ctx_init(struct arch_regs *r, void *fp, size_t len)
+{
+	struct user_regs_struct g = { 0 };
+	unsigned char keep_sw[512 - FX_SW_RESERVED];
+	uint32_t mask = get_u32_at(fp, FX_MXCSR_MASK), mxcsr = MXCSR_INIT;
+	uint16_t fcw = FCW_INIT;
+	uint64_t bv = 0, pkru_bv = 1ull << XFEATURE_PKRU;
+	uint32_t pkru = 0;
+	size_t pkru_off = 0;
+
+	g.cs = r->gpr.cs;
+	g.ss = r->gpr.ss;
+	g.eflags = X86_EFLAGS_IF | X86_EFLAGS_FIXED;
+	g.orig_rax = (unsigned long long)-1;
+	r->gpr = g;
+
+	memcpy(keep_sw, (char *)fp + FX_SW_RESERVED, sizeof(keep_sw));
+	if (len > XSAVE_HEADER_OFFSET && (get_u64_at(fp, XSAVE_HEADER_OFFSET) & pkru_bv)) {
+		pkru_off = xfeature_offset(XFEATURE_PKRU);
+		if (pkru_off + sizeof(pkru) <= len)
+			memcpy(&pkru, (char *)fp + pkru_off, sizeof(pkru));
+		else
+			pkru_off = 0;
+	}
+	memset(fp, 0, len);
+	put_at(fp, FX_FCW, &fcw, sizeof(fcw));
+	put_at(fp, FX_MXCSR, &mxcsr, sizeof(mxcsr));
+	put_at(fp, FX_MXCSR_MASK, &mask, sizeof(mask));
+	put_at(fp, FX_SW_RESERVED, keep_sw, sizeof(keep_sw));
+	if (pkru_off) {
+		bv = pkru_bv;
+		put_at(fp, pkru_off, &pkru, sizeof(pkru));
+	}
+	if (len > XSAVE_HEADER_OFFSET)
+		put_at(fp, XSAVE_HEADER_OFFSET, &bv, sizeof(bv));
+}
+
+uint64_t ptp_arch_flags(const struct arch_regs *r) { return r->gpr.eflags; }
+uint64_t ptp_arch_flags_writable(void) { return X86_EFLAGS_PTRACE_WRITABLE; }
+
+void ptp_arch_set_flags(struct arch_regs *r, uint64_t v)
+{
+	r->gpr.eflags = (r->gpr.eflags & ~(uint64_t)X86_EFLAGS_PTRACE_WRITABLE) |
+			(v & X86_EFLAGS_PTRACE_WRITABLE);
+}
+
+/*
+ * What the kernel's SETREGSET would refuse (-EINVAL at the next switch,
+ * and at every one after: the context could never run again): MXCSR bits
+ * outside the CPU's mask; in an XSAVE area, features the kernel does not
+ * offer this process (the software bytes of the kernel's own image, less
+ * the dynamic ones it may not use), the compacted format, and non-zero
+ * reserved header bytes (validate_user_xstate_header).
+ */
+int ptp_arch_fp_check(const void *fp, size_t len, const void *ref)
+{
+	uint32_t mask = get_u32_at(ref, FX_MXCSR_MASK);
+	uint64_t offered, perm;
+	const unsigned char *hdr;
+
+	if (len < 512)
+		return -EINVAL;
+	if (!mask)
+		mask = MXCSR_MASK_DEFAULT;
+	if (get_u32_at(fp, FX_MXCSR) & ~mask)
+		return -EINVAL;
+	if (len <= XSAVE_HEADER_OFFSET)
+		return 0;
+	if (len < XSAVE_HEADER_OFFSET + XSAVE_HEADER_BYTES)
+		return -EINVAL;
+	offered = get_u64_at(ref, FX_SW_XFEATURES);
+	if (!offered) {
+		/* No software bytes: XCR0, what the kernel enabled. */
+		uint32_t lo, hi;
+
+		__asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+		offered = (uint64_t)hi << 32 | lo;
+	}
+	/* Dynamic features need a permission the stubs inherit from us. */
+	if (syscall(SYS_arch_prctl, ARCH_GET_XCOMP_PERM, &perm) == 0)
+		offered &= perm;
+	if (get_u64_at(fp, XSAVE_HEADER_OFFSET) & ~offered)
+		return -EINVAL;
+	if (get_u64_at(fp, XSAVE_XCOMP_BV))
+		return -EINVAL;
+	hdr = (const unsigned char *)fp + XSAVE_XCOMP_BV + 8;
+	for (size_t i = 0; i < XSAVE_HEADER_BYTES - 16; i++)
+		if (hdr[i])
+			return -EINVAL;
+	return 0;
 }

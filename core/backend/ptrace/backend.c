@@ -124,11 +124,13 @@ static int save_state(struct ptp_ctx *ctx, struct ptp_traced *t, bool lean)
 	return 0;
 }
 
-/* Keeps the traced thread on the CPU its tracer runs on now: a cross-CPU
- * wake-up costs several times a same-CPU one. */
-static void pin(struct ptp_traced *t)
+/* Keeps the traced thread on its tracer thread's CPU, which the registry
+ * chose once and pinned the tracer thread to: a cross-CPU wake-up costs
+ * several times a same-CPU one, and a tracer that merely follows where the
+ * scheduler put it drags the app along after every sleep. */
+static void pin(const struct ptp_platform *p, struct ptp_traced *t)
 {
-	int cpu = sched_getcpu();
+	int cpu = ptp_tracer_pin_cpu(p);
 	cpu_set_t set;
 
 	if (cpu < 0 || cpu == t->cpu)
@@ -258,7 +260,7 @@ static int ptrace_resume(struct ptp_ctx *ctx, struct ptp_traced *t,
 	int rc;
 
 	if (opts->pin)
-		pin(t);
+		pin(ctx->p, t);
 	rc = load_state(ctx, t, lean);
 	if (rc == 0)
 		rc = run(ctx, t, lean, ev);
@@ -270,6 +272,8 @@ static void ptrace_ctx_release(struct ptp_ctx *ctx)
 	pthread_mutex_lock(&ptp_registry_lock);
 	if (ctx->fp_holder)
 		ctx->fp_holder->fp_lazy = NULL;
+	ctx->fp_holder = NULL;
+	ctx->fp_valid = true;
 	pthread_mutex_unlock(&ptp_registry_lock);
 }
 

@@ -145,6 +145,18 @@ BEGIN mprotect_stub
 	udf	#0
 END mprotect_stub
 
+/* Starts below the stub and ends inside it: allowed by a rule on addr
+ * alone, refused by the filter's addr + len <= stub_start. */
+BEGIN mprotect_straddle
+	HINT	x0, FZ_HINT_STUB_START
+	sub	x0, x0, #4096
+	mov	x1, #8192
+	mov	x2, #PROT_RW
+	mov	x8, #__NR_mprotect
+	svc	#0
+	udf	#0
+END mprotect_straddle
+
 /* Finds the stub's "svc #0" and enters it with kill(-1, SIGKILL). */
 BEGIN stub_syscall_jump
 	HINT	x10, FZ_HINT_STUB_START

@@ -143,6 +143,18 @@ BEGIN mprotect_stub
 	ud2
 END mprotect_stub
 
+/* Starts below the stub and ends inside it: allowed by a rule on addr
+ * alone, refused by the filter's addr + len <= stub_start. */
+BEGIN mprotect_straddle
+	mov	$__NR_mprotect, %eax
+	mov	FZ_DATA + FZ_HINT_STUB_START, %rdi
+	sub	$4096, %rdi
+	mov	$8192, %esi
+	mov	$PROT_RW, %edx
+	syscall
+	ud2
+END mprotect_straddle
+
 /* Finds the stub's "syscall; test %r13,%r13" and enters it with
  * kill(-1, SIGKILL) loaded and r13 = 0 (so it traps right after). */
 BEGIN stub_syscall_jump

@@ -13,6 +13,8 @@
  */
 #include <asm/unistd.h>
 
+#include "stub-abi.h"
+
 #define PR_SET_PDEATHSIG 1
 #define SIGKILL 9
 #define SIGSTOP 19
@@ -24,6 +26,8 @@
 	/* Global for the core's C, never exported by libptplat.so. */
 	.hidden ptp_stub_blob_start, ptp_stub_blob_end, ptp_stub_entry
 	.hidden ptp_stub_syscall, ptp_stub_trap_ip, ptp_stub_park
+	.globl ptp_stub_batch, ptp_stub_batch_list
+	.hidden ptp_stub_batch, ptp_stub_batch_list
 
 ptp_stub_blob_start:
 ptp_stub_entry:
@@ -53,6 +57,74 @@ ptp_stub_trap_ip:
 	brk	#0
 	b	ptp_stub_trap_ip
 
+	/*
+	 * A batch (stub-abi.h): x0 = the record count. Each record is
+	 * checked here against the rules of a single injection before it
+	 * runs: mmap, munmap or mprotect only; a non-empty range that does
+	 * not wrap and ends at or below the stub (found PC-relative, not
+	 * told); mmap flags as ptp_as_map makes them and mmap/mprotect
+	 * protections within PTP_STUB_PROT_MASK. Every field is loaded into a register
+	 * once, checked there and used from there. The list is in this
+	 * read-only mapping anyway; the checks hold even if it were not.
+	 *   x21 count, x22 records done, x23 nr, x24 stub_start,
+	 *   x25 the record, x26 its address argument (what mmap must return)
+	 */
+ptp_stub_batch:
+	adr	x24, ptp_stub_blob_start
+	adr	x25, ptp_stub_batch_list
+	mov	x21, x0
+	mov	x22, #0
+	cmp	x21, #PTP_STUB_BATCH_MAX
+	b.hi	batch_refuse
+batch_next:
+	cmp	x22, x21
+	b.eq	batch_done
+	ldp	x23, x0, [x25]
+	ldp	x1, x2, [x25, #16]
+	ldp	x3, x4, [x25, #32]
+	ldr	x5, [x25, #48]
+	cbz	x1, batch_refuse
+	adds	x9, x0, x1
+	b.cs	batch_refuse
+	cmp	x9, x24
+	b.hi	batch_refuse
+	cmp	x23, #__NR_munmap
+	b.eq	batch_run
+	tst	x2, #~PTP_STUB_PROT_MASK
+	b.ne	batch_refuse
+	cmp	x23, #__NR_mprotect
+	b.eq	batch_run
+	cmp	x23, #__NR_mmap
+	b.ne	batch_refuse
+	and	x9, x3, #~PTP_STUB_MAP_POPULATE
+	cmp	x9, #PTP_STUB_MAP_FLAGS
+	b.ne	batch_refuse
+batch_run:
+	mov	x26, x0
+	mov	x8, x23
+	svc	#0
+	cmn	x0, #4095
+	b.hs	batch_stop
+	/* mmap MAP_FIXED returns its address, the others 0: anything
+	 * else is no success. */
+	cmp	x23, #__NR_mmap
+	b.ne	1f
+	cmp	x0, x26
+	b.ne	batch_refuse
+	b	2f
+1:	cbnz	x0, batch_refuse
+2:	add	x22, x22, #1
+	add	x25, x25, #(PTP_STUB_BATCH_WORDS * 8)
+	b	batch_next
+batch_refuse:
+	mov	x0, #-1		/* -EPERM */
+	b	batch_stop
+batch_done:
+	mov	x0, #0
+batch_stop:
+	mov	x1, x22
+	b	ptp_stub_trap_ip
+
 stub_orphan:
 	/* Our parent died before PDEATHSIG was armed: nobody traces us. */
 	mov	x8, #__NR_exit
@@ -64,6 +136,10 @@ stub_orphan:
 ptp_stub_park:
 	yield
 	b	ptp_stub_park
+
+	.p2align 3
+ptp_stub_batch_list:
+	.skip	PTP_STUB_BATCH_BYTES
 ptp_stub_blob_end:
 
 	.section .note.GNU-stack, "", @progbits

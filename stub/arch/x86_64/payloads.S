@@ -227,4 +227,53 @@ BEGIN compat_int80
 	.code64
 END compat_int80
 
+BEGIN compute
+1:	mov	%rsi, %rcx
+2:	dec	%rcx
+	jnz	2b
+	mov	$PAYLOAD_NR_OK, %eax
+	syscall
+	jmp	1b
+END compute
+
+#define DUMP(off) (PAYLOAD_DUMP_ADDR + (off))
+
+/* Nothing is read before it is stored: every register as the context
+ * started. pushfq needs a stack: the record's first page above the GPRs. */
+BEGIN state_dump
+	mov	%rax, DUMP(0)
+	mov	%rbx, DUMP(8)
+	mov	%rcx, DUMP(16)
+	mov	%rdx, DUMP(24)
+	mov	%rsi, DUMP(32)
+	mov	%rdi, DUMP(40)
+	mov	%rbp, DUMP(48)
+	mov	%rsp, DUMP(56)
+	mov	%r8, DUMP(64)
+	mov	%r9, DUMP(72)
+	mov	%r10, DUMP(80)
+	mov	%r11, DUMP(88)
+	mov	%r12, DUMP(96)
+	mov	%r13, DUMP(104)
+	mov	%r14, DUMP(112)
+	mov	%r15, DUMP(120)
+	mov	$DUMP(PAYLOAD_DUMP_FP), %esp
+	pushfq
+	pop	%rax
+	mov	%rax, DUMP(PAYLOAD_DUMP_FLAGS)
+	mov	$-1, %eax
+	mov	$-1, %edx
+	xsave	DUMP(PAYLOAD_DUMP_FP)
+	cmc
+	mov	$PAYLOAD_NR_OK, %eax
+	syscall
+	rdfsbase %rax
+	mov	%rax, DUMP(PAYLOAD_DUMP_FLAGS + 8)
+	rdgsbase %rax
+	mov	%rax, DUMP(PAYLOAD_DUMP_FLAGS + 16)
+	mov	$PAYLOAD_NR_OK, %eax
+	syscall
+	ud2
+END state_dump
+
 	.section .note.GNU-stack, "", @progbits
