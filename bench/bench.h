@@ -24,15 +24,17 @@ void bench_register_switch(void);
 void bench_register_map(void);
 void bench_register_pool(void);
 void bench_register_interrupt(void);
+void bench_register_app(void);
 
 /* Run-wide settings (from --ptbench_backend=, --ptbench_mode=,
- * --ptbench_pin=). */
+ * --ptbench_pin=, --ptbench_app_size=). */
 struct bench_config {
 	const char *backend; /* "ptrace" or "systrap": the core families' */
 	const char *mode; /* "faithful" or "lean": core benchmarks that are
 			   * not per-mode use it */
 	bool pin;         /* pin traced threads (core option) and the
 			   * benchmark's own processes as each family says */
+	const char *app_size; /* "full" or "quick": the app family's inputs */
 };
 extern struct bench_config bench_config;
 

@@ -15,7 +15,9 @@
 
 #include "bench.h"
 
-struct bench_config bench_config = { .backend = "ptrace", .mode = "faithful", .pin = true };
+struct bench_config bench_config = {
+	.backend = "ptrace", .mode = "faithful", .pin = true, .app_size = "full",
+};
 double bench_native_ns;
 
 uint64_t bench_now_ns(void)

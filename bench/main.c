@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ptbench-bench: every benchmark family in one executable. Flags of its own
  * (--ptbench_backend=ptrace|systrap, --ptbench_mode=faithful|lean,
- * --ptbench_pin=0|1) are taken out before the
+ * --ptbench_pin=0|1, --ptbench_app_size=full|quick) are taken out before the
  * rest goes to Google Benchmark. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -96,6 +96,7 @@ static int parse_own_flags(int *argc, char **argv)
 	static const char *const backends[] = { "ptrace", "systrap", NULL };
 	static const char *const modes[] = { "faithful", "lean", NULL };
 	static const char *const pins[] = { "0", "1", NULL };
+	static const char *const sizes[] = { "full", "quick", NULL };
 	int out = 1;
 
 	for (int i = 1; i < *argc; i++) {
@@ -108,6 +109,8 @@ static int parse_own_flags(int *argc, char **argv)
 			bench_config.mode = v;
 		else if ((v = own_flag(a, "pin", pins, &bad)))
 			bench_config.pin = v[0] == '1';
+		else if ((v = own_flag(a, "app_size", sizes, &bad)))
+			bench_config.app_size = v;
 		else
 			argv[out++] = argv[i];
 		if (bad)
@@ -129,9 +132,16 @@ static void print_own_help(void)
 	       "                                                context 'switch_mode')\n"
 	       "          [--ptbench_pin={0|1}]                 pin traced threads and the benchmark's\n"
 	       "                                                processes (default 1; context 'pinning')\n"
+	       "          [--ptbench_app_size={full|quick}]     the app family's inputs: 20 MB of text and\n"
+	       "                                                50,000 files, or a tenth (default full;\n"
+	       "                                                context 'app_size')\n"
 	       "environment:\n"
 	       "          PTBENCH_SAMPLES_DIR=DIR   write the latency samples of switch/* and\n"
-	       "                                    interrupt/latency there, one file each\n");
+	       "                                    interrupt/latency there, one file each\n"
+	       "          PTBENCH_BUSYBOX=PATH      the app family's busybox-static (default\n"
+	       "                                    .cache/sysroot/ARCH/bin/busybox of the source)\n"
+	       "          PTBENCH_APP_DIR=DIR       where the app family's inputs are generated\n"
+	       "                                    (default .cache/app of the source)\n");
 }
 
 int main(int argc, char **argv)
@@ -149,6 +159,7 @@ int main(int argc, char **argv)
 	gb_context("backend", bench_config.backend);
 	gb_context("switch_mode", bench_config.mode);
 	gb_context("pinning", bench_config.pin ? "on" : "off");
+	gb_context("app_size", bench_config.app_size);
 	gb_context("compiler", PTBENCH_COMPILER);
 	gb_context("cflags", PTBENCH_CFLAGS);
 	bench_native_ns = bench_measure_native_ns();
@@ -164,5 +175,6 @@ int main(int argc, char **argv)
 	bench_register_map();
 	bench_register_pool();
 	bench_register_interrupt();
+	bench_register_app();
 	return gb_main(argc, argv, print_own_help);
 }

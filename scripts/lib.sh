@@ -22,14 +22,15 @@ fi
 
 # Debian packages the project needs to build, test and report
 # (python3-jsonschema: the KCIDB report's schema check; lava-common: the
-# LAVA test definition's schema, in scripts/tests).
+# LAVA test definition's schema, in scripts/tests; strace: the app
+# benchmarks' syscall counts, checked in scripts/tests/test_app_bench.py).
 # shellcheck disable=SC2034 # used by scripts/ptbench
 PTBENCH_PACKAGES=(
 	meson ninja-build gcc g++ pkg-config
 	libcmocka-dev libseccomp-dev libbenchmark-dev libjansson-dev
 	gnuplot-nox python3
 	python3-jsonschema lava-common
-	abigail-tools
+	abigail-tools strace
 )
 
 # clang_major: the major version of the clang that is installed, or else

@@ -37,8 +37,9 @@ static const char usage_text[] =
 	"  --backend B   the platform: ptrace (the only one)\n"
 	"  --mode M      ptplat's switch mode: faithful (default) or lean\n"
 	"  --stats       at the end, print the syscall mix, switches, injections,\n"
-	"                migrations and the time split (to --log FILE if given,\n"
-	"                else to stderr)\n"
+	"                migrations and the time split: in ptp_switch, in the\n"
+	"                sentry, and the part of that in injections (to --log\n"
+	"                FILE if given, else to stderr)\n"
 	"  --log FILE    write unimplemented syscalls (ENOSYS), refused ABIs,\n"
 	"                faults and signals to FILE (never to the app's stderr)\n"
 	"\n"
@@ -137,14 +138,17 @@ static void print_stats(FILE *f, enum ptp_switch_mode mode, uint64_t wall_ns)
 	}
 	qsort(order, (size_t)n, sizeof(order[0]), by_count);
 	fprintf(f, "ptbench-exec stats (backend ptrace, mode %s)\n", ptp_mode_name(mode));
-	fprintf(f, "  syscalls %lu (ENOSYS %lu), switches %lu, injections %lu\n", total, enosys,
-		atomic_load(&sn.st.switches), atomic_load(&sn.st.injections));
-	fprintf(f, "  faults %lu, signals %lu, interrupts %lu, migrations %lu (se.nr_migrations of the traced threads)\n",
+	fprintf(f, "  syscalls %lu (ENOSYS %lu), switches %lu, injections %lu (%lu of them loading the program)\n",
+		total, enosys, atomic_load(&sn.st.switches), atomic_load(&sn.st.injections),
+		sn.st.load_injections);
+	fprintf(f, "  faults %lu, signals %lu, interrupts %lu, migrations %lu (se.nr_migrations of the traced threads; %lu of them before their first switch returned)\n",
 		atomic_load(&sn.st.faults), atomic_load(&sn.st.signals),
-		atomic_load(&sn.st.interrupts), atomic_load(&sn.st.migrations));
-	fprintf(f, "  time: wall %.3f ms, in ptp_switch (app + switch) %.3f ms, in the sentry %.3f ms\n",
+		atomic_load(&sn.st.interrupts), atomic_load(&sn.st.migrations),
+		atomic_load(&sn.st.migrations_at_start));
+	fprintf(f, "  time: wall %.3f ms, in ptp_switch (app + switch) %.3f ms, in the sentry %.3f ms (%.3f ms of it in injections)\n",
 		(double)wall_ns / 1e6, (double)atomic_load(&sn.st.ns_switch) / 1e6,
-		(double)atomic_load(&sn.st.ns_sentry) / 1e6);
+		(double)atomic_load(&sn.st.ns_sentry) / 1e6,
+		(double)(atomic_load(&sn.st.ns_inject) - sn.st.ns_load_inject) / 1e6);
 	fprintf(f, "  syscall mix:\n");
 	for (int i = 0; i < n; i++) {
 		int nr = order[i];
@@ -306,6 +310,8 @@ int main(int argc, char **argv)
 		status = W_EXITCODE(rc == -ENOENT ? 127 : rc == -ENOEXEC || rc == -EACCES ? 126 : EXIT_SENTRY, 0);
 		goto out;
 	}
+	sn.st.load_injections = atomic_load(&sn.st.injections);
+	sn.st.ns_load_inject = atomic_load(&sn.st.ns_inject);
 	status = sn_proc_run(&proc);
 out:
 	for (struct sn_thread *t = proc.threads; t; t = t->next)

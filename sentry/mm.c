@@ -15,11 +15,22 @@
 
 #include "sentry.h"
 
-static int count_injection(int err)
+/* Counts one injection and its time: --stats splits the sentry's own time
+ * from the injections', which the app benchmarks model apart. */
+static int count_injection(uint64_t t0, int err)
 {
 	atomic_fetch_add(&sn.st.injections, 1);
+	atomic_fetch_add(&sn.st.ns_inject, sn_now_ns() - t0);
 	return err;
 }
+
+/* The time is taken before call runs (an argument's order of evaluation
+ * is unspecified). */
+#define INJECT(call)                                   \
+	({                                             \
+		uint64_t t0_ = sn_now_ns();            \
+		count_injection(t0_, (call));          \
+	})
 
 int sn_mm_new(struct ptp_as *as, struct sn_mm **out)
 {
@@ -177,7 +188,7 @@ int sn_mm_map(struct sn_mm *mm, uintptr_t s, size_t len, int prot)
 	if (err < 0)
 		goto out;
 	/* The app side: MAP_FIXED replaces whatever was there. */
-	err = count_injection(ptp_as_map(mm->as, s, len, prot, mm->memfd, (off_t)s, 0));
+	err = INJECT(ptp_as_map(mm->as, s, len, prot, mm->memfd, (off_t)s, 0));
 	if (err < 0)
 		goto out;
 	/* Place the sentry's view right after its neighbour's where that is
@@ -221,7 +232,7 @@ int sn_mm_unmap(struct sn_mm *mm, uintptr_t s, size_t len)
 	pthread_mutex_lock(&mm->lock);
 	err = drop_range(mm, s, s + len, &any);
 	if (!err && any)
-		err = count_injection(ptp_as_unmap(mm->as, s, len));
+		err = INJECT(ptp_as_unmap(mm->as, s, len));
 	pthread_mutex_unlock(&mm->lock);
 	return err;
 }
@@ -247,7 +258,7 @@ int sn_mm_protect(struct sn_mm *mm, uintptr_t s, size_t len, int prot)
 	if (!err && !(err = split_at(mm, s)) && !(err = split_at(mm, e))) {
 		/* Re-mapping the same file range with the new protection is
 		 * the only way: mprotect cannot be injected (ptplat). */
-		err = count_injection(ptp_as_map(mm->as, s, len, prot, mm->memfd, (off_t)s, 0));
+		err = INJECT(ptp_as_map(mm->as, s, len, prot, mm->memfd, (off_t)s, 0));
 		for (i = find_from(mm, s); !err && i < mm->n && mm->r[i].start < e; i++)
 			mm->r[i].prot = prot;
 		merge_span(mm, s, e);

@@ -83,6 +83,9 @@ struct sn_thread {
 	uint64_t sigmask;
 	struct sn_thread *next;
 	unsigned long migrations; /* of its traced thread, read at its end */
+	/* ... and read when its first switch returned: its placement beside
+	 * the tracer, before the app ran */
+	unsigned long migrations_at_start;
 };
 
 /* Statistics, summed over threads with atomics. */
@@ -91,7 +94,12 @@ struct sn_stats {
 	atomic_ulong enosys[512];
 	atomic_ulong switches, injections, faults, signals, interrupts;
 	atomic_ulong ns_switch, ns_sentry;
-	atomic_ulong migrations;
+	atomic_ulong ns_inject; /* every injection's time ... */
+	/* ... and how much of it (and how many) the first program's load
+	 * made, before the app ran: the rest is the part of ns_sentry spent
+	 * in injections for syscalls. */
+	unsigned long load_injections, ns_load_inject;
+	atomic_ulong migrations, migrations_at_start;
 };
 
 struct sn_global {
@@ -207,6 +215,8 @@ long sn_sys_mknodat(struct sn_thread *t, const uint64_t a[6]);
 long sn_sys_utimensat(struct sn_thread *t, const uint64_t a[6]);
 
 /* task.c ------------------------------------------------------------- */
+/* CLOCK_MONOTONIC in ns (the --stats time split). */
+uint64_t sn_now_ns(void);
 /* Runs the process's first thread, then waits for all others; the
  * process's wait status. */
 int sn_proc_run(struct sn_proc *proc);

@@ -24,7 +24,7 @@
 
 #define KICK_SIGNAL (SIGRTMIN + 3)
 
-static uint64_t now_ns(void)
+uint64_t sn_now_ns(void)
 {
 	struct timespec ts;
 
@@ -200,13 +200,18 @@ static unsigned long read_migrations(pid_t tid)
 static void thread_loop(struct sn_thread *t)
 {
 	struct ptp_event ev;
-	bool go = true;
+	bool go = true, started = false;
 
 	while (go && !atomic_load(&t->proc->exiting)) {
-		uint64_t t0 = now_ns(), t1;
+		uint64_t t0 = sn_now_ns(), t1;
 		int rc = ptp_switch(t->ctx, t->proc->mm->as, &ev);
 
-		t1 = now_ns();
+		t1 = sn_now_ns();
+		if (!started && rc >= 0 && ptp_ctx_tid(t->ctx)) {
+			t->migrations_at_start = read_migrations(ptp_ctx_tid(t->ctx));
+			started = true;
+			t1 = sn_now_ns();
+		}
 		atomic_fetch_add(&sn.st.ns_switch, t1 - t0);
 		atomic_fetch_add(&sn.st.switches, 1);
 		if (rc < 0) {
@@ -231,7 +236,7 @@ static void thread_loop(struct sn_thread *t)
 			atomic_fetch_add(&sn.st.interrupts, 1);
 			break;
 		}
-		atomic_fetch_add(&sn.st.ns_sentry, now_ns() - t1);
+		atomic_fetch_add(&sn.st.ns_sentry, sn_now_ns() - t1);
 	}
 	if (ptp_ctx_tid(t->ctx))
 		t->migrations = read_migrations(ptp_ctx_tid(t->ctx));
@@ -357,7 +362,9 @@ int sn_proc_run(struct sn_proc *proc)
 	for (struct sn_thread *o = proc->threads; o; o = o->next)
 		if (o != t)
 			pthread_join(o->pthread, NULL);
-	for (struct sn_thread *o = proc->threads; o; o = o->next)
+	for (struct sn_thread *o = proc->threads; o; o = o->next) {
 		atomic_fetch_add(&sn.st.migrations, o->migrations);
+		atomic_fetch_add(&sn.st.migrations_at_start, o->migrations_at_start);
+	}
 	return proc->exit_status;
 }

@@ -237,7 +237,8 @@ class ReadmeNames(unittest.TestCase):
         self.assertTrue(names, r.stderr)
         pats = []
         for pat, words in self.table():
-            rx = re.escape(pat).replace("NAME", "(?P<name>[a-z0-9_]+)").replace("N", "[0-9]+")
+            # NAME may hold capitals (app/ls_lR); N is a number
+            rx = re.escape(pat).replace("NAME", "(?P<name>[A-Za-z0-9_]+)").replace("N", "[0-9]+")
             pats.append((pat, re.compile(rx + "$"), words))
         used = set()
         for n in names:
