@@ -10,6 +10,14 @@ The last test checks that no process of the sentry's executable is left.
 
 usage: exec_suite.py --sentry EXE --mode MODE --busybox PATH|--fetch FETCH_SH
                      [--progs DIR] [--only NAME]
+       exec_suite.py --export DIR --busybox PATH
+
+--export writes the busybox cases for a machine without python (the arm64
+VM: scripts/vm/exec-guest.sh runs them there): DIR/fixtures (the tree,
+made with the given busybox: its gzip, tar and cpio output is the same on
+every arch), DIR/stdin/NAME (a case's stdin), DIR/cases, one case a line:
+"CAT/NAME<TAB>STDIN-FILE-or--<TAB>argv, shell-quoted", and DIR/skips, the
+cases not run yet: "CAT/NAME<TAB>reason".
 """
 
 import argparse
@@ -17,6 +25,7 @@ import hashlib
 import lzma
 import os
 import resource
+import shlex
 import shutil
 import subprocess
 import sys
@@ -138,6 +147,8 @@ FORK_CASES = [
     ("subshell", ["sh", "-c", "(echo in; exit 3); echo $?"]),
     ("tar-czf", ["tar", "-czf", "out.tgz", "d"]),  # vforks gzip
 ]
+
+FORK_SKIP = "needs fork (no ptp_ctx_copy in ptplat yet)"
 
 FIXED_TIME = 1600000000
 
@@ -359,15 +370,50 @@ def leftovers(sentry):
     return found
 
 
+def export(out, busybox):
+    """The cases and their fixtures for exec-guest.sh (see the docstring)."""
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    os.makedirs(os.path.join(out, "stdin"))
+    fixtures = os.path.join(out, "fixtures")
+    os.mkdir(fixtures)
+    make_fixtures(fixtures, busybox)
+    lines = []
+    for cat, name, argv, stdin in CASES:
+        if "\t" in name or any("\n" in a for a in argv):
+            raise RuntimeError("case %s cannot be written one a line" % name)
+        where = "-"
+        if stdin is not None:
+            where = name
+            if isinstance(stdin, str):
+                with open(os.path.join(fixtures, stdin), "rb") as f:
+                    stdin = f.read()
+            with open(os.path.join(out, "stdin", name), "wb") as f:
+                f.write(stdin)
+        lines.append("%s/%s\t%s\t%s\n" % (cat, name, where, shlex.join(argv)))
+    with open(os.path.join(out, "cases"), "w") as f:
+        f.writelines(lines)
+    with open(os.path.join(out, "skips"), "w") as f:
+        f.writelines("shell/%s\t%s\n" % (name, FORK_SKIP) for name, _ in FORK_CASES)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sentry", required=True)
-    ap.add_argument("--mode", required=True)
+    ap.add_argument("--export", metavar="DIR")
+    ap.add_argument("--sentry")
+    ap.add_argument("--mode")
     ap.add_argument("--busybox")
     ap.add_argument("--fetch")
     ap.add_argument("--progs")
     ap.add_argument("--only")
     args = ap.parse_args()
+    if args.export:
+        if not args.busybox:
+            ap.error("--export needs --busybox")
+        return export(args.export, os.path.abspath(args.busybox))
+    if not args.sentry or not args.mode:
+        ap.error("--sentry and --mode are required")
     if not args.busybox:
         r = subprocess.run(["bash", args.fetch, os.uname().machine, "--busybox-only"],
                            capture_output=True, text=True)
@@ -396,7 +442,7 @@ def main():
             busybox_case(tap, args, work, cat, name, argv, stdin)
         if not args.only:
             for name, argv in FORK_CASES:
-                tap.skip("shell/" + name, "needs fork (no ptp_ctx_copy in ptplat yet)")
+                tap.skip("shell/" + name, FORK_SKIP)
             for name, check in PROGS:
                 prog_case(tap, args, work, name, check)
     left = sorted(set(leftovers(args.sentry)) - before)
