@@ -13,11 +13,12 @@
 # The initramfs (initramfs.sh --exec-suite) carries, under /opt/ptbench/exec:
 #   cases, skips, stdin/, fixtures/  written by exec_suite.py --export
 #   progs/                           the sentry's static test programs
-# and ptbench-exec on PATH. Each case runs twice in the same fresh copy of
-# the fixtures: natively with the guest's own /bin/busybox, then through
-# ptbench-exec --mode MODE. stdout, stderr, the exit status and the folder
-# afterwards (names, types, modes, link targets, file hashes) must agree
-# byte for byte, as in exec_suite.py. The negative programs check their
+# and ptbench-exec and exec-cases on PATH. exec-cases runs each case twice
+# in the same fresh copy of the fixtures: natively with the guest's own
+# /bin/busybox, then through ptbench-exec --mode MODE. stdout, stderr, the
+# exit status and the folder afterwards (names, types, modes, link targets,
+# contents) must agree byte for byte, as in exec_suite.py. The negative
+# programs check their
 # documented result as exec_suite.py's check_* do; the last test checks
 # that no ptbench-exec process is left.
 
@@ -25,9 +26,6 @@
 DATA=${PTBENCH_EXEC_DATA:-/opt/ptbench/exec}
 SENTRY=${PTBENCH_EXEC_SENTRY:-/opt/ptbench/bin/ptbench-exec}
 BUSYBOX=${PTBENCH_EXEC_BUSYBOX:-/bin/busybox}
-# exec_suite.py's FIXED_TIME: cp -a keeps file and directory times but not
-# a symlink's, so every copy gets this time again (ls -l prints it).
-FIXED_TIME=1600000000
 WORK=/tmp/ptbench-exec-guest
 N=0
 FAILED=0
@@ -69,76 +67,20 @@ tap_skip() {
 	duration
 }
 
-# fresh_case: $WORK/case, a copy of the fixtures with their times.
-fresh_case() {
-	rm -rf "$WORK/case"
-	cp -a "$DATA/fixtures" "$WORK/case"
-	find "$WORK/case" -exec touch -h -d "@$FIXED_TIME" {} +
-}
-
-# snapshot DIR: the tree as exec_suite.py's snapshot() sees it.
-snapshot() {
-	(
-		cd "$1" || exit 1
-		find . -mindepth 1 -exec stat -c '%n %F %a %N' {} +
-		find . -type f -exec md5sum {} +
-	) | LC_ALL=C sort
-}
-
-# run_in_case SIDE STDIN ARGV...: ARGV (the sentry's command line, or
-# nothing for native, then the program's) in $WORK/case with
-# exec_suite.py's environment; SIDE.out, SIDE.err, SIDE.rc, SIDE.tree.
-run_in_case() {
-	side=$1 in=$2
-	shift 2
-	(
-		cd "$WORK/case" || exit 125
-		exec env -i PATH=/usr/bin:/bin LC_ALL=C TZ=UTC HOME="$WORK/case" "$@" \
-			<"$in" >"$WORK/$side.out" 2>"$WORK/$side.err"
-	)
-	echo $? >"$WORK/$side.rc"
-	snapshot "$WORK/case" >"$WORK/$side.tree"
-}
-
-# compare NAME: the verdict of one busybox case from its two runs.
-compare() {
-	why=$WORK/why
-	: >"$why"
-	for part in rc out err tree; do
-		cmp -s "$WORK/native.$part" "$WORK/sentry.$part" && continue
-		echo "$part differs (native < >sentry):" >>"$why"
-		diff "$WORK/native.$part" "$WORK/sentry.$part" 2>&1 | head -n 12 >>"$why"
-	done
-	if [ -s "$why" ]; then
-		echo "sentry log:" >>"$why"
-		tail -c 600 "$WORK/log" >>"$why" 2>/dev/null
-		tap_ok 0 "$1" "$why"
-	else
-		tap_ok 1 "$1"
-	fi
-}
-
-# busybox_cases: every line of $DATA/cases in this share. (The "$@" it
-# uses is its own: each line's argv, set with eval set --.)
-# shellcheck disable=SC2120
+# busybox_cases: exec-cases (sentry/tests/exec_cases.c) runs the busybox
+# cases of this share: the copying and comparing in one process, as a shell
+# loop here they cost twice the runs themselves under TCG.
 busybox_cases() {
-	tab=$(printf '\t')
-	index=-1
-	while IFS="$tab" read -r name stdin argv; do
-		index=$((index + 1))
-		if [ $((index % SHARE_K)) -ne "$SHARE_I" ]; then
-			tap_skip "$name" "not in this run's share $SHARE_I/$SHARE_K of the cases (TCG time; the other runs hold it)"
-			continue
-		fi
-		in=/dev/null
-		[ "$stdin" = - ] || in=$DATA/stdin/$stdin
-		eval "set -- $argv"
-		fresh_case
-		run_in_case native "$in" "$BUSYBOX" "$@"
-		fresh_case
-		run_in_case sentry "$in" "$SENTRY" --mode "$MODE" --log "$WORK/log" "$BUSYBOX" "$@"
-		compare "$name"
-	done <"$DATA/cases"
+	exec-cases --data "$DATA" --sentry "$SENTRY" --mode "$MODE" --busybox "$BUSYBOX" \
+		--work "$WORK" --share "$SHARE_I/$SHARE_K"
+	rc=$?
+	[ "$rc" -le 1 ] || {
+		echo "Bail out! exec-cases failed (exit $rc)"
+		exit 1
+	}
+	[ "$rc" -eq 0 ] || FAILED=$((FAILED + 1))
+	N=$(grep -c . "$DATA/cases")
+	SINCE=$(uptime_ms)
 }
 
 # prog NAME: run progs/NAME natively and through the sentry (with --stats)

@@ -25,9 +25,10 @@
 #                          (the last "rel-faults lean" without --bench with
 #                          PTBENCH_YAMA_RAISE=1: Yama scope 3 is tested), and
 #                          for any other EXE its bare name; with
-#                          --exec-suite first "ptbench-exec-suite faithful
+#                          --exec-suite also "ptbench-exec-suite faithful
 #                          --share 0/2" and "ptbench-exec-suite lean
-#                          --share 1/2" (exec-guest.sh: half the cases each)
+#                          --share 1/2" (exec-guest.sh: half the cases
+#                          each), before the first rel-faults run, else last
 #   /etc/ptbench/config    CMD_TIMEOUT (--cmd-timeout S, default 600; 0
 #                          disables the per-command watchdog); with --bench
 #                          also BENCH_TIMEOUT and BENCH_OUT
@@ -37,8 +38,9 @@
 #                          line (it does not count towards the verdict)
 # --exec-suite DIR  also carry the 'exec' suite for exec-guest.sh: DIR is
 #                   what sentry/tests/exec_suite.py --export wrote, plus
-#                   DIR/ptbench-exec (the sentry, into /opt/ptbench/bin with
-#                   its libraries) and DIR/progs/ (static test programs);
+#                   DIR/ptbench-exec (the sentry) and DIR/exec-cases (the
+#                   runner of the cases), into /opt/ptbench/bin with their
+#                   libraries, and DIR/progs/ (static test programs);
 #                   the rest goes to /opt/ptbench/exec, and exec-guest.sh
 #                   to /opt/ptbench/bin/ptbench-exec-suite
 # --bench EXE       also carry EXE (a Google Benchmark executable, with its
@@ -144,12 +146,14 @@ add_libraries() {
 # add_exec_suite DIR: the files of --exec-suite DIR (see the header).
 add_exec_suite() {
 	local dir=$1 prog
-	for prog in "$dir/ptbench-exec" "$dir/cases" "$dir/skips" "$dir/fixtures"; do
+	for prog in "$dir/ptbench-exec" "$dir/exec-cases" "$dir/cases" "$dir/skips" "$dir/fixtures"; do
 		[[ -e $prog ]] || die "--exec-suite $dir: no ${prog##*/} (exec_suite.py --export, then the sentry)"
 	done
-	check_elf "$dir/ptbench-exec"
-	copy_file "$dir/ptbench-exec" /opt/ptbench/bin/ptbench-exec
-	chmod 0755 "$ROOT/opt/ptbench/bin/ptbench-exec"
+	for prog in ptbench-exec exec-cases; do
+		check_elf "$dir/$prog"
+		copy_file "$dir/$prog" "/opt/ptbench/bin/$prog"
+		chmod 0755 "$ROOT/opt/ptbench/bin/$prog"
+	done
 	install -m 0755 "$VM_DIR/exec-guest.sh" "$ROOT/opt/ptbench/bin/ptbench-exec-suite"
 	mkdir -p "$ROOT/opt/ptbench/exec/progs"
 	cp -a "$dir/cases" "$dir/skips" "$dir/fixtures" "$ROOT/opt/ptbench/exec/"
@@ -260,19 +264,25 @@ main() {
 		if [[ -z $bench && ${commands[-1]} == "rel-faults lean" ]]; then
 			commands[-1]="env PTBENCH_YAMA_RAISE=1 rel-faults lean"
 		fi
-		# First: before rel-faults may raise Yama's scope, which would
-		# deny the sentry its ptrace.
+		# After the conformance groups (they run as they did without it),
+		# before rel-faults, which may raise Yama's scope and so deny the
+		# sentry its ptrace. Each mode runs its share of the busybox cases
+		# (a case costs seconds under TCG): every case runs once on the
+		# arch, and each mode runs half of them.
 		if [[ -n $exec_suite ]]; then
-			# Each mode runs its share of the busybox cases (a case
-			# costs seconds under TCG): every case runs once on the
-			# arch, and each mode runs half of them.
-			local -a first=()
-			local share=0
-			for mode in "${SWITCH_MODES[@]}"; do
-				first+=("ptbench-exec-suite $mode --share $share/${#SWITCH_MODES[@]}")
-				share=$((share + 1))
+			local -a with=()
+			local share=0 cmd placed=0
+			for cmd in "${commands[@]}" ''; do
+				if ((!placed)) && [[ -z $cmd || $cmd == *rel-faults* ]]; then
+					for mode in "${SWITCH_MODES[@]}"; do
+						with+=("ptbench-exec-suite $mode --share $share/${#SWITCH_MODES[@]}")
+						share=$((share + 1))
+					done
+					placed=1
+				fi
+				[[ -n $cmd ]] && with+=("$cmd")
 			done
-			commands=("${first[@]}" "${commands[@]}")
+			commands=("${with[@]}")
 		fi
 	fi
 
@@ -292,7 +302,7 @@ main() {
 	done
 	if [[ -n $exec_suite ]]; then
 		add_exec_suite "$exec_suite"
-		all+=("$exec_suite/ptbench-exec")
+		all+=("$exec_suite/ptbench-exec" "$exec_suite/exec-cases")
 	fi
 	add_libraries "${all[@]}"
 	printf '%s\n' "${commands[@]}" >"$ROOT/etc/ptbench/commands"

@@ -21,7 +21,9 @@
 #   --bench-flags F  flags added to that run (one string, e.g.
 #                --benchmark_filter=REGEX)
 # Other options (--kernel, --accel, --timeout, --mem, --cpu) go to run.sh;
-# --timeout defaults to 600 here. Exits with run.sh's status (0 pass, 1
+# --timeout defaults to 900 here (the suite takes about 400 s of TCG on a
+# loaded 2-core host, the exec suite about 2 min more: a hang guard, not a
+# budget). Exits with run.sh's status (0 pass, 1
 # fail or error, 2 usage); the step timings are appended to LOG.info.
 set -euo pipefail
 
@@ -64,7 +66,7 @@ build_project() {
 # (initramfs.sh --exec-suite): the cases and fixtures of exec_suite.py
 # --export, made with the host's busybox-static (gzip, tar and cpio output
 # does not depend on the arch), the sentry and its static test programs
-# from DIR/sentry. Prints OUT, or nothing when the build has no sentry.
+# and exec-cases (the guest's runner of the cases) from DIR/sentry. Prints OUT, or nothing when the build has no sentry.
 export_exec_suite() {
 	local dir=$1 out=$2 busybox exe
 	[[ -x $dir/sentry/ptbench-exec ]] || return 0
@@ -72,12 +74,13 @@ export_exec_suite() {
 		die "could not fetch the host's busybox-static for the exec suite's fixtures"
 	python3 "$PTBENCH_ROOT/sentry/tests/exec_suite.py" --export "$out" --busybox "$busybox" ||
 		die "exec_suite.py --export $out failed"
-	cp "$dir/sentry/ptbench-exec" "$out/"
+	cp "$dir/sentry/ptbench-exec" "$dir/sentry/exec-cases" "$out/"
 	mkdir -p "$out/progs"
 	# The test programs are the other executables there (none in a
 	# sanitizer build: they cannot link statically).
 	for exe in "$dir"/sentry/*; do
-		[[ -f $exe && -x $exe && ${exe##*/} != ptbench-exec ]] && cp "$exe" "$out/progs/"
+		[[ -f $exe && -x $exe && ${exe##*/} != ptbench-exec && ${exe##*/} != exec-cases ]] &&
+			cp "$exe" "$out/progs/"
 	done
 	printf '%s' "$out"
 }
@@ -97,7 +100,7 @@ suite_executables() {
 }
 
 main() {
-	local arch=aarch64 build='' log='' timeout=600 rc=0 bench=0 bench_ms=0
+	local arch=aarch64 build='' log='' timeout=900 rc=0 bench=0 bench_ms=0
 	local -a run_opts=() exes=() bench_opts=() exec_opts=()
 	local t0 t1 t2 t3 t4 tb bench_flags='' exec_dir
 	while (($#)); do
