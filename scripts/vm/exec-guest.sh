@@ -140,10 +140,15 @@ negative_cases() {
 	else
 		tap_skip negative/enosys "test program not built"
 	fi
-	if [ -x "$DATA/progs/int80" ]; then
-		tap_skip negative/int80 "exec_suite.py runs it: the guest carries no x86 IA32 test"
-	else
+	good=0
+	if ! prog int80; then
 		tap_skip negative/int80 "no int 0x80 test on $(uname -m) (x86 IA32 calls only)"
+	elif rc_is native 139; then
+		tap_skip negative/int80 "int 0x80 faults natively (no IA32 emulation in this kernel)"
+	else
+		out_is native "int80: native" && out_is sentry "int80: ENOSYS" && rc_is sentry 0 &&
+			log_has "ia32 syscall" && good=1
+		tap_ok "$good" negative/int80 "$(prog_why)"
 	fi
 	good=0
 	if prog closefds; then
