@@ -26,7 +26,7 @@
 DATA=${PTBENCH_EXEC_DATA:-/opt/ptbench/exec}
 SENTRY=${PTBENCH_EXEC_SENTRY:-/opt/ptbench/bin/ptbench-exec}
 BUSYBOX=${PTBENCH_EXEC_BUSYBOX:-/bin/busybox}
-WORK=/tmp/ptbench-exec-guest
+WORK=${PTBENCH_EXEC_WORK:-/tmp/ptbench-exec-guest}
 N=0
 FAILED=0
 SHARE_I=0

@@ -11,6 +11,9 @@ The last test checks that no process of the sentry's executable is left.
 usage: exec_suite.py --sentry EXE --mode MODE --busybox PATH|--fetch FETCH_SH
                      [--progs DIR] [--only NAME]
        exec_suite.py --export DIR --busybox PATH
+       exec_suite.py --guest-runner SCRIPT --cases-exe EXE --sentry EXE
+                     --mode MODE --busybox PATH|--fetch FETCH_SH
+                     [--progs DIR] [--share I/K]
 
 --export writes the busybox cases for a machine without python (the arm64
 VM: scripts/vm/exec-guest.sh runs them there): DIR/fixtures (the tree,
@@ -18,6 +21,11 @@ made with the given busybox: its gzip, tar and cpio output is the same on
 every arch), DIR/stdin/NAME (a case's stdin), DIR/cases, one case a line:
 "CAT/NAME<TAB>STDIN-FILE-or--<TAB>argv, shell-quoted", and DIR/skips, the
 cases not run yet: "CAT/NAME<TAB>reason".
+
+--guest-runner runs the VM's runner (scripts/vm/exec-guest.sh, with
+--cases-exe the built exec-cases) here on the host, on an export made
+here, and passes its TAP through: so the guest's side is tested on every
+build, not only when the VM boots.
 """
 
 import argparse
@@ -398,6 +406,30 @@ def export(out, busybox):
     return 0
 
 
+def guest_runner(args):
+    """exec-guest.sh on the host: export, the programs, then its TAP."""
+    if not args.cases_exe:
+        print("exec_suite.py: --guest-runner needs --cases-exe", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="ptbench-exec-runner-") as tmp:
+        data = os.path.join(tmp, "data")
+        export(data, os.path.abspath(args.busybox))
+        os.mkdir(os.path.join(data, "progs"))
+        for name, _ in PROGS:
+            exe = os.path.join(args.progs, name) if args.progs else ""
+            if exe and os.access(exe, os.X_OK):
+                shutil.copy(exe, os.path.join(data, "progs", name))
+        tools = os.path.join(tmp, "bin")
+        os.mkdir(tools)
+        os.symlink(os.path.abspath(args.cases_exe), os.path.join(tools, "exec-cases"))
+        env = dict(os.environ, PATH=tools + ":/usr/bin:/bin",
+                   PTBENCH_EXEC_DATA=data, PTBENCH_EXEC_SENTRY=os.path.abspath(args.sentry),
+                   PTBENCH_EXEC_BUSYBOX=os.path.abspath(args.busybox),
+                   PTBENCH_EXEC_WORK=os.path.join(tmp, "work"))
+        return subprocess.run(["sh", args.guest_runner, args.mode, "--share", args.share],
+                              env=env, preexec_fn=no_core).returncode
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--export", metavar="DIR")
@@ -407,6 +439,9 @@ def main():
     ap.add_argument("--fetch")
     ap.add_argument("--progs")
     ap.add_argument("--only")
+    ap.add_argument("--guest-runner")
+    ap.add_argument("--cases-exe")
+    ap.add_argument("--share", default="0/1")
     args = ap.parse_args()
     if args.export:
         if not args.busybox:
@@ -426,6 +461,8 @@ def main():
     if probe.returncode == 125 and "opening the ptrace platform" in probe.stderr:
         print("1..0 # SKIP %s" % probe.stderr.strip())
         return 0
+    if args.guest_runner:
+        return guest_runner(args)
     args.sentry = os.path.abspath(args.sentry)
     args.busybox = os.path.abspath(args.busybox)
     if args.progs:
