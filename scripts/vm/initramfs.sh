@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # initramfs.sh [--cmd-timeout S] [--no-strip] [--bench EXE [--bench-flags F]
-#               [--bench-timeout S]] ARCH OUT EXE... [-- COMMAND...]
+#               [--bench-timeout S]] [--exec-suite DIR] ARCH OUT EXE...
+#               [-- COMMAND...]
 #
 # Builds a test initramfs for a VM of ARCH (aarch64, x86_64) into OUT (a
 # gzip-compressed newc cpio if OUT ends in .gz, else uncompressed: the
@@ -23,7 +24,11 @@
 #                          conf-* or rel-faults: "X faithful" and "X lean"
 #                          (the last "rel-faults lean" without --bench with
 #                          PTBENCH_YAMA_RAISE=1: Yama scope 3 is tested), and
-#                          for any other EXE its bare name
+#                          for any other EXE its bare name; with
+#                          --exec-suite also "ptbench-exec-suite faithful
+#                          --share 0/2" and "ptbench-exec-suite lean
+#                          --share 1/2" (exec-guest.sh: half the cases
+#                          each), before the first rel-faults run, else last
 #   /etc/ptbench/config    CMD_TIMEOUT (--cmd-timeout S, default 600; 0
 #                          disables the per-command watchdog); with --bench
 #                          also BENCH_TIMEOUT and BENCH_OUT
@@ -31,6 +36,13 @@
 #                          "NAME FLAGS --benchmark_out=/tmp/b.json", which
 #                          init.sh runs after the commands and their RESULT
 #                          line (it does not count towards the verdict)
+# --exec-suite DIR  also carry the 'exec' suite for exec-guest.sh: DIR is
+#                   what sentry/tests/exec_suite.py --export wrote, plus
+#                   DIR/ptbench-exec (the sentry) and DIR/exec-cases (the
+#                   runner of the cases), into /opt/ptbench/bin with their
+#                   libraries, and DIR/progs/ (static test programs);
+#                   the rest goes to /opt/ptbench/exec, and exec-guest.sh
+#                   to /opt/ptbench/bin/ptbench-exec-suite
 # --bench EXE       also carry EXE (a Google Benchmark executable, with its
 #                   libraries) and run it as above
 # --bench-flags F   its flags, one string (default: VM_BENCH_FLAGS of common.sh)
@@ -131,6 +143,30 @@ add_libraries() {
 	LIB_COUNT=${#seen[@]}
 }
 
+# add_exec_suite DIR: the files of --exec-suite DIR (see the header).
+add_exec_suite() {
+	local dir=$1 prog
+	for prog in "$dir/ptbench-exec" "$dir/exec-cases" "$dir/cases" "$dir/skips" "$dir/fixtures"; do
+		[[ -e $prog ]] || die "--exec-suite $dir: no ${prog##*/} (exec_suite.py --export, then the sentry)"
+	done
+	for prog in ptbench-exec exec-cases; do
+		check_elf "$dir/$prog"
+		copy_file "$dir/$prog" "/opt/ptbench/bin/$prog"
+		chmod 0755 "$ROOT/opt/ptbench/bin/$prog"
+	done
+	install -m 0755 "$VM_DIR/exec-guest.sh" "$ROOT/opt/ptbench/bin/ptbench-exec-suite"
+	mkdir -p "$ROOT/opt/ptbench/exec/progs"
+	cp -a "$dir/cases" "$dir/skips" "$dir/fixtures" "$ROOT/opt/ptbench/exec/"
+	[[ -d $dir/stdin ]] && cp -a "$dir/stdin" "$ROOT/opt/ptbench/exec/"
+	for prog in "$dir"/progs/*; do
+		[[ -f $prog ]] || continue
+		check_elf "$prog"
+		[[ -z $(elf_interp "$prog") ]] || die "$prog is not static (the sentry runs static programs)"
+		copy_file "$prog" "/opt/ptbench/exec/progs/${prog##*/}"
+		chmod 0755 "$ROOT/opt/ptbench/exec/progs/${prog##*/}"
+	done
+}
+
 # default_commands EXE...: the command lines run when none are given.
 default_commands() {
 	local exe name mode
@@ -174,6 +210,7 @@ write_cpio() {
 
 main() {
 	local cmd_timeout=600 arch out exe bench='' bench_flags=$VM_BENCH_FLAGS bench_timeout=300
+	local exec_suite='' mode
 	local -a exes=() commands=() all=()
 	STRIP=1
 	while (($#)); do
@@ -186,6 +223,11 @@ main() {
 		--bench | --bench-flags)
 			(($# >= 2)) || die -s 2 "$1 needs a value"
 			if [[ $1 == --bench ]]; then bench=$2; else bench_flags=$2; fi
+			shift
+			;;
+		--exec-suite)
+			[[ -d ${2:-} ]] || die -s 2 "$1 needs the directory of exec_suite.py --export"
+			exec_suite=$2
 			shift
 			;;
 		--no-strip) STRIP=0 ;;
@@ -222,6 +264,26 @@ main() {
 		if [[ -z $bench && ${commands[-1]} == "rel-faults lean" ]]; then
 			commands[-1]="env PTBENCH_YAMA_RAISE=1 rel-faults lean"
 		fi
+		# After the conformance groups (they run as they did without it),
+		# before rel-faults, which may raise Yama's scope and so deny the
+		# sentry its ptrace. Each mode runs its share of the busybox cases
+		# (a case costs seconds under TCG): every case runs once on the
+		# arch, and each mode runs half of them.
+		if [[ -n $exec_suite ]]; then
+			local -a with=()
+			local share=0 cmd placed=0
+			for cmd in "${commands[@]}" ''; do
+				if ((!placed)) && [[ -z $cmd || $cmd == *rel-faults* ]]; then
+					for mode in "${SWITCH_MODES[@]}"; do
+						with+=("ptbench-exec-suite $mode --share $share/${#SWITCH_MODES[@]}")
+						share=$((share + 1))
+					done
+					placed=1
+				fi
+				[[ -n $cmd ]] && with+=("$cmd")
+			done
+			commands=("${with[@]}")
+		fi
 	fi
 
 	ROOT=$(mktemp -d "${TMPDIR:-/tmp}/ptbench-initramfs.XXXXXX")
@@ -238,6 +300,10 @@ main() {
 		copy_file "$exe" "/opt/ptbench/bin/${exe##*/}"
 		chmod 0755 "$ROOT/opt/ptbench/bin/${exe##*/}"
 	done
+	if [[ -n $exec_suite ]]; then
+		add_exec_suite "$exec_suite"
+		all+=("$exec_suite/ptbench-exec" "$exec_suite/exec-cases")
+	fi
 	add_libraries "${all[@]}"
 	printf '%s\n' "${commands[@]}" >"$ROOT/etc/ptbench/commands"
 	printf 'CMD_TIMEOUT=%s\n' "$cmd_timeout" >"$ROOT/etc/ptbench/config"

@@ -21,7 +21,9 @@
 #   --bench-flags F  flags added to that run (one string, e.g.
 #                --benchmark_filter=REGEX)
 # Other options (--kernel, --accel, --timeout, --mem, --cpu) go to run.sh;
-# --timeout defaults to 600 here. Exits with run.sh's status (0 pass, 1
+# --timeout defaults to 900 here (the suite takes about 400 s of TCG on a
+# loaded 2-core host, the exec suite about 2 min more: a hang guard, not a
+# budget). Exits with run.sh's status (0 pass, 1
 # fail or error, 2 usage); the step timings are appended to LOG.info.
 set -euo pipefail
 
@@ -60,6 +62,29 @@ build_project() {
 	ninja -C "$dir" "${targets[@]}" </dev/null >&2 || die "build failed in $dir"
 }
 
+# export_exec_suite DIR OUT: the 'exec' suite for the guest into OUT
+# (initramfs.sh --exec-suite): the cases and fixtures of exec_suite.py
+# --export, made with the host's busybox-static (gzip, tar and cpio output
+# does not depend on the arch), the sentry and its static test programs
+# and exec-cases (the guest's runner of the cases) from DIR/sentry. Prints OUT, or nothing when the build has no sentry.
+export_exec_suite() {
+	local dir=$1 out=$2 busybox exe
+	[[ -x $dir/sentry/ptbench-exec ]] || return 0
+	busybox=$(bash "$VM_DIR/fetch.sh" "$(uname -m)" --busybox-only) ||
+		die "could not fetch the host's busybox-static for the exec suite's fixtures"
+	python3 "$PTBENCH_ROOT/sentry/tests/exec_suite.py" --export "$out" --busybox "$busybox" ||
+		die "exec_suite.py --export $out failed"
+	cp "$dir/sentry/ptbench-exec" "$dir/sentry/exec-cases" "$out/"
+	mkdir -p "$out/progs"
+	# The test programs are the other executables there (none in a
+	# sanitizer build: they cannot link statically).
+	for exe in "$dir"/sentry/*; do
+		[[ -f $exe && -x $exe && ${exe##*/} != ptbench-exec && ${exe##*/} != exec-cases ]] &&
+			cp "$exe" "$out/progs/"
+	done
+	printf '%s' "$out"
+}
+
 # suite_executables DIR: the executables the initramfs carries.
 suite_executables() {
 	local dir=$1
@@ -75,9 +100,9 @@ suite_executables() {
 }
 
 main() {
-	local arch=aarch64 build='' log='' timeout=600 rc=0 bench=0 bench_ms=0
-	local -a run_opts=() exes=() bench_opts=()
-	local t0 t1 t2 t3 t4 tb bench_flags=''
+	local arch=aarch64 build='' log='' timeout=900 rc=0 bench=0 bench_ms=0
+	local -a run_opts=() exes=() bench_opts=() exec_opts=()
+	local t0 t1 t2 t3 t4 tb bench_flags='' exec_dir
 	while (($#)); do
 		case $1 in
 		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem | --cpu | --bench-flags)
@@ -126,7 +151,9 @@ main() {
 	t2=$(now_ms)
 	mapfile -t exes < <(suite_executables "$build")
 	((${#exes[@]})) || die "no conformance executables in $build/conformance"
-	bash "$VM_DIR/initramfs.sh" --cmd-timeout "$timeout" "${bench_opts[@]}" "$VM_ARCH" \
+	exec_dir=$(export_exec_suite "$build" "$build/vm-exec-suite")
+	[[ -n $exec_dir ]] && exec_opts=(--exec-suite "$exec_dir")
+	bash "$VM_DIR/initramfs.sh" --cmd-timeout "$timeout" "${bench_opts[@]}" "${exec_opts[@]}" "$VM_ARCH" \
 		"$build/vm-initrd.cpio.gz" "${exes[@]}"
 	t3=$(now_ms)
 	bash "$VM_DIR/run.sh" --arch "$VM_ARCH" --timeout "$timeout" --log "$log" \

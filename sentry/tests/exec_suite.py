@@ -10,6 +10,22 @@ The last test checks that no process of the sentry's executable is left.
 
 usage: exec_suite.py --sentry EXE --mode MODE --busybox PATH|--fetch FETCH_SH
                      [--progs DIR] [--only NAME]
+       exec_suite.py --export DIR --busybox PATH
+       exec_suite.py --guest-runner SCRIPT --cases-exe EXE --sentry EXE
+                     --mode MODE --busybox PATH|--fetch FETCH_SH
+                     [--progs DIR] [--share I/K]
+
+--export writes the busybox cases for a machine without python (the arm64
+VM: scripts/vm/exec-guest.sh runs them there): DIR/fixtures (the tree,
+made with the given busybox: its gzip, tar and cpio output is the same on
+every arch), DIR/stdin/NAME (a case's stdin), DIR/cases, one case a line:
+"CAT/NAME<TAB>STDIN-FILE-or--<TAB>argv, shell-quoted", and DIR/skips, the
+cases not run yet: "CAT/NAME<TAB>reason".
+
+--guest-runner runs the VM's runner (scripts/vm/exec-guest.sh, with
+--cases-exe the built exec-cases) here on the host, on an export made
+here, and passes its TAP through: so the guest's side is tested on every
+build, not only when the VM boots.
 """
 
 import argparse
@@ -17,6 +33,7 @@ import hashlib
 import lzma
 import os
 import resource
+import shlex
 import shutil
 import subprocess
 import sys
@@ -138,6 +155,8 @@ FORK_CASES = [
     ("subshell", ["sh", "-c", "(echo in; exit 3); echo $?"]),
     ("tar-czf", ["tar", "-czf", "out.tgz", "d"]),  # vforks gzip
 ]
+
+FORK_SKIP = "needs fork (no ptp_ctx_copy in ptplat yet)"
 
 FIXED_TIME = 1600000000
 
@@ -359,15 +378,77 @@ def leftovers(sentry):
     return found
 
 
+def export(out, busybox):
+    """The cases and their fixtures for exec-guest.sh (see the docstring)."""
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    os.makedirs(os.path.join(out, "stdin"))
+    fixtures = os.path.join(out, "fixtures")
+    os.mkdir(fixtures)
+    make_fixtures(fixtures, busybox)
+    lines = []
+    for cat, name, argv, stdin in CASES:
+        if "\t" in name or any("\n" in a for a in argv):
+            raise RuntimeError("case %s cannot be written one a line" % name)
+        where = "-"
+        if stdin is not None:
+            where = name
+            if isinstance(stdin, str):
+                with open(os.path.join(fixtures, stdin), "rb") as f:
+                    stdin = f.read()
+            with open(os.path.join(out, "stdin", name), "wb") as f:
+                f.write(stdin)
+        lines.append("%s/%s\t%s\t%s\n" % (cat, name, where, shlex.join(argv)))
+    with open(os.path.join(out, "cases"), "w") as f:
+        f.writelines(lines)
+    with open(os.path.join(out, "skips"), "w") as f:
+        f.writelines("shell/%s\t%s\n" % (name, FORK_SKIP) for name, _ in FORK_CASES)
+    return 0
+
+
+def guest_runner(args):
+    """exec-guest.sh on the host: export, the programs, then its TAP."""
+    if not args.cases_exe:
+        print("exec_suite.py: --guest-runner needs --cases-exe", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="ptbench-exec-runner-") as tmp:
+        data = os.path.join(tmp, "data")
+        export(data, os.path.abspath(args.busybox))
+        os.mkdir(os.path.join(data, "progs"))
+        for name, _ in PROGS:
+            exe = os.path.join(args.progs, name) if args.progs else ""
+            if exe and os.access(exe, os.X_OK):
+                shutil.copy(exe, os.path.join(data, "progs", name))
+        tools = os.path.join(tmp, "bin")
+        os.mkdir(tools)
+        os.symlink(os.path.abspath(args.cases_exe), os.path.join(tools, "exec-cases"))
+        env = dict(os.environ, PATH=tools + ":/usr/bin:/bin",
+                   PTBENCH_EXEC_DATA=data, PTBENCH_EXEC_SENTRY=os.path.abspath(args.sentry),
+                   PTBENCH_EXEC_BUSYBOX=os.path.abspath(args.busybox),
+                   PTBENCH_EXEC_WORK=os.path.join(tmp, "work"))
+        return subprocess.run(["sh", args.guest_runner, args.mode, "--share", args.share],
+                              env=env, preexec_fn=no_core).returncode
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sentry", required=True)
-    ap.add_argument("--mode", required=True)
+    ap.add_argument("--export", metavar="DIR")
+    ap.add_argument("--sentry")
+    ap.add_argument("--mode")
     ap.add_argument("--busybox")
     ap.add_argument("--fetch")
     ap.add_argument("--progs")
     ap.add_argument("--only")
+    ap.add_argument("--guest-runner")
+    ap.add_argument("--cases-exe")
+    ap.add_argument("--share", default="0/1")
     args = ap.parse_args()
+    if args.export:
+        if not args.busybox:
+            ap.error("--export needs --busybox")
+        return export(args.export, os.path.abspath(args.busybox))
+    if not args.sentry or not args.mode:
+        ap.error("--sentry and --mode are required")
     if not args.busybox:
         r = subprocess.run(["bash", args.fetch, os.uname().machine, "--busybox-only"],
                            capture_output=True, text=True)
@@ -380,6 +461,8 @@ def main():
     if probe.returncode == 125 and "opening the ptrace platform" in probe.stderr:
         print("1..0 # SKIP %s" % probe.stderr.strip())
         return 0
+    if args.guest_runner:
+        return guest_runner(args)
     args.sentry = os.path.abspath(args.sentry)
     args.busybox = os.path.abspath(args.busybox)
     if args.progs:
@@ -396,7 +479,7 @@ def main():
             busybox_case(tap, args, work, cat, name, argv, stdin)
         if not args.only:
             for name, argv in FORK_CASES:
-                tap.skip("shell/" + name, "needs fork (no ptp_ctx_copy in ptplat yet)")
+                tap.skip("shell/" + name, FORK_SKIP)
             for name, check in PROGS:
                 prog_case(tap, args, work, name, check)
     left = sorted(set(leftovers(args.sentry)) - before)
