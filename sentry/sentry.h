@@ -57,6 +57,7 @@ struct sn_sigaction {
 
 struct sn_proc {
 	pid_t pid;
+	pid_t ppid, pgid;
 	struct sn_mm *mm;
 	struct sn_fdtable fds;
 	int cwd; /* host O_PATH fd of the working directory */
@@ -70,8 +71,14 @@ struct sn_proc {
 	struct sn_thread *threads; /* every thread ever started, freed at the end */
 	struct sn_thread *main_thread;
 	atomic_bool main_done;     /* the main tracer thread saw the exit */
-	atomic_int next_tid;
 	uint32_t umask;
+	/* process.c: the process tree. All under sn_procs_lock. */
+	struct sn_proc *parent;    /* NULL: the first process, or orphaned */
+	struct sn_proc *next_proc; /* every process not yet freed */
+	pthread_t runner;          /* the tracer thread of a forked process */
+	bool has_runner;
+	bool zombie;               /* ended and cleaned up: exit_status holds */
+	bool vfork_pending;        /* a vfork parent waits for exec or exit */
 };
 
 struct sn_thread {
@@ -151,8 +158,6 @@ int sn_io_end(struct sn_mm *mm, struct sn_iobuf *b, size_t done);
  * message naming path is in err. */
 int sn_load(struct sn_mm *mm, struct ptp_ctx *ctx, const char *path, int dirfd,
 	    char *const argv[], char *const envp[], char *err, size_t errlen);
-/* Zeroes every register a new or exec'd context could inherit. */
-int sn_ctx_scrub(struct ptp_ctx *ctx);
 
 /* fd.c --------------------------------------------------------------- */
 void sn_fd_init(struct sn_fdtable *t);
@@ -206,12 +211,39 @@ long sn_sys_wait4(struct sn_thread *t, const uint64_t a[6]);
 long sn_sys_mknodat(struct sn_thread *t, const uint64_t a[6]);
 long sn_sys_utimensat(struct sn_thread *t, const uint64_t a[6]);
 
+/* process.c ---------------------------------------------------------- */
+/* A new process with no memory, threads or fds yet (the first one gets
+ * the sentry's own pid); registered in the process table. */
+int sn_proc_new(struct sn_proc *parent, struct sn_proc **out);
+/* Frees a process that never ran (no threads started). */
+void sn_proc_discard(struct sn_proc *proc);
+/* A new thread or process id: never one in use. */
+pid_t sn_new_id(void);
+/* fork/vfork: a copy of t's process (memory, fds, cwd, handlers) with one
+ * thread whose registers are t's (clone's flags, stack). The child's pid
+ * or -errno. */
+long sn_proc_fork(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
+		  uint64_t ctid);
+/* A vfork child exec'd or is gone: its parent may go on. */
+void sn_proc_vfork_release(struct sn_proc *proc);
+/* Wakes every thread blocked in wait4 or vfork (proc is exiting). */
+void sn_proc_wake_waiters(void);
+/* Runs the first process to its end, then ends every process still
+ * running and frees them all; its wait status. */
+int sn_proc_run_all(struct sn_proc *first);
+/* The wait status of a death by sig, with the core-dump bit where the
+ * kernel would set it. */
+int sn_signal_wait_status(int sig);
+
 /* task.c ------------------------------------------------------------- */
 /* Runs the process's first thread, then waits for all others; the
  * process's wait status. */
 int sn_proc_run(struct sn_proc *proc);
 /* Ends the process with wait status ws (exit_group or a fatal signal). */
 void sn_proc_exit(struct sn_thread *t, int wait_status);
+/* Ends proc from outside it (none of its threads calls): every thread is
+ * kicked. Wakes no waiter (callers may hold the process table's lock). */
+void sn_proc_kill(struct sn_proc *proc, int wait_status);
 /* Pins the calling tracer thread to one CPU (the k-th allowed after the
  * current one), so that the traced thread the core pins beside it stays
  * put: ptplat pins only the traced thread, to where the tracer is now. */

@@ -919,8 +919,8 @@ static long sys_gettid(struct sn_thread *t, const uint64_t a[6])
 
 static long sys_getppid(struct sn_thread *t, const uint64_t a[6])
 {
-	(void)t, (void)a;
-	return getppid();
+	(void)a;
+	return t->proc->ppid;
 }
 
 static long sys_getuid(struct sn_thread *t, const uint64_t a[6])
@@ -988,7 +988,7 @@ static long sys_getresgid(struct sn_thread *t, const uint64_t a[6])
 static long sys_getpgid(struct sn_thread *t, const uint64_t a[6])
 {
 	(void)a;
-	return t->proc->pid;
+	return t->proc->pgid;
 }
 
 static long sys_getsid(struct sn_thread *t, const uint64_t a[6])
@@ -1286,14 +1286,6 @@ static long sys_futex(struct sn_thread *t, const uint64_t a[6])
 	}
 }
 
-long sn_sys_wait4(struct sn_thread *t, const uint64_t a[6])
-{
-	(void)t, (void)a;
-	/* Without fork (ptplat has no context copy yet) there are no
-	 * children. */
-	return -ECHILD;
-}
-
 #define EXEC_MAX_STRINGS 65536
 #define EXEC_MAX_BYTES (2ul << 20)
 
@@ -1412,6 +1404,7 @@ static long sys_execve(struct sn_thread *t, const uint64_t a[6])
 			proc->sig[i] = (struct sn_sigaction){ 0 };
 	pthread_mutex_unlock(&proc->sig_lock);
 	t->clear_tid = 0;
+	sn_proc_vfork_release(proc);
 	rc = SN_RET_NONE;
 out:
 	if (ctx)

@@ -82,6 +82,19 @@ void sn_proc_exit(struct sn_thread *t, int wait_status)
 	if (!atomic_exchange(&t->proc->exiting, true))
 		t->proc->exit_status = wait_status;
 	kick_others(t);
+	/* Its threads blocked in wait4 or vfork must see it. */
+	sn_proc_wake_waiters();
+}
+
+void sn_proc_kill(struct sn_proc *proc, int wait_status)
+{
+	if (!atomic_exchange(&proc->exiting, true))
+		proc->exit_status = wait_status;
+	pthread_mutex_lock(&proc->threads_lock);
+	for (struct sn_thread *o = proc->threads; o; o = o->next)
+		if (o->ctx)
+			kick(o);
+	pthread_mutex_unlock(&proc->threads_lock);
 }
 
 /* Whether sig's default action ends the process (the rest are ignore or
@@ -251,9 +264,8 @@ static void *thread_main(void *arg)
 {
 	struct sn_thread *t = arg;
 	struct sn_proc *proc = t->proc;
-	int n = atomic_load(&proc->next_tid) - proc->pid;
-
-	sn_pin_self((unsigned int)n);
+	/* Spread the threads over the CPUs in the order they were made. */
+	sn_pin_self((unsigned int)(t->tid - proc->pid));
 	thread_loop(t);
 	/* The main tracer thread may sit in a blocking host call that one
 	 * kick missed: kick until it has seen the exit. */
@@ -269,43 +281,30 @@ long sn_sys_clone(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t 
 {
 	const uint64_t thread = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND;
 	struct sn_thread *n;
-	uint8_t v[16];
-	uint64_t fs;
 	int err;
 
-	if ((flags & thread) != thread) {
-		/* fork and vfork need a copy of the context (ptplat has no
-		 * ptp_ctx_copy yet) and a second address space. */
-		sn_log("pid %d: clone flags %#llx (fork/vfork) not implemented: ENOSYS",
-		       t->proc->pid, (unsigned long long)flags);
-		return -ENOSYS;
-	}
+	if ((flags & thread) != thread)
+		return sn_proc_fork(t, flags, stack, ptid, ctid);
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
+	/* Every register of the parent thread: GPRs, flags, the whole FP
+	 * state (x87, MXCSR, AVX upper halves) and TLS, as the kernel's
+	 * clone; then what the clone arguments change. */
 	err = ptp_ctx_new(sn.plat, &n->ctx);
+	if (err >= 0 && (err = ptp_ctx_copy(n->ctx, t->ctx)) >= 0 && (flags & CLONE_SETTLS))
+		err = ptp_ctx_set_tls(n->ctx, tls);
 	if (err < 0) {
+		if (n->ctx)
+			ptp_ctx_free(n->ctx);
 		free(n);
 		return err;
 	}
-	for (unsigned int i = 0; i < ptp_gpr_count(); i++)
-		ptp_ctx_set_gpr(n->ctx, i, ptp_ctx_gpr(t->ctx, i));
-	for (unsigned int i = 0; i < ptp_vreg_count() && err >= 0; i++)
-		if ((err = ptp_ctx_vreg(t->ctx, i, v)) >= 0)
-			err = ptp_ctx_set_vreg(n->ctx, i, v);
-	if (err >= 0 && !(err = ptp_ctx_tls(t->ctx, &fs)))
-		err = ptp_ctx_set_tls(n->ctx, flags & CLONE_SETTLS ? tls : fs);
-	if (err < 0) {
-		ptp_ctx_free(n->ctx);
-		free(n);
-		return err;
-	}
-	ptp_ctx_set_ip(n->ctx, ptp_ctx_ip(t->ctx));
 	if (stack)
 		ptp_ctx_set_sp(n->ctx, stack);
 	ptp_ctx_set_result(n->ctx, 0);
 	n->proc = t->proc;
-	n->tid = atomic_fetch_add(&t->proc->next_tid, 1);
+	n->tid = sn_new_id();
 	n->sigmask = t->sigmask;
 	if (flags & CLONE_CHILD_CLEARTID)
 		n->clear_tid = ctid;
