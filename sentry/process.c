@@ -93,6 +93,8 @@ static void release_resources(struct sn_proc *proc)
 {
 	struct sn_thread *list;
 
+	/* The timer thread may kick the first thread until then. */
+	sn_timer_cancel(proc);
 	pthread_mutex_lock(&proc->threads_lock);
 	list = proc->threads;
 	proc->threads = NULL;
@@ -449,5 +451,6 @@ int sn_proc_run_all(struct sn_proc *first)
 	unlink_proc(first);
 	pthread_mutex_unlock(&procs_lock);
 	free_proc(first);
+	sn_timer_shutdown();
 	return status;
 }

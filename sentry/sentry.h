@@ -88,6 +88,10 @@ struct sn_thread {
 	pthread_t pthread;
 	uintptr_t clear_tid;
 	uint64_t sigmask;
+	/* signal.c: signals waiting for delivery (bit sig-1) and their
+	 * siginfo, under proc->sig_lock. */
+	_Atomic uint64_t sig_pending;
+	siginfo_t sig_info[SN_NSIG];
 	struct sn_thread *next;
 	unsigned long migrations; /* of its traced thread, read at its end */
 };
@@ -235,6 +239,29 @@ int sn_proc_run_all(struct sn_proc *first);
  * kernel would set it. */
 int sn_signal_wait_status(int sig);
 
+/* signal.c ----------------------------------------------------------- */
+/* Whether sig's default action ends the process. */
+bool sn_signal_default_kills(int sig);
+/* Queues sig for t (one pending instance per signal, as for standard
+ * signals); delivered at its next return to the app. */
+void sn_signal_queue(struct sn_thread *t, const siginfo_t *info);
+/* Delivers what is pending and not blocked before t goes back to the
+ * app: false when that ended the process. */
+bool sn_signal_deliver(struct sn_thread *t);
+/* A synchronous fault or kernel signal (info from the kernel): delivered
+ * to the app's handler at once, else the process dies of it (blocked or
+ * ignored, as the kernel's force_sig). false when the process ended. */
+bool sn_signal_fault(struct sn_thread *t, const siginfo_t *info);
+long sn_sys_rt_sigreturn(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_setitimer(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_getitimer(struct sn_thread *t, const uint64_t a[6]);
+/* alarm(2) (x86_64 only has the call; glibc's arm64 alarm uses setitimer). */
+long sn_sys_alarm(struct sn_thread *t, const uint64_t a[6]);
+/* Drops proc's timer (before its threads go). */
+void sn_timer_cancel(struct sn_proc *proc);
+/* Stops the timer thread (at the sentry's end). */
+void sn_timer_shutdown(void);
+
 /* task.c ------------------------------------------------------------- */
 /* Runs the process's first thread, then waits for all others; the
  * process's wait status. */
@@ -244,6 +271,8 @@ void sn_proc_exit(struct sn_thread *t, int wait_status);
 /* Ends proc from outside it (none of its threads calls): every thread is
  * kicked. Wakes no waiter (callers may hold the process table's lock). */
 void sn_proc_kill(struct sn_proc *proc, int wait_status);
+/* Makes t's running switch or blocking host call return. */
+void sn_thread_kick(struct sn_thread *t);
 /* Pins the calling tracer thread to one CPU (the k-th allowed after the
  * current one), so that the traced thread the core pins beside it stays
  * put: ptplat pins only the traced thread, to where the tracer is now. */

@@ -1215,7 +1215,8 @@ static long sys_sigaltstack(struct sn_thread *t, const uint64_t a[6])
 {
 	stack_t ss = { .ss_flags = SS_DISABLE };
 
-	/* Recorded nowhere: handlers are not delivered (see the README). */
+	/* Recorded nowhere: handlers run on the thread's stack (SA_ONSTACK
+	 * is not honoured, see the README). */
 	if (a[1] && sn_copy_out(MM(t), a[1], &ss, sizeof(ss)) < 0)
 		return -EFAULT;
 	return 0;
@@ -1520,6 +1521,9 @@ static const struct sn_syscall table[] = {
 	CALL(rt_sigaction, sys_rt_sigaction),
 	CALL(rt_sigprocmask, sys_rt_sigprocmask),
 	CALL(sigaltstack, sys_sigaltstack),
+	CALL(rt_sigreturn, sn_sys_rt_sigreturn),
+	CALL(setitimer, sn_sys_setitimer),
+	CALL(getitimer, sn_sys_getitimer),
 	CALL(kill, sys_kill),
 	CALL(tgkill, sys_tgkill),
 	CALL(tkill, sys_tkill),
@@ -1536,7 +1540,6 @@ static const struct sn_syscall table[] = {
 	NOSYS(setuid),
 	NOSYS(setgid),
 	NOSYS(setsid),
-	NOSYS(rt_sigreturn),
 	NOSYS(rt_sigsuspend),
 	NOSYS(rt_sigtimedwait),
 	NOSYS(pselect6),

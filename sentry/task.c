@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Threads and their run loop: each app thread is one context on its own
- * tracer thread. Signals the app does not handle end the process with the
- * signal's wait status (main.c re-raises it); handlers the app installs are
- * recorded but not delivered yet (no signal frames without the FP state
- * API).
+ * tracer thread; signals are signal.c's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -62,7 +59,7 @@ void sn_pin_self(unsigned int k)
 	sched_setaffinity(0, sizeof(one), &one);
 }
 
-static void kick(struct sn_thread *t)
+void sn_thread_kick(struct sn_thread *t)
 {
 	ptp_interrupt(t->ctx);
 	pthread_kill(t->pthread, KICK_SIGNAL);
@@ -73,7 +70,7 @@ static void kick_others(struct sn_thread *self)
 	pthread_mutex_lock(&self->proc->threads_lock);
 	for (struct sn_thread *o = self->proc->threads; o; o = o->next)
 		if (o != self && o->ctx)
-			kick(o);
+			sn_thread_kick(o);
 	pthread_mutex_unlock(&self->proc->threads_lock);
 }
 
@@ -93,64 +90,35 @@ void sn_proc_kill(struct sn_proc *proc, int wait_status)
 	pthread_mutex_lock(&proc->threads_lock);
 	for (struct sn_thread *o = proc->threads; o; o = o->next)
 		if (o->ctx)
-			kick(o);
+			sn_thread_kick(o);
 	pthread_mutex_unlock(&proc->threads_lock);
-}
-
-/* Whether sig's default action ends the process (the rest are ignore or
- * stop; a sentry-run app cannot be stopped, so those are ignored too). */
-static bool default_kills(int sig)
-{
-	switch (sig) {
-	case SIGCHLD:
-	case SIGCONT:
-	case SIGURG:
-	case SIGWINCH:
-	case SIGSTOP:
-	case SIGTSTP:
-	case SIGTTIN:
-	case SIGTTOU:
-		return false;
-	default:
-		return true;
-	}
 }
 
 long sn_signal_self(struct sn_thread *t, int sig)
 {
-	struct sn_sigaction act;
+	siginfo_t info = { .si_signo = sig, .si_code = SI_USER };
 
-	pthread_mutex_lock(&t->proc->sig_lock);
-	act = t->proc->sig[sig];
-	pthread_mutex_unlock(&t->proc->sig_lock);
-	if (act.handler == (uint64_t)(uintptr_t)SIG_IGN && sig != SIGKILL)
-		return 0;
-	if (act.handler != (uint64_t)(uintptr_t)SIG_DFL)
-		sn_log("pid %d: signal %d has an app handler at %#llx, not delivered yet (no signal frames): default action",
-		       t->proc->pid, sig, (unsigned long long)act.handler);
-	if (!default_kills(sig))
-		return 0;
-	sn_proc_exit(t, sig);
-	return SN_RET_EXIT;
+	/* What kill(getpid(), sig) sends; taken at the syscall's return. */
+	info.si_pid = t->proc->pid;
+	info.si_uid = getuid();
+	sn_signal_queue(t, &info);
+	return 0;
 }
 
 /* A fault or kernel signal in the app (the kernel would deliver it). */
-static bool fatal_event(struct sn_thread *t, const struct ptp_event *ev)
+static bool fault_event(struct sn_thread *t, const struct ptp_event *ev)
 {
-	int sig = ev->kind == PTP_EV_FAULT ? SIGSEGV : ev->info.si_signo;
+	siginfo_t info = ev->info;
 
-	if (ev->kind == PTP_EV_FAULT)
+	if (ev->kind == PTP_EV_FAULT) {
 		sn_log("pid %d tid %d: SIGSEGV at %#lx (ip %#llx, access %#x)", t->proc->pid, t->tid,
 		       (unsigned long)ev->addr, (unsigned long long)ptp_ctx_ip(t->ctx), ev->access);
-	else
-		sn_log("pid %d tid %d: signal %d (code %d) at ip %#llx", t->proc->pid, t->tid, sig,
-		       ev->info.si_code, (unsigned long long)ptp_ctx_ip(t->ctx));
-	if (!default_kills(sig))
-		return false;
-	/* A synchronous fault cannot be ignored or blocked into nothing:
-	 * the kernel would kill the process as well. */
-	sn_proc_exit(t, sig);
-	return true;
+		info.si_signo = SIGSEGV;
+	} else {
+		sn_log("pid %d tid %d: signal %d (code %d) at ip %#llx", t->proc->pid, t->tid,
+		       info.si_signo, info.si_code, (unsigned long long)ptp_ctx_ip(t->ctx));
+	}
+	return sn_signal_fault(t, &info);
 }
 
 static void count_syscall(long nr, bool enosys)
@@ -190,7 +158,8 @@ static bool on_syscall(struct sn_thread *t, const struct ptp_event *ev)
 		return false;
 	if (r != SN_RET_NONE)
 		ptp_ctx_set_result(t->ctx, r);
-	return true;
+	/* Signals the call raised or unblocked run before the app goes on. */
+	return sn_signal_deliver(t);
 }
 
 static unsigned long read_migrations(pid_t tid)
@@ -234,14 +203,16 @@ static void thread_loop(struct sn_thread *t)
 			break;
 		case PTP_EV_FAULT:
 			atomic_fetch_add(&sn.st.faults, 1);
-			go = !fatal_event(t, &ev);
+			go = fault_event(t, &ev);
 			break;
 		case PTP_EV_SIGNAL:
-			atomic_fetch_add(&sn.st.signals, 1);
-			go = !fatal_event(t, &ev);
+			go = fault_event(t, &ev);
 			break;
 		case PTP_EV_INTERRUPTED:
+			/* A timer or another thread queued a signal, or the
+			 * process is ending. */
 			atomic_fetch_add(&sn.st.interrupts, 1);
+			go = sn_signal_deliver(t);
 			break;
 		}
 		atomic_fetch_add(&sn.st.ns_sentry, now_ns() - t1);
@@ -270,7 +241,7 @@ static void *thread_main(void *arg)
 	/* The main tracer thread may sit in a blocking host call that one
 	 * kick missed: kick until it has seen the exit. */
 	while (atomic_load(&proc->exiting) && !atomic_load(&proc->main_done)) {
-		kick(proc->main_thread);
+		sn_thread_kick(proc->main_thread);
 		usleep(1000);
 	}
 	return NULL;

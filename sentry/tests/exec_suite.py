@@ -343,12 +343,23 @@ def check_threads(tap, name, nat, sb, log):
     tap.ok(good, name, "native %r, sentry %r, log %r" % (nat, sb, log[-300:]))
 
 
+def check_signals(tap, name, nat, sb, log):
+    if "builds no signal frames" in log:
+        tap.skip(name, "the sentry builds no signal frames on %s yet (its log says so)" %
+                 os.uname().machine)
+        return
+    good = nat is not None and sb is not None and nat == sb and nat[0] == 3 and \
+        b"bad frame: child killed by 11" in nat[1]
+    tap.ok(good, name, "native %r, sentry %r, log %r" % (nat, sb, log[-400:]))
+
+
 PROGS = [
     ("segv", check_segv),
     ("enosys", check_enosys),
     ("int80", check_int80),
     ("closefds", check_closefds),
     ("threads", check_threads),
+    ("signals", check_signals),
 ]
 
 

@@ -199,6 +199,7 @@ const struct sn_arch_syscall sn_arch_syscalls[] = {
 	CALL(arch_prctl, sys_arch_prctl),
 	CALL(getpgrp, sys_getpgrp),
 	CALL(time, sys_time),
+	CALL(alarm, sn_sys_alarm),
 	CALL(fork, sys_fork),
 	CALL(vfork, sys_vfork),
 	{ -1, { NULL, NULL } },
