@@ -353,6 +353,12 @@ def check_signals(tap, name, nat, sb, log):
     tap.ok(good, name, "native %r, sentry %r, log %r" % (nat, sb, log[-400:]))
 
 
+def check_clonestate(tap, name, nat, sb, log):
+    good = nat is not None and sb is not None and nat == sb and nat[0] == 0 and \
+        b"thread: rounding upward 1\n" in nat[1]
+    tap.ok(good, name, "native %r, sentry %r, log %r" % (nat, sb, log[-300:]))
+
+
 PROGS = [
     ("segv", check_segv),
     ("enosys", check_enosys),
@@ -360,6 +366,7 @@ PROGS = [
     ("closefds", check_closefds),
     ("threads", check_threads),
     ("signals", check_signals),
+    ("clonestate", check_clonestate),
 ]
 
 
