@@ -150,6 +150,49 @@ void sn_proc_wake_waiters(void)
 	pthread_mutex_unlock(&procs_lock);
 }
 
+void sn_proc_wait_signal(struct sn_thread *t)
+{
+	pthread_mutex_lock(&procs_lock);
+	while (!(atomic_load(&t->sig_pending) & ~t->sigmask) && !atomic_load(&t->proc->exiting))
+		pthread_cond_wait(&procs_cond, &procs_lock);
+	pthread_mutex_unlock(&procs_lock);
+}
+
+/* Under procs_lock: SIGCHLD to proc's parent when it handles it (ignored
+ * or default, the kernel sends nothing a process could see). Only the
+ * switch is interrupted, not a blocking host call: without SA_RESTART in
+ * the sentry, an EINTR there would be one the kernel never gives. */
+static void notify_parent(struct sn_proc *proc, int status)
+{
+	struct sn_proc *parent = proc->parent;
+	struct sn_sigaction act;
+	siginfo_t info = { .si_signo = SIGCHLD };
+
+	if (!parent || parent->zombie)
+		return;
+	pthread_mutex_lock(&parent->sig_lock);
+	act = parent->sig[SIGCHLD];
+	pthread_mutex_unlock(&parent->sig_lock);
+	if (act.handler == (uint64_t)(uintptr_t)SIG_DFL || act.handler == (uint64_t)(uintptr_t)SIG_IGN)
+		return;
+	info.si_pid = proc->pid;
+	info.si_uid = getuid();
+	if (WIFSIGNALED(status)) {
+		info.si_code = WCOREDUMP(status) ? CLD_DUMPED : CLD_KILLED;
+		info.si_status = WTERMSIG(status);
+	} else {
+		info.si_code = CLD_EXITED;
+		info.si_status = WEXITSTATUS(status);
+	}
+	pthread_mutex_lock(&parent->threads_lock);
+	if (parent->main_thread) {
+		sn_signal_queue(parent->main_thread, &info);
+		if (parent->main_thread->ctx)
+			ptp_interrupt(parent->main_thread->ctx);
+	}
+	pthread_mutex_unlock(&parent->threads_lock);
+}
+
 void sn_proc_vfork_release(struct sn_proc *proc)
 {
 	pthread_mutex_lock(&procs_lock);
@@ -172,6 +215,7 @@ static void *runner_main(void *arg)
 	proc->exit_status = status;
 	proc->zombie = true;
 	proc->vfork_pending = false;
+	notify_parent(proc, status);
 	for (struct sn_proc *c = procs; c; c = c->next_proc)
 		if (c->parent == proc)
 			c->parent = NULL;
@@ -324,6 +368,8 @@ long sn_proc_fork(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t 
 	pthread_mutex_lock(&procs_lock);
 	err = -pthread_create(&child->runner, NULL, runner_main, child);
 	child->has_runner = !err;
+	/* Set before anyone can kick it (sn_proc_kill holds this lock). */
+	ct->pthread = child->runner;
 	pthread_mutex_unlock(&procs_lock);
 	if (err)
 		goto fail;
@@ -345,6 +391,43 @@ fail:
 	return err;
 }
 
+int sn_proc_signal(pid_t pid, const siginfo_t *info)
+{
+	int err = -ESRCH;
+
+	pthread_mutex_lock(&procs_lock);
+	for (struct sn_proc *p = procs; p; p = p->next_proc) {
+		if (p->pid != pid)
+			continue;
+		/* A zombie still exists: the signal is lost, not refused. */
+		err = 0;
+		pthread_mutex_lock(&p->threads_lock);
+		if (!p->zombie && p->main_thread && p->main_thread->ctx && info->si_signo) {
+			struct sn_sigaction act;
+
+			pthread_mutex_lock(&p->sig_lock);
+			act = p->sig[info->si_signo];
+			pthread_mutex_unlock(&p->sig_lock);
+			sn_signal_queue(p->main_thread, info);
+			/* A signal that kills must end a blocking host call
+			 * too; one with a handler only the switch (the sentry
+			 * has no SA_RESTART, so an EINTR there would be one
+			 * the kernel does not give). */
+			if (act.handler == (uint64_t)(uintptr_t)SIG_DFL &&
+			    sn_signal_default_kills(info->si_signo) && p->main_thread->pthread)
+				sn_thread_kick(p->main_thread);
+			else
+				ptp_interrupt(p->main_thread->ctx);
+		}
+		pthread_mutex_unlock(&p->threads_lock);
+		break;
+	}
+	/* Its wait4 or vfork wait must see the signal. */
+	pthread_cond_broadcast(&procs_cond);
+	pthread_mutex_unlock(&procs_lock);
+	return err;
+}
+
 static bool wait_matches(const struct sn_proc *self, const struct sn_proc *c, pid_t pid)
 {
 	if (c->parent != self)
@@ -354,6 +437,15 @@ static bool wait_matches(const struct sn_proc *self, const struct sn_proc *c, pi
 	if (pid == -1)
 		return true;
 	return c->pgid == (pid == 0 ? self->pgid : -pid);
+}
+
+/* Under procs_lock. */
+static bool any_child_left(const struct sn_proc *self, pid_t pid)
+{
+	for (struct sn_proc *c = procs; c; c = c->next_proc)
+		if (wait_matches(self, c, pid))
+			return true;
+	return false;
 }
 
 long sn_sys_wait4(struct sn_thread *t, const uint64_t a[6])
@@ -377,23 +469,22 @@ long sn_sys_wait4(struct sn_thread *t, const uint64_t a[6])
 			if (c->zombie)
 				found = c;
 		}
-		if (found || !any || (options & WNOHANG) || atomic_load(&t->proc->exiting))
+		if (found || !any || (options & WNOHANG) || atomic_load(&t->proc->exiting) ||
+		    (atomic_load(&t->sig_pending) & ~t->sigmask))
 			break;
 		/* Stopped and continued children never happen here: the
 		 * sentry does not stop processes. */
 		pthread_cond_wait(&procs_cond, &procs_lock);
 	}
 	if (!found) {
-		rc = atomic_load(&t->proc->exiting) ? -EINTR : (options & WNOHANG) ? 0 : -ECHILD;
-		/* WNOHANG with no child at all is ECHILD too. */
-		if (rc == 0) {
-			bool any = false;
-
-			for (struct sn_proc *c = procs; c; c = c->next_proc)
-				any |= wait_matches(t->proc, c, pid);
-			if (!any)
-				rc = -ECHILD;
-		}
+		/* No child to wait for at all: ECHILD (WNOHANG too). Else
+		 * WNOHANG says 0, and a wait that ended because the process
+		 * is ending or has a signal to take (the timer wakes
+		 * waiters) is EINTR, as the kernel's. */
+		if (!any_child_left(t->proc, pid))
+			rc = -ECHILD;
+		else
+			rc = (options & WNOHANG) ? 0 : -EINTR;
 		pthread_mutex_unlock(&procs_lock);
 		return rc;
 	}

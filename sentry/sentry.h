@@ -92,6 +92,9 @@ struct sn_thread {
 	 * siginfo, under proc->sig_lock. */
 	_Atomic uint64_t sig_pending;
 	siginfo_t sig_info[SN_NSIG];
+	/* rt_sigsuspend: the mask to give back after its handler. */
+	bool has_saved_mask;
+	uint64_t saved_mask;
 	struct sn_thread *next;
 	unsigned long migrations; /* of its traced thread, read at its end */
 };
@@ -228,6 +231,12 @@ pid_t sn_new_id(void);
  * or -errno. */
 long sn_proc_fork(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 		  uint64_t ctid);
+/* kill(pid, sig) from another app process: queued on pid's first
+ * thread. 0, or -ESRCH when no app process has that pid. */
+int sn_proc_signal(pid_t pid, const siginfo_t *info);
+/* Blocks t until a signal it does not block is pending or its process
+ * ends (rt_sigsuspend). */
+void sn_proc_wait_signal(struct sn_thread *t);
 /* A vfork child exec'd or is gone: its parent may go on. */
 void sn_proc_vfork_release(struct sn_proc *proc);
 /* Wakes every thread blocked in wait4 or vfork (proc is exiting). */
@@ -253,6 +262,7 @@ bool sn_signal_deliver(struct sn_thread *t);
  * ignored, as the kernel's force_sig). false when the process ended. */
 bool sn_signal_fault(struct sn_thread *t, const siginfo_t *info);
 long sn_sys_rt_sigreturn(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_rt_sigsuspend(struct sn_thread *t, const uint64_t a[6]);
 long sn_sys_setitimer(struct sn_thread *t, const uint64_t a[6]);
 long sn_sys_getitimer(struct sn_thread *t, const uint64_t a[6]);
 /* alarm(2) (x86_64 only has the call; glibc's arm64 alarm uses setitimer). */

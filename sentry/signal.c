@@ -68,9 +68,11 @@ void sn_signal_queue(struct sn_thread *t, const siginfo_t *info)
 static bool run_handler(struct sn_thread *t, int sig, const siginfo_t *info)
 {
 	struct sn_sigaction act;
-	uint64_t old = t->sigmask;
+	/* After rt_sigsuspend the frame keeps the mask from before it. */
+	uint64_t old = t->has_saved_mask ? t->saved_mask : t->sigmask;
 	int err;
 
+	t->has_saved_mask = false;
 	pthread_mutex_lock(&t->proc->sig_lock);
 	act = t->proc->sig[sig];
 	if (act.flags & SA_RESETHAND)
@@ -98,6 +100,16 @@ static bool run_handler(struct sn_thread *t, int sig, const siginfo_t *info)
 	return true;
 }
 
+/* rt_sigsuspend's mask ends with the call when no handler ran. */
+static bool restore_saved_mask(struct sn_thread *t, bool go)
+{
+	if (t->has_saved_mask) {
+		t->sigmask = t->saved_mask;
+		t->has_saved_mask = false;
+	}
+	return go;
+}
+
 bool sn_signal_deliver(struct sn_thread *t)
 {
 	for (;;) {
@@ -107,7 +119,7 @@ bool sn_signal_deliver(struct sn_thread *t)
 		int sig;
 
 		if (!ready || atomic_load(&t->proc->exiting))
-			return !atomic_load(&t->proc->exiting);
+			return restore_saved_mask(t, !atomic_load(&t->proc->exiting));
 		sig = __builtin_ctzll(ready) + 1;
 		pthread_mutex_lock(&t->proc->sig_lock);
 		atomic_fetch_and(&t->sig_pending, ~BIT(sig));
@@ -120,7 +132,7 @@ bool sn_signal_deliver(struct sn_thread *t)
 			if (!sn_signal_default_kills(sig))
 				continue;
 			sn_proc_exit(t, sig);
-			return false;
+			return restore_saved_mask(t, false);
 		}
 		/* One frame per return to the app: the handler runs first,
 		 * the next pending one comes at its next syscall. */
@@ -166,6 +178,23 @@ long sn_sys_rt_sigreturn(struct sn_thread *t, const uint64_t a[6])
 	t->sigmask = mask & ~UNBLOCKABLE;
 	/* The restored rax is the app's, not a result. */
 	return SN_RET_NONE;
+}
+
+long sn_sys_rt_sigsuspend(struct sn_thread *t, const uint64_t a[6])
+{
+	uint64_t mask;
+
+	if (a[1] != sizeof(mask))
+		return -EINVAL;
+	if (sn_copy_in(t->proc->mm, &mask, a[0], sizeof(mask)) < 0)
+		return -EFAULT;
+	t->saved_mask = t->sigmask;
+	t->has_saved_mask = true;
+	t->sigmask = mask & ~UNBLOCKABLE;
+	sn_proc_wait_signal(t);
+	/* The handler runs at this return (on_syscall), with the frame
+	 * holding saved_mask. */
+	return -EINTR;
 }
 
 /* ITIMER_REAL ------------------------------------------------------------
@@ -214,6 +243,8 @@ static void *timer_main(void *arg)
 
 				sn_signal_queue(target, &info);
 				sn_thread_kick(target);
+				/* A kick does not end a wait4 or vfork wait. */
+				sn_proc_wake_waiters();
 			}
 			if (tm->interval_ns) {
 				tm->deadline_ns = now + tm->interval_ns;

@@ -1226,8 +1226,14 @@ static long signal_to(struct sn_thread *t, pid_t pid, int sig)
 {
 	if (sig < 0 || sig >= SN_NSIG)
 		return -EINVAL;
-	if (pid != t->proc->pid)
-		return -ESRCH;
+	if (pid != t->proc->pid) {
+		/* Another app process in this sentry; never a host one. */
+		siginfo_t info = { .si_signo = sig, .si_code = SI_USER };
+
+		info.si_pid = t->proc->pid;
+		info.si_uid = getuid();
+		return sn_proc_signal(pid, &info);
+	}
 	return sig ? sn_signal_self(t, sig) : 0;
 }
 
@@ -1235,8 +1241,8 @@ static long sys_kill(struct sn_thread *t, const uint64_t a[6])
 {
 	pid_t pid = (pid_t)a[0];
 
-	/* The app's own process (or group) only: the sentry does not reach
-	 * out to host processes on its behalf. */
+	/* The app's processes only (a group is the caller's own): the
+	 * sentry does not reach out to host processes on its behalf. */
 	return signal_to(t, pid == 0 || pid == -t->proc->pid ? t->proc->pid : pid, (int)a[1]);
 }
 
@@ -1522,6 +1528,7 @@ static const struct sn_syscall table[] = {
 	CALL(rt_sigprocmask, sys_rt_sigprocmask),
 	CALL(sigaltstack, sys_sigaltstack),
 	CALL(rt_sigreturn, sn_sys_rt_sigreturn),
+	CALL(rt_sigsuspend, sn_sys_rt_sigsuspend),
 	CALL(setitimer, sn_sys_setitimer),
 	CALL(getitimer, sn_sys_getitimer),
 	CALL(kill, sys_kill),
@@ -1540,11 +1547,12 @@ static const struct sn_syscall table[] = {
 	NOSYS(setuid),
 	NOSYS(setgid),
 	NOSYS(setsid),
-	NOSYS(rt_sigsuspend),
 	NOSYS(rt_sigtimedwait),
 	NOSYS(pselect6),
 	NOSYS(epoll_create1),
 	NOSYS(membarrier),
+	/* busybox waits with wait4; waitid is not built. */
+	NOSYS(waitid),
 };
 
 const struct sn_syscall *sn_syscall_lookup(long nr)

@@ -126,6 +126,9 @@ CASES = [
     ("shell", "subshell", ["sh", "-c", "(echo in; exit 3); echo $?"], None),
     ("shell", "exec-by-path", ["sh", "-c", "gzip -c a.txt | gzip -dc | cat; cat < a.txt | sort -r"],
      None),
+    ("shell", "trap-signals", ["sh", "-c", "trap 'echo usr1' USR1; kill -USR1 $$; "
+                               "trap 'echo alrm' ALRM; (sleep 0.2; kill -ALRM $$) & wait; "
+                               "echo waited $?; sh -c 'kill -SEGV $$'; echo $?"], None),
     ("shell", "child-status", ["sh", "-c", "sh -c 'exit 5'; echo $?; "
                                "sh -c 'kill -9 $$'; echo $?"], None),
     ("archive", "tar-czf", ["tar", "-czf", "out.tgz", "d"], None),  # vforks gzip
