@@ -5,7 +5,8 @@ Each busybox case runs twice in the same fresh folder with the same
 fixtures: natively, then through the sentry. stdout, stderr, the exit
 status (or the killing signal) and the folder's contents afterwards must be
 byte-identical. The negative cases (a segfault, an unimplemented syscall,
-an IA32 int 0x80 call, closing every fd) check their documented result.
+an IA32 int 0x80 call, closing every fd) check their documented result;
+the signals and clonestate programs must match their native runs.
 The last test checks that no process of the sentry's executable is left.
 
 usage: exec_suite.py --sentry EXE --mode MODE --busybox PATH|--fetch FETCH_SH
@@ -352,7 +353,7 @@ def check_signals(tap, name, nat, sb, log):
                  os.uname().machine)
         return
     good = nat is not None and sb is not None and nat == sb and nat[0] == 3 and \
-        b"bad frame: child killed by 11" in nat[1]
+        b"bad frame (FP state): child killed by 11" in nat[1]
     tap.ok(good, name, "native %r, sentry %r, log %r" % (nat, sb, log[-400:]))
 
 

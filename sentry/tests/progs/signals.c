@@ -9,8 +9,9 @@
  *   - SIGUSR1 by raise(): the handler starts with the default rounding
  *     mode, the interrupted code gets its own back (the frame's FP state);
  *   - a blocked signal stays pending until sigprocmask unblocks it;
- *   - a handler that corrupts its frame's FP state: rt_sigreturn refuses
- *     it and the (forked) child dies of SIGSEGV, as the kernel does it.
+ *   - a handler that corrupts its frame's FP state, or (x86_64) its FP
+ *     state pointer: rt_sigreturn refuses it and the (forked) child dies
+ *     of SIGSEGV, as the kernel does it.
  */
 #define _GNU_SOURCE
 #include <fenv.h>
@@ -63,12 +64,19 @@ static void on_usr2(int sig)
 	got_usr2++;
 }
 
+static volatile int corrupt_pointer;
+
 static void on_usr1_corrupt(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
 
 	(void)sig, (void)si;
 #if defined(__x86_64__)
+	if (corrupt_pointer) {
+		/* An FP state pointer into unmapped memory. */
+		uc->uc_mcontext.fpregs = (void *)(uintptr_t)8;
+		return;
+	}
 	/* Reserved MXCSR bits: XRSTOR would fault, the kernel refuses. */
 	uc->uc_mcontext.fpregs->mxcsr = 0xffffffffu;
 #elif defined(__aarch64__)
@@ -145,17 +153,22 @@ int main(void)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	printf("usr2: after unblocking %d\n", (int)got_usr2);
 
-	child = fork();
-	if (child == 0) {
-		/* The refused frame's SIGSEGV must end it, not longjmp. */
-		signal(SIGSEGV, SIG_DFL);
-		handle(SIGUSR1, on_usr1_corrupt);
-		raise(SIGUSR1);
-		_exit(0); /* not reached: rt_sigreturn refuses the frame */
+	for (int pointer = 0; pointer < 2; pointer++) {
+		child = fork();
+		if (child == 0) {
+			/* The refused frame's SIGSEGV must end it, not
+			 * longjmp. */
+			signal(SIGSEGV, SIG_DFL);
+			corrupt_pointer = pointer;
+			handle(SIGUSR1, on_usr1_corrupt);
+			raise(SIGUSR1);
+			_exit(0); /* not reached: rt_sigreturn refuses the frame */
+		}
+		if (child < 0 || waitpid(child, &status, 0) != child)
+			return 1;
+		printf("bad frame (%s): child %s %d\n", pointer ? "FP pointer" : "FP state",
+		       WIFSIGNALED(status) ? "killed by" : "exited",
+		       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	}
-	if (child < 0 || waitpid(child, &status, 0) != child)
-		return 1;
-	printf("bad frame: child %s %d\n", WIFSIGNALED(status) ? "killed by" : "exited",
-	       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	return 3 + r;
 }
