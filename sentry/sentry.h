@@ -92,6 +92,9 @@ struct sn_thread {
 	 * siginfo, under proc->sig_lock. */
 	_Atomic uint64_t sig_pending;
 	siginfo_t sig_info[SN_NSIG];
+	/* The last fault's PTP_ACCESS_* (the frame's page-fault error
+	 * code). */
+	unsigned int fault_access;
 	/* rt_sigsuspend: the mask to give back after its handler. */
 	bool has_saved_mask;
 	uint64_t saved_mask;

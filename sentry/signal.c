@@ -96,7 +96,6 @@ static bool run_handler(struct sn_thread *t, int sig, const siginfo_t *info)
 	}
 	t->sigmask |= act.mask | (act.flags & SA_NODEFER ? 0 : BIT(sig));
 	t->sigmask &= ~UNBLOCKABLE;
-	atomic_fetch_add(&sn.st.signals, 1);
 	return true;
 }
 

@@ -114,6 +114,7 @@ static bool fault_event(struct sn_thread *t, const struct ptp_event *ev)
 		sn_log("pid %d tid %d: SIGSEGV at %#lx (ip %#llx, access %#x)", t->proc->pid, t->tid,
 		       (unsigned long)ev->addr, (unsigned long long)ptp_ctx_ip(t->ctx), ev->access);
 		info.si_signo = SIGSEGV;
+		t->fault_access = ev->access;
 	} else {
 		sn_log("pid %d tid %d: signal %d (code %d) at ip %#llx", t->proc->pid, t->tid,
 		       info.si_signo, info.si_code, (unsigned long long)ptp_ctx_ip(t->ctx));
@@ -206,6 +207,7 @@ static void thread_loop(struct sn_thread *t)
 			go = fault_event(t, &ev);
 			break;
 		case PTP_EV_SIGNAL:
+			atomic_fetch_add(&sn.st.signals, 1);
 			go = fault_event(t, &ev);
 			break;
 		case PTP_EV_INTERRUPTED:

@@ -67,6 +67,7 @@ _Static_assert(offsetof(struct k_rt_sigframe, info) == 312, "the kernel's rt_sig
 #define TRAP_PF 14
 #define PF_USER 0x4
 #define PF_WRITE 0x2
+#define PF_INSTR 0x10
 /* The flags a handler starts without (the kernel clears them). */
 #define EFLAGS_DF 0x400
 #define EFLAGS_TF 0x100
@@ -179,7 +180,12 @@ int sn_arch_signal_frame(struct sn_thread *t, const struct sn_sigaction *act,
 	if (info->si_signo == SIGSEGV && info->si_code > 0) {
 		sc->trapno = TRAP_PF;
 		sc->cr2 = (uint64_t)(uintptr_t)info->si_addr;
-		sc->err = PF_USER;
+		/* The page-fault error code as far as ptplat's access
+		 * heuristic tells it: a first fault reads as a read, so a
+		 * write to an unmapped page has no write bit here (the
+		 * kernel's has); no present bit either. */
+		sc->err = PF_USER | (t->fault_access & PTP_ACCESS_WRITE ? PF_WRITE : 0) |
+			  (t->fault_access & PTP_ACCESS_EXEC ? PF_INSTR : 0);
 	}
 	frame.pretcode = act->restorer;
 	frame.uc.uc_flags = (xsave ? UC_FP_XSTATE : 0) | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;

@@ -30,9 +30,20 @@ static volatile sig_atomic_t got_alarm, got_usr2, alarm_code, handler_round;
 static volatile int seen_signo, seen_code;
 static void *volatile seen_addr;
 
-static void on_fault(int sig, siginfo_t *si, void *uc)
+static volatile long seen_trapno = -1;
+
+static void on_fault(int sig, siginfo_t *si, void *ucv)
 {
+	ucontext_t *uc = ucv;
+
+#if defined(__x86_64__)
+	/* The trap number (page fault). Not REG_ERR's write bit: ptplat
+	 * reports a first fault as a read (its access heuristic), so the
+	 * sentry cannot tell. */
+	seen_trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
+#else
 	(void)uc;
+#endif
 	seen_signo = sig;
 	seen_code = si->si_code;
 	seen_addr = si->si_addr;
@@ -116,6 +127,7 @@ int main(void)
 		*(volatile int *)bad = 1;
 	printf("segv: signo %d code %d addr %s\n", seen_signo, seen_code,
 	       seen_addr == (void *)bad ? "right" : "wrong");
+	printf("segv: trapno %ld\n", seen_trapno);
 
 	handle(SIGFPE, on_fault);
 	if (!sigsetjmp(back, 1)) {
