@@ -40,21 +40,6 @@ static int fail(char *err, size_t len, int code, const char *fmt, ...)
 	return code;
 }
 
-int sn_ctx_scrub(struct ptp_ctx *ctx)
-{
-	static const uint8_t zero[16];
-	int err;
-
-	/* A new context starts with the master stub's registers (ptplat
-	 * does not define them yet): clear what the API can reach. */
-	for (unsigned int i = 0; i < ptp_gpr_count(); i++)
-		ptp_ctx_set_gpr(ctx, i, 0);
-	for (unsigned int i = 0; i < ptp_vreg_count(); i++)
-		if ((err = ptp_ctx_set_vreg(ctx, i, zero)) < 0)
-			return err;
-	return ptp_ctx_set_tls(ctx, 0);
-}
-
 static int prot_of(uint32_t flags)
 {
 	return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) |
@@ -297,12 +282,9 @@ int sn_load(struct sn_mm *mm, struct ptp_ctx *ctx, const char *path, int dirfd,
 		fail(err, errlen, rc, "%s: building the initial stack: %s", path, strerror(-rc));
 		goto out;
 	}
-	rc = sn_ctx_scrub(ctx);
-	if (rc < 0) {
-		fail(err, errlen, rc, "%s: clearing the context's registers: %s", path,
-		     strerror(-rc));
-		goto out;
-	}
+	/* What execve gives a thread: nothing of the context's past (a
+	 * reused one, or the tracer's) in any register. */
+	ptp_ctx_reset(ctx);
 	ptp_ctx_set_ip(ctx, eh->e_entry + bias);
 	ptp_ctx_set_sp(ctx, sp);
 	rc = 0;

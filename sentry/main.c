@@ -165,9 +165,6 @@ static void print_stats(FILE *f, enum ptp_switch_mode mode, uint64_t wall_ns)
  * leaves the sentry's own. */
 static int init_proc(struct sn_proc *proc, const char *exe)
 {
-	pthread_mutex_init(&proc->sig_lock, NULL);
-	pthread_mutex_init(&proc->threads_lock, NULL);
-	sn_fd_init(&proc->fds);
 	for (int fd = 0; fd < 3; fd++) {
 		int host = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 
@@ -177,8 +174,6 @@ static int init_proc(struct sn_proc *proc, const char *exe)
 	proc->cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (proc->cwd < 0)
 		return -errno;
-	proc->pid = getpid();
-	atomic_store(&proc->next_tid, proc->pid + 1);
 	proc->umask = umask(022);
 	umask((mode_t)proc->umask);
 	if (!realpath(exe, proc->exe))
@@ -211,8 +206,8 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct ptp_options opts;
-	struct sn_proc proc = { 0 };
-	struct sn_thread main_thread = { 0 };
+	struct sn_proc *proc = NULL;
+	struct sn_thread *main_thread;
 	struct ptp_as *as = NULL;
 	struct rlimit nofile;
 	const char *log_path = NULL;
@@ -280,8 +275,7 @@ int main(int argc, char **argv)
 	if (!ptp_caps(sn.plat)->syscall_info && strcmp(sn_arch_name, "aarch64"))
 		sn_log("no PTRACE_GET_SYSCALL_INFO: every syscall's ABI is unknown and refused");
 	status = W_EXITCODE(EXIT_SENTRY, 0);
-	rc = init_proc(&proc, program);
-	if (rc < 0) {
+	if ((rc = sn_proc_new(NULL, &proc)) < 0 || (rc = init_proc(proc, program)) < 0) {
 		sn_err("setting up the process for %s: %s", program, strerror(-rc));
 		goto out;
 	}
@@ -289,21 +283,26 @@ int main(int argc, char **argv)
 		sn_err("creating an address space for %s: %s", program, strerror(-rc));
 		goto out;
 	}
-	if ((rc = sn_mm_new(as, &proc.mm)) < 0) {
+	if ((rc = sn_mm_new(as, &proc->mm)) < 0) {
 		ptp_as_release(as);
 		sn_err("creating the memory file for %s: %s", program, strerror(-rc));
 		goto out;
 	}
-	if ((rc = ptp_ctx_new(sn.plat, &main_thread.ctx)) < 0) {
+	main_thread = calloc(1, sizeof(*main_thread));
+	if (!main_thread) {
+		sn_err("allocating the first thread of %s: %s", program, strerror(ENOMEM));
+		goto out;
+	}
+	main_thread->proc = proc;
+	main_thread->tid = proc->pid;
+	proc->main_thread = main_thread;
+	proc->threads = main_thread;
+	if ((rc = ptp_ctx_new(sn.plat, &main_thread->ctx)) < 0) {
 		sn_err("creating a context for %s: %s", program, strerror(-rc));
 		goto out;
 	}
-	main_thread.proc = &proc;
-	main_thread.tid = proc.pid;
-	proc.main_thread = &main_thread;
-	proc.threads = &main_thread;
-	atomic_store(&proc.live_threads, 1);
-	rc = sn_load(proc.mm, main_thread.ctx, program, AT_FDCWD, &argv[optind], environ, err,
+	atomic_store(&proc->live_threads, 1);
+	rc = sn_load(proc->mm, main_thread->ctx, program, AT_FDCWD, &argv[optind], environ, err,
 		     sizeof(err));
 	if (rc < 0) {
 		sn_err("loading %s", err);
@@ -312,20 +311,12 @@ int main(int argc, char **argv)
 	}
 	sn.st.load_injections = atomic_load(&sn.st.injections);
 	sn.st.ns_load_inject = atomic_load(&sn.st.ns_inject);
-	status = sn_proc_run(&proc);
+	/* Frees every process (proc too). */
+	status = sn_proc_run_all(proc);
+	proc = NULL;
 out:
-	for (struct sn_thread *t = proc.threads; t; t = t->next)
-		if (t->ctx)
-			ptp_ctx_free(t->ctx);
-	while (proc.threads && proc.threads != &main_thread) {
-		struct sn_thread *next = proc.threads->next;
-
-		free(proc.threads);
-		proc.threads = next;
-	}
-	if (proc.mm)
-		sn_mm_free(proc.mm);
-	sn_fd_close_all(&proc.fds);
+	if (proc)
+		sn_proc_discard(proc); /* never ran */
 	/* Every exit path: no stub process may outlive the sentry. */
 	ptp_close(sn.plat);
 	clock_gettime(CLOCK_MONOTONIC, &ts1);

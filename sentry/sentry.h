@@ -57,6 +57,7 @@ struct sn_sigaction {
 
 struct sn_proc {
 	pid_t pid;
+	pid_t ppid, pgid;
 	struct sn_mm *mm;
 	struct sn_fdtable fds;
 	int cwd; /* host O_PATH fd of the working directory */
@@ -70,8 +71,14 @@ struct sn_proc {
 	struct sn_thread *threads; /* every thread ever started, freed at the end */
 	struct sn_thread *main_thread;
 	atomic_bool main_done;     /* the main tracer thread saw the exit */
-	atomic_int next_tid;
 	uint32_t umask;
+	/* process.c: the process tree. All under sn_procs_lock. */
+	struct sn_proc *parent;    /* NULL: the first process, or orphaned */
+	struct sn_proc *next_proc; /* every process not yet freed */
+	pthread_t runner;          /* the tracer thread of a forked process */
+	bool has_runner;
+	bool zombie;               /* ended and cleaned up: exit_status holds */
+	bool vfork_pending;        /* a vfork parent waits for exec or exit */
 };
 
 struct sn_thread {
@@ -81,6 +88,16 @@ struct sn_thread {
 	pthread_t pthread;
 	uintptr_t clear_tid;
 	uint64_t sigmask;
+	/* signal.c: signals waiting for delivery (bit sig-1) and their
+	 * siginfo, under proc->sig_lock. */
+	_Atomic uint64_t sig_pending;
+	siginfo_t sig_info[SN_NSIG];
+	/* The last fault's PTP_ACCESS_* (the frame's page-fault error
+	 * code). */
+	unsigned int fault_access;
+	/* rt_sigsuspend: the mask to give back after its handler. */
+	bool has_saved_mask;
+	uint64_t saved_mask;
 	struct sn_thread *next;
 	unsigned long migrations; /* of its traced thread, read at its end */
 	/* ... and read when its first switch returned: its placement beside
@@ -159,8 +176,6 @@ int sn_io_end(struct sn_mm *mm, struct sn_iobuf *b, size_t done);
  * message naming path is in err. */
 int sn_load(struct sn_mm *mm, struct ptp_ctx *ctx, const char *path, int dirfd,
 	    char *const argv[], char *const envp[], char *err, size_t errlen);
-/* Zeroes every register a new or exec'd context could inherit. */
-int sn_ctx_scrub(struct ptp_ctx *ctx);
 
 /* fd.c --------------------------------------------------------------- */
 void sn_fd_init(struct sn_fdtable *t);
@@ -214,6 +229,60 @@ long sn_sys_wait4(struct sn_thread *t, const uint64_t a[6]);
 long sn_sys_mknodat(struct sn_thread *t, const uint64_t a[6]);
 long sn_sys_utimensat(struct sn_thread *t, const uint64_t a[6]);
 
+/* process.c ---------------------------------------------------------- */
+/* A new process with no memory, threads or fds yet (the first one gets
+ * the sentry's own pid); registered in the process table. */
+int sn_proc_new(struct sn_proc *parent, struct sn_proc **out);
+/* Frees a process that never ran (no threads started). */
+void sn_proc_discard(struct sn_proc *proc);
+/* A new thread or process id: never one in use. */
+pid_t sn_new_id(void);
+/* fork/vfork: a copy of t's process (memory, fds, cwd, handlers) with one
+ * thread whose registers are t's (clone's flags, stack). The child's pid
+ * or -errno. */
+long sn_proc_fork(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
+		  uint64_t ctid);
+/* kill(pid, sig) from another app process: queued on pid's first
+ * thread. 0, or -ESRCH when no app process has that pid. */
+int sn_proc_signal(pid_t pid, const siginfo_t *info);
+/* Blocks t until a signal it does not block is pending or its process
+ * ends (rt_sigsuspend). */
+void sn_proc_wait_signal(struct sn_thread *t);
+/* A vfork child exec'd or is gone: its parent may go on. */
+void sn_proc_vfork_release(struct sn_proc *proc);
+/* Wakes every thread blocked in wait4 or vfork (proc is exiting). */
+void sn_proc_wake_waiters(void);
+/* Runs the first process to its end, then ends every process still
+ * running and frees them all; its wait status. */
+int sn_proc_run_all(struct sn_proc *first);
+/* The wait status of a death by sig, with the core-dump bit where the
+ * kernel would set it. */
+int sn_signal_wait_status(int sig);
+
+/* signal.c ----------------------------------------------------------- */
+/* Whether sig's default action ends the process. */
+bool sn_signal_default_kills(int sig);
+/* Queues sig for t (one pending instance per signal, as for standard
+ * signals); delivered at its next return to the app. */
+void sn_signal_queue(struct sn_thread *t, const siginfo_t *info);
+/* Delivers what is pending and not blocked before t goes back to the
+ * app: false when that ended the process. */
+bool sn_signal_deliver(struct sn_thread *t);
+/* A synchronous fault or kernel signal (info from the kernel): delivered
+ * to the app's handler at once, else the process dies of it (blocked or
+ * ignored, as the kernel's force_sig). false when the process ended. */
+bool sn_signal_fault(struct sn_thread *t, const siginfo_t *info);
+long sn_sys_rt_sigreturn(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_rt_sigsuspend(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_setitimer(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_getitimer(struct sn_thread *t, const uint64_t a[6]);
+/* alarm(2) (x86_64 only has the call; glibc's arm64 alarm uses setitimer). */
+long sn_sys_alarm(struct sn_thread *t, const uint64_t a[6]);
+/* Drops proc's timer (before its threads go). */
+void sn_timer_cancel(struct sn_proc *proc);
+/* Stops the timer thread (at the sentry's end). */
+void sn_timer_shutdown(void);
+
 /* task.c ------------------------------------------------------------- */
 /* CLOCK_MONOTONIC in ns (the --stats time split). */
 uint64_t sn_now_ns(void);
@@ -222,6 +291,11 @@ uint64_t sn_now_ns(void);
 int sn_proc_run(struct sn_proc *proc);
 /* Ends the process with wait status ws (exit_group or a fatal signal). */
 void sn_proc_exit(struct sn_thread *t, int wait_status);
+/* Ends proc from outside it (none of its threads calls): every thread is
+ * kicked. Wakes no waiter (callers may hold the process table's lock). */
+void sn_proc_kill(struct sn_proc *proc, int wait_status);
+/* Makes t's running switch or blocking host call return. */
+void sn_thread_kick(struct sn_thread *t);
 /* Pins the calling tracer thread to one CPU (the k-th allowed after the
  * current one), so that the traced thread the core pins beside it stays
  * put: ptplat pins only the traced thread, to where the tracer is now. */

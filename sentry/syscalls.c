@@ -919,8 +919,8 @@ static long sys_gettid(struct sn_thread *t, const uint64_t a[6])
 
 static long sys_getppid(struct sn_thread *t, const uint64_t a[6])
 {
-	(void)t, (void)a;
-	return getppid();
+	(void)a;
+	return t->proc->ppid;
 }
 
 static long sys_getuid(struct sn_thread *t, const uint64_t a[6])
@@ -988,7 +988,7 @@ static long sys_getresgid(struct sn_thread *t, const uint64_t a[6])
 static long sys_getpgid(struct sn_thread *t, const uint64_t a[6])
 {
 	(void)a;
-	return t->proc->pid;
+	return t->proc->pgid;
 }
 
 static long sys_getsid(struct sn_thread *t, const uint64_t a[6])
@@ -1215,7 +1215,8 @@ static long sys_sigaltstack(struct sn_thread *t, const uint64_t a[6])
 {
 	stack_t ss = { .ss_flags = SS_DISABLE };
 
-	/* Recorded nowhere: handlers are not delivered (see the README). */
+	/* Recorded nowhere: handlers run on the thread's stack (SA_ONSTACK
+	 * is not honoured, see the README). */
 	if (a[1] && sn_copy_out(MM(t), a[1], &ss, sizeof(ss)) < 0)
 		return -EFAULT;
 	return 0;
@@ -1225,8 +1226,14 @@ static long signal_to(struct sn_thread *t, pid_t pid, int sig)
 {
 	if (sig < 0 || sig >= SN_NSIG)
 		return -EINVAL;
-	if (pid != t->proc->pid)
-		return -ESRCH;
+	if (pid != t->proc->pid) {
+		/* Another app process in this sentry; never a host one. */
+		siginfo_t info = { .si_signo = sig, .si_code = SI_USER };
+
+		info.si_pid = t->proc->pid;
+		info.si_uid = getuid();
+		return sn_proc_signal(pid, &info);
+	}
 	return sig ? sn_signal_self(t, sig) : 0;
 }
 
@@ -1234,8 +1241,8 @@ static long sys_kill(struct sn_thread *t, const uint64_t a[6])
 {
 	pid_t pid = (pid_t)a[0];
 
-	/* The app's own process (or group) only: the sentry does not reach
-	 * out to host processes on its behalf. */
+	/* The app's processes only (a group is the caller's own): the
+	 * sentry does not reach out to host processes on its behalf. */
 	return signal_to(t, pid == 0 || pid == -t->proc->pid ? t->proc->pid : pid, (int)a[1]);
 }
 
@@ -1284,14 +1291,6 @@ static long sys_futex(struct sn_thread *t, const uint64_t a[6])
 	default:
 		return -ENOSYS;
 	}
-}
-
-long sn_sys_wait4(struct sn_thread *t, const uint64_t a[6])
-{
-	(void)t, (void)a;
-	/* Without fork (ptplat has no context copy yet) there are no
-	 * children. */
-	return -ECHILD;
 }
 
 #define EXEC_MAX_STRINGS 65536
@@ -1412,6 +1411,7 @@ static long sys_execve(struct sn_thread *t, const uint64_t a[6])
 			proc->sig[i] = (struct sn_sigaction){ 0 };
 	pthread_mutex_unlock(&proc->sig_lock);
 	t->clear_tid = 0;
+	sn_proc_vfork_release(proc);
 	rc = SN_RET_NONE;
 out:
 	if (ctx)
@@ -1527,6 +1527,10 @@ static const struct sn_syscall table[] = {
 	CALL(rt_sigaction, sys_rt_sigaction),
 	CALL(rt_sigprocmask, sys_rt_sigprocmask),
 	CALL(sigaltstack, sys_sigaltstack),
+	CALL(rt_sigreturn, sn_sys_rt_sigreturn),
+	CALL(rt_sigsuspend, sn_sys_rt_sigsuspend),
+	CALL(setitimer, sn_sys_setitimer),
+	CALL(getitimer, sn_sys_getitimer),
 	CALL(kill, sys_kill),
 	CALL(tgkill, sys_tgkill),
 	CALL(tkill, sys_tkill),
@@ -1543,12 +1547,12 @@ static const struct sn_syscall table[] = {
 	NOSYS(setuid),
 	NOSYS(setgid),
 	NOSYS(setsid),
-	NOSYS(rt_sigreturn),
-	NOSYS(rt_sigsuspend),
 	NOSYS(rt_sigtimedwait),
 	NOSYS(pselect6),
 	NOSYS(epoll_create1),
 	NOSYS(membarrier),
+	/* busybox waits with wait4; waitid is not built. */
+	NOSYS(waitid),
 };
 
 const struct sn_syscall *sn_syscall_lookup(long nr)

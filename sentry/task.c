@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Threads and their run loop: each app thread is one context on its own
- * tracer thread. Signals the app does not handle end the process with the
- * signal's wait status (main.c re-raises it); handlers the app installs are
- * recorded but not delivered yet (no signal frames without the FP state
- * API).
+ * tracer thread; signals are signal.c's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -62,7 +59,7 @@ void sn_pin_self(unsigned int k)
 	sched_setaffinity(0, sizeof(one), &one);
 }
 
-static void kick(struct sn_thread *t)
+void sn_thread_kick(struct sn_thread *t)
 {
 	ptp_interrupt(t->ctx);
 	pthread_kill(t->pthread, KICK_SIGNAL);
@@ -73,7 +70,7 @@ static void kick_others(struct sn_thread *self)
 	pthread_mutex_lock(&self->proc->threads_lock);
 	for (struct sn_thread *o = self->proc->threads; o; o = o->next)
 		if (o != self && o->ctx)
-			kick(o);
+			sn_thread_kick(o);
 	pthread_mutex_unlock(&self->proc->threads_lock);
 }
 
@@ -82,62 +79,47 @@ void sn_proc_exit(struct sn_thread *t, int wait_status)
 	if (!atomic_exchange(&t->proc->exiting, true))
 		t->proc->exit_status = wait_status;
 	kick_others(t);
+	/* Its threads blocked in wait4 or vfork must see it. */
+	sn_proc_wake_waiters();
 }
 
-/* Whether sig's default action ends the process (the rest are ignore or
- * stop; a sentry-run app cannot be stopped, so those are ignored too). */
-static bool default_kills(int sig)
+void sn_proc_kill(struct sn_proc *proc, int wait_status)
 {
-	switch (sig) {
-	case SIGCHLD:
-	case SIGCONT:
-	case SIGURG:
-	case SIGWINCH:
-	case SIGSTOP:
-	case SIGTSTP:
-	case SIGTTIN:
-	case SIGTTOU:
-		return false;
-	default:
-		return true;
-	}
+	if (!atomic_exchange(&proc->exiting, true))
+		proc->exit_status = wait_status;
+	pthread_mutex_lock(&proc->threads_lock);
+	for (struct sn_thread *o = proc->threads; o; o = o->next)
+		if (o->ctx)
+			sn_thread_kick(o);
+	pthread_mutex_unlock(&proc->threads_lock);
 }
 
 long sn_signal_self(struct sn_thread *t, int sig)
 {
-	struct sn_sigaction act;
+	siginfo_t info = { .si_signo = sig, .si_code = SI_USER };
 
-	pthread_mutex_lock(&t->proc->sig_lock);
-	act = t->proc->sig[sig];
-	pthread_mutex_unlock(&t->proc->sig_lock);
-	if (act.handler == (uint64_t)(uintptr_t)SIG_IGN && sig != SIGKILL)
-		return 0;
-	if (act.handler != (uint64_t)(uintptr_t)SIG_DFL)
-		sn_log("pid %d: signal %d has an app handler at %#llx, not delivered yet (no signal frames): default action",
-		       t->proc->pid, sig, (unsigned long long)act.handler);
-	if (!default_kills(sig))
-		return 0;
-	sn_proc_exit(t, sig);
-	return SN_RET_EXIT;
+	/* What kill(getpid(), sig) sends; taken at the syscall's return. */
+	info.si_pid = t->proc->pid;
+	info.si_uid = getuid();
+	sn_signal_queue(t, &info);
+	return 0;
 }
 
 /* A fault or kernel signal in the app (the kernel would deliver it). */
-static bool fatal_event(struct sn_thread *t, const struct ptp_event *ev)
+static bool fault_event(struct sn_thread *t, const struct ptp_event *ev)
 {
-	int sig = ev->kind == PTP_EV_FAULT ? SIGSEGV : ev->info.si_signo;
+	siginfo_t info = ev->info;
 
-	if (ev->kind == PTP_EV_FAULT)
+	if (ev->kind == PTP_EV_FAULT) {
 		sn_log("pid %d tid %d: SIGSEGV at %#lx (ip %#llx, access %#x)", t->proc->pid, t->tid,
 		       (unsigned long)ev->addr, (unsigned long long)ptp_ctx_ip(t->ctx), ev->access);
-	else
-		sn_log("pid %d tid %d: signal %d (code %d) at ip %#llx", t->proc->pid, t->tid, sig,
-		       ev->info.si_code, (unsigned long long)ptp_ctx_ip(t->ctx));
-	if (!default_kills(sig))
-		return false;
-	/* A synchronous fault cannot be ignored or blocked into nothing:
-	 * the kernel would kill the process as well. */
-	sn_proc_exit(t, sig);
-	return true;
+		info.si_signo = SIGSEGV;
+		t->fault_access = ev->access;
+	} else {
+		sn_log("pid %d tid %d: signal %d (code %d) at ip %#llx", t->proc->pid, t->tid,
+		       info.si_signo, info.si_code, (unsigned long long)ptp_ctx_ip(t->ctx));
+	}
+	return sn_signal_fault(t, &info);
 }
 
 static void count_syscall(long nr, bool enosys)
@@ -177,7 +159,8 @@ static bool on_syscall(struct sn_thread *t, const struct ptp_event *ev)
 		return false;
 	if (r != SN_RET_NONE)
 		ptp_ctx_set_result(t->ctx, r);
-	return true;
+	/* Signals the call raised or unblocked run before the app goes on. */
+	return sn_signal_deliver(t);
 }
 
 static unsigned long read_migrations(pid_t tid)
@@ -226,14 +209,17 @@ static void thread_loop(struct sn_thread *t)
 			break;
 		case PTP_EV_FAULT:
 			atomic_fetch_add(&sn.st.faults, 1);
-			go = !fatal_event(t, &ev);
+			go = fault_event(t, &ev);
 			break;
 		case PTP_EV_SIGNAL:
 			atomic_fetch_add(&sn.st.signals, 1);
-			go = !fatal_event(t, &ev);
+			go = fault_event(t, &ev);
 			break;
 		case PTP_EV_INTERRUPTED:
+			/* A timer or another thread queued a signal, or the
+			 * process is ending. */
 			atomic_fetch_add(&sn.st.interrupts, 1);
+			go = sn_signal_deliver(t);
 			break;
 		}
 		atomic_fetch_add(&sn.st.ns_sentry, sn_now_ns() - t1);
@@ -256,14 +242,13 @@ static void *thread_main(void *arg)
 {
 	struct sn_thread *t = arg;
 	struct sn_proc *proc = t->proc;
-	int n = atomic_load(&proc->next_tid) - proc->pid;
-
-	sn_pin_self((unsigned int)n);
+	/* Spread the threads over the CPUs in the order they were made. */
+	sn_pin_self((unsigned int)(t->tid - proc->pid));
 	thread_loop(t);
 	/* The main tracer thread may sit in a blocking host call that one
 	 * kick missed: kick until it has seen the exit. */
 	while (atomic_load(&proc->exiting) && !atomic_load(&proc->main_done)) {
-		kick(proc->main_thread);
+		sn_thread_kick(proc->main_thread);
 		usleep(1000);
 	}
 	return NULL;
@@ -274,43 +259,30 @@ long sn_sys_clone(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t 
 {
 	const uint64_t thread = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND;
 	struct sn_thread *n;
-	uint8_t v[16];
-	uint64_t fs;
 	int err;
 
-	if ((flags & thread) != thread) {
-		/* fork and vfork need a copy of the context (ptplat has no
-		 * ptp_ctx_copy yet) and a second address space. */
-		sn_log("pid %d: clone flags %#llx (fork/vfork) not implemented: ENOSYS",
-		       t->proc->pid, (unsigned long long)flags);
-		return -ENOSYS;
-	}
+	if ((flags & thread) != thread)
+		return sn_proc_fork(t, flags, stack, ptid, ctid);
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
+	/* Every register of the parent thread: GPRs, flags, the whole FP
+	 * state (x87, MXCSR, AVX upper halves) and TLS, as the kernel's
+	 * clone; then what the clone arguments change. */
 	err = ptp_ctx_new(sn.plat, &n->ctx);
+	if (err >= 0 && (err = ptp_ctx_copy(n->ctx, t->ctx)) >= 0 && (flags & CLONE_SETTLS))
+		err = ptp_ctx_set_tls(n->ctx, tls);
 	if (err < 0) {
+		if (n->ctx)
+			ptp_ctx_free(n->ctx);
 		free(n);
 		return err;
 	}
-	for (unsigned int i = 0; i < ptp_gpr_count(); i++)
-		ptp_ctx_set_gpr(n->ctx, i, ptp_ctx_gpr(t->ctx, i));
-	for (unsigned int i = 0; i < ptp_vreg_count() && err >= 0; i++)
-		if ((err = ptp_ctx_vreg(t->ctx, i, v)) >= 0)
-			err = ptp_ctx_set_vreg(n->ctx, i, v);
-	if (err >= 0 && !(err = ptp_ctx_tls(t->ctx, &fs)))
-		err = ptp_ctx_set_tls(n->ctx, flags & CLONE_SETTLS ? tls : fs);
-	if (err < 0) {
-		ptp_ctx_free(n->ctx);
-		free(n);
-		return err;
-	}
-	ptp_ctx_set_ip(n->ctx, ptp_ctx_ip(t->ctx));
 	if (stack)
 		ptp_ctx_set_sp(n->ctx, stack);
 	ptp_ctx_set_result(n->ctx, 0);
 	n->proc = t->proc;
-	n->tid = atomic_fetch_add(&t->proc->next_tid, 1);
+	n->tid = sn_new_id();
 	n->sigmask = t->sigmask;
 	if (flags & CLONE_CHILD_CLEARTID)
 		n->clear_tid = ctid;

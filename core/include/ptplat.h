@@ -447,11 +447,13 @@ int ptp_ctx_set_tls(struct ptp_ctx *ctx, uint64_t tls);
  *   x86_64 with XSAVE: the kernel's NT_X86_XSTATE, i.e. the standard
  *     (uncompacted) XSAVE area of the XCR0 features: the 512-byte FXSAVE
  *     image (FCW at 0, MXCSR at 24, its mask at 28, st0-7 at 32, xmm0-15
- *     at 160, the kernel's struct _fpx_sw_bytes at 464), the XSAVE header
- *     at 512 (xstate_bv, xcomp_bv 0, 48 reserved bytes 0), then each
- *     component at the offset CPUID leaf 0xD gives (ymm upper halves,
- *     AVX-512, PKRU, ...). The same bytes as the fpstate of an x86_64
- *     signal frame. Without XSAVE: the 512-byte FXSAVE image alone.
+ *     at 160; at 464 ptrace's software bytes, XCR0 in the first 8), the
+ *     XSAVE header at 512 (xstate_bv, xcomp_bv 0, 48 reserved bytes 0),
+ *     then each component at the offset CPUID leaf 0xD gives (ymm upper
+ *     halves, AVX-512, PKRU, ...). The layout of the fpstate of an x86_64
+ *     signal frame, but for bytes 464-511: a frame holds the kernel's
+ *     struct _fpx_sw_bytes there (magic, sizes), which a sentry building
+ *     a frame writes itself. Without XSAVE: the 512-byte FXSAVE image.
  *   arm64: struct user_fpsimd_state (NT_PRFPREG): v0-v31 (16 bytes each),
  *     FPSR, FPCR, 8 reserved bytes; as in the fpsimd_context of a signal
  *     frame. SVE's upper bits are not in it (the suite runs with SVE off).

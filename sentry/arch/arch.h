@@ -26,4 +26,19 @@ extern const struct sn_arch_syscall sn_arch_syscalls[];
 /* clone(2)'s raw arguments in this arch's order. */
 long sn_arch_sys_clone(struct sn_thread *t, const uint64_t a[6]);
 
+/*
+ * Signal frames (arch/<arch>/signal.c). sn_arch_signal_frame saves t's
+ * context (registers, the whole FP state, old_mask) in a frame on its
+ * stack as the kernel lays it out and points the context at act's handler
+ * with sig, info and the ucontext as arguments: 0, -EFAULT when the frame
+ * cannot be written (the kernel's SIGSEGV), -ENOSYS where not built.
+ * sn_arch_sigreturn reads the frame back at rt_sigreturn, treating it as
+ * hostile (the app may have written anything there): 0 with the mask to
+ * restore, or -EFAULT/-EINVAL for a frame the kernel would refuse
+ * (SIGSEGV); the context is unchanged then.
+ */
+int sn_arch_signal_frame(struct sn_thread *t, const struct sn_sigaction *act,
+			 const siginfo_t *info, uint64_t old_mask);
+int sn_arch_sigreturn(struct sn_thread *t, uint64_t *mask);
+
 #endif /* SENTRY_ARCH_H */

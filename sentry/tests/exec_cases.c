@@ -36,6 +36,13 @@
 #define MAX_ARGS 64
 #define WHY_MAX 4096
 
+/* The PATH of both runs: WORK/applets first, links to the busybox for what
+ * a case execs by name (tar -z runs "gzip"), as exec_suite.py's
+ * EXEC_APPLETS: the same static program natively and in the sentry, which
+ * runs static programs only. */
+static const char *const exec_applets[] = { "gzip", "cat", "sort" };
+static char *path_env;
+
 struct opts {
 	const char *data, *sentry, *mode, *busybox, *work;
 	unsigned share_i, share_k;
@@ -359,7 +366,7 @@ static int split_argv(char *line, char **argv, int max)
 static int run_side(const struct opts *o, const char *side, char **argv, const char *in)
 {
 	char *dir = path_join(o->work, "case"), *home, *out, *err, outn[64], errn[64];
-	char *env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", "TZ=UTC", NULL, NULL };
+	char *env[] = { path_env, "LC_ALL=C", "TZ=UTC", NULL, NULL };
 	int status;
 	pid_t pid;
 
@@ -514,6 +521,25 @@ int main(int argc, char **argv)
 	unsigned index = 0, failed = 0;
 
 	parse(&o, argc, argv);
+	{
+		char *applets = path_join(o.work, "applets"), *busybox = realpath(o.busybox, NULL);
+
+		if (!busybox)
+			die(o.busybox);
+		if (mkdir(applets, 0755) < 0 && errno != EEXIST)
+			die(applets);
+		for (size_t i = 0; i < sizeof(exec_applets) / sizeof(exec_applets[0]); i++) {
+			char *link = path_join(applets, exec_applets[i]);
+
+			if (symlink(busybox, link) < 0 && errno != EEXIST)
+				die(link);
+			free(link);
+		}
+		if (asprintf(&path_env, "PATH=%s:/usr/bin:/bin", applets) < 0)
+			die("asprintf");
+		free(busybox);
+		free(applets);
+	}
 	cases = path_join(o.data, "cases");
 	f = fopen(cases, "re");
 	if (!f)

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* x86_64: the legacy path calls (open, stat, ...) map onto the *at ones. */
+#define _GNU_SOURCE
 #include <asm/prctl.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -143,7 +146,19 @@ static long sys_arch_prctl(struct sn_thread *t, const uint64_t a[6])
 static long sys_getpgrp(struct sn_thread *t, const uint64_t a[6])
 {
 	(void)a;
-	return t->proc->pid;
+	return t->proc->pgid;
+}
+
+static long sys_fork(struct sn_thread *t, const uint64_t a[6])
+{
+	(void)a;
+	return sn_proc_fork(t, SIGCHLD, 0, 0, 0);
+}
+
+static long sys_vfork(struct sn_thread *t, const uint64_t a[6])
+{
+	(void)a;
+	return sn_proc_fork(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0);
 }
 
 static long sys_time(struct sn_thread *t, const uint64_t a[6])
@@ -184,8 +199,8 @@ const struct sn_arch_syscall sn_arch_syscalls[] = {
 	CALL(arch_prctl, sys_arch_prctl),
 	CALL(getpgrp, sys_getpgrp),
 	CALL(time, sys_time),
-	/* Known by name so --stats and --log say what the app wanted. */
-	CALL(fork, NULL),
-	CALL(vfork, NULL),
+	CALL(alarm, sn_sys_alarm),
+	CALL(fork, sys_fork),
+	CALL(vfork, sys_vfork),
 	{ -1, { NULL, NULL } },
 };
