@@ -72,7 +72,7 @@ export_exec_suite() {
 	[[ -x $dir/sentry/ptbench-exec ]] || return 0
 	busybox=$(bash "$VM_DIR/fetch.sh" "$(uname -m)" --busybox-only) ||
 		die "could not fetch the host's busybox-static for the exec suite's fixtures"
-	python3 "$PTBENCH_ROOT/sentry/tests/exec_suite.py" --export "$out" --busybox "$busybox" ||
+	python3 "$PTBENCH_ROOT/sentry/tests/exec_suite.py" --export "$out" --busybox "$busybox" --arch "$VM_ARCH" ||
 		die "exec_suite.py --export $out failed"
 	cp "$dir/sentry/ptbench-exec" "$dir/sentry/exec-cases" "$out/"
 	mkdir -p "$out/progs"
