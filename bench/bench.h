@@ -89,6 +89,10 @@ int bench_pin_self_first_cpu(struct bench_pinning *ps, char *label, size_t label
  * unregistration; only async-signal-safe calls are made. _exit(111) when
  * the parent is already gone. */
 void bench_child_prologue(pid_t parent);
+/* Installs a seccomp filter on the calling thread that gives this arch's
+ * getpid the action and allows everything else (bench/mechanism.c):
+ * seccomp(2)'s result, -1 with errno on failure. */
+long bench_filter_getpid(uint32_t action, unsigned int flags);
 /* Kills and waits for a child (traced or not); pid <= 0: nothing to do. */
 void bench_reap(pid_t pid);
 

@@ -158,7 +158,7 @@ static void __attribute__((noreturn)) child_fail(struct mech_shared *sh, int ste
 }
 
 /* getpid -> action (for this arch), everything else allowed. */
-static long install_filter(uint32_t action, unsigned int flags)
+long bench_filter_getpid(uint32_t action, unsigned int flags)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
@@ -186,7 +186,7 @@ mech_child(enum mech_kind kind, struct mech_shared *sh, pid_t parent, int pipe_w
 
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			child_fail(sh, 1);
-		fd = install_filter(SECCOMP_RET_USER_NOTIF, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+		fd = bench_filter_getpid(SECCOMP_RET_USER_NOTIF, SECCOMP_FILTER_FLAG_NEW_LISTENER);
 		if (fd < 0)
 			child_fail(sh, 2);
 		sh->notify_fd = (int)fd;
@@ -198,7 +198,7 @@ mech_child(enum mech_kind kind, struct mech_shared *sh, pid_t parent, int pipe_w
 		if (kind == MK_SECCOMP_TRACE) {
 			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 				child_fail(sh, 4);
-			if (install_filter(SECCOMP_RET_TRACE, 0) < 0)
+			if (bench_filter_getpid(SECCOMP_RET_TRACE, 0) < 0)
 				child_fail(sh, 5);
 		}
 		/* A plain kill syscall, not raise(): nothing may follow the stop
@@ -659,7 +659,7 @@ static void *inproc_worker(void *arg)
 	} else {
 		/* This thread only (no TSYNC); it ends with the benchmark. */
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-		    install_filter(SECCOMP_RET_TRAP, 0) < 0) {
+		    bench_filter_getpid(SECCOMP_RET_TRAP, 0) < 0) {
 			snprintf(w->msg, sizeof(w->msg), "install the SECCOMP_RET_TRAP filter: %s",
 				 strerror(errno));
 			return NULL;

@@ -37,7 +37,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -174,24 +173,13 @@ static void __attribute__((noreturn)) stub_fail(struct st_shared *sh, int step)
 	_exit(112);
 }
 
-/* getpid -> SECCOMP_RET_TRAP for this arch; all else (the handler's futex
- * calls and its rt_sigreturn) allowed. */
+/* getpid -> SECCOMP_RET_TRAP; all else (the handler's futex calls and its
+ * rt_sigreturn) allowed. */
 static int trap_getpid(void)
 {
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BENCH_ARCH_AUDIT, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getpid, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
-
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
-	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+	return (int)bench_filter_getpid(SECCOMP_RET_TRAP, 0);
 }
 
 static void __attribute__((noreturn))
