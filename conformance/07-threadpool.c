@@ -3,7 +3,13 @@
  * reused on every later switch, and retired (not leaked, not killing the
  * address space) when the tracer thread exits. With pinning on, a tracer
  * thread and its traced thread stay on one CPU whatever the caller's own
- * affinity, and ptp_close gives the caller its affinity back. */
+ * affinity, and ptp_close gives the caller its affinity back.
+ * ptplat.h promises all of it ("Threads"), so the group checks it through
+ * the behaviour API and /proc alone: the traced threads are ptp_ctx_tid's
+ * tasks of ptp_as_pid's process, counted against the tasks that process had
+ * before any switch (whatever a platform keeps there itself). The design's
+ * own counters (ptp_stats, ptp_as_thread_count) and ptp_trim are the
+ * internals group's. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <sched.h>
@@ -135,9 +141,22 @@ static void worker_join(struct worker *w)
 	assert_int_equal(pthread_timedjoin_np(w->th, NULL, &ts), 0);
 }
 
-static void stats(struct ptp_platform *p, struct ptp_stats *st)
+/* The tasks of a fresh address space's process, before any switch: what
+ * the platform keeps there besides the traced threads. */
+static int fresh_tasks(struct ptp_as *as)
 {
-	ptp_stats(p, st);
+	int n = h_task_count(ptp_as_pid(as));
+
+	assert_true(n >= 1);
+	return n;
+}
+
+/* No two of the n pids are equal. */
+static void assert_distinct(const pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < i; k++)
+			assert_int_not_equal(pids[i], pids[k]);
 }
 
 /*
@@ -151,12 +170,16 @@ static void threads_by_spaces(void)
 	struct worker w[NT];
 	pthread_barrier_t loaded, done, go;
 	struct ptp_as *as[NA];
-	struct ptp_stats st;
-	pid_t all[NT * NA];
+	pid_t all[NT * NA], pids[NA];
+	int base[NA];
 
 	h_need_payload(PAYLOAD_SYSCALL_LOOP);
-	for (int a = 0; a < NA; a++)
+	for (int a = 0; a < NA; a++) {
 		as[a] = h_as(p);
+		pids[a] = ptp_as_pid(as[a]);
+		base[a] = fresh_tasks(as[a]);
+	}
+	assert_distinct(pids, NA);
 	pthread_barrier_init(&loaded, NULL, NT);
 	pthread_barrier_init(&done, NULL, NT + 1);
 	pthread_barrier_init(&go, NULL, NT + 1);
@@ -181,40 +204,27 @@ static void threads_by_spaces(void)
 
 	for (int a = 0; a < NA; a++) {
 		assert_int_equal(ptp_as_status(as[a]), 0);
-		assert_int_equal(ptp_as_thread_count(as[a]), NT);
-		/* The leader and one thread per tracer thread, no more. */
-		assert_int_equal(h_task_count(ptp_as_pid(as[a])), NT + 1);
+		/* One thread per tracer thread, no more. */
+		assert_int_equal(h_task_count(pids[a]), base[a] + NT);
 	}
-	stats(p, &st);
-	assert_int_equal(st.traced_threads, NT * NA);
-	assert_int_equal(st.threads_created, NT * NA);
-	assert_int_equal(st.threads_retired, 0);
-	assert_int_equal(st.as_created, NA);
-	assert_int_equal(st.as_live, NA);
 	for (int i = 0; i < NT; i++) {
 		for (int a = 0; a < NA; a++) {
 			pid_t tid = w[i].tid[a];
 
 			assert_true(tid > 0);
-			assert_int_not_equal(tid, ptp_as_pid(as[a]));
-			assert_true(h_task_exists(ptp_as_pid(as[a]), tid));
-			for (int k = 0; k < i * NA + a; k++)
-				assert_int_not_equal(all[k], tid);
+			assert_int_not_equal(tid, pids[a]);
+			assert_true(h_task_exists(pids[a], tid));
 			all[i * NA + a] = tid;
 		}
 	}
+	assert_distinct(all, NT * NA);
 
 	pthread_barrier_wait(&go);
 	for (int i = 0; i < NT; i++)
 		worker_join(&w[i]);
-	stats(p, &st);
-	assert_int_equal(st.traced_threads, 0);
-	assert_int_equal(st.threads_retired, NT * NA);
-	assert_int_equal(st.threads_created, NT * NA);
 	for (int a = 0; a < NA; a++) {
-		assert_int_equal(ptp_as_thread_count(as[a]), 0);
 		assert_int_equal(ptp_as_status(as[a]), 0);
-		assert_int_equal(h_task_count(ptp_as_pid(as[a])), 1);
+		assert_int_equal(h_task_count(pids[a]), base[a]);
 	}
 	for (int k = 0; k < NT * NA; k++)
 		assert_false(h_proc_exists(all[k]));
@@ -241,19 +251,17 @@ static void same_thread_reuses_its_thread(void)
 	struct ptp_platform *p = h_open();
 	struct ptp_as *a1 = h_as(p), *a2 = h_as(p), *again;
 	struct ptp_ctx *c1 = h_ctx(p), *c2 = h_ctx(p), *c3 = h_ctx(p);
-	struct ptp_stats st;
 	struct ptp_event ev;
-	pid_t t1, t2, pid1 = ptp_as_pid(a1);
+	pid_t t1, t2, pid1 = ptp_as_pid(a1), pid2 = ptp_as_pid(a2);
+	int base1 = fresh_tasks(a1), base2 = fresh_tasks(a2);
 
 	h_need_payload(PAYLOAD_SYSCALL_LOOP);
-	stats(p, &st);
-	assert_int_equal(st.threads_created, 0);
 	assert_int_equal(ptp_ctx_tid(c1), 0);
-	/* The map is injected through this thread's traced thread. */
+	/* The map may be injected through this thread's traced thread: at
+	 * most that one. */
 	h_load(a1, c1, PAYLOAD_SYSCALL_LOOP);
-	assert_int_equal(ptp_as_thread_count(a1), 1);
-	stats(p, &st);
-	assert_int_equal(st.threads_created, 1);
+	assert_true(h_task_count(pid1) <= base1 + 1);
+	assert_int_equal(h_task_count(pid2), base2);
 
 	ptp_ctx_set_arg(c1, 5, 0);
 	h_switch(c1, a1, &ev, PTP_EV_SYSCALL);
@@ -269,11 +277,8 @@ static void same_thread_reuses_its_thread(void)
 	ptp_ctx_set_ip(c2, H_CODE);
 	h_switch(c2, a1, &ev, PTP_EV_SYSCALL);
 	assert_int_equal(ptp_ctx_tid(c2), t1);
-	stats(p, &st);
-	assert_int_equal(st.threads_created, 1);
-	assert_int_equal(st.traced_threads, 1);
-	assert_int_equal(ptp_as_thread_count(a1), 1);
-	assert_int_equal(h_task_count(pid1), 2);
+	assert_int_equal(h_task_count(pid1), base1 + 1);
+	assert_int_equal(h_task_count(pid2), base2);
 
 	/* Another address space: one more, a different thread. */
 	h_load(a2, c3, PAYLOAD_SYSCALL_LOOP);
@@ -281,10 +286,9 @@ static void same_thread_reuses_its_thread(void)
 	t2 = ptp_ctx_tid(c3);
 	assert_true(t2 > 0);
 	assert_int_not_equal(t2, t1);
-	assert_true(h_task_exists(ptp_as_pid(a2), t2));
-	stats(p, &st);
-	assert_int_equal(st.threads_created, 2);
-	assert_int_equal(st.traced_threads, 2);
+	assert_true(h_task_exists(pid2, t2));
+	assert_int_equal(h_task_count(pid2), base2 + 1);
+	assert_int_equal(h_task_count(pid1), base1 + 1);
 	/* And back: still the first one. */
 	h_switch(c1, a1, &ev, PTP_EV_SYSCALL);
 	assert_int_equal(ptp_ctx_tid(c1), t1);
@@ -293,18 +297,15 @@ static void same_thread_reuses_its_thread(void)
 	/* Released to the pool and handed out again: the address space keeps
 	 * this thread's traced thread. */
 	ptp_as_release(a1);
-	stats(p, &st);
-	assert_int_equal(st.as_pooled, 1);
+	assert_true(h_task_exists(pid1, t1));
 	again = h_as(p);
 	assert_int_equal(ptp_as_pid(again), pid1);
 	h_load(again, c1, PAYLOAD_SYSCALL_LOOP);
 	ptp_ctx_set_arg(c1, 5, 0);
 	h_switch(c1, again, &ev, PTP_EV_SYSCALL);
 	assert_int_equal(ptp_ctx_tid(c1), t1);
-	stats(p, &st);
-	assert_int_equal(st.threads_created, 2);
-	assert_int_equal(st.as_created, 2);
-	assert_int_equal(st.threads_retired, 0);
+	assert_int_equal(h_task_count(pid1), base1 + 1);
+	assert_true(h_task_exists(pid2, t2));
 
 	ptp_ctx_free(c1);
 	ptp_ctx_free(c2);
@@ -330,8 +331,8 @@ static void concurrent_threads_in_one_space(void)
 	struct ptp_ctx *mine = h_ctx(p);
 	pthread_barrier_t done, go;
 	struct worker w[NW];
-	struct ptp_stats st;
-	pid_t tid;
+	pid_t tid, pid = ptp_as_pid(as);
+	int base = fresh_tasks(as);
 
 	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	h_load(as, mine, PAYLOAD_SYSCALL_LOOP);
@@ -363,17 +364,14 @@ static void concurrent_threads_in_one_space(void)
 		assert_int_not_equal(w[i].tid[0], w[i].self);
 		for (int k = 0; k < i; k++)
 			assert_int_not_equal(w[i].tid[0], w[k].tid[0]);
-		assert_true(h_task_exists(ptp_as_pid(as), w[i].tid[0]));
+		assert_true(h_task_exists(pid, w[i].tid[0]));
 	}
-	assert_int_equal(ptp_as_thread_count(as), NW + 1);
-	assert_int_equal(h_task_count(ptp_as_pid(as)), NW + 2);
-	stats(p, &st);
-	assert_int_equal(st.threads_created, NW + 1);
+	assert_int_equal(h_task_count(pid), base + NW + 1);
 	pthread_barrier_wait(&go);
 	for (int i = 0; i < NW; i++)
 		worker_join(&w[i]);
-	assert_int_equal(ptp_as_thread_count(as), 1);
-	assert_int_equal(h_task_count(ptp_as_pid(as)), 2);
+	assert_int_equal(h_task_count(pid), base + 1);
+	assert_true(h_task_exists(pid, tid));
 
 	for (int i = 0; i < NW; i++)
 		ptp_ctx_free(w[i].ctx[0]);
@@ -395,10 +393,10 @@ static void exiting_thread_retires(void)
 	struct ptp_platform *p = h_open();
 	struct ptp_as *as[2] = { h_as(p), h_as(p) };
 	struct ptp_ctx *mine[2] = { h_ctx(p), h_ctx(p) };
-	struct ptp_stats before, st;
 	struct ptp_event ev;
 	struct worker w;
 	pid_t main_tid[2];
+	int base[2] = { fresh_tasks(as[0]), fresh_tasks(as[1]) };
 
 	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	for (int a = 0; a < 2; a++) {
@@ -414,28 +412,24 @@ static void exiting_thread_retires(void)
 		w.as[a] = as[a];
 		w.ctx[a] = loop_ctx(p);
 	}
-	stats(p, &before);
-	assert_int_equal(before.traced_threads, 2);
+	for (int a = 0; a < 2; a++)
+		assert_int_equal(h_task_count(ptp_as_pid(as[a])), base[a] + 1);
 	worker_start(&w);
 	worker_join(&w);
 	worker_check(&w, 0);
 
-	stats(p, &st);
-	assert_int_equal(st.threads_created, before.threads_created + 2);
-	assert_int_equal(st.threads_retired, before.threads_retired + 2);
-	assert_int_equal(st.traced_threads, 2);
 	for (int a = 0; a < 2; a++) {
 		pid_t pid = ptp_as_pid(as[a]);
 
-		assert_int_equal(ptp_as_thread_count(as[a]), 1);
 		assert_int_equal(ptp_as_status(as[a]), 0);
 		/* Gone, while the address space is alive. */
 		assert_true(h_proc_exists(pid));
 		assert_true(w.tid[a] > 0);
+		assert_int_not_equal(w.tid[a], main_tid[a]);
 		assert_false(h_task_exists(pid, w.tid[a]));
 		assert_false(h_proc_exists(w.tid[a]));
 		assert_true(h_task_exists(pid, main_tid[a]));
-		assert_int_equal(h_task_count(pid), 2);
+		assert_int_equal(h_task_count(pid), base[a] + 1);
 
 		/* The exited thread's context runs on in this thread. */
 		assert_int_equal(ptp_ctx_pull(w.ctx[a]), 0);
@@ -444,9 +438,9 @@ static void exiting_thread_retires(void)
 		assert_int_equal(ptp_ctx_tid(w.ctx[a]), main_tid[a]);
 		h_switch(mine[a], as[a], &ev, PTP_EV_SYSCALL);
 		assert_int_equal(ptp_ctx_arg(mine[a], 5), 1);
+		/* Both contexts on this thread's one traced thread. */
+		assert_int_equal(h_task_count(pid), base[a] + 1);
 	}
-	stats(p, &st);
-	assert_int_equal(st.threads_created, before.threads_created + 2);
 
 	for (int a = 0; a < 2; a++) {
 		ptp_ctx_free(w.ctx[a]);
@@ -468,7 +462,8 @@ static void exit_while_others_switch(void)
 	struct ptp_as *as = h_as(p);
 	struct worker w[NW];
 	atomic_bool stop = false;
-	struct ptp_stats st;
+	pid_t pid = ptp_as_pid(as), tids[NW];
+	int base = fresh_tasks(as);
 	long deadline;
 
 	h_need_payload(PAYLOAD_SYSCALL_LOOP);
@@ -489,7 +484,7 @@ static void exit_while_others_switch(void)
 		worker_start(&w[i]);
 	worker_join(&w[0]);
 	worker_check(&w[0], 0);
-	assert_false(h_task_exists(ptp_as_pid(as), w[0].tid[0]));
+	assert_false(h_task_exists(pid, w[0].tid[0]));
 	/* The others go on: a few hundred more switches each. */
 	for (int i = 1; i < NW; i++) {
 		int from = atomic_load(&w[i].progress);
@@ -501,20 +496,18 @@ static void exit_while_others_switch(void)
 		worker_check(&w[i], i);
 		assert_true(atomic_load(&w[i].progress) >= from + 300);
 	}
-	assert_int_equal(ptp_as_thread_count(as), NW - 1);
+	assert_int_equal(h_task_count(pid), base + NW - 1);
 	atomic_store(&stop, true);
 	for (int i = 1; i < NW; i++) {
 		worker_join(&w[i]);
 		worker_check(&w[i], i);
-		assert_false(h_task_exists(ptp_as_pid(as), w[i].tid[0]));
+		assert_false(h_task_exists(pid, w[i].tid[0]));
 	}
-	assert_int_equal(ptp_as_thread_count(as), 0);
+	for (int i = 0; i < NW; i++)
+		tids[i] = w[i].tid[0];
+	assert_distinct(tids, NW);
 	assert_int_equal(ptp_as_status(as), 0);
-	assert_int_equal(h_task_count(ptp_as_pid(as)), 1);
-	stats(p, &st);
-	assert_int_equal(st.threads_created, NW);
-	assert_int_equal(st.threads_retired, NW);
-	assert_int_equal(st.traced_threads, 0);
+	assert_int_equal(h_task_count(pid), base);
 
 	for (int i = 0; i < NW; i++)
 		ptp_ctx_free(w[i].ctx[0]);
@@ -530,6 +523,7 @@ struct grid {
 	struct worker w[NT];
 	pthread_barrier_t loaded, done, go;
 	pid_t pids[NA], tids[NT * NA];
+	int base[NA];
 };
 
 static void grid_start(struct grid *g)
@@ -543,6 +537,7 @@ static void grid_start(struct grid *g)
 	for (int a = 0; a < NA; a++) {
 		g->as[a] = h_as(g->p);
 		g->pids[a] = ptp_as_pid(g->as[a]);
+		g->base[a] = fresh_tasks(g->as[a]);
 	}
 	for (int i = 0; i < NT; i++) {
 		struct worker *w = &g->w[i];
@@ -565,6 +560,9 @@ static void grid_start(struct grid *g)
 		for (int a = 0; a < NA; a++)
 			g->tids[i * NA + a] = g->w[i].tid[a];
 	}
+	assert_distinct(g->tids, NT * NA);
+	for (int a = 0; a < NA; a++)
+		assert_int_equal(h_task_count(g->pids[a]), g->base[a] + NT);
 }
 
 static void grid_let_go(struct grid *g)
@@ -600,15 +598,13 @@ static void grid_nothing_left(struct grid *g)
 static void nothing_left_after_exit_and_close(void)
 {
 	struct grid g;
-	struct ptp_stats st;
 
 	grid_start(&g);
 	grid_let_go(&g);
-	stats(g.p, &st);
-	assert_int_equal(st.traced_threads, 0);
-	assert_int_equal(st.threads_retired, NT * NA);
 	for (int a = 0; a < NA; a++)
-		assert_int_equal(h_task_count(g.pids[a]), 1);
+		assert_int_equal(h_task_count(g.pids[a]), g.base[a]);
+	for (int k = 0; k < NT * NA; k++)
+		assert_false(h_proc_exists(g.tids[k]));
 	grid_release_close(&g);
 	grid_nothing_left(&g);
 }
@@ -627,32 +623,27 @@ static void close_before_threads_exit(void)
 	grid_nothing_left(&g);
 }
 
-/* Pooled address spaces keep their traced threads; a tracer thread that
- * exits while they are pooled retires them, and trim then leaves nothing. */
+/* A tracer thread that exits while its address spaces are pooled (the
+ * default pool holds NA) retires its traced threads there, and close then
+ * leaves nothing. */
 static void exit_while_pooled(void)
 {
 	struct grid g;
-	struct ptp_stats st;
 
 	grid_start(&g);
 	for (int a = 0; a < NA; a++)
 		ptp_as_release(g.as[a]);
-	stats(g.p, &st);
-	assert_int_equal(st.as_pooled, NA);
-	assert_int_equal(st.traced_threads, NT * NA);
+	/* Whether a pooled address space keeps them is the design's choice
+	 * (internals/trim_after_exit_while_pooled): no more than before. */
+	for (int a = 0; a < NA; a++)
+		assert_true(h_task_count(g.pids[a]) <= g.base[a] + NT);
 	grid_let_go(&g);
-	stats(g.p, &st);
-	assert_int_equal(st.traced_threads, 0);
-	assert_int_equal(st.threads_retired, NT * NA);
 	for (int a = 0; a < NA; a++) {
 		assert_true(h_proc_exists(g.pids[a]));
-		assert_int_equal(h_task_count(g.pids[a]), 1);
+		assert_int_equal(h_task_count(g.pids[a]), g.base[a]);
 	}
-	ptp_trim(g.p);
-	stats(g.p, &st);
-	assert_int_equal(st.as_pooled, 0);
-	for (int a = 0; a < NA; a++)
-		assert_false(h_proc_exists(g.pids[a]));
+	for (int k = 0; k < NT * NA; k++)
+		assert_false(h_proc_exists(g.tids[k]));
 	for (int i = 0; i < NT; i++)
 		for (int a = 0; a < NA; a++)
 			ptp_ctx_free(g.w[i].ctx[a]);
@@ -815,6 +806,12 @@ static void pair_stays_on_one_cpu(void)
 	ctx = h_ctx(p);
 	h_load(as, ctx, PAYLOAD_COMPUTE);
 	ptp_ctx_set_arg(ctx, 1, PIN_APP_WORK);
+	/* Not before: until its first switch the tracer thread is not pinned,
+	 * and it may move while it waits for the platform's own threads in
+	 * ptp_open and the map. On a loaded host (load 3-5) a run counted 4
+	 * tracer migrations (0.0125 per switch, a failure); in 30 others every
+	 * tracer migration came before the first switch. */
+	tracer0 = task_migrations(getpid(), self);
 	for (int i = 0; i < PIN_SWITCHES; i++) {
 		if (i > 0)
 			sem_wait(&wk.sem);

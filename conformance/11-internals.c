@@ -3,13 +3,16 @@
  * functions (the ones ptplat.h marks PTP_INTROSPECTION): where the stub
  * sits, what the master stub maps and which filter it runs, what
  * ptp_stats and ptp_trim do after a fork, and how many round trips into the
- * stub the address-space calls cost (ptp_stats.injections). Another platform need not have
- * any of it, so "ptbench test --platform" skips this group; the threadpool
- * and lifecycle groups (07, 09), which count this design's traced threads
- * and pooled address spaces throughout, belong to the same set. */
+ * stub the address-space calls cost (ptp_stats.injections), and that the
+ * thread and address-space counters, ptp_as_thread_count and ptp_trim agree
+ * with what the threadpool and lifecycle groups see through /proc. Another
+ * platform need not have any of it, so "ptbench test --platform" skips this
+ * group. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +222,202 @@ static void batch_round_trips(void)
 	h_teardown(&f);
 }
 
+/* A tracer thread that switches once in each of its n address spaces (the
+ * code already mapped), waits at seen (if given) and exits at go, retiring
+ * its traced threads. */
+struct visitor {
+	pthread_t th;
+	struct ptp_as *as[3];
+	struct ptp_ctx *ctx[3];
+	int n;
+	pthread_barrier_t *seen, *go;
+	int rc; /* 0, or the first failure (-EPROTO: not the loop's getpid) */
+};
+
+static void *visitor_main(void *arg)
+{
+	struct visitor *v = arg;
+	struct ptp_event ev;
+
+	for (int a = 0; a < v->n && !v->rc; a++) {
+		v->rc = ptp_switch(v->ctx[a], v->as[a], &ev);
+		if (!v->rc && (ev.kind != PTP_EV_SYSCALL || ev.nr != SYS_getpid))
+			v->rc = -EPROTO;
+	}
+	if (v->seen) {
+		pthread_barrier_wait(v->seen);
+		pthread_barrier_wait(v->go);
+	}
+	return NULL;
+}
+
+static void visitor_start(struct visitor *v, struct ptp_platform *p)
+{
+	for (int a = 0; a < v->n; a++) {
+		v->ctx[a] = h_ctx(p);
+		ptp_ctx_set_ip(v->ctx[a], H_CODE);
+	}
+	assert_int_equal(pthread_create(&v->th, NULL, visitor_main, v), 0);
+}
+
+static void visitor_free(struct visitor *v)
+{
+	for (int a = 0; a < v->n; a++)
+		ptp_ctx_free(v->ctx[a]);
+}
+
+/* What ptp_stats should say about address spaces and traced threads. */
+struct counts {
+	unsigned int live, pooled, traced;
+	unsigned long created, retired; /* traced threads */
+};
+
+/* ptp_stats says want, and the master's children are the live and pooled
+ * address spaces (no zombie). */
+static void assert_counts(struct ptp_platform *p, struct counts want)
+{
+	struct ptp_stats st;
+
+	ptp_stats(p, &st);
+	assert_int_equal(st.as_live, want.live);
+	assert_int_equal(st.as_pooled, want.pooled);
+	assert_int_equal(st.traced_threads, want.traced);
+	assert_int_equal(st.threads_created, want.created);
+	assert_int_equal(st.threads_retired, want.retired);
+	assert_int_equal(h_children_of(ptp_master_pid(p)), (int)(want.live + want.pooled));
+}
+
+static unsigned long as_created(struct ptp_platform *p)
+{
+	struct ptp_stats st;
+
+	ptp_stats(p, &st);
+	return st.as_created;
+}
+
+/*
+ * The thread and address-space counters of ptp_stats, ptp_as_thread_count
+ * and the master's children follow what threadpool and lifecycle see
+ * through /proc: one traced thread per tracer thread and address space,
+ * made at its first map or switch there, kept while the address space is
+ * pooled, retired when the tracer thread exits; a pooled address space is
+ * handed out again, not forked anew.
+ */
+static void stats_follow_threads_and_spaces(void)
+{
+	struct ptp_platform *p = h_open_pool(2);
+	struct ptp_as *as[2] = { h_as(p), h_as(p) }, *again;
+	struct ptp_ctx *mine = h_ctx(p);
+	struct visitor v = { .as = { as[0], as[1] }, .n = 2 };
+	pthread_barrier_t seen, go;
+
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
+	assert_int_equal(as_created(p), 2);
+	assert_counts(p, (struct counts){ .live = 2 });
+	for (int a = 0; a < 2; a++) {
+		/* The map is injected through this thread's traced thread. */
+		h_load(as[a], mine, PAYLOAD_SYSCALL_LOOP);
+		assert_int_equal(ptp_as_thread_count(as[a]), 1);
+	}
+	assert_counts(p, (struct counts){ .live = 2, .traced = 2, .created = 2 });
+
+	pthread_barrier_init(&seen, NULL, 2);
+	pthread_barrier_init(&go, NULL, 2);
+	v.seen = &seen;
+	v.go = &go;
+	visitor_start(&v, p);
+	pthread_barrier_wait(&seen);
+	assert_int_equal(v.rc, 0);
+	for (int a = 0; a < 2; a++)
+		assert_int_equal(ptp_as_thread_count(as[a]), 2);
+	/* Pooled, the address space keeps both. */
+	ptp_as_release(as[1]);
+	assert_counts(p, (struct counts){ .live = 1, .pooled = 1, .traced = 4, .created = 4 });
+	pthread_barrier_wait(&go);
+	assert_int_equal(pthread_join(v.th, NULL), 0);
+	assert_counts(p, (struct counts){ .live = 1, .pooled = 1, .traced = 2, .created = 4,
+					  .retired = 2 });
+	assert_int_equal(ptp_as_thread_count(as[0]), 1);
+
+	again = h_as(p);
+	assert_int_equal(ptp_as_thread_count(again), 1);
+	assert_int_equal(as_created(p), 2);
+	assert_counts(p, (struct counts){ .live = 2, .traced = 2, .created = 4, .retired = 2 });
+
+	visitor_free(&v);
+	ptp_ctx_free(mine);
+	ptp_as_release(as[0]);
+	ptp_as_release(again);
+	ptp_close(p);
+	pthread_barrier_destroy(&seen);
+	pthread_barrier_destroy(&go);
+	assert_int_equal(h_children_of(0), 0);
+}
+
+/* A tracer thread new to a dead address space gets no traced thread there,
+ * and the dead one, released, is destroyed, not pooled. */
+static void dead_as_no_thread_no_pool(void)
+{
+	struct ptp_platform *p = h_open();
+	struct ptp_as *as = h_as(p);
+	struct ptp_ctx *mine = h_ctx(p);
+	struct visitor v = { .as = { as }, .n = 1 };
+	long deadline = h_now_ms() + 2000;
+
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
+	h_load(as, mine, PAYLOAD_SYSCALL_LOOP);
+	assert_int_equal(kill(ptp_as_pid(as), SIGKILL), 0);
+	while (ptp_as_status(as) == 0 && h_now_ms() < deadline)
+		usleep(2000);
+	assert_int_equal(ptp_as_status(as), -ESRCH);
+	visitor_start(&v, p);
+	assert_int_equal(pthread_join(v.th, NULL), 0);
+	assert_int_equal(v.rc, -ESRCH);
+	ptp_as_release(as);
+	assert_counts(p, (struct counts){ .created = 1, .retired = 0 });
+	visitor_free(&v);
+	ptp_ctx_free(mine);
+	ptp_close(p);
+}
+
+/* Pooled address spaces whose tracer threads exited: ptp_trim destroys
+ * them and their traced threads, and leaves no process, zombie or fd. */
+static void trim_leaves_nothing(void)
+{
+	struct ptp_platform *p = h_open();
+	int fds = h_count_fds();
+	struct ptp_ctx *mine = h_ctx(p);
+	struct visitor v = { .n = 3 };
+	pid_t pids[3], tids[3];
+
+	h_need_payload(PAYLOAD_SYSCALL_LOOP);
+	for (int a = 0; a < 3; a++) {
+		v.as[a] = h_as(p);
+		pids[a] = ptp_as_pid(v.as[a]);
+		h_load(v.as[a], mine, PAYLOAD_SYSCALL_LOOP);
+	}
+	visitor_start(&v, p);
+	assert_int_equal(pthread_join(v.th, NULL), 0);
+	assert_int_equal(v.rc, 0);
+	for (int a = 0; a < 3; a++) {
+		tids[a] = ptp_ctx_tid(v.ctx[a]);
+		ptp_as_release(v.as[a]);
+	}
+	assert_counts(p, (struct counts){ .pooled = 3, .traced = 3, .created = 6, .retired = 3 });
+
+	ptp_trim(p);
+	assert_counts(p, (struct counts){ .created = 6, .retired = 3 });
+	for (int a = 0; a < 3; a++) {
+		assert_false(h_proc_exists(pids[a]));
+		assert_false(h_proc_exists(tids[a]));
+	}
+	visitor_free(&v);
+	ptp_ctx_free(mine);
+	ptp_close(p);
+	assert_int_equal(h_count_fds(), fds);
+	assert_int_equal(h_children_of(0), 0);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -227,6 +426,9 @@ int main(int argc, char **argv)
 		HCASE(stub_filter_active),
 		HCASE(fork_stats_and_trim),
 		HCASE(batch_round_trips),
+		HCASE(stats_follow_threads_and_spaces),
+		HCASE(dead_as_no_thread_no_pool),
+		HCASE(trim_leaves_nothing),
 	};
 
 	return harness_main(argc, argv, "internals", cases,

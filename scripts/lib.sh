@@ -23,7 +23,10 @@ fi
 # Debian packages the project needs to build, test and report
 # (python3-jsonschema: the KCIDB report's schema check; lava-common: the
 # LAVA test definition's schema, in scripts/tests; strace: the app
-# benchmarks' syscall counts, checked in scripts/tests/test_app_bench.py).
+# benchmarks' syscall counts, checked in scripts/tests/test_app_bench.py;
+# libbenchmark-tools, python3-scipy, python3-numpy: Google Benchmark's
+# compare.py, which the README runs on our JSON, and the modules it
+# imports, checked in scripts/tests/test_setup_packages.py).
 # shellcheck disable=SC2034 # used by scripts/ptbench
 PTBENCH_PACKAGES=(
 	meson ninja-build gcc g++ pkg-config
@@ -31,6 +34,7 @@ PTBENCH_PACKAGES=(
 	gnuplot-nox python3
 	python3-jsonschema lava-common
 	abigail-tools strace
+	libbenchmark-tools python3-scipy python3-numpy
 )
 
 # clang_major: the major version of the clang that is installed, or else

@@ -286,6 +286,7 @@ void *ptp_arch_thread_pointer(void)
 #define FX_SW_XFEATURES (FX_SW_RESERVED + 8)
 #define XSAVE_HEADER_BYTES 64
 #define XSAVE_XCOMP_BV (XSAVE_HEADER_OFFSET + 8)
+#define XFEATURE_SSE 1
 #define XFEATURE_PKRU 9
 #define FCW_INIT 0x37f
 #define MXCSR_INIT 0x1f80
@@ -338,6 +339,14 @@ static size_t xfeature_offset(unsigned int i)
  * the init state's 0: it stays the master's, which is the tracer's at
  * ptp_open. The MXCSR mask and the kernel's software bytes stay, as the
  * kernel reported them.
+ *
+ * Except that SSE is marked in use (with every xmm register 0, its init
+ * value): the kernel's NT_X86_XSTATE setter copies MXCSR only when x87,
+ * SSE or AVX is (copy_uabi_to_xstate), and XRSTOR's standard form loads
+ * MXCSR from memory whatever xstate_bv says, so with xstate_bv 0 a kernel
+ * that restores with XRSTOR (no XSAVES: qemu's TCG) gave the app the MXCSR
+ * it had before the reset (state/reset_restores_execve_state, seen on
+ * Debian's 6.1 under TCG); XRSTORS (compacted) inits it instead.
  */
 void ptp_arch_ctx_init(struct arch_regs *r, void *fp, size_t len)
 {
@@ -345,7 +354,7 @@ void ptp_arch_ctx_init(struct arch_regs *r, void *fp, size_t len)
 	unsigned char keep_sw[512 - FX_SW_RESERVED];
 	uint32_t mask = get_u32_at(fp, FX_MXCSR_MASK), mxcsr = MXCSR_INIT;
 	uint16_t fcw = FCW_INIT;
-	uint64_t bv = 0, pkru_bv = 1ull << XFEATURE_PKRU;
+	uint64_t bv = 1ull << XFEATURE_SSE, pkru_bv = 1ull << XFEATURE_PKRU;
 	uint32_t pkru = 0;
 	size_t pkru_off = 0;
 
@@ -369,7 +378,7 @@ void ptp_arch_ctx_init(struct arch_regs *r, void *fp, size_t len)
 	put_at(fp, FX_MXCSR_MASK, &mask, sizeof(mask));
 	put_at(fp, FX_SW_RESERVED, keep_sw, sizeof(keep_sw));
 	if (pkru_off) {
-		bv = pkru_bv;
+		bv |= pkru_bv;
 		put_at(fp, pkru_off, &pkru, sizeof(pkru));
 	}
 	if (len > XSAVE_HEADER_OFFSET)
