@@ -159,9 +159,8 @@ void sn_proc_wait_signal(struct sn_thread *t)
 }
 
 /* Under procs_lock: SIGCHLD to proc's parent when it handles it (ignored
- * or default, the kernel sends nothing a process could see). Only the
- * switch is interrupted, not a blocking host call: without SA_RESTART in
- * the sentry, an EINTR there would be one the kernel never gives. */
+ * or default, the kernel sends nothing a process could see). A blocking
+ * host call ends too: restarted or EINTR by the handler's SA_RESTART. */
 static void notify_parent(struct sn_proc *proc, int status)
 {
 	struct sn_proc *parent = proc->parent;
@@ -187,7 +186,9 @@ static void notify_parent(struct sn_proc *proc, int status)
 	pthread_mutex_lock(&parent->threads_lock);
 	if (parent->main_thread) {
 		sn_signal_queue(parent->main_thread, &info);
-		if (parent->main_thread->ctx)
+		if (parent->main_thread->ctx && parent->main_thread->pthread)
+			sn_thread_kick(parent->main_thread);
+		else if (parent->main_thread->ctx)
 			ptp_interrupt(parent->main_thread->ctx);
 	}
 	pthread_mutex_unlock(&parent->threads_lock);
@@ -403,18 +404,10 @@ int sn_proc_signal(pid_t pid, const siginfo_t *info)
 		err = 0;
 		pthread_mutex_lock(&p->threads_lock);
 		if (!p->zombie && p->main_thread && p->main_thread->ctx && info->si_signo) {
-			struct sn_sigaction act;
-
-			pthread_mutex_lock(&p->sig_lock);
-			act = p->sig[info->si_signo];
-			pthread_mutex_unlock(&p->sig_lock);
 			sn_signal_queue(p->main_thread, info);
-			/* A signal that kills must end a blocking host call
-			 * too; one with a handler only the switch (the sentry
-			 * has no SA_RESTART, so an EINTR there would be one
-			 * the kernel does not give). */
-			if (act.handler == (uint64_t)(uintptr_t)SIG_DFL &&
-			    sn_signal_default_kills(info->si_signo) && p->main_thread->pthread)
+			/* A blocking host call ends too: the call restarts
+			 * or returns EINTR as the kernel's would. */
+			if (p->main_thread->pthread)
 				sn_thread_kick(p->main_thread);
 			else
 				ptp_interrupt(p->main_thread->ctx);

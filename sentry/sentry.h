@@ -110,6 +110,8 @@ struct sn_stats {
 	atomic_ulong syscalls[512];
 	atomic_ulong enosys[512];
 	atomic_ulong switches, injections, faults, signals, interrupts;
+	/* Interrupted calls restarted in place (no handler ran). */
+	atomic_ulong restarts;
 	atomic_ulong ns_switch, ns_sentry;
 	atomic_ulong ns_inject; /* every injection's time ... */
 	/* ... and how much of it (and how many) the first program's load
@@ -196,10 +198,25 @@ bool sn_fd_get_cloexec(struct sn_fdtable *t, long fd);
 #define SN_RET_NONE (-0x7fff0001L)   /* registers already set (execve) */
 #define SN_RET_EXIT (-0x7fff0002L)   /* the thread is gone */
 
+/* What a blocking call a signal interrupted gives back, as the kernel's
+ * codes (never seen by the app): a handler's -EINTR becomes one of these
+ * (struct sn_syscall's on_intr). RESTARTSYS: restarted after a handler
+ * with SA_RESTART, else EINTR; NOHAND: EINTR after any handler; both
+ * restarted when no handler runs. */
+#define SN_ERESTARTSYS (-512L)
+#define SN_ERESTARTNOHAND (-514L)
+bool sn_is_restart(long r);
+
 typedef long (*sn_syscall_fn)(struct sn_thread *t, const uint64_t a[6]);
 struct sn_syscall {
 	sn_syscall_fn fn;
 	const char *name;
+	/* What the call's -EINTR means: 0 for SN_ERESTARTSYS (most blocking
+	 * calls), SN_ERESTARTNOHAND, or -EINTR for a call that never
+	 * restarts from outside (its handler finishes an interrupted wait
+	 * itself when no signal comes of it: sleeps and polls, whose
+	 * timeout must not start over). */
+	long on_intr;
 };
 /* The handler and name of nr (fn NULL: unimplemented; name NULL: no
  * syscall the sentry knows by that number). */
@@ -268,6 +285,15 @@ void sn_signal_queue(struct sn_thread *t, const siginfo_t *info);
 /* Delivers what is pending and not blocked before t goes back to the
  * app: false when that ended the process. */
 bool sn_signal_deliver(struct sn_thread *t);
+/* sn_signal_deliver after a syscall ev whose result was r: an interrupted
+ * call (sn_is_restart(r)) is restarted (the app's registers put back to
+ * re-run the instruction) or made to return EINTR, by the rules above. */
+bool sn_signal_deliver_syscall(struct sn_thread *t, long r, const struct ptp_event *ev);
+/* Whether a blocking call of t must give up for a signal: one pending and
+ * not blocked would run a handler or end the process (or the process is
+ * ending). Pending signals that would be ignored are dropped meanwhile,
+ * as the kernel's get_signal drops them. */
+bool sn_signal_interrupts(struct sn_thread *t);
 /* A synchronous fault or kernel signal (info from the kernel): delivered
  * to the app's handler at once, else the process dies of it (blocked or
  * ignored, as the kernel's force_sig). false when the process ended. */

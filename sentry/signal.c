@@ -8,8 +8,9 @@
  *
  * Sources: faults and kernel signals (delivered at once), the app's own
  * kill/tgkill/raise and the ITIMER_REAL timer (queued, delivered at the
- * thread's next return to the app). A blocking host call that a signal
- * interrupts returns EINTR to the app: SA_RESTART is not honoured.
+ * thread's next return to the app). A signal for a thread in a blocking
+ * host call kicks it out (EINTR); the call is then restarted or returns
+ * EINTR as the kernel's -ERESTART* codes say (sn_signal_deliver_syscall).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,9 +64,49 @@ void sn_signal_queue(struct sn_thread *t, const siginfo_t *info)
 	pthread_mutex_unlock(&t->proc->sig_lock);
 }
 
+bool sn_is_restart(long r)
+{
+	return r == SN_ERESTARTSYS || r == SN_ERESTARTNOHAND;
+}
+
+/* Puts back the registers of syscall ev so that the app runs it again
+ * (the kernel's restart: ip back over the instruction, the number and
+ * the arguments as they were; arm64's result overwrote x0). */
+static void restart_syscall(struct sn_thread *t, const struct ptp_event *ev)
+{
+	ptp_ctx_set_ip(t->ctx, ptp_ctx_ip(t->ctx) - sn_arch_syscall_insn_len);
+	for (unsigned int i = 0; i < 6; i++)
+		ptp_ctx_set_arg(t->ctx, i, ev->args[i]);
+	/* Last: on x86_64 the number and the result share rax. */
+	ptp_ctx_set_syscall_nr(t->ctx, ev->nr);
+}
+
+bool sn_signal_interrupts(struct sn_thread *t)
+{
+	bool found = atomic_load(&t->proc->exiting);
+
+	pthread_mutex_lock(&t->proc->sig_lock);
+	for (uint64_t ready = atomic_load(&t->sig_pending) & ~t->sigmask; ready && !found;) {
+		int sig = __builtin_ctzll(ready) + 1;
+		const struct sn_sigaction *act = &t->proc->sig[sig];
+
+		ready &= ~BIT(sig);
+		if (has_handler(act) ||
+		    (act->handler == (uint64_t)(uintptr_t)SIG_DFL && sn_signal_default_kills(sig)))
+			found = true;
+		else
+			atomic_fetch_and(&t->sig_pending, ~BIT(sig));
+	}
+	pthread_mutex_unlock(&t->proc->sig_lock);
+	return found;
+}
+
 /* Runs act's handler for info on t: false when the frame could not be
- * built and the process died of SIGSEGV. */
-static bool run_handler(struct sn_thread *t, int sig, const siginfo_t *info)
+ * built and the process died of SIGSEGV. restart: the interrupted
+ * syscall ev's code (0: none), restarted or left to return EINTR (set
+ * already) by the handler's SA_RESTART. */
+static bool run_handler(struct sn_thread *t, int sig, const siginfo_t *info, long restart,
+			const struct ptp_event *ev)
 {
 	struct sn_sigaction act;
 	/* After rt_sigsuspend the frame keeps the mask from before it. */
@@ -78,6 +119,9 @@ static bool run_handler(struct sn_thread *t, int sig, const siginfo_t *info)
 	if (act.flags & SA_RESETHAND)
 		t->proc->sig[sig] = (struct sn_sigaction){ 0 };
 	pthread_mutex_unlock(&t->proc->sig_lock);
+	/* Before the frame: it saves the registers the handler returns to. */
+	if (restart == SN_ERESTARTSYS && (act.flags & SA_RESTART))
+		restart_syscall(t, ev);
 	err = sn_arch_signal_frame(t, &act, info, old);
 	if (err == -ENOSYS) {
 		sn_log("pid %d tid %d: signal %d has a handler, but this arch builds no signal frames: default action",
@@ -111,14 +155,28 @@ static bool restore_saved_mask(struct sn_thread *t, bool go)
 
 bool sn_signal_deliver(struct sn_thread *t)
 {
+	return sn_signal_deliver_syscall(t, 0, NULL);
+}
+
+bool sn_signal_deliver_syscall(struct sn_thread *t, long r, const struct ptp_event *ev)
+{
+	long restart = sn_is_restart(r) ? r : 0;
+
 	for (;;) {
 		uint64_t ready = atomic_load(&t->sig_pending) & ~t->sigmask;
 		struct sn_sigaction act;
 		siginfo_t info;
 		int sig;
 
-		if (!ready || atomic_load(&t->proc->exiting))
-			return restore_saved_mask(t, !atomic_load(&t->proc->exiting));
+		if (atomic_load(&t->proc->exiting))
+			return restore_saved_mask(t, false);
+		if (!ready) {
+			/* No handler ran (the signal that interrupted the call
+			 * was ignored or is gone): the kernel restarts it. */
+			if (restart)
+				restart_syscall(t, ev);
+			return restore_saved_mask(t, true);
+		}
 		sig = __builtin_ctzll(ready) + 1;
 		pthread_mutex_lock(&t->proc->sig_lock);
 		atomic_fetch_and(&t->sig_pending, ~BIT(sig));
@@ -135,7 +193,7 @@ bool sn_signal_deliver(struct sn_thread *t)
 		}
 		/* One frame per return to the app: the handler runs first,
 		 * the next pending one comes at its next syscall. */
-		return run_handler(t, sig, &info);
+		return run_handler(t, sig, &info, restart, ev);
 	}
 }
 
@@ -150,7 +208,7 @@ bool sn_signal_fault(struct sn_thread *t, const siginfo_t *info)
 	act = t->proc->sig[sig];
 	pthread_mutex_unlock(&t->proc->sig_lock);
 	if (has_handler(&act) && !(t->sigmask & BIT(sig)))
-		return run_handler(t, sig, info);
+		return run_handler(t, sig, info, 0, NULL);
 	if (!sn_signal_default_kills(sig) && !(t->sigmask & BIT(sig)) &&
 	    act.handler != (uint64_t)(uintptr_t)SIG_IGN)
 		return true;
@@ -187,7 +245,10 @@ long sn_sys_rt_sigsuspend(struct sn_thread *t, const uint64_t a[6])
 		return -EINVAL;
 	if (sn_copy_in(t->proc->mm, &mask, a[0], sizeof(mask)) < 0)
 		return -EFAULT;
-	t->saved_mask = t->sigmask;
+	/* Restarted in place (an ignored signal woke it): the mask from
+	 * before the first call is the one to give back. */
+	if (!t->has_saved_mask)
+		t->saved_mask = t->sigmask;
 	t->has_saved_mask = true;
 	t->sigmask = mask & ~UNBLOCKABLE;
 	sn_proc_wait_signal(t);

@@ -732,7 +732,39 @@ long sn_poll(struct sn_thread *t, uint64_t fds, uint64_t nfds, const struct time
 			p[i].fd = host < 0 ? INT32_MAX : host;
 		}
 	}
-	r = ppoll(p, nfds, timeout, NULL);
+	/* Waits until a deadline, so that an interruption that brings no
+	 * handler or death (the kernel would restart the call with what is
+	 * left) goes on waiting for the rest only. */
+	struct timespec deadline, left;
+
+	if (timeout) {
+		left = *timeout;
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += timeout->tv_sec;
+		deadline.tv_nsec += timeout->tv_nsec;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+	}
+	for (;;) {
+		r = ppoll(p, nfds, timeout ? &left : NULL, NULL);
+		if (r >= 0 || errno != EINTR || sn_signal_interrupts(t))
+			break;
+		if (timeout) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left.tv_sec = deadline.tv_sec - now.tv_sec;
+			left.tv_nsec = deadline.tv_nsec - now.tv_nsec;
+			if (left.tv_nsec < 0) {
+				left.tv_sec--;
+				left.tv_nsec += 1000000000L;
+			}
+			if (left.tv_sec < 0)
+				left = (struct timespec){ 0 };
+		}
+	}
 	if (r < 0)
 		r = -errno;
 	for (size_t i = 0; i < nfds; i++) {
@@ -1120,8 +1152,14 @@ static long sys_clock_nanosleep(struct sn_thread *t, const uint64_t a[6])
 
 	if (sn_copy_in(MM(t), &req, a[2], sizeof(req)) < 0)
 		return -EFAULT;
-	r = clock_nanosleep((clockid_t)a[0], (int)a[1], &req, &rem);
-	if (r == EINTR && a[3])
+	/* A kick that brings no handler or death sleeps on for what is
+	 * left (the kernel's restart block), so a handler is the only EINTR
+	 * the app sees; SA_RESTART never restarts a sleep. */
+	while ((r = clock_nanosleep((clockid_t)a[0], (int)a[1], &req, &rem)) == EINTR &&
+	       !sn_signal_interrupts(t))
+		if (!((int)a[1] & TIMER_ABSTIME))
+			req = rem;
+	if (r == EINTR && a[3] && !((int)a[1] & TIMER_ABSTIME))
 		sn_copy_out(MM(t), a[3], &rem, sizeof(rem));
 	return -r;
 }
@@ -1430,10 +1468,12 @@ static long sys_clone(struct sn_thread *t, const uint64_t a[6])
 
 /* The table ------------------------------------------------------------ */
 
-#define CALL(name, fn) [SYS_##name] = { fn, #name }
+#define CALL(name, fn) [SYS_##name] = { fn, #name, 0 }
+/* A call whose -EINTR is not SN_ERESTARTSYS (struct sn_syscall). */
+#define CALL_INTR(name, fn, on_intr) [SYS_##name] = { fn, #name, on_intr }
 /* Unimplemented on purpose: named so that --stats and --log say what the
  * app wanted; the app gets -ENOSYS (see the README). */
-#define NOSYS(name) [SYS_##name] = { NULL, #name }
+#define NOSYS(name) [SYS_##name] = { NULL, #name, 0 }
 
 static const struct sn_syscall table[] = {
 	CALL(read, sys_read),
@@ -1486,7 +1526,7 @@ static const struct sn_syscall table[] = {
 	CALL(fchdir, sys_fchdir),
 	CALL(getcwd, sys_getcwd),
 	CALL(umask, sys_umask),
-	CALL(ppoll, sys_ppoll),
+	CALL_INTR(ppoll, sys_ppoll, -EINTR),
 	CALL(mmap, sys_mmap),
 	CALL(munmap, sys_munmap),
 	CALL(mprotect, sys_mprotect),
@@ -1519,8 +1559,8 @@ static const struct sn_syscall table[] = {
 	CALL(clock_gettime, sys_clock_gettime),
 	CALL(clock_getres, sys_clock_getres),
 	CALL(gettimeofday, sys_gettimeofday),
-	CALL(clock_nanosleep, sys_clock_nanosleep),
-	CALL(nanosleep, sys_nanosleep),
+	CALL_INTR(clock_nanosleep, sys_clock_nanosleep, -EINTR),
+	CALL_INTR(nanosleep, sys_nanosleep, -EINTR),
 	CALL(sched_getaffinity, sys_sched_getaffinity),
 	CALL(sched_yield, sys_sched_yield),
 	CALL(getpriority, sys_getpriority),
@@ -1528,7 +1568,7 @@ static const struct sn_syscall table[] = {
 	CALL(rt_sigprocmask, sys_rt_sigprocmask),
 	CALL(sigaltstack, sys_sigaltstack),
 	CALL(rt_sigreturn, sn_sys_rt_sigreturn),
-	CALL(rt_sigsuspend, sn_sys_rt_sigsuspend),
+	CALL_INTR(rt_sigsuspend, sn_sys_rt_sigsuspend, SN_ERESTARTNOHAND),
 	CALL(setitimer, sn_sys_setitimer),
 	CALL(getitimer, sn_sys_getitimer),
 	CALL(kill, sys_kill),
@@ -1557,7 +1597,7 @@ static const struct sn_syscall table[] = {
 
 const struct sn_syscall *sn_syscall_lookup(long nr)
 {
-	static const struct sn_syscall unknown = { NULL, NULL };
+	static const struct sn_syscall unknown = { NULL, NULL, 0 };
 
 	for (const struct sn_arch_syscall *s = sn_arch_syscalls; s->nr >= 0; s++)
 		if (s->nr == nr)

@@ -364,10 +364,17 @@ def check_threads(tap, name, nat, sb, log):
     tap.ok(good, name, "native %r, sentry %r, log %r" % (nat, sb, log[-300:]))
 
 
+def skipped_without_frames(tap, name, log):
+    """A case that catches signals, on an arch without the sentry's frames."""
+    if "builds no signal frames" not in log:
+        return False
+    tap.skip(name, "the sentry builds no signal frames on %s yet (its log says so)" %
+             os.uname().machine)
+    return True
+
+
 def check_signals(tap, name, nat, sb, log):
-    if "builds no signal frames" in log:
-        tap.skip(name, "the sentry builds no signal frames on %s yet (its log says so)" %
-                 os.uname().machine)
+    if skipped_without_frames(tap, name, log):
         return
     good = nat is not None and sb is not None and nat == sb and nat[0] == 3 and \
         b"bad frame (FP state): child killed by 11" in nat[1]
@@ -380,6 +387,15 @@ def check_clonestate(tap, name, nat, sb, log):
     tap.ok(good, name, "native %r, sentry %r, log %r" % (nat, sb, log[-300:]))
 
 
+def check_restart(tap, name, nat, sb, log):
+    if skipped_without_frames(tap, name, log):
+        return
+    good = nat is not None and sb is not None and nat == sb and nat[0] == 0 and \
+        b"read, no SA_RESTART: -1 EINTR, handler ran 1\n" in nat[1] and \
+        b"read, SA_RESTART: 1 (the handler's byte), handler ran 1\n" in nat[1]
+    tap.ok(good, name, "native %r, sentry %r, log %r" % (nat, sb, log[-300:]))
+
+
 PROGS = [
     ("segv", check_segv),
     ("enosys", check_enosys),
@@ -388,6 +404,7 @@ PROGS = [
     ("threads", check_threads),
     ("signals", check_signals),
     ("clonestate", check_clonestate),
+    ("restart", check_restart),
 ]
 
 
