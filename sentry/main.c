@@ -296,6 +296,7 @@ int main(int argc, char **argv)
 	}
 	main_thread->proc = proc;
 	main_thread->tid = proc->pid;
+	sn_altstack_reset(main_thread);
 	proc->main_thread = main_thread;
 	proc->threads = main_thread;
 	if ((rc = ptp_ctx_new(sn.plat, &main_thread->ctx)) < 0) {

@@ -328,6 +328,9 @@ long sn_proc_fork(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t 
 	ct->proc = child;
 	ct->tid = child->pid;
 	ct->sigmask = t->sigmask;
+	ct->ss_sp = t->ss_sp;
+	ct->ss_size = t->ss_size;
+	ct->ss_flags = t->ss_flags;
 	if ((err = ptp_as_new(sn.plat, &as)) < 0)
 		goto fail;
 	if ((err = sn_mm_new(as, &child->mm)) < 0) {

@@ -24,6 +24,10 @@
 #define SN_PAGE_UP(a) (((uintptr_t)(a) + SN_PAGE - 1) & ~(SN_PAGE - 1))
 #define SN_NSIG 65
 #define SN_MAX_FDS 1024
+/* <linux/signal.h>'s; glibc's headers may lack it. */
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1u << 31)
+#endif
 
 /* One mapped range of the app. App address a lives at offset a of the
  * memfd (identity offsets: split, protect and merge never copy) and at
@@ -95,6 +99,10 @@ struct sn_thread {
 	/* The last fault's PTP_ACCESS_* (the frame's page-fault error
 	 * code). */
 	unsigned int fault_access;
+	/* sigaltstack: the kernel's sas_ss_sp, sas_ss_size, sas_ss_flags
+	 * (sn_altstack_reset gives the initial SS_DISABLE). */
+	uint64_t ss_sp, ss_size;
+	int ss_flags;
 	/* rt_sigsuspend: the mask to give back after its handler. */
 	bool has_saved_mask;
 	uint64_t saved_mask;
@@ -299,6 +307,19 @@ bool sn_signal_interrupts(struct sn_thread *t);
  * ignored, as the kernel's force_sig). false when the process ended. */
 bool sn_signal_fault(struct sn_thread *t, const siginfo_t *info);
 long sn_sys_rt_sigreturn(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_sigaltstack(struct sn_thread *t, const uint64_t a[6]);
+/* No alternate stack (a new thread's, and after exec). */
+void sn_altstack_reset(struct sn_thread *t);
+/* The kernel's on_sig_stack (false with SS_AUTODISARM) and its form that
+ * ignores SS_AUTODISARM: whether sp lies in t's alternate stack. */
+bool sn_on_altstack(const struct sn_thread *t, uint64_t sp);
+bool sn_in_altstack(const struct sn_thread *t, uint64_t sp);
+/* The kernel's sas_ss_flags: SS_DISABLE, SS_ONSTACK or 0. */
+int sn_altstack_state(const struct sn_thread *t, uint64_t sp);
+/* rt_sigreturn: the frame's uc_stack becomes t's alternate stack again
+ * where sigaltstack would take it (errors ignored, as the kernel's
+ * restore_altstack); sp is the restored stack pointer. */
+void sn_altstack_restore(struct sn_thread *t, const stack_t *ss, uint64_t sp);
 long sn_sys_rt_sigsuspend(struct sn_thread *t, const uint64_t a[6]);
 long sn_sys_setitimer(struct sn_thread *t, const uint64_t a[6]);
 long sn_sys_getitimer(struct sn_thread *t, const uint64_t a[6]);

@@ -140,6 +140,9 @@ static bool run_handler(struct sn_thread *t, int sig, const siginfo_t *info, lon
 	}
 	t->sigmask |= act.mask | (act.flags & SA_NODEFER ? 0 : BIT(sig));
 	t->sigmask &= ~UNBLOCKABLE;
+	/* The frame saved it (uc_stack); rt_sigreturn arms it again. */
+	if (t->ss_flags & SS_AUTODISARM)
+		sn_altstack_reset(t);
 	return true;
 }
 
@@ -216,6 +219,84 @@ bool sn_signal_fault(struct sn_thread *t, const siginfo_t *info)
 	 * signal, resets it to the default action and the process dies. */
 	sn_proc_exit(t, sig);
 	return false;
+}
+
+/* sigaltstack ---------------------------------------------------------- */
+
+/* The kernel's: SS_AUTODISARM is the one flag kept beside the mode. */
+#define SS_FLAG_BITS SS_AUTODISARM
+
+void sn_altstack_reset(struct sn_thread *t)
+{
+	t->ss_sp = 0;
+	t->ss_size = 0;
+	t->ss_flags = SS_DISABLE;
+}
+
+bool sn_in_altstack(const struct sn_thread *t, uint64_t sp)
+{
+	/* The stack grows down: its top (sp + size) is still on it. */
+	return sp > t->ss_sp && sp - t->ss_sp <= t->ss_size;
+}
+
+bool sn_on_altstack(const struct sn_thread *t, uint64_t sp)
+{
+	/* A handler on an SS_AUTODISARM stack owns it: a nested signal
+	 * starts it over rather than counting as on it. */
+	return !(t->ss_flags & SS_AUTODISARM) && sn_in_altstack(t, sp);
+}
+
+int sn_altstack_state(const struct sn_thread *t, uint64_t sp)
+{
+	if (!t->ss_size)
+		return SS_DISABLE;
+	return sn_on_altstack(t, sp) ? SS_ONSTACK : 0;
+}
+
+/* The kernel's do_sigaltstack, setting half: 0 or -errno. */
+static int altstack_set(struct sn_thread *t, const stack_t *ss, uint64_t sp)
+{
+	int mode = ss->ss_flags & ~SS_FLAG_BITS;
+	uint64_t ss_sp = (uint64_t)(uintptr_t)ss->ss_sp, size = ss->ss_size;
+
+	if (sn_on_altstack(t, sp))
+		return -EPERM;
+	if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+		return -EINVAL;
+	if (mode == SS_DISABLE) {
+		ss_sp = 0;
+		size = 0;
+	} else if (size < sn_arch_minsigstksz) {
+		return -ENOMEM;
+	}
+	t->ss_sp = ss_sp;
+	t->ss_size = size;
+	t->ss_flags = ss->ss_flags;
+	return 0;
+}
+
+void sn_altstack_restore(struct sn_thread *t, const stack_t *ss, uint64_t sp)
+{
+	(void)altstack_set(t, ss, sp);
+}
+
+long sn_sys_sigaltstack(struct sn_thread *t, const uint64_t a[6])
+{
+	uint64_t sp = ptp_ctx_sp(t->ctx);
+	stack_t ss, old = { .ss_sp = (void *)(uintptr_t)t->ss_sp,
+			    .ss_size = t->ss_size,
+			    .ss_flags = sn_altstack_state(t, sp) | (t->ss_flags & SS_FLAG_BITS) };
+	int err;
+
+	if (a[0]) {
+		if (sn_copy_in(t->proc->mm, &ss, a[0], sizeof(ss)) < 0)
+			return -EFAULT;
+		if ((err = altstack_set(t, &ss, sp)) < 0)
+			return err;
+	}
+	if (a[1] && sn_copy_out(t->proc->mm, a[1], &old, sizeof(old)) < 0)
+		return -EFAULT;
+	return 0;
 }
 
 long sn_sys_rt_sigreturn(struct sn_thread *t, const uint64_t a[6])

@@ -1249,17 +1249,6 @@ static long sys_rt_sigprocmask(struct sn_thread *t, const uint64_t a[6])
 	return 0;
 }
 
-static long sys_sigaltstack(struct sn_thread *t, const uint64_t a[6])
-{
-	stack_t ss = { .ss_flags = SS_DISABLE };
-
-	/* Recorded nowhere: handlers run on the thread's stack (SA_ONSTACK
-	 * is not honoured, see the README). */
-	if (a[1] && sn_copy_out(MM(t), a[1], &ss, sizeof(ss)) < 0)
-		return -EFAULT;
-	return 0;
-}
-
 static long signal_to(struct sn_thread *t, pid_t pid, int sig)
 {
 	if (sig < 0 || sig >= SN_NSIG)
@@ -1449,6 +1438,7 @@ static long sys_execve(struct sn_thread *t, const uint64_t a[6])
 			proc->sig[i] = (struct sn_sigaction){ 0 };
 	pthread_mutex_unlock(&proc->sig_lock);
 	t->clear_tid = 0;
+	sn_altstack_reset(t);
 	sn_proc_vfork_release(proc);
 	rc = SN_RET_NONE;
 out:
@@ -1566,7 +1556,7 @@ static const struct sn_syscall table[] = {
 	CALL(getpriority, sys_getpriority),
 	CALL(rt_sigaction, sys_rt_sigaction),
 	CALL(rt_sigprocmask, sys_rt_sigprocmask),
-	CALL(sigaltstack, sys_sigaltstack),
+	CALL(sigaltstack, sn_sys_sigaltstack),
 	CALL(rt_sigreturn, sn_sys_rt_sigreturn),
 	CALL_INTR(rt_sigsuspend, sn_sys_rt_sigsuspend, SN_ERESTARTNOHAND),
 	CALL(setitimer, sn_sys_setitimer),

@@ -297,6 +297,9 @@ long sn_sys_clone(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t 
 	n->proc = t->proc;
 	n->tid = sn_new_id();
 	n->sigmask = t->sigmask;
+	/* A thread starts without the alternate stack (the kernel's clone
+	 * with CLONE_VM and not CLONE_VFORK). */
+	sn_altstack_reset(n);
 	if (flags & CLONE_CHILD_CLEARTID)
 		n->clear_tid = ctid;
 	if (((flags & CLONE_PARENT_SETTID) &&

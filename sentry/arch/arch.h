@@ -20,6 +20,10 @@ extern const char sn_arch_name[];
  * a restarted call runs it again. */
 extern const unsigned int sn_arch_syscall_insn_len;
 
+/* The kernel's MINSIGSTKSZ (glibc's may be a sysconf call): the least
+ * sigaltstack takes. */
+extern const uint64_t sn_arch_minsigstksz;
+
 /* The arch-only syscalls: nr -> handler, name; ends with nr -1. */
 struct sn_arch_syscall {
 	long nr;

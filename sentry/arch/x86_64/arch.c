@@ -16,6 +16,7 @@ const uint16_t sn_arch_elf_machine = EM_X86_64;
 const char sn_arch_name[] = "x86_64";
 /* syscall */
 const unsigned int sn_arch_syscall_insn_len = 2;
+const uint64_t sn_arch_minsigstksz = 2048;
 
 /* The generic handler h called with AT_FDCWD before the first n args. */
 #define AT_CWD_CALL(h, a0, a1, a2, a3) \
