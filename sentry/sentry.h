@@ -61,7 +61,9 @@ struct sn_sigaction {
 
 struct sn_proc {
 	pid_t pid;
-	pid_t ppid, pgid;
+	pid_t ppid;
+	pid_t pgid, sid;           /* under process.c's table lock */
+	bool execed;               /* setpgid on a child that exec'd: EACCES */
 	struct sn_mm *mm;
 	struct sn_fdtable fds;
 	int cwd; /* host O_PATH fd of the working directory */
@@ -270,6 +272,13 @@ long sn_proc_fork(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t 
 /* kill(pid, sig) from another app process: queued on pid's first
  * thread. 0, or -ESRCH when no app process has that pid. */
 int sn_proc_signal(pid_t pid, const siginfo_t *info);
+/* kill(pid, sig) with pid 0 (t's group), -1 (every app process but t's)
+ * or -pgid, from t: 0, or -ESRCH when no app process matched. */
+long sn_proc_signal_group(struct sn_thread *t, pid_t pid, int sig);
+long sn_sys_waitid(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_setpgid(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_getpgid(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_getsid(struct sn_thread *t, const uint64_t a[6]);
 /* Blocks t until a signal it does not block is pending or its process
  * ends (rt_sigsuspend). */
 void sn_proc_wait_signal(struct sn_thread *t);

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <sched.h>
@@ -1017,25 +1018,6 @@ static long sys_getresgid(struct sn_thread *t, const uint64_t a[6])
 	return res_ids_out(t, a, getgid(), getegid());
 }
 
-static long sys_getpgid(struct sn_thread *t, const uint64_t a[6])
-{
-	(void)a;
-	return t->proc->pgid;
-}
-
-static long sys_getsid(struct sn_thread *t, const uint64_t a[6])
-{
-	(void)t;
-	return RET(getsid((pid_t)a[0] == t->proc->pid ? 0 : (pid_t)a[0]));
-}
-
-static long sys_setpgid(struct sn_thread *t, const uint64_t a[6])
-{
-	(void)t, (void)a;
-	/* One process: it already leads its own group as far as it can see. */
-	return 0;
-}
-
 static long sys_set_tid_address(struct sn_thread *t, const uint64_t a[6])
 {
 	t->clear_tid = a[0];
@@ -1267,10 +1249,18 @@ static long signal_to(struct sn_thread *t, pid_t pid, int sig)
 static long sys_kill(struct sn_thread *t, const uint64_t a[6])
 {
 	pid_t pid = (pid_t)a[0];
+	int sig = (int)a[1];
 
-	/* The app's processes only (a group is the caller's own): the
-	 * sentry does not reach out to host processes on its behalf. */
-	return signal_to(t, pid == 0 || pid == -t->proc->pid ? t->proc->pid : pid, (int)a[1]);
+	/* The app's processes only: the sentry does not reach out to host
+	 * processes on its behalf, not even those of its own group. */
+	if (pid > 0)
+		return signal_to(t, pid, sig);
+	if (sig < 0 || sig >= SN_NSIG)
+		return -EINVAL;
+	/* INT_MIN has no group to name (the kernel's ESRCH). */
+	if (pid == INT_MIN)
+		return -ESRCH;
+	return sn_proc_signal_group(t, pid, sig);
 }
 
 static long sys_tgkill(struct sn_thread *t, const uint64_t a[6])
@@ -1439,6 +1429,7 @@ static long sys_execve(struct sn_thread *t, const uint64_t a[6])
 	pthread_mutex_unlock(&proc->sig_lock);
 	t->clear_tid = 0;
 	sn_altstack_reset(t);
+	proc->execed = true;
 	sn_proc_vfork_release(proc);
 	rc = SN_RET_NONE;
 out:
@@ -1535,9 +1526,9 @@ static const struct sn_syscall table[] = {
 	CALL(getgroups, sys_getgroups),
 	CALL(getresuid, sys_getresuid),
 	CALL(getresgid, sys_getresgid),
-	CALL(getpgid, sys_getpgid),
-	CALL(getsid, sys_getsid),
-	CALL(setpgid, sys_setpgid),
+	CALL(getpgid, sn_sys_getpgid),
+	CALL(getsid, sn_sys_getsid),
+	CALL(setpgid, sn_sys_setpgid),
 	CALL(set_tid_address, sys_set_tid_address),
 	CALL(set_robust_list, sys_set_robust_list),
 	CALL(uname, sys_uname),
@@ -1566,6 +1557,7 @@ static const struct sn_syscall table[] = {
 	CALL(tkill, sys_tkill),
 	CALL(futex, sys_futex),
 	CALL(wait4, sn_sys_wait4),
+	CALL(waitid, sn_sys_waitid),
 	CALL(execve, sys_execve),
 	CALL(clone, sys_clone),
 	/* glibc falls back to clone when clone3 says ENOSYS. */
@@ -1581,8 +1573,6 @@ static const struct sn_syscall table[] = {
 	NOSYS(pselect6),
 	NOSYS(epoll_create1),
 	NOSYS(membarrier),
-	/* busybox waits with wait4; waitid is not built. */
-	NOSYS(waitid),
 };
 
 const struct sn_syscall *sn_syscall_lookup(long nr)

@@ -411,6 +411,8 @@ PROGS = [
     ("restart", matches_native(b"read, no SA_RESTART: -1 EINTR, handler ran 1\n",
                                b"read, SA_RESTART: 1 (the handler's byte), handler ran 1\n",
                                frames=True)),
+    ("pgroups", matches_native(b"kill(-g1, SIGUSR1): ok\nwait4(-g1): reaped 2: 11 21; again: ECHILD\n",
+                               b"setpgid on a child that exec'd: EACCES\n", frames=True)),
     ("altstack", matches_native(b"  in the handler: flags SS_ONSTACK, sp alt",
                                 b"thread stack overflow: SIGSEGV handler on alt 1\n",
                                 frames=True)),

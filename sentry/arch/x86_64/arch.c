@@ -164,6 +164,13 @@ static long sys_vfork(struct sn_thread *t, const uint64_t a[6])
 	return sn_proc_fork(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0);
 }
 
+static long sys_pause(struct sn_thread *t, const uint64_t a[6])
+{
+	(void)a;
+	sn_proc_wait_signal(t);
+	return -EINTR;
+}
+
 static long sys_time(struct sn_thread *t, const uint64_t a[6])
 {
 	time_t now = time(NULL);
@@ -203,6 +210,8 @@ const struct sn_arch_syscall sn_arch_syscalls[] = {
 	CALL(arch_prctl, sys_arch_prctl),
 	CALL(getpgrp, sys_getpgrp),
 	CALL(time, sys_time),
+	/* EINTR after any handler; an ignored signal does not end it. */
+	{ SYS_pause, { sys_pause, "pause", SN_ERESTARTNOHAND } },
 	CALL(alarm, sn_sys_alarm),
 	CALL(fork, sys_fork),
 	CALL(vfork, sys_vfork),
