@@ -236,6 +236,8 @@ static int copy_memory(struct sn_mm *dst, struct sn_mm *src)
 {
 	int err = 0;
 
+	/* The child runs nothing yet: one round trip maps it all. */
+	sn_mm_batch_begin(dst);
 	pthread_mutex_lock(&src->lock);
 	dst->brk_start = src->brk_start;
 	dst->brk_cur = src->brk_cur;
@@ -277,7 +279,8 @@ static int copy_memory(struct sn_mm *dst, struct sn_mm *src)
 		}
 	}
 	pthread_mutex_unlock(&src->lock);
-	return err;
+	/* On an error the fork fails and frees dst, queue and all. */
+	return err < 0 ? err : sn_mm_batch_end(dst);
 }
 
 static int copy_fds(struct sn_fdtable *dst, struct sn_fdtable *src)

@@ -47,6 +47,11 @@ struct sn_mm {
 	uintptr_t brk_start, brk_cur, brk_mapped;
 	uintptr_t mmap_top; /* mmap(NULL) searches down from here */
 	uintptr_t min_addr;
+	/* sn_mm_batch_begin..end: the app side's operations wait here and
+	 * go in ptp_as_map_batch round trips. */
+	bool batching;
+	struct ptp_as_op *batch;
+	size_t nbatch, batch_cap;
 };
 
 struct sn_fdtable {
@@ -153,6 +158,13 @@ void sn_mm_free(struct sn_mm *mm);
 int sn_mm_map(struct sn_mm *mm, uintptr_t start, size_t len, int prot);
 int sn_mm_unmap(struct sn_mm *mm, uintptr_t start, size_t len);
 int sn_mm_protect(struct sn_mm *mm, uintptr_t start, size_t len, int prot);
+/* Until sn_mm_batch_end, map, unmap and protect change the table and the
+ * sentry's view at once but leave the app's side for one
+ * ptp_as_map_batch at the end: for an address space no app thread runs in
+ * yet (a program being loaded, a fork's copy). sn_mm_batch_end's error
+ * leaves the app's side part done: the caller discards the memory. */
+void sn_mm_batch_begin(struct sn_mm *mm);
+int sn_mm_batch_end(struct sn_mm *mm);
 /* A free range of len below mmap_top, or 0. */
 uintptr_t sn_mm_find_gap(struct sn_mm *mm, size_t len);
 bool sn_mm_is_free(struct sn_mm *mm, uintptr_t start, size_t len);

@@ -33,6 +33,7 @@ import argparse
 import hashlib
 import lzma
 import os
+import re
 import resource
 import shlex
 import shutil
@@ -419,6 +420,29 @@ PROGS = [
 ]
 
 
+def injections_case(tap, args, work):
+    """The sentry maps a program it loads and a fork's copy of the memory
+    in one injection round trip each (ptp_as_map_batch): the loader's
+    share of --stats' injections is 1, and each subshell busybox sh forks
+    (the last one it execs in place, without a fork) adds exactly 1."""
+    name = "stats/injections-batched"
+    log = os.path.join(work, "log")
+    counts = []
+    for script in ("(true); (true)", "(true); (true); (true); (true)"):
+        r = run([args.sentry, "--mode", args.mode, "--log", log, "--stats", args.busybox,
+                 "sh", "-c", script], work, None)
+        with open(log, errors="replace") as f:
+            m = re.search(r"injections (\d+) \((\d+) of them loading the program\)", f.read())
+        if r is None or r[0] != 0 or not m:
+            tap.ok(False, name, "%r: %r, no injection count in --stats" % (script, r))
+            return
+        counts.append((int(m.group(1)), int(m.group(2))))
+    (two, load2), (four, load4) = counts
+    tap.ok(load2 == load4 == 1 and four - two == 2, name,
+           "loading took %d and %d round trips (want 1); two more forks added %d (want 2)" %
+           (load2, load4, four - two))
+
+
 def leftovers(sentry):
     real = os.path.realpath(sentry)
     found = []
@@ -555,6 +579,7 @@ def main():
         if not args.only:
             for name, check in PROGS:
                 prog_case(tap, args, work, name, check)
+            injections_case(tap, args, work)
     left = sorted(set(leftovers(args.sentry)) - before)
     tap.ok(not left, "no process of %s left behind" % os.path.basename(args.sentry),
            "left: %s" % left)
