@@ -338,6 +338,36 @@ int sn_mm_protect(struct sn_mm *mm, uintptr_t s, size_t len, int prot)
 	return err;
 }
 
+long sn_mm_code_page(struct sn_mm *mm, const void *code, size_t len)
+{
+	/* Two threads' first signals at once must map one page. */
+	static pthread_mutex_t code_lock = PTHREAD_MUTEX_INITIALIZER;
+	uintptr_t at;
+	long r;
+
+	if (len > SN_PAGE)
+		return -EINVAL;
+	pthread_mutex_lock(&code_lock);
+	if (mm->code_page) {
+		r = (long)mm->code_page;
+		goto out;
+	}
+	r = -ENOMEM;
+	if (!(at = sn_mm_find_gap(mm, SN_PAGE)))
+		goto out;
+	if ((r = sn_mm_map(mm, at, SN_PAGE, PROT_READ | PROT_EXEC)) < 0)
+		goto out;
+	if ((r = sn_copy_out_any(mm, at, code, len)) < 0) {
+		sn_mm_unmap(mm, at, SN_PAGE);
+		goto out;
+	}
+	mm->code_page = at;
+	r = (long)at;
+out:
+	pthread_mutex_unlock(&code_lock);
+	return r;
+}
+
 uintptr_t sn_mm_find_gap(struct sn_mm *mm, size_t len)
 {
 	uintptr_t hi, found = 0;

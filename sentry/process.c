@@ -244,6 +244,7 @@ static int copy_memory(struct sn_mm *dst, struct sn_mm *src)
 	dst->brk_mapped = src->brk_mapped;
 	dst->mmap_top = src->mmap_top;
 	dst->min_addr = src->min_addr;
+	dst->code_page = src->code_page;
 	for (size_t i = 0; i < src->n && !err; i++) {
 		const struct sn_region *r = &src->r[i];
 		size_t len = r->end - r->start;

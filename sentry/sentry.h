@@ -47,6 +47,8 @@ struct sn_mm {
 	uintptr_t brk_start, brk_cur, brk_mapped;
 	uintptr_t mmap_top; /* mmap(NULL) searches down from here */
 	uintptr_t min_addr;
+	/* sn_mm_code_page: where its page is (0: not mapped yet). */
+	uintptr_t code_page;
 	/* sn_mm_batch_begin..end: the app side's operations wait here and
 	 * go in ptp_as_map_batch round trips. */
 	bool batching;
@@ -165,6 +167,10 @@ int sn_mm_protect(struct sn_mm *mm, uintptr_t start, size_t len, int prot);
  * leaves the app's side part done: the caller discards the memory. */
 void sn_mm_batch_begin(struct sn_mm *mm);
 int sn_mm_batch_end(struct sn_mm *mm);
+/* A read+exec page holding code (at most a page) in mm, mapped on first
+ * use and kept over fork (an arch's signal return trampoline, where no
+ * vDSO provides one): its address, or -errno. */
+long sn_mm_code_page(struct sn_mm *mm, const void *code, size_t len);
 /* A free range of len below mmap_top, or 0. */
 uintptr_t sn_mm_find_gap(struct sn_mm *mm, size_t len);
 bool sn_mm_is_free(struct sn_mm *mm, uintptr_t start, size_t len);
@@ -337,10 +343,18 @@ bool sn_on_altstack(const struct sn_thread *t, uint64_t sp);
 bool sn_in_altstack(const struct sn_thread *t, uint64_t sp);
 /* The kernel's sas_ss_flags: SS_DISABLE, SS_ONSTACK or 0. */
 int sn_altstack_state(const struct sn_thread *t, uint64_t sp);
+/* A signal frame's uc_stack (the kernel's stack_t, on both arches). */
+struct sn_frame_stack {
+	uint64_t ss_sp;
+	int32_t ss_flags, pad;
+	uint64_t ss_size;
+};
+/* The frame's uc_stack: t's alternate stack as it is. */
+void sn_altstack_save(const struct sn_thread *t, struct sn_frame_stack *uc_stack);
 /* rt_sigreturn: the frame's uc_stack becomes t's alternate stack again
  * where sigaltstack would take it (errors ignored, as the kernel's
  * restore_altstack); sp is the restored stack pointer. */
-void sn_altstack_restore(struct sn_thread *t, const stack_t *ss, uint64_t sp);
+void sn_altstack_restore(struct sn_thread *t, const struct sn_frame_stack *uc_stack, uint64_t sp);
 long sn_sys_rt_sigsuspend(struct sn_thread *t, const uint64_t a[6]);
 long sn_sys_setitimer(struct sn_thread *t, const uint64_t a[6]);
 long sn_sys_getitimer(struct sn_thread *t, const uint64_t a[6]);

@@ -275,9 +275,18 @@ static int altstack_set(struct sn_thread *t, const stack_t *ss, uint64_t sp)
 	return 0;
 }
 
-void sn_altstack_restore(struct sn_thread *t, const stack_t *ss, uint64_t sp)
+void sn_altstack_save(const struct sn_thread *t, struct sn_frame_stack *uc_stack)
 {
-	(void)altstack_set(t, ss, sp);
+	*uc_stack = (struct sn_frame_stack){ .ss_sp = t->ss_sp, .ss_flags = t->ss_flags,
+					     .ss_size = t->ss_size };
+}
+
+void sn_altstack_restore(struct sn_thread *t, const struct sn_frame_stack *uc_stack, uint64_t sp)
+{
+	stack_t ss = { .ss_sp = (void *)(uintptr_t)uc_stack->ss_sp, .ss_flags = uc_stack->ss_flags,
+		       .ss_size = uc_stack->ss_size };
+
+	(void)altstack_set(t, &ss, sp);
 }
 
 long sn_sys_sigaltstack(struct sn_thread *t, const uint64_t a[6])

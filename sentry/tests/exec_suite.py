@@ -378,7 +378,8 @@ def check_signals(tap, name, nat, sb, log):
     if skipped_without_frames(tap, name, log):
         return
     good = nat is not None and sb is not None and nat == sb and nat[0] == 3 and \
-        b"bad frame (FP state): child killed by 11" in nat[1]
+        b"bad frame (FP state): child killed by 11" in nat[1] and \
+        b"vector register kept across a handler: 1\n" in nat[1]
     tap.ok(good, name, "native %r, sentry %r, log %r" % (nat, sb, log[-400:]))
 
 
@@ -461,7 +462,7 @@ def leftovers(sentry):
 # these arches only (elsewhere a caught signal takes its default action,
 # and the log says so), so the guest of another arch lists them as skips.
 SIGNAL_FRAME_CASES = {"shell/trap-signals"}
-SIGNAL_FRAME_ARCHES = {"x86_64"}
+SIGNAL_FRAME_ARCHES = {"x86_64", "aarch64"}
 
 
 def export(out, busybox, arch):

@@ -27,11 +27,7 @@ struct k_sigcontext {
 
 struct k_ucontext {
 	uint64_t uc_flags, uc_link;
-	struct {
-		uint64_t ss_sp;
-		int32_t ss_flags, pad;
-		uint64_t ss_size;
-	} uc_stack;
+	struct sn_frame_stack uc_stack;
 	struct k_sigcontext uc_mcontext;
 	uint64_t uc_sigmask;
 };
@@ -202,9 +198,7 @@ int sn_arch_signal_frame(struct sn_thread *t, const struct sn_sigaction *act,
 	}
 	frame.pretcode = act->restorer;
 	frame.uc.uc_flags = (xsave ? UC_FP_XSTATE : 0) | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
-	frame.uc.uc_stack.ss_sp = t->ss_sp;
-	frame.uc.uc_stack.ss_flags = t->ss_flags;
-	frame.uc.uc_stack.ss_size = t->ss_size;
+	sn_altstack_save(t, &frame.uc.uc_stack);
 	frame.uc.uc_sigmask = old_mask;
 	frame.info = *info;
 	if ((err = sn_copy_out(t->proc->mm, fp_addr, fp, fpsize + (xsave ? sizeof(magic2) : 0))) < 0 ||
@@ -281,11 +275,7 @@ int sn_arch_sigreturn(struct sn_thread *t, uint64_t *mask)
 	/* Only the bits a tracer may write change (ptplat masks the rest). */
 	ptp_ctx_set_flags(t->ctx, sc->eflags);
 	*mask = frame.uc.uc_sigmask;
-	stack_t ss = { .ss_sp = (void *)(uintptr_t)frame.uc.uc_stack.ss_sp,
-		       .ss_flags = frame.uc.uc_stack.ss_flags,
-		       .ss_size = frame.uc.uc_stack.ss_size };
-
-	sn_altstack_restore(t, &ss, sc->rsp);
+	sn_altstack_restore(t, &frame.uc.uc_stack, sc->rsp);
 out:
 	free(fp);
 	return err;

@@ -75,7 +75,7 @@ static void read_case(const char *name, int flags)
 
 	catch_alarm(flags);
 	handled = 0;
-	alarm_in_ms(100);
+	alarm_in_ms(50);
 	r = read(pipefd[0], &c, 1);
 	printf("read, %s: %s%s, handler ran %d\n", name, result(r, errno),
 	       r == 1 && c == 'x' ? " (the handler's byte)" : "", (int)handled);
@@ -90,14 +90,15 @@ static void wait_case(const char *name, int flags)
 	int status = 0;
 
 	if (child == 0) {
-		struct timespec ts = { 0, 300 * 1000000L };
+		/* Well after the alarm, even on a loaded machine or TCG. */
+		struct timespec ts = { 0, 250 * 1000000L };
 
 		nanosleep(&ts, NULL);
 		_exit(7);
 	}
 	catch_alarm(flags);
 	handled = 0;
-	alarm_in_ms(100);
+	alarm_in_ms(50);
 	got = wait4(child, &status, 0, NULL);
 	printf("wait4, %s: %s, handler ran %d\n", name, got == child ? "the child" : result(got, errno),
 	       (int)handled);
@@ -116,7 +117,7 @@ static void sleep_case(void)
 
 	catch_alarm(SA_RESTART);
 	handled = 0;
-	alarm_in_ms(100);
+	alarm_in_ms(50);
 	r = nanosleep(&ts, &ts);
 	printf("nanosleep, SA_RESTART: %s, handler ran %d, more than 4 s left %d\n", result(r, errno),
 	       (int)handled, ts.tv_sec >= 4);
@@ -132,7 +133,10 @@ static void quiet_case(const char *name, int sig)
 
 	child = fork();
 	if (child == 0) {
-		struct timespec ts = { 0, 100 * 1000000L };
+		/* Whether the signal comes before the read blocks or
+		 * during it, nothing may come of it: the delay only makes
+		 * "during" likely. */
+		struct timespec ts = { 0, 30 * 1000000L };
 
 		nanosleep(&ts, NULL);
 		kill(parent, sig);
