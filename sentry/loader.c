@@ -203,6 +203,9 @@ int sn_load(struct sn_mm *mm, struct ptp_ctx *ctx, const char *path, int dirfd,
 	/* Static-pie goes where the kernel puts ET_DYN programs. */
 	if (eh->e_type == ET_DYN)
 		bias = SN_PAGE_DOWN(max / 3 * 2);
+	/* No app thread runs in mm yet: its mappings go in one round trip
+	 * (the segments are filled through the sentry's view meanwhile). */
+	sn_mm_batch_begin(mm);
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
 		uintptr_t s, e;
 
@@ -282,6 +285,11 @@ int sn_load(struct sn_mm *mm, struct ptp_ctx *ctx, const char *path, int dirfd,
 		fail(err, errlen, rc, "%s: building the initial stack: %s", path, strerror(-rc));
 		goto out;
 	}
+	if ((rc = sn_mm_batch_end(mm)) < 0) {
+		fail(err, errlen, rc, "%s: mapping the program into the address space: %s", path,
+		     strerror(-rc));
+		goto out;
+	}
 	/* What execve gives a thread: nothing of the context's past (a
 	 * reused one, or the tracer's) in any register. */
 	ptp_ctx_reset(ctx);
@@ -289,6 +297,8 @@ int sn_load(struct sn_mm *mm, struct ptp_ctx *ctx, const char *path, int dirfd,
 	ptp_ctx_set_sp(ctx, sp);
 	rc = 0;
 out:
+	/* On an error what is still queued stays so: the caller discards
+	 * mm (sn_mm_free drops the queue). */
 	free(data);
 	return rc;
 }

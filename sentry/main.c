@@ -141,9 +141,10 @@ static void print_stats(FILE *f, enum ptp_switch_mode mode, uint64_t wall_ns)
 	fprintf(f, "  syscalls %lu (ENOSYS %lu), switches %lu, injections %lu (%lu of them loading the program)\n",
 		total, enosys, atomic_load(&sn.st.switches), atomic_load(&sn.st.injections),
 		sn.st.load_injections);
-	fprintf(f, "  faults %lu, signals %lu, interrupts %lu, migrations %lu (se.nr_migrations of the traced threads; %lu of them before their first switch returned)\n",
+	fprintf(f, "  faults %lu, signals %lu, interrupts %lu, calls restarted in place %lu, migrations %lu (se.nr_migrations of the traced threads; %lu of them before their first switch returned)\n",
 		atomic_load(&sn.st.faults), atomic_load(&sn.st.signals),
-		atomic_load(&sn.st.interrupts), atomic_load(&sn.st.migrations),
+		atomic_load(&sn.st.interrupts), atomic_load(&sn.st.restarts),
+		atomic_load(&sn.st.migrations),
 		atomic_load(&sn.st.migrations_at_start));
 	fprintf(f, "  time: wall %.3f ms, in ptp_switch (app + switch) %.3f ms, in the sentry %.3f ms (%.3f ms of it in injections)\n",
 		(double)wall_ns / 1e6, (double)atomic_load(&sn.st.ns_switch) / 1e6,
@@ -295,6 +296,7 @@ int main(int argc, char **argv)
 	}
 	main_thread->proc = proc;
 	main_thread->tid = proc->pid;
+	sn_altstack_reset(main_thread);
 	proc->main_thread = main_thread;
 	proc->threads = main_thread;
 	if ((rc = ptp_ctx_new(sn.plat, &main_thread->ctx)) < 0) {

@@ -32,6 +32,75 @@ static int count_injection(uint64_t t0, int err)
 		count_injection(t0_, (call));          \
 	})
 
+/* The app side of one operation: now, or queued while batching (under
+ * mm->lock). */
+static int app_op(struct sn_mm *mm, const struct ptp_as_op *op)
+{
+	if (mm->batching) {
+		if (mm->nbatch == mm->batch_cap) {
+			size_t cap = mm->batch_cap ? mm->batch_cap * 2 : PTP_AS_BATCH_MAX;
+			struct ptp_as_op *b = realloc(mm->batch, cap * sizeof(*b));
+
+			if (!b)
+				return -ENOMEM;
+			mm->batch = b;
+			mm->batch_cap = cap;
+		}
+		mm->batch[mm->nbatch++] = *op;
+		return 0;
+	}
+	switch (op->kind) {
+	case PTP_AS_OP_MAP:
+		return INJECT(ptp_as_map(mm->as, op->addr, op->len, op->prot, op->fd, op->offset,
+					 op->flags));
+	case PTP_AS_OP_UNMAP:
+		return INJECT(ptp_as_unmap(mm->as, op->addr, op->len));
+	default:
+		return INJECT(ptp_as_protect(mm->as, op->addr, op->len, op->prot));
+	}
+}
+
+/* Takes back the app side of a map that app_op just made or queued. */
+static void app_unmap_last(struct sn_mm *mm, uintptr_t s, size_t len)
+{
+	if (mm->batching)
+		mm->nbatch--;
+	else
+		INJECT(ptp_as_unmap(mm->as, s, len));
+}
+
+void sn_mm_batch_begin(struct sn_mm *mm)
+{
+	pthread_mutex_lock(&mm->lock);
+	mm->batching = true;
+	pthread_mutex_unlock(&mm->lock);
+}
+
+int sn_mm_batch_end(struct sn_mm *mm)
+{
+	size_t done = 0;
+	int err = 0;
+
+	pthread_mutex_lock(&mm->lock);
+	if (mm->nbatch) {
+		uint64_t t0 = sn_now_ns();
+
+		err = ptp_as_map_batch(mm->as, mm->batch, mm->nbatch, &done);
+		/* Its round trips (ptp_stats counts them the same way): one
+		 * per PTP_AS_BATCH_MAX, up to the one that stopped. */
+		if (err < 0 && done < mm->nbatch)
+			done++;
+		atomic_fetch_add(&sn.st.injections, (done + PTP_AS_BATCH_MAX - 1) / PTP_AS_BATCH_MAX);
+		atomic_fetch_add(&sn.st.ns_inject, sn_now_ns() - t0);
+	}
+	mm->batching = false;
+	free(mm->batch);
+	mm->batch = NULL;
+	mm->nbatch = mm->batch_cap = 0;
+	pthread_mutex_unlock(&mm->lock);
+	return err;
+}
+
 int sn_mm_new(struct ptp_as *as, struct sn_mm **out)
 {
 	struct sn_mm *mm = calloc(1, sizeof(*mm));
@@ -62,6 +131,7 @@ void sn_mm_free(struct sn_mm *mm)
 	for (size_t i = 0; i < mm->n; i++)
 		munmap(mm->r[i].host, mm->r[i].end - mm->r[i].start);
 	free(mm->r);
+	free(mm->batch);
 	close(mm->memfd);
 	if (mm->as)
 		ptp_as_release(mm->as);
@@ -188,7 +258,8 @@ int sn_mm_map(struct sn_mm *mm, uintptr_t s, size_t len, int prot)
 	if (err < 0)
 		goto out;
 	/* The app side: MAP_FIXED replaces whatever was there. */
-	err = INJECT(ptp_as_map(mm->as, s, len, prot, mm->memfd, (off_t)s, 0));
+	err = app_op(mm, &(struct ptp_as_op){ .kind = PTP_AS_OP_MAP, .addr = s, .len = len,
+					      .prot = prot, .fd = mm->memfd, .offset = (off_t)s });
 	if (err < 0)
 		goto out;
 	/* Place the sentry's view right after its neighbour's where that is
@@ -204,13 +275,14 @@ int sn_mm_map(struct sn_mm *mm, uintptr_t s, size_t len, int prot)
 		host = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mm->memfd, (off_t)s);
 	if (host == MAP_FAILED) {
 		err = -errno;
-		ptp_as_unmap(mm->as, s, len);
+		app_unmap_last(mm, s, len);
 		goto out;
 	}
 	reg.host = host;
 	err = insert_at(mm, i, &reg);
 	if (err < 0) {
 		munmap(host, len);
+		app_unmap_last(mm, s, len);
 		goto out;
 	}
 	merge_span(mm, s, s + len);
@@ -232,7 +304,7 @@ int sn_mm_unmap(struct sn_mm *mm, uintptr_t s, size_t len)
 	pthread_mutex_lock(&mm->lock);
 	err = drop_range(mm, s, s + len, &any);
 	if (!err && any)
-		err = INJECT(ptp_as_unmap(mm->as, s, len));
+		err = app_op(mm, &(struct ptp_as_op){ .kind = PTP_AS_OP_UNMAP, .addr = s, .len = len });
 	pthread_mutex_unlock(&mm->lock);
 	return err;
 }
@@ -256,15 +328,44 @@ int sn_mm_protect(struct sn_mm *mm, uintptr_t s, size_t len, int prot)
 		at = mm->r[i].end;
 	err = at < e ? -ENOMEM : 0;
 	if (!err && !(err = split_at(mm, s)) && !(err = split_at(mm, e))) {
-		/* Re-mapping the same file range with the new protection is
-		 * the only way: mprotect cannot be injected (ptplat). */
-		err = INJECT(ptp_as_map(mm->as, s, len, prot, mm->memfd, (off_t)s, 0));
+		err = app_op(mm, &(struct ptp_as_op){ .kind = PTP_AS_OP_PROTECT, .addr = s,
+						      .len = len, .prot = prot });
 		for (i = find_from(mm, s); !err && i < mm->n && mm->r[i].start < e; i++)
 			mm->r[i].prot = prot;
 		merge_span(mm, s, e);
 	}
 	pthread_mutex_unlock(&mm->lock);
 	return err;
+}
+
+long sn_mm_code_page(struct sn_mm *mm, const void *code, size_t len)
+{
+	/* Two threads' first signals at once must map one page. */
+	static pthread_mutex_t code_lock = PTHREAD_MUTEX_INITIALIZER;
+	uintptr_t at;
+	long r;
+
+	if (len > SN_PAGE)
+		return -EINVAL;
+	pthread_mutex_lock(&code_lock);
+	if (mm->code_page) {
+		r = (long)mm->code_page;
+		goto out;
+	}
+	r = -ENOMEM;
+	if (!(at = sn_mm_find_gap(mm, SN_PAGE)))
+		goto out;
+	if ((r = sn_mm_map(mm, at, SN_PAGE, PROT_READ | PROT_EXEC)) < 0)
+		goto out;
+	if ((r = sn_copy_out_any(mm, at, code, len)) < 0) {
+		sn_mm_unmap(mm, at, SN_PAGE);
+		goto out;
+	}
+	mm->code_page = at;
+	r = (long)at;
+out:
+	pthread_mutex_unlock(&code_lock);
+	return r;
 }
 
 uintptr_t sn_mm_find_gap(struct sn_mm *mm, size_t len)

@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,13 +71,16 @@ int sn_proc_new(struct sn_proc *parent, struct sn_proc **out)
 		proc->pid = sn_new_id();
 		proc->ppid = parent->pid;
 		proc->pgid = parent->pgid;
+		proc->sid = parent->sid;
 		proc->parent = parent;
 	} else {
 		proc->pid = getpid();
 		proc->ppid = getppid();
-		/* It sees itself as its own group's leader (setpgid is a
-		 * no-op), as before there were children. */
-		proc->pgid = proc->pid;
+		/* The sentry's own group and session, which the native run
+		 * would have had; only app processes are ever in them as far
+		 * as kill and wait see. */
+		proc->pgid = getpgid(0);
+		proc->sid = getsid(0);
 		atomic_store(&next_id, proc->pid + 1);
 	}
 	pthread_mutex_lock(&procs_lock);
@@ -159,9 +163,8 @@ void sn_proc_wait_signal(struct sn_thread *t)
 }
 
 /* Under procs_lock: SIGCHLD to proc's parent when it handles it (ignored
- * or default, the kernel sends nothing a process could see). Only the
- * switch is interrupted, not a blocking host call: without SA_RESTART in
- * the sentry, an EINTR there would be one the kernel never gives. */
+ * or default, the kernel sends nothing a process could see). A blocking
+ * host call ends too: restarted or EINTR by the handler's SA_RESTART. */
 static void notify_parent(struct sn_proc *proc, int status)
 {
 	struct sn_proc *parent = proc->parent;
@@ -187,7 +190,9 @@ static void notify_parent(struct sn_proc *proc, int status)
 	pthread_mutex_lock(&parent->threads_lock);
 	if (parent->main_thread) {
 		sn_signal_queue(parent->main_thread, &info);
-		if (parent->main_thread->ctx)
+		if (parent->main_thread->ctx && parent->main_thread->pthread)
+			sn_thread_kick(parent->main_thread);
+		else if (parent->main_thread->ctx)
 			ptp_interrupt(parent->main_thread->ctx);
 	}
 	pthread_mutex_unlock(&parent->threads_lock);
@@ -231,12 +236,15 @@ static int copy_memory(struct sn_mm *dst, struct sn_mm *src)
 {
 	int err = 0;
 
+	/* The child runs nothing yet: one round trip maps it all. */
+	sn_mm_batch_begin(dst);
 	pthread_mutex_lock(&src->lock);
 	dst->brk_start = src->brk_start;
 	dst->brk_cur = src->brk_cur;
 	dst->brk_mapped = src->brk_mapped;
 	dst->mmap_top = src->mmap_top;
 	dst->min_addr = src->min_addr;
+	dst->code_page = src->code_page;
 	for (size_t i = 0; i < src->n && !err; i++) {
 		const struct sn_region *r = &src->r[i];
 		size_t len = r->end - r->start;
@@ -272,7 +280,8 @@ static int copy_memory(struct sn_mm *dst, struct sn_mm *src)
 		}
 	}
 	pthread_mutex_unlock(&src->lock);
-	return err;
+	/* On an error the fork fails and frees dst, queue and all. */
+	return err < 0 ? err : sn_mm_batch_end(dst);
 }
 
 static int copy_fds(struct sn_fdtable *dst, struct sn_fdtable *src)
@@ -327,6 +336,9 @@ long sn_proc_fork(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t 
 	ct->proc = child;
 	ct->tid = child->pid;
 	ct->sigmask = t->sigmask;
+	ct->ss_sp = t->ss_sp;
+	ct->ss_size = t->ss_size;
+	ct->ss_flags = t->ss_flags;
 	if ((err = ptp_as_new(sn.plat, &as)) < 0)
 		goto fail;
 	if ((err = sn_mm_new(as, &child->mm)) < 0) {
@@ -391,6 +403,22 @@ fail:
 	return err;
 }
 
+/* Under procs_lock: info to p's first thread (a zombie loses it). */
+static void signal_locked(struct sn_proc *p, const siginfo_t *info)
+{
+	pthread_mutex_lock(&p->threads_lock);
+	if (!p->zombie && p->main_thread && p->main_thread->ctx && info->si_signo) {
+		sn_signal_queue(p->main_thread, info);
+		/* A blocking host call ends too: the call restarts or returns
+		 * EINTR as the kernel's would. */
+		if (p->main_thread->pthread)
+			sn_thread_kick(p->main_thread);
+		else
+			ptp_interrupt(p->main_thread->ctx);
+	}
+	pthread_mutex_unlock(&p->threads_lock);
+}
+
 int sn_proc_signal(pid_t pid, const siginfo_t *info)
 {
 	int err = -ESRCH;
@@ -401,25 +429,7 @@ int sn_proc_signal(pid_t pid, const siginfo_t *info)
 			continue;
 		/* A zombie still exists: the signal is lost, not refused. */
 		err = 0;
-		pthread_mutex_lock(&p->threads_lock);
-		if (!p->zombie && p->main_thread && p->main_thread->ctx && info->si_signo) {
-			struct sn_sigaction act;
-
-			pthread_mutex_lock(&p->sig_lock);
-			act = p->sig[info->si_signo];
-			pthread_mutex_unlock(&p->sig_lock);
-			sn_signal_queue(p->main_thread, info);
-			/* A signal that kills must end a blocking host call
-			 * too; one with a handler only the switch (the sentry
-			 * has no SA_RESTART, so an EINTR there would be one
-			 * the kernel does not give). */
-			if (act.handler == (uint64_t)(uintptr_t)SIG_DFL &&
-			    sn_signal_default_kills(info->si_signo) && p->main_thread->pthread)
-				sn_thread_kick(p->main_thread);
-			else
-				ptp_interrupt(p->main_thread->ctx);
-		}
-		pthread_mutex_unlock(&p->threads_lock);
+		signal_locked(p, info);
 		break;
 	}
 	/* Its wait4 or vfork wait must see the signal. */
@@ -428,24 +438,182 @@ int sn_proc_signal(pid_t pid, const siginfo_t *info)
 	return err;
 }
 
-static bool wait_matches(const struct sn_proc *self, const struct sn_proc *c, pid_t pid)
+long sn_proc_signal_group(struct sn_thread *t, pid_t pid, int sig)
+{
+	siginfo_t info = { .si_signo = sig, .si_code = SI_USER };
+	bool found = false, self = false;
+
+	info.si_pid = t->proc->pid;
+	info.si_uid = getuid();
+	pthread_mutex_lock(&procs_lock);
+	pid_t pgid = pid == 0 ? t->proc->pgid : -pid;
+
+	for (struct sn_proc *p = procs; p; p = p->next_proc) {
+		/* -1: every process the caller may signal but itself (all
+		 * of the app's; the kernel leaves init out too). */
+		if (pid == -1 ? p == t->proc : p->pgid != pgid)
+			continue;
+		found = true;
+		if (p == t->proc)
+			self = true;
+		else
+			signal_locked(p, &info);
+	}
+	pthread_cond_broadcast(&procs_cond);
+	pthread_mutex_unlock(&procs_lock);
+	/* The caller's own share, as kill(getpid()): taken at the return. */
+	if (self && sig)
+		sn_signal_self(t, sig);
+	return found ? 0 : -ESRCH;
+}
+
+/* Under procs_lock: the app process pid (0: t's own), or NULL. */
+static struct sn_proc *find_proc(struct sn_thread *t, pid_t pid)
+{
+	if (pid == 0)
+		return t->proc;
+	for (struct sn_proc *p = procs; p; p = p->next_proc)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+/* getpgid and getsid: an app process's (host processes are not asked:
+ * the sentry's ids may be theirs too). */
+static long proc_id(struct sn_thread *t, pid_t pid, bool session)
+{
+	struct sn_proc *p;
+	long r = -ESRCH;
+
+	pthread_mutex_lock(&procs_lock);
+	if ((p = find_proc(t, pid)))
+		r = session ? p->sid : p->pgid;
+	pthread_mutex_unlock(&procs_lock);
+	return r;
+}
+
+long sn_sys_getpgid(struct sn_thread *t, const uint64_t a[6])
+{
+	return proc_id(t, (pid_t)a[0], false);
+}
+
+long sn_sys_getsid(struct sn_thread *t, const uint64_t a[6])
+{
+	return proc_id(t, (pid_t)a[0], true);
+}
+
+long sn_sys_setpgid(struct sn_thread *t, const uint64_t a[6])
+{
+	pid_t pid = (pid_t)a[0] ? (pid_t)a[0] : t->proc->pid;
+	pid_t pgid = (pid_t)a[1] ? (pid_t)a[1] : pid;
+	struct sn_proc *p;
+	long err = -ESRCH;
+
+	if (pgid < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&procs_lock);
+	p = find_proc(t, pid);
+	/* The kernel's order of refusals (kernel/sys.c setpgid). */
+	if (!p || (p != t->proc && p->parent != t->proc))
+		goto out;
+	err = -EPERM;
+	if (p != t->proc && p->sid != t->proc->sid)
+		goto out;
+	err = -EACCES;
+	if (p != t->proc && p->execed)
+		goto out;
+	err = -EPERM;
+	if (p->sid == p->pid)
+		goto out;
+	if (pgid != pid) {
+		/* Only into a group that exists in the caller's session. */
+		bool exists = false;
+
+		for (struct sn_proc *g = procs; g && !exists; g = g->next_proc)
+			exists = !g->zombie && g->pgid == pgid && g->sid == t->proc->sid;
+		if (!exists)
+			goto out;
+	}
+	p->pgid = pgid;
+	err = 0;
+out:
+	pthread_mutex_unlock(&procs_lock);
+	return err;
+}
+
+/* Under procs_lock: whether c is a child of self that waitid's (type, id)
+ * names. */
+static bool wait_matches(const struct sn_proc *self, const struct sn_proc *c, idtype_t type,
+			 pid_t id)
 {
 	if (c->parent != self)
 		return false;
-	if (pid > 0)
-		return c->pid == pid;
-	if (pid == -1)
+	switch (type) {
+	case P_PID:
+		return c->pid == id;
+	case P_PGID:
+		return c->pgid == id;
+	default:
 		return true;
-	return c->pgid == (pid == 0 ? self->pgid : -pid);
+	}
 }
 
-/* Under procs_lock. */
-static bool any_child_left(const struct sn_proc *self, pid_t pid)
+struct wait_result {
+	pid_t pid;
+	int status; /* the wait status */
+};
+
+/* Waits (unless WNOHANG) for a child of t that (type, id) names to end
+ * (only with WEXITED: the sentry stops and continues no process), and
+ * reaps it unless WNOWAIT: 1 and res, 0 (WNOHANG, none yet), -ECHILD (no
+ * such child at all), or -EINTR when the process is ending or has a
+ * signal to take (the timer and kill wake waiters). */
+static long wait_child(struct sn_thread *t, idtype_t type, pid_t id, int options,
+		       struct wait_result *res)
 {
-	for (struct sn_proc *c = procs; c; c = c->next_proc)
-		if (wait_matches(self, c, pid))
-			return true;
-	return false;
+	struct sn_proc *found = NULL;
+	bool any;
+
+	pthread_mutex_lock(&procs_lock);
+	if (type == P_PGID && id == 0)
+		id = t->proc->pgid;
+	for (;;) {
+		any = false;
+		for (struct sn_proc *c = procs; c && !found; c = c->next_proc) {
+			if (!wait_matches(t->proc, c, type, id))
+				continue;
+			any = true;
+			if (c->zombie && (options & WEXITED))
+				found = c;
+		}
+		if (found || !any || (options & WNOHANG) || atomic_load(&t->proc->exiting) ||
+		    (atomic_load(&t->sig_pending) & ~t->sigmask))
+			break;
+		pthread_cond_wait(&procs_cond, &procs_lock);
+	}
+	if (!found) {
+		pthread_mutex_unlock(&procs_lock);
+		return !any ? -ECHILD : (options & WNOHANG) ? 0 : -EINTR;
+	}
+	res->pid = found->pid;
+	res->status = found->exit_status;
+	if (options & WNOWAIT) {
+		pthread_mutex_unlock(&procs_lock);
+		return 1;
+	}
+	unlink_proc(found);
+	pthread_mutex_unlock(&procs_lock);
+	pthread_join(found->runner, NULL);
+	free_proc(found);
+	return 1;
+}
+
+/* The sentry keeps no per-process usage: zeros. */
+static int zero_rusage(struct sn_thread *t, uint64_t addr)
+{
+	struct rusage ru = { 0 };
+
+	return addr && sn_copy_out(t->proc->mm, addr, &ru, sizeof(ru)) < 0 ? -EFAULT : 0;
 }
 
 long sn_sys_wait4(struct sn_thread *t, const uint64_t a[6])
@@ -453,60 +621,85 @@ long sn_sys_wait4(struct sn_thread *t, const uint64_t a[6])
 	const int known = WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD;
 	pid_t pid = (pid_t)a[0];
 	int options = (int)a[2];
-	struct sn_proc *found = NULL;
+	struct wait_result res;
 	long rc;
 
 	if (options & ~known)
 		return -EINVAL;
-	pthread_mutex_lock(&procs_lock);
-	for (;;) {
-		bool any = false;
-
-		for (struct sn_proc *c = procs; c && !found; c = c->next_proc) {
-			if (!wait_matches(t->proc, c, pid))
-				continue;
-			any = true;
-			if (c->zombie)
-				found = c;
-		}
-		if (found || !any || (options & WNOHANG) || atomic_load(&t->proc->exiting) ||
-		    (atomic_load(&t->sig_pending) & ~t->sigmask))
-			break;
-		/* Stopped and continued children never happen here: the
-		 * sentry does not stop processes. */
-		pthread_cond_wait(&procs_cond, &procs_lock);
-	}
-	if (!found) {
-		/* No child to wait for at all: ECHILD (WNOHANG too). Else
-		 * WNOHANG says 0, and a wait that ended because the process
-		 * is ending or has a signal to take (the timer wakes
-		 * waiters) is EINTR, as the kernel's. */
-		if (!any_child_left(t->proc, pid))
-			rc = -ECHILD;
-		else
-			rc = (options & WNOHANG) ? 0 : -EINTR;
-		pthread_mutex_unlock(&procs_lock);
+	/* INT_MIN has no group to name (the kernel's ESRCH). */
+	if (pid == INT_MIN)
+		return -ESRCH;
+	rc = wait_child(t, pid > 0 ? P_PID : pid == -1 ? P_ALL : P_PGID, pid < -1 ? -pid : pid,
+			options | WEXITED, &res);
+	if (rc <= 0)
 		return rc;
-	}
-	if (a[1] && sn_copy_out(t->proc->mm, a[1], &found->exit_status, sizeof(int)) < 0) {
-		pthread_mutex_unlock(&procs_lock);
+	/* Reaped already, as the kernel's: a bad pointer loses the status. */
+	if (a[1] && sn_copy_out(t->proc->mm, a[1], &res.status, sizeof(int)) < 0)
 		return -EFAULT;
-	}
-	if (a[3]) {
-		/* The sentry keeps no per-process usage: zeros. */
-		struct rusage ru = { 0 };
+	if (zero_rusage(t, a[3]) < 0)
+		return -EFAULT;
+	return res.pid;
+}
 
-		if (sn_copy_out(t->proc->mm, a[3], &ru, sizeof(ru)) < 0) {
-			pthread_mutex_unlock(&procs_lock);
-			return -EFAULT;
+long sn_sys_waitid(struct sn_thread *t, const uint64_t a[6])
+{
+	const int known = WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WALL | __WCLONE |
+			  __WNOTHREAD;
+	idtype_t type = (idtype_t)a[0];
+	pid_t id = (pid_t)a[1];
+	int options = (int)a[3];
+	struct wait_result res = { 0 };
+	siginfo_t info;
+	long rc;
+
+	if ((options & ~known) || !(options & (WEXITED | WSTOPPED | WCONTINUED)))
+		return -EINVAL;
+	switch (type) {
+	case P_ALL:
+		break;
+	case P_PID:
+		if (id <= 0)
+			return -EINVAL;
+		break;
+	case P_PGID:
+		if (id < 0)
+			return -EINVAL;
+		break;
+	case P_PIDFD:
+		/* No app fd is a pidfd: pidfd_open is not built. */
+		return -EBADF;
+	default:
+		return -EINVAL;
+	}
+	rc = wait_child(t, type, id, options, &res);
+	if (rc > 0 && zero_rusage(t, a[4]) < 0)
+		return -EFAULT;
+	if (!a[2])
+		return rc > 0 ? 0 : rc;
+	/* The kernel writes these fields whatever the result (zeros when no
+	 * child was found) and leaves the rest of the siginfo alone. */
+	if (sn_copy_in(t->proc->mm, &info, a[2], sizeof(info)) < 0)
+		return -EFAULT;
+	info.si_signo = rc > 0 ? SIGCHLD : 0;
+	info.si_errno = 0;
+	info.si_code = 0;
+	info.si_pid = 0;
+	info.si_uid = 0;
+	info.si_status = 0;
+	if (rc > 0) {
+		info.si_pid = res.pid;
+		info.si_uid = getuid();
+		if (WIFEXITED(res.status)) {
+			info.si_code = CLD_EXITED;
+			info.si_status = WEXITSTATUS(res.status);
+		} else {
+			info.si_code = WCOREDUMP(res.status) ? CLD_DUMPED : CLD_KILLED;
+			info.si_status = WTERMSIG(res.status);
 		}
 	}
-	unlink_proc(found);
-	pthread_mutex_unlock(&procs_lock);
-	pthread_join(found->runner, NULL);
-	rc = found->pid;
-	free_proc(found);
-	return rc;
+	if (sn_copy_out(t->proc->mm, a[2], &info, sizeof(info)) < 0)
+		return -EFAULT;
+	return rc > 0 ? 0 : rc;
 }
 
 int sn_proc_run_all(struct sn_proc *first)

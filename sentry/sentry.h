@@ -24,6 +24,10 @@
 #define SN_PAGE_UP(a) (((uintptr_t)(a) + SN_PAGE - 1) & ~(SN_PAGE - 1))
 #define SN_NSIG 65
 #define SN_MAX_FDS 1024
+/* <linux/signal.h>'s; glibc's headers may lack it. */
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1u << 31)
+#endif
 
 /* One mapped range of the app. App address a lives at offset a of the
  * memfd (identity offsets: split, protect and merge never copy) and at
@@ -43,6 +47,13 @@ struct sn_mm {
 	uintptr_t brk_start, brk_cur, brk_mapped;
 	uintptr_t mmap_top; /* mmap(NULL) searches down from here */
 	uintptr_t min_addr;
+	/* sn_mm_code_page: where its page is (0: not mapped yet). */
+	uintptr_t code_page;
+	/* sn_mm_batch_begin..end: the app side's operations wait here and
+	 * go in ptp_as_map_batch round trips. */
+	bool batching;
+	struct ptp_as_op *batch;
+	size_t nbatch, batch_cap;
 };
 
 struct sn_fdtable {
@@ -57,7 +68,9 @@ struct sn_sigaction {
 
 struct sn_proc {
 	pid_t pid;
-	pid_t ppid, pgid;
+	pid_t ppid;
+	pid_t pgid, sid;           /* under process.c's table lock */
+	bool execed;               /* setpgid on a child that exec'd: EACCES */
 	struct sn_mm *mm;
 	struct sn_fdtable fds;
 	int cwd; /* host O_PATH fd of the working directory */
@@ -95,6 +108,10 @@ struct sn_thread {
 	/* The last fault's PTP_ACCESS_* (the frame's page-fault error
 	 * code). */
 	unsigned int fault_access;
+	/* sigaltstack: the kernel's sas_ss_sp, sas_ss_size, sas_ss_flags
+	 * (sn_altstack_reset gives the initial SS_DISABLE). */
+	uint64_t ss_sp, ss_size;
+	int ss_flags;
 	/* rt_sigsuspend: the mask to give back after its handler. */
 	bool has_saved_mask;
 	uint64_t saved_mask;
@@ -110,6 +127,8 @@ struct sn_stats {
 	atomic_ulong syscalls[512];
 	atomic_ulong enosys[512];
 	atomic_ulong switches, injections, faults, signals, interrupts;
+	/* Interrupted calls restarted in place (no handler ran). */
+	atomic_ulong restarts;
 	atomic_ulong ns_switch, ns_sentry;
 	atomic_ulong ns_inject; /* every injection's time ... */
 	/* ... and how much of it (and how many) the first program's load
@@ -141,6 +160,17 @@ void sn_mm_free(struct sn_mm *mm);
 int sn_mm_map(struct sn_mm *mm, uintptr_t start, size_t len, int prot);
 int sn_mm_unmap(struct sn_mm *mm, uintptr_t start, size_t len);
 int sn_mm_protect(struct sn_mm *mm, uintptr_t start, size_t len, int prot);
+/* Until sn_mm_batch_end, map, unmap and protect change the table and the
+ * sentry's view at once but leave the app's side for one
+ * ptp_as_map_batch at the end: for an address space no app thread runs in
+ * yet (a program being loaded, a fork's copy). sn_mm_batch_end's error
+ * leaves the app's side part done: the caller discards the memory. */
+void sn_mm_batch_begin(struct sn_mm *mm);
+int sn_mm_batch_end(struct sn_mm *mm);
+/* A read+exec page holding code (at most a page) in mm, mapped on first
+ * use and kept over fork (an arch's signal return trampoline, where no
+ * vDSO provides one): its address, or -errno. */
+long sn_mm_code_page(struct sn_mm *mm, const void *code, size_t len);
 /* A free range of len below mmap_top, or 0. */
 uintptr_t sn_mm_find_gap(struct sn_mm *mm, size_t len);
 bool sn_mm_is_free(struct sn_mm *mm, uintptr_t start, size_t len);
@@ -196,10 +226,25 @@ bool sn_fd_get_cloexec(struct sn_fdtable *t, long fd);
 #define SN_RET_NONE (-0x7fff0001L)   /* registers already set (execve) */
 #define SN_RET_EXIT (-0x7fff0002L)   /* the thread is gone */
 
+/* What a blocking call a signal interrupted gives back, as the kernel's
+ * codes (never seen by the app): a handler's -EINTR becomes one of these
+ * (struct sn_syscall's on_intr). RESTARTSYS: restarted after a handler
+ * with SA_RESTART, else EINTR; NOHAND: EINTR after any handler; both
+ * restarted when no handler runs. */
+#define SN_ERESTARTSYS (-512L)
+#define SN_ERESTARTNOHAND (-514L)
+bool sn_is_restart(long r);
+
 typedef long (*sn_syscall_fn)(struct sn_thread *t, const uint64_t a[6]);
 struct sn_syscall {
 	sn_syscall_fn fn;
 	const char *name;
+	/* What the call's -EINTR means: 0 for SN_ERESTARTSYS (most blocking
+	 * calls), SN_ERESTARTNOHAND, or -EINTR for a call that never
+	 * restarts from outside (its handler finishes an interrupted wait
+	 * itself when no signal comes of it: sleeps and polls, whose
+	 * timeout must not start over). */
+	long on_intr;
 };
 /* The handler and name of nr (fn NULL: unimplemented; name NULL: no
  * syscall the sentry knows by that number). */
@@ -245,6 +290,13 @@ long sn_proc_fork(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t 
 /* kill(pid, sig) from another app process: queued on pid's first
  * thread. 0, or -ESRCH when no app process has that pid. */
 int sn_proc_signal(pid_t pid, const siginfo_t *info);
+/* kill(pid, sig) with pid 0 (t's group), -1 (every app process but t's)
+ * or -pgid, from t: 0, or -ESRCH when no app process matched. */
+long sn_proc_signal_group(struct sn_thread *t, pid_t pid, int sig);
+long sn_sys_waitid(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_setpgid(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_getpgid(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_getsid(struct sn_thread *t, const uint64_t a[6]);
 /* Blocks t until a signal it does not block is pending or its process
  * ends (rt_sigsuspend). */
 void sn_proc_wait_signal(struct sn_thread *t);
@@ -268,11 +320,41 @@ void sn_signal_queue(struct sn_thread *t, const siginfo_t *info);
 /* Delivers what is pending and not blocked before t goes back to the
  * app: false when that ended the process. */
 bool sn_signal_deliver(struct sn_thread *t);
+/* sn_signal_deliver after a syscall ev whose result was r: an interrupted
+ * call (sn_is_restart(r)) is restarted (the app's registers put back to
+ * re-run the instruction) or made to return EINTR, by the rules above. */
+bool sn_signal_deliver_syscall(struct sn_thread *t, long r, const struct ptp_event *ev);
+/* Whether a blocking call of t must give up for a signal: one pending and
+ * not blocked would run a handler or end the process (or the process is
+ * ending). Pending signals that would be ignored are dropped meanwhile,
+ * as the kernel's get_signal drops them. */
+bool sn_signal_interrupts(struct sn_thread *t);
 /* A synchronous fault or kernel signal (info from the kernel): delivered
  * to the app's handler at once, else the process dies of it (blocked or
  * ignored, as the kernel's force_sig). false when the process ended. */
 bool sn_signal_fault(struct sn_thread *t, const siginfo_t *info);
 long sn_sys_rt_sigreturn(struct sn_thread *t, const uint64_t a[6]);
+long sn_sys_sigaltstack(struct sn_thread *t, const uint64_t a[6]);
+/* No alternate stack (a new thread's, and after exec). */
+void sn_altstack_reset(struct sn_thread *t);
+/* The kernel's on_sig_stack (false with SS_AUTODISARM) and its form that
+ * ignores SS_AUTODISARM: whether sp lies in t's alternate stack. */
+bool sn_on_altstack(const struct sn_thread *t, uint64_t sp);
+bool sn_in_altstack(const struct sn_thread *t, uint64_t sp);
+/* The kernel's sas_ss_flags: SS_DISABLE, SS_ONSTACK or 0. */
+int sn_altstack_state(const struct sn_thread *t, uint64_t sp);
+/* A signal frame's uc_stack (the kernel's stack_t, on both arches). */
+struct sn_frame_stack {
+	uint64_t ss_sp;
+	int32_t ss_flags, pad;
+	uint64_t ss_size;
+};
+/* The frame's uc_stack: t's alternate stack as it is. */
+void sn_altstack_save(const struct sn_thread *t, struct sn_frame_stack *uc_stack);
+/* rt_sigreturn: the frame's uc_stack becomes t's alternate stack again
+ * where sigaltstack would take it (errors ignored, as the kernel's
+ * restore_altstack); sp is the restored stack pointer. */
+void sn_altstack_restore(struct sn_thread *t, const struct sn_frame_stack *uc_stack, uint64_t sp);
 long sn_sys_rt_sigsuspend(struct sn_thread *t, const uint64_t a[6]);
 long sn_sys_setitimer(struct sn_thread *t, const uint64_t a[6]);
 long sn_sys_getitimer(struct sn_thread *t, const uint64_t a[6]);

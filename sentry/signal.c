@@ -8,8 +8,9 @@
  *
  * Sources: faults and kernel signals (delivered at once), the app's own
  * kill/tgkill/raise and the ITIMER_REAL timer (queued, delivered at the
- * thread's next return to the app). A blocking host call that a signal
- * interrupts returns EINTR to the app: SA_RESTART is not honoured.
+ * thread's next return to the app). A signal for a thread in a blocking
+ * host call kicks it out (EINTR); the call is then restarted or returns
+ * EINTR as the kernel's -ERESTART* codes say (sn_signal_deliver_syscall).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,9 +64,49 @@ void sn_signal_queue(struct sn_thread *t, const siginfo_t *info)
 	pthread_mutex_unlock(&t->proc->sig_lock);
 }
 
+bool sn_is_restart(long r)
+{
+	return r == SN_ERESTARTSYS || r == SN_ERESTARTNOHAND;
+}
+
+/* Puts back the registers of syscall ev so that the app runs it again
+ * (the kernel's restart: ip back over the instruction, the number and
+ * the arguments as they were; arm64's result overwrote x0). */
+static void restart_syscall(struct sn_thread *t, const struct ptp_event *ev)
+{
+	ptp_ctx_set_ip(t->ctx, ptp_ctx_ip(t->ctx) - sn_arch_syscall_insn_len);
+	for (unsigned int i = 0; i < 6; i++)
+		ptp_ctx_set_arg(t->ctx, i, ev->args[i]);
+	/* Last: on x86_64 the number and the result share rax. */
+	ptp_ctx_set_syscall_nr(t->ctx, ev->nr);
+}
+
+bool sn_signal_interrupts(struct sn_thread *t)
+{
+	bool found = atomic_load(&t->proc->exiting);
+
+	pthread_mutex_lock(&t->proc->sig_lock);
+	for (uint64_t ready = atomic_load(&t->sig_pending) & ~t->sigmask; ready && !found;) {
+		int sig = __builtin_ctzll(ready) + 1;
+		const struct sn_sigaction *act = &t->proc->sig[sig];
+
+		ready &= ~BIT(sig);
+		if (has_handler(act) ||
+		    (act->handler == (uint64_t)(uintptr_t)SIG_DFL && sn_signal_default_kills(sig)))
+			found = true;
+		else
+			atomic_fetch_and(&t->sig_pending, ~BIT(sig));
+	}
+	pthread_mutex_unlock(&t->proc->sig_lock);
+	return found;
+}
+
 /* Runs act's handler for info on t: false when the frame could not be
- * built and the process died of SIGSEGV. */
-static bool run_handler(struct sn_thread *t, int sig, const siginfo_t *info)
+ * built and the process died of SIGSEGV. restart: the interrupted
+ * syscall ev's code (0: none), restarted or left to return EINTR (set
+ * already) by the handler's SA_RESTART. */
+static bool run_handler(struct sn_thread *t, int sig, const siginfo_t *info, long restart,
+			const struct ptp_event *ev)
 {
 	struct sn_sigaction act;
 	/* After rt_sigsuspend the frame keeps the mask from before it. */
@@ -78,6 +119,9 @@ static bool run_handler(struct sn_thread *t, int sig, const siginfo_t *info)
 	if (act.flags & SA_RESETHAND)
 		t->proc->sig[sig] = (struct sn_sigaction){ 0 };
 	pthread_mutex_unlock(&t->proc->sig_lock);
+	/* Before the frame: it saves the registers the handler returns to. */
+	if (restart == SN_ERESTARTSYS && (act.flags & SA_RESTART))
+		restart_syscall(t, ev);
 	err = sn_arch_signal_frame(t, &act, info, old);
 	if (err == -ENOSYS) {
 		sn_log("pid %d tid %d: signal %d has a handler, but this arch builds no signal frames: default action",
@@ -96,6 +140,9 @@ static bool run_handler(struct sn_thread *t, int sig, const siginfo_t *info)
 	}
 	t->sigmask |= act.mask | (act.flags & SA_NODEFER ? 0 : BIT(sig));
 	t->sigmask &= ~UNBLOCKABLE;
+	/* The frame saved it (uc_stack); rt_sigreturn arms it again. */
+	if (t->ss_flags & SS_AUTODISARM)
+		sn_altstack_reset(t);
 	return true;
 }
 
@@ -111,14 +158,28 @@ static bool restore_saved_mask(struct sn_thread *t, bool go)
 
 bool sn_signal_deliver(struct sn_thread *t)
 {
+	return sn_signal_deliver_syscall(t, 0, NULL);
+}
+
+bool sn_signal_deliver_syscall(struct sn_thread *t, long r, const struct ptp_event *ev)
+{
+	long restart = sn_is_restart(r) ? r : 0;
+
 	for (;;) {
 		uint64_t ready = atomic_load(&t->sig_pending) & ~t->sigmask;
 		struct sn_sigaction act;
 		siginfo_t info;
 		int sig;
 
-		if (!ready || atomic_load(&t->proc->exiting))
-			return restore_saved_mask(t, !atomic_load(&t->proc->exiting));
+		if (atomic_load(&t->proc->exiting))
+			return restore_saved_mask(t, false);
+		if (!ready) {
+			/* No handler ran (the signal that interrupted the call
+			 * was ignored or is gone): the kernel restarts it. */
+			if (restart)
+				restart_syscall(t, ev);
+			return restore_saved_mask(t, true);
+		}
 		sig = __builtin_ctzll(ready) + 1;
 		pthread_mutex_lock(&t->proc->sig_lock);
 		atomic_fetch_and(&t->sig_pending, ~BIT(sig));
@@ -135,7 +196,7 @@ bool sn_signal_deliver(struct sn_thread *t)
 		}
 		/* One frame per return to the app: the handler runs first,
 		 * the next pending one comes at its next syscall. */
-		return run_handler(t, sig, &info);
+		return run_handler(t, sig, &info, restart, ev);
 	}
 }
 
@@ -150,7 +211,7 @@ bool sn_signal_fault(struct sn_thread *t, const siginfo_t *info)
 	act = t->proc->sig[sig];
 	pthread_mutex_unlock(&t->proc->sig_lock);
 	if (has_handler(&act) && !(t->sigmask & BIT(sig)))
-		return run_handler(t, sig, info);
+		return run_handler(t, sig, info, 0, NULL);
 	if (!sn_signal_default_kills(sig) && !(t->sigmask & BIT(sig)) &&
 	    act.handler != (uint64_t)(uintptr_t)SIG_IGN)
 		return true;
@@ -158,6 +219,93 @@ bool sn_signal_fault(struct sn_thread *t, const siginfo_t *info)
 	 * signal, resets it to the default action and the process dies. */
 	sn_proc_exit(t, sig);
 	return false;
+}
+
+/* sigaltstack ---------------------------------------------------------- */
+
+/* The kernel's: SS_AUTODISARM is the one flag kept beside the mode. */
+#define SS_FLAG_BITS SS_AUTODISARM
+
+void sn_altstack_reset(struct sn_thread *t)
+{
+	t->ss_sp = 0;
+	t->ss_size = 0;
+	t->ss_flags = SS_DISABLE;
+}
+
+bool sn_in_altstack(const struct sn_thread *t, uint64_t sp)
+{
+	/* The stack grows down: its top (sp + size) is still on it. */
+	return sp > t->ss_sp && sp - t->ss_sp <= t->ss_size;
+}
+
+bool sn_on_altstack(const struct sn_thread *t, uint64_t sp)
+{
+	/* A handler on an SS_AUTODISARM stack owns it: a nested signal
+	 * starts it over rather than counting as on it. */
+	return !(t->ss_flags & SS_AUTODISARM) && sn_in_altstack(t, sp);
+}
+
+int sn_altstack_state(const struct sn_thread *t, uint64_t sp)
+{
+	if (!t->ss_size)
+		return SS_DISABLE;
+	return sn_on_altstack(t, sp) ? SS_ONSTACK : 0;
+}
+
+/* The kernel's do_sigaltstack, setting half: 0 or -errno. */
+static int altstack_set(struct sn_thread *t, const stack_t *ss, uint64_t sp)
+{
+	int mode = ss->ss_flags & ~SS_FLAG_BITS;
+	uint64_t ss_sp = (uint64_t)(uintptr_t)ss->ss_sp, size = ss->ss_size;
+
+	if (sn_on_altstack(t, sp))
+		return -EPERM;
+	if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+		return -EINVAL;
+	if (mode == SS_DISABLE) {
+		ss_sp = 0;
+		size = 0;
+	} else if (size < sn_arch_minsigstksz) {
+		return -ENOMEM;
+	}
+	t->ss_sp = ss_sp;
+	t->ss_size = size;
+	t->ss_flags = ss->ss_flags;
+	return 0;
+}
+
+void sn_altstack_save(const struct sn_thread *t, struct sn_frame_stack *uc_stack)
+{
+	*uc_stack = (struct sn_frame_stack){ .ss_sp = t->ss_sp, .ss_flags = t->ss_flags,
+					     .ss_size = t->ss_size };
+}
+
+void sn_altstack_restore(struct sn_thread *t, const struct sn_frame_stack *uc_stack, uint64_t sp)
+{
+	stack_t ss = { .ss_sp = (void *)(uintptr_t)uc_stack->ss_sp, .ss_flags = uc_stack->ss_flags,
+		       .ss_size = uc_stack->ss_size };
+
+	(void)altstack_set(t, &ss, sp);
+}
+
+long sn_sys_sigaltstack(struct sn_thread *t, const uint64_t a[6])
+{
+	uint64_t sp = ptp_ctx_sp(t->ctx);
+	stack_t ss, old = { .ss_sp = (void *)(uintptr_t)t->ss_sp,
+			    .ss_size = t->ss_size,
+			    .ss_flags = sn_altstack_state(t, sp) | (t->ss_flags & SS_FLAG_BITS) };
+	int err;
+
+	if (a[0]) {
+		if (sn_copy_in(t->proc->mm, &ss, a[0], sizeof(ss)) < 0)
+			return -EFAULT;
+		if ((err = altstack_set(t, &ss, sp)) < 0)
+			return err;
+	}
+	if (a[1] && sn_copy_out(t->proc->mm, a[1], &old, sizeof(old)) < 0)
+		return -EFAULT;
+	return 0;
 }
 
 long sn_sys_rt_sigreturn(struct sn_thread *t, const uint64_t a[6])
@@ -187,7 +335,10 @@ long sn_sys_rt_sigsuspend(struct sn_thread *t, const uint64_t a[6])
 		return -EINVAL;
 	if (sn_copy_in(t->proc->mm, &mask, a[0], sizeof(mask)) < 0)
 		return -EFAULT;
-	t->saved_mask = t->sigmask;
+	/* Restarted in place (an ignored signal woke it): the mask from
+	 * before the first call is the one to give back. */
+	if (!t->has_saved_mask)
+		t->saved_mask = t->sigmask;
 	t->has_saved_mask = true;
 	t->sigmask = mask & ~UNBLOCKABLE;
 	sn_proc_wait_signal(t);

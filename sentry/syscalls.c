@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <sched.h>
@@ -732,7 +733,39 @@ long sn_poll(struct sn_thread *t, uint64_t fds, uint64_t nfds, const struct time
 			p[i].fd = host < 0 ? INT32_MAX : host;
 		}
 	}
-	r = ppoll(p, nfds, timeout, NULL);
+	/* Waits until a deadline, so that an interruption that brings no
+	 * handler or death (the kernel would restart the call with what is
+	 * left) goes on waiting for the rest only. */
+	struct timespec deadline, left;
+
+	if (timeout) {
+		left = *timeout;
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += timeout->tv_sec;
+		deadline.tv_nsec += timeout->tv_nsec;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+	}
+	for (;;) {
+		r = ppoll(p, nfds, timeout ? &left : NULL, NULL);
+		if (r >= 0 || errno != EINTR || sn_signal_interrupts(t))
+			break;
+		if (timeout) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left.tv_sec = deadline.tv_sec - now.tv_sec;
+			left.tv_nsec = deadline.tv_nsec - now.tv_nsec;
+			if (left.tv_nsec < 0) {
+				left.tv_sec--;
+				left.tv_nsec += 1000000000L;
+			}
+			if (left.tv_sec < 0)
+				left = (struct timespec){ 0 };
+		}
+	}
 	if (r < 0)
 		r = -errno;
 	for (size_t i = 0; i < nfds; i++) {
@@ -985,25 +1018,6 @@ static long sys_getresgid(struct sn_thread *t, const uint64_t a[6])
 	return res_ids_out(t, a, getgid(), getegid());
 }
 
-static long sys_getpgid(struct sn_thread *t, const uint64_t a[6])
-{
-	(void)a;
-	return t->proc->pgid;
-}
-
-static long sys_getsid(struct sn_thread *t, const uint64_t a[6])
-{
-	(void)t;
-	return RET(getsid((pid_t)a[0] == t->proc->pid ? 0 : (pid_t)a[0]));
-}
-
-static long sys_setpgid(struct sn_thread *t, const uint64_t a[6])
-{
-	(void)t, (void)a;
-	/* One process: it already leads its own group as far as it can see. */
-	return 0;
-}
-
 static long sys_set_tid_address(struct sn_thread *t, const uint64_t a[6])
 {
 	t->clear_tid = a[0];
@@ -1120,8 +1134,14 @@ static long sys_clock_nanosleep(struct sn_thread *t, const uint64_t a[6])
 
 	if (sn_copy_in(MM(t), &req, a[2], sizeof(req)) < 0)
 		return -EFAULT;
-	r = clock_nanosleep((clockid_t)a[0], (int)a[1], &req, &rem);
-	if (r == EINTR && a[3])
+	/* A kick that brings no handler or death sleeps on for what is
+	 * left (the kernel's restart block), so a handler is the only EINTR
+	 * the app sees; SA_RESTART never restarts a sleep. */
+	while ((r = clock_nanosleep((clockid_t)a[0], (int)a[1], &req, &rem)) == EINTR &&
+	       !sn_signal_interrupts(t))
+		if (!((int)a[1] & TIMER_ABSTIME))
+			req = rem;
+	if (r == EINTR && a[3] && !((int)a[1] & TIMER_ABSTIME))
 		sn_copy_out(MM(t), a[3], &rem, sizeof(rem));
 	return -r;
 }
@@ -1211,17 +1231,6 @@ static long sys_rt_sigprocmask(struct sn_thread *t, const uint64_t a[6])
 	return 0;
 }
 
-static long sys_sigaltstack(struct sn_thread *t, const uint64_t a[6])
-{
-	stack_t ss = { .ss_flags = SS_DISABLE };
-
-	/* Recorded nowhere: handlers run on the thread's stack (SA_ONSTACK
-	 * is not honoured, see the README). */
-	if (a[1] && sn_copy_out(MM(t), a[1], &ss, sizeof(ss)) < 0)
-		return -EFAULT;
-	return 0;
-}
-
 static long signal_to(struct sn_thread *t, pid_t pid, int sig)
 {
 	if (sig < 0 || sig >= SN_NSIG)
@@ -1240,10 +1249,18 @@ static long signal_to(struct sn_thread *t, pid_t pid, int sig)
 static long sys_kill(struct sn_thread *t, const uint64_t a[6])
 {
 	pid_t pid = (pid_t)a[0];
+	int sig = (int)a[1];
 
-	/* The app's processes only (a group is the caller's own): the
-	 * sentry does not reach out to host processes on its behalf. */
-	return signal_to(t, pid == 0 || pid == -t->proc->pid ? t->proc->pid : pid, (int)a[1]);
+	/* The app's processes only: the sentry does not reach out to host
+	 * processes on its behalf, not even those of its own group. */
+	if (pid > 0)
+		return signal_to(t, pid, sig);
+	if (sig < 0 || sig >= SN_NSIG)
+		return -EINVAL;
+	/* INT_MIN has no group to name (the kernel's ESRCH). */
+	if (pid == INT_MIN)
+		return -ESRCH;
+	return sn_proc_signal_group(t, pid, sig);
 }
 
 static long sys_tgkill(struct sn_thread *t, const uint64_t a[6])
@@ -1411,6 +1428,8 @@ static long sys_execve(struct sn_thread *t, const uint64_t a[6])
 			proc->sig[i] = (struct sn_sigaction){ 0 };
 	pthread_mutex_unlock(&proc->sig_lock);
 	t->clear_tid = 0;
+	sn_altstack_reset(t);
+	proc->execed = true;
 	sn_proc_vfork_release(proc);
 	rc = SN_RET_NONE;
 out:
@@ -1430,10 +1449,12 @@ static long sys_clone(struct sn_thread *t, const uint64_t a[6])
 
 /* The table ------------------------------------------------------------ */
 
-#define CALL(name, fn) [SYS_##name] = { fn, #name }
+#define CALL(name, fn) [SYS_##name] = { fn, #name, 0 }
+/* A call whose -EINTR is not SN_ERESTARTSYS (struct sn_syscall). */
+#define CALL_INTR(name, fn, on_intr) [SYS_##name] = { fn, #name, on_intr }
 /* Unimplemented on purpose: named so that --stats and --log say what the
  * app wanted; the app gets -ENOSYS (see the README). */
-#define NOSYS(name) [SYS_##name] = { NULL, #name }
+#define NOSYS(name) [SYS_##name] = { NULL, #name, 0 }
 
 static const struct sn_syscall table[] = {
 	CALL(read, sys_read),
@@ -1486,7 +1507,7 @@ static const struct sn_syscall table[] = {
 	CALL(fchdir, sys_fchdir),
 	CALL(getcwd, sys_getcwd),
 	CALL(umask, sys_umask),
-	CALL(ppoll, sys_ppoll),
+	CALL_INTR(ppoll, sys_ppoll, -EINTR),
 	CALL(mmap, sys_mmap),
 	CALL(munmap, sys_munmap),
 	CALL(mprotect, sys_mprotect),
@@ -1505,9 +1526,9 @@ static const struct sn_syscall table[] = {
 	CALL(getgroups, sys_getgroups),
 	CALL(getresuid, sys_getresuid),
 	CALL(getresgid, sys_getresgid),
-	CALL(getpgid, sys_getpgid),
-	CALL(getsid, sys_getsid),
-	CALL(setpgid, sys_setpgid),
+	CALL(getpgid, sn_sys_getpgid),
+	CALL(getsid, sn_sys_getsid),
+	CALL(setpgid, sn_sys_setpgid),
 	CALL(set_tid_address, sys_set_tid_address),
 	CALL(set_robust_list, sys_set_robust_list),
 	CALL(uname, sys_uname),
@@ -1519,16 +1540,16 @@ static const struct sn_syscall table[] = {
 	CALL(clock_gettime, sys_clock_gettime),
 	CALL(clock_getres, sys_clock_getres),
 	CALL(gettimeofday, sys_gettimeofday),
-	CALL(clock_nanosleep, sys_clock_nanosleep),
-	CALL(nanosleep, sys_nanosleep),
+	CALL_INTR(clock_nanosleep, sys_clock_nanosleep, -EINTR),
+	CALL_INTR(nanosleep, sys_nanosleep, -EINTR),
 	CALL(sched_getaffinity, sys_sched_getaffinity),
 	CALL(sched_yield, sys_sched_yield),
 	CALL(getpriority, sys_getpriority),
 	CALL(rt_sigaction, sys_rt_sigaction),
 	CALL(rt_sigprocmask, sys_rt_sigprocmask),
-	CALL(sigaltstack, sys_sigaltstack),
+	CALL(sigaltstack, sn_sys_sigaltstack),
 	CALL(rt_sigreturn, sn_sys_rt_sigreturn),
-	CALL(rt_sigsuspend, sn_sys_rt_sigsuspend),
+	CALL_INTR(rt_sigsuspend, sn_sys_rt_sigsuspend, SN_ERESTARTNOHAND),
 	CALL(setitimer, sn_sys_setitimer),
 	CALL(getitimer, sn_sys_getitimer),
 	CALL(kill, sys_kill),
@@ -1536,6 +1557,7 @@ static const struct sn_syscall table[] = {
 	CALL(tkill, sys_tkill),
 	CALL(futex, sys_futex),
 	CALL(wait4, sn_sys_wait4),
+	CALL(waitid, sn_sys_waitid),
 	CALL(execve, sys_execve),
 	CALL(clone, sys_clone),
 	/* glibc falls back to clone when clone3 says ENOSYS. */
@@ -1551,13 +1573,11 @@ static const struct sn_syscall table[] = {
 	NOSYS(pselect6),
 	NOSYS(epoll_create1),
 	NOSYS(membarrier),
-	/* busybox waits with wait4; waitid is not built. */
-	NOSYS(waitid),
 };
 
 const struct sn_syscall *sn_syscall_lookup(long nr)
 {
-	static const struct sn_syscall unknown = { NULL, NULL };
+	static const struct sn_syscall unknown = { NULL, NULL, 0 };
 
 	for (const struct sn_arch_syscall *s = sn_arch_syscalls; s->nr >= 0; s++)
 		if (s->nr == nr)

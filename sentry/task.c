@@ -154,13 +154,26 @@ static bool on_syscall(struct sn_thread *t, const struct ptp_event *ev)
 		return true;
 	}
 	count_syscall(ev->nr, false);
-	r = call->fn(t, ev->args);
+	for (;;) {
+		r = call->fn(t, ev->args);
+		if (r != -EINTR)
+			break;
+		/* A kick ended a blocking host call. */
+		r = call->on_intr ? call->on_intr : SN_ERESTARTSYS;
+		if (r == -EINTR || sn_signal_interrupts(t))
+			break;
+		/* Nothing comes of it (an ignored or blocked signal, a
+		 * spurious kick): the kernel restarts such a call without
+		 * the app seeing it, so the sentry runs it again here. */
+		atomic_fetch_add(&sn.st.restarts, 1);
+	}
 	if (r == SN_RET_EXIT)
 		return false;
 	if (r != SN_RET_NONE)
-		ptp_ctx_set_result(t->ctx, r);
-	/* Signals the call raised or unblocked run before the app goes on. */
-	return sn_signal_deliver(t);
+		ptp_ctx_set_result(t->ctx, sn_is_restart(r) ? -EINTR : r);
+	/* Signals the call raised or unblocked run before the app goes on;
+	 * an interrupted call is restarted or returns EINTR by theirs. */
+	return sn_signal_deliver_syscall(t, r, ev);
 }
 
 static unsigned long read_migrations(pid_t tid)
@@ -284,6 +297,9 @@ long sn_sys_clone(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t 
 	n->proc = t->proc;
 	n->tid = sn_new_id();
 	n->sigmask = t->sigmask;
+	/* A thread starts without the alternate stack (the kernel's clone
+	 * with CLONE_VM and not CLONE_VFORK). */
+	sn_altstack_reset(n);
 	if (flags & CLONE_CHILD_CLEARTID)
 		n->clear_tid = ctid;
 	if (((flags & CLONE_PARENT_SETTID) &&

@@ -160,13 +160,30 @@ negative_cases() {
 	fi
 	good=0
 	if prog threads; then
-		out_is native "threads: 4 40000" && cmp -s "$WORK/native.out" "$WORK/sentry.out" &&
-			rc_is native "$(cat "$WORK/sentry.rc")" &&
-			cmp -s "$WORK/native.err" "$WORK/sentry.err" && good=1
+		out_is native "threads: 4 40000" && same_as_native && good=1
 		tap_ok "$good" negative/threads "$(prog_why)"
 	else
 		tap_skip negative/threads "test program not built"
 	fi
+	# The programs that catch signals (signal frames, SA_RESTART,
+	# sigaltstack, process groups): the native run's output, stderr and
+	# exit status (3 for signals).
+	for p in signals:3 clonestate:0 restart:0 altstack:0 pgroups:0; do
+		good=0
+		if prog "${p%:*}"; then
+			rc_is native "${p#*:}" && same_as_native && good=1
+			tap_ok "$good" "negative/${p%:*}" "$(prog_why)"
+		else
+			tap_skip "negative/${p%:*}" "test program not built"
+		fi
+	done
+}
+
+# same_as_native: the sentry's run of the last prog printed and exited as
+# the native one.
+same_as_native() {
+	cmp -s "$WORK/native.out" "$WORK/sentry.out" && cmp -s "$WORK/native.err" "$WORK/sentry.err" &&
+		rc_is native "$(cat "$WORK/sentry.rc")"
 }
 
 # leftovers: pids whose executable is the sentry.

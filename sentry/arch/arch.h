@@ -16,6 +16,14 @@ extern const uint16_t sn_arch_elf_machine;
 /* Name for messages ("x86_64"). */
 extern const char sn_arch_name[];
 
+/* Bytes of the syscall instruction (the syscall event's ip is past it):
+ * a restarted call runs it again. */
+extern const unsigned int sn_arch_syscall_insn_len;
+
+/* The kernel's MINSIGSTKSZ (glibc's may be a sysconf call): the least
+ * sigaltstack takes. */
+extern const uint64_t sn_arch_minsigstksz;
+
 /* The arch-only syscalls: nr -> handler, name; ends with nr -1. */
 struct sn_arch_syscall {
 	long nr;

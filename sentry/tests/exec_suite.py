@@ -33,6 +33,7 @@ import argparse
 import hashlib
 import lzma
 import os
+import re
 import resource
 import shlex
 import shutil
@@ -147,6 +148,12 @@ CASES = [
     ("shell", "trap-signals", ["sh", "-c", "trap 'echo usr1' USR1; kill -USR1 $$; "
                                "trap 'echo alrm' ALRM; (sleep 0.2; kill -ALRM $$) & wait; "
                                "echo waited $?; sh -c 'kill -SEGV $$'; echo $?"], None),
+    # Process groups with signal 0 only: natively the shell shares the
+    # test runner's group, which a real signal would reach. The shell is
+    # no group leader (-$$ names no group: ESRCH) in either run.
+    ("shell", "kill-groups", ["sh", "-c", "kill -0 0 && echo group-0; "
+                              "kill -0 -$$ 2>/dev/null || echo not-a-leader; "
+                              "(exit 4) & wait $!; echo child $?"], None),
     ("shell", "child-status", ["sh", "-c", "sh -c 'exit 5'; echo $?; "
                                "sh -c 'kill -9 $$'; echo $?"], None),
     ("archive", "tar-czf", ["tar", "-czf", "out.tgz", "d"], None),  # vforks gzip
@@ -364,13 +371,21 @@ def check_threads(tap, name, nat, sb, log):
     tap.ok(good, name, "native %r, sentry %r, log %r" % (nat, sb, log[-300:]))
 
 
+def skipped_without_frames(tap, name, log):
+    """A case that catches signals, on an arch without the sentry's frames."""
+    if "builds no signal frames" not in log:
+        return False
+    tap.skip(name, "the sentry builds no signal frames on %s yet (its log says so)" %
+             os.uname().machine)
+    return True
+
+
 def check_signals(tap, name, nat, sb, log):
-    if "builds no signal frames" in log:
-        tap.skip(name, "the sentry builds no signal frames on %s yet (its log says so)" %
-                 os.uname().machine)
+    if skipped_without_frames(tap, name, log):
         return
     good = nat is not None and sb is not None and nat == sb and nat[0] == 3 and \
-        b"bad frame (FP state): child killed by 11" in nat[1]
+        b"bad frame (FP state): child killed by 11" in nat[1] and \
+        b"vector register kept across a handler: 1\n" in nat[1]
     tap.ok(good, name, "native %r, sentry %r, log %r" % (nat, sb, log[-400:]))
 
 
@@ -378,6 +393,19 @@ def check_clonestate(tap, name, nat, sb, log):
     good = nat is not None and sb is not None and nat == sb and nat[0] == 0 and \
         b"thread: rounding upward 1\n" in nat[1]
     tap.ok(good, name, "native %r, sentry %r, log %r" % (nat, sb, log[-300:]))
+
+
+def matches_native(*expected, frames=False):
+    """A check: the sentry's run is the native one, which exits 0 with
+    each of expected in its stdout (so that a native run gone wrong
+    cannot pass); frames: the program catches signals."""
+    def check(tap, name, nat, sb, log):
+        if frames and skipped_without_frames(tap, name, log):
+            return
+        good = nat is not None and sb is not None and nat == sb and nat[0] == 0 and \
+            all(e in nat[1] for e in expected)
+        tap.ok(good, name, "native %r, sentry %r, log %r" % (nat, sb, log[-300:]))
+    return check
 
 
 PROGS = [
@@ -388,7 +416,38 @@ PROGS = [
     ("threads", check_threads),
     ("signals", check_signals),
     ("clonestate", check_clonestate),
+    ("restart", matches_native(b"read, no SA_RESTART: -1 EINTR, handler ran 1\n",
+                               b"read, SA_RESTART: 1 (the handler's byte), handler ran 1\n",
+                               frames=True)),
+    ("pgroups", matches_native(b"kill(-g1, SIGUSR1): ok\nwait4(-g1): reaped 2: 11 21; again: ECHILD\n",
+                               b"setpgid on a child that exec'd: EACCES\n", frames=True)),
+    ("altstack", matches_native(b"  in the handler: flags SS_ONSTACK, sp alt",
+                                b"thread stack overflow: SIGSEGV handler on alt 1\n",
+                                frames=True)),
 ]
+
+
+def injections_case(tap, args, work):
+    """The sentry maps a program it loads and a fork's copy of the memory
+    in one injection round trip each (ptp_as_map_batch): the loader's
+    share of --stats' injections is 1, and each subshell busybox sh forks
+    (the last one it execs in place, without a fork) adds exactly 1."""
+    name = "stats/injections-batched"
+    log = os.path.join(work, "log")
+    counts = []
+    for script in ("(true); (true)", "(true); (true); (true); (true)"):
+        r = run([args.sentry, "--mode", args.mode, "--log", log, "--stats", args.busybox,
+                 "sh", "-c", script], work, None)
+        with open(log, errors="replace") as f:
+            m = re.search(r"injections (\d+) \((\d+) of them loading the program\)", f.read())
+        if r is None or r[0] != 0 or not m:
+            tap.ok(False, name, "%r: %r, no injection count in --stats" % (script, r))
+            return
+        counts.append((int(m.group(1)), int(m.group(2))))
+    (two, load2), (four, load4) = counts
+    tap.ok(load2 == load4 == 1 and four - two == 2, name,
+           "loading took %d and %d round trips (want 1); two more forks added %d (want 2)" %
+           (load2, load4, four - two))
 
 
 def leftovers(sentry):
@@ -409,7 +468,7 @@ def leftovers(sentry):
 # these arches only (elsewhere a caught signal takes its default action,
 # and the log says so), so the guest of another arch lists them as skips.
 SIGNAL_FRAME_CASES = {"shell/trap-signals"}
-SIGNAL_FRAME_ARCHES = {"x86_64"}
+SIGNAL_FRAME_ARCHES = {"x86_64", "aarch64"}
 
 
 def export(out, busybox, arch):
@@ -527,6 +586,7 @@ def main():
         if not args.only:
             for name, check in PROGS:
                 prog_case(tap, args, work, name, check)
+            injections_case(tap, args, work)
     left = sorted(set(leftovers(args.sentry)) - before)
     tap.ok(not left, "no process of %s left behind" % os.path.basename(args.sentry),
            "left: %s" % left)

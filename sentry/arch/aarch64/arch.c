@@ -6,6 +6,9 @@
 
 const uint16_t sn_arch_elf_machine = EM_AARCH64;
 const char sn_arch_name[] = "aarch64";
+/* svc #0 */
+const unsigned int sn_arch_syscall_insn_len = 4;
+const uint64_t sn_arch_minsigstksz = 5120;
 
 long sn_arch_sys_clone(struct sn_thread *t, const uint64_t a[6])
 {
@@ -13,5 +16,5 @@ long sn_arch_sys_clone(struct sn_thread *t, const uint64_t a[6])
 }
 
 const struct sn_arch_syscall sn_arch_syscalls[] = {
-	{ -1, { NULL, NULL } },
+	{ -1, { NULL, NULL, 0 } },
 };

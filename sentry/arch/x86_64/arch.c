@@ -14,6 +14,9 @@
 
 const uint16_t sn_arch_elf_machine = EM_X86_64;
 const char sn_arch_name[] = "x86_64";
+/* syscall */
+const unsigned int sn_arch_syscall_insn_len = 2;
+const uint64_t sn_arch_minsigstksz = 2048;
 
 /* The generic handler h called with AT_FDCWD before the first n args. */
 #define AT_CWD_CALL(h, a0, a1, a2, a3) \
@@ -161,6 +164,13 @@ static long sys_vfork(struct sn_thread *t, const uint64_t a[6])
 	return sn_proc_fork(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0);
 }
 
+static long sys_pause(struct sn_thread *t, const uint64_t a[6])
+{
+	(void)a;
+	sn_proc_wait_signal(t);
+	return -EINTR;
+}
+
 static long sys_time(struct sn_thread *t, const uint64_t a[6])
 {
 	time_t now = time(NULL);
@@ -175,7 +185,7 @@ long sn_arch_sys_clone(struct sn_thread *t, const uint64_t a[6])
 	return sn_sys_clone(t, a[0], a[1], a[2], a[3], a[4]);
 }
 
-#define CALL(name, fn) { SYS_##name, { fn, #name } }
+#define CALL(name, fn) { SYS_##name, { fn, #name, 0 } }
 const struct sn_arch_syscall sn_arch_syscalls[] = {
 	CALL(open, sys_open),
 	CALL(creat, sys_creat),
@@ -195,12 +205,15 @@ const struct sn_arch_syscall sn_arch_syscalls[] = {
 	CALL(lchown, sys_lchown),
 	CALL(pipe, sys_pipe),
 	CALL(dup2, sys_dup2),
-	CALL(poll, sys_poll),
+	/* sn_poll waits on after a kick that brings no handler. */
+	{ SYS_poll, { sys_poll, "poll", -EINTR } },
 	CALL(arch_prctl, sys_arch_prctl),
 	CALL(getpgrp, sys_getpgrp),
 	CALL(time, sys_time),
+	/* EINTR after any handler; an ignored signal does not end it. */
+	{ SYS_pause, { sys_pause, "pause", SN_ERESTARTNOHAND } },
 	CALL(alarm, sn_sys_alarm),
 	CALL(fork, sys_fork),
 	CALL(vfork, sys_vfork),
-	{ -1, { NULL, NULL } },
+	{ -1, { NULL, NULL, 0 } },
 };

@@ -27,11 +27,7 @@ struct k_sigcontext {
 
 struct k_ucontext {
 	uint64_t uc_flags, uc_link;
-	struct {
-		uint64_t ss_sp;
-		int32_t ss_flags, pad;
-		uint64_t ss_size;
-	} uc_stack;
+	struct sn_frame_stack uc_stack;
 	struct k_sigcontext uc_mcontext;
 	uint64_t uc_sigmask;
 };
@@ -142,6 +138,7 @@ int sn_arch_signal_frame(struct sn_thread *t, const struct sn_sigaction *act,
 	uint64_t sp = ptp_ctx_sp(t->ctx), fp_addr, frame_addr;
 	uint32_t magic2 = FP_XSTATE_MAGIC2;
 	bool xsave = fpsize > FXSAVE_SIZE;
+	bool nested_altstack = sn_on_altstack(t, sp), entering_altstack = false;
 	int err;
 
 	if (!fp)
@@ -166,8 +163,20 @@ int sn_arch_signal_frame(struct sn_thread *t, const struct sn_sigaction *act,
 		memcpy(fp + fpsize, &magic2, sizeof(magic2));
 	}
 	sp -= RED_ZONE;
+	/* The kernel's get_sigframe: SA_ONSTACK moves to the top of an
+	 * alternate stack the thread is not on yet. */
+	if ((act->flags & SA_ONSTACK) && sn_altstack_state(t, sp) == 0) {
+		sp = t->ss_sp + t->ss_size;
+		entering_altstack = true;
+	}
 	fp_addr = (sp - fpsize - (xsave ? sizeof(magic2) : 0)) & ~63ull;
 	frame_addr = ((fp_addr - sizeof(frame)) & ~15ull) - 8;
+	/* A frame that would overflow the alternate stack: SIGSEGV, as the
+	 * kernel's always-bogus frame address. */
+	if ((nested_altstack || entering_altstack) && !sn_in_altstack(t, frame_addr)) {
+		err = -EFAULT;
+		goto out;
+	}
 	for (size_t i = 0; i < sizeof(frame_gprs) / sizeof(frame_gprs[0]); i++)
 		set_u64(sc, frame_gprs[i].off, ptp_ctx_gpr(t->ctx, gpr_index(frame_gprs[i].name)));
 	sc->rsp = ptp_ctx_sp(t->ctx);
@@ -189,7 +198,7 @@ int sn_arch_signal_frame(struct sn_thread *t, const struct sn_sigaction *act,
 	}
 	frame.pretcode = act->restorer;
 	frame.uc.uc_flags = (xsave ? UC_FP_XSTATE : 0) | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
-	frame.uc.uc_stack.ss_flags = SS_DISABLE;
+	sn_altstack_save(t, &frame.uc.uc_stack);
 	frame.uc.uc_sigmask = old_mask;
 	frame.info = *info;
 	if ((err = sn_copy_out(t->proc->mm, fp_addr, fp, fpsize + (xsave ? sizeof(magic2) : 0))) < 0 ||
@@ -266,6 +275,7 @@ int sn_arch_sigreturn(struct sn_thread *t, uint64_t *mask)
 	/* Only the bits a tracer may write change (ptplat masks the rest). */
 	ptp_ctx_set_flags(t->ctx, sc->eflags);
 	*mask = frame.uc.uc_sigmask;
+	sn_altstack_restore(t, &frame.uc.uc_stack, sc->rsp);
 out:
 	free(fp);
 	return err;

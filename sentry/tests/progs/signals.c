@@ -9,6 +9,9 @@
  *   - SIGUSR1 by raise(): the handler starts with the default rounding
  *     mode, the interrupted code gets its own back (the frame's FP state);
  *   - a blocked signal stays pending until sigprocmask unblocks it;
+ *   - a vector register the interrupted code holds (xmm15, v20) survives
+ *     a handler that zeroes it: the signal comes at the return of a raw
+ *     kill in the same asm block, so no compiler code is in between;
  *   - a handler that corrupts its frame's FP state, or (x86_64) its FP
  *     state pointer: rt_sigreturn refuses it and the (forked) child dies
  *     of SIGSEGV, as the kernel does it.
@@ -67,6 +70,50 @@ static void on_usr1(int sig)
 	(void)sig;
 	handler_round = fegetround() == FE_TONEAREST;
 	fesetround(FE_TOWARDZERO);
+}
+
+static void on_usr1_clobber(int sig)
+{
+	(void)sig;
+#if defined(__x86_64__)
+	__asm__ volatile("pxor %%xmm15, %%xmm15" ::: "xmm15");
+#elif defined(__aarch64__)
+	__asm__ volatile("movi v20.16b, #0" ::: "v20");
+#else
+#error "signals.c: no vector register to clobber on this arch"
+#endif
+}
+
+/* Whether the vector register holds its pattern across a signal taken at
+ * the return of kill(getpid(), SIGUSR1). */
+static int vreg_kept(void)
+{
+	static const uint8_t pattern[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	uint8_t after[16] = { 0 };
+	long pid = getpid();
+
+	signal(SIGUSR1, on_usr1_clobber);
+#if defined(__x86_64__)
+	__asm__ volatile("movdqu (%[in]), %%xmm15\n\t"
+			 "mov $62, %%eax\n\t" /* kill */
+			 "syscall\n\t"
+			 "movdqu %%xmm15, (%[out])"
+			 :
+			 : [in] "r"(pattern), [out] "r"(after), "D"(pid), "S"((long)SIGUSR1)
+			 : "rax", "rcx", "r11", "xmm15", "memory");
+#elif defined(__aarch64__)
+	register long x0 __asm__("x0") = pid;
+	register long x1 __asm__("x1") = SIGUSR1;
+	register long x8 __asm__("x8") = 129; /* kill */
+
+	__asm__ volatile("ldr q20, [%[in]]\n\t"
+			 "svc #0\n\t"
+			 "str q20, [%[out]]"
+			 : "+r"(x0)
+			 : "r"(x1), "r"(x8), [in] "r"(pattern), [out] "r"(after)
+			 : "v20", "memory");
+#endif
+	return !memcmp(pattern, after, sizeof(after));
 }
 
 static void on_usr2(int sig)
@@ -155,6 +202,8 @@ int main(void)
 	printf("usr1: handler default rounding %d, own rounding kept %d\n", (int)handler_round,
 	       fegetround() == FE_UPWARD);
 	fesetround(FE_TONEAREST);
+
+	printf("vector register kept across a handler: %d\n", vreg_kept());
 
 	signal(SIGUSR2, on_usr2);
 	sigemptyset(&set);
