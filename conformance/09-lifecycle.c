@@ -545,7 +545,7 @@ static void one_life(void)
 	struct ptp_stats st;
 	struct ptp_event ev;
 	pid_t pids[5];
-	uintptr_t stub = ptp_max_user_address(p);
+	uintptr_t stub = ptp_stub_start(p);
 
 	assert_true(mapped(stub));
 	for (int a = 0; a < 3; a++) {

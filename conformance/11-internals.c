@@ -48,7 +48,7 @@ static int foreign_mappings(pid_t pid, uintptr_t stub_start, uintptr_t stub_end)
 static void stub_at_the_top(void)
 {
 	struct ptp_platform *p = h_open();
-	uintptr_t start = ptp_max_user_address(p), end = ptp_stub_end(p);
+	uintptr_t start = ptp_stub_start(p), end = ptp_stub_end(p);
 	char line[512];
 	bool seen = false;
 	FILE *f;
@@ -80,9 +80,9 @@ static void fresh_as_maps_only_stub(void)
 	struct ptp_platform *p = h_open();
 	struct ptp_as *as = h_as(p);
 
-	assert_int_equal(foreign_mappings(ptp_as_pid(as), ptp_max_user_address(p),
+	assert_int_equal(foreign_mappings(ptp_as_pid(as), ptp_stub_start(p),
 					  ptp_stub_end(p)), 0);
-	assert_int_equal(foreign_mappings(ptp_master_pid(p), ptp_max_user_address(p),
+	assert_int_equal(foreign_mappings(ptp_master_pid(p), ptp_stub_start(p),
 					  ptp_stub_end(p)), 0);
 	ptp_as_release(as);
 	ptp_close(p);
@@ -219,6 +219,45 @@ static void batch_round_trips(void)
 	h_teardown(&f);
 }
 
+/* Where an app without a tracer attached shares a page with it, a forged
+ * write to that page (here: the state word says an event is ready, with
+ * none copied) must cost that address space alone: -ESRCH, within the
+ * 100 ms a death takes to be seen, and nothing else changes. */
+static void forged_shared_page_kills_only_its_as(void)
+{
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
+	struct ptp_as *other = h_as(f.p);
+	struct ptp_ctx *other_ctx = h_ctx(f.p);
+	struct ptp_event ev;
+	uintptr_t page, end;
+	long t0;
+
+	if (ptp_caps(f.p)->app_traced)
+		h_skip("the %s backend keeps the app traced: it shares no page with it",
+		       ptp_backend_name(ptp_caps(f.p)->backend));
+	h_load(other, other_ctx, PAYLOAD_SYSCALL_LOOP);
+	h_switch(other_ctx, other, &ev, PTP_EV_SYSCALL);
+	/* The first switch made the thread and its page. */
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	/* The page is the memfd the backend names so. */
+	assert_true(h_mapping(ptp_as_pid(f.as), 0, "ptp-systrap", &page, &end));
+	h_load_at(f.as, H_CODE + 0x100000ul, PAYLOAD_WRITE_SPIN);
+	ptp_ctx_set_ip(f.ctx, H_CODE + 0x100000ul);
+	ptp_ctx_set_arg(f.ctx, 0, page);
+	ptp_ctx_set_arg(f.ctx, 1, 1); /* the state word: "an event is ready" */
+	t0 = h_now_ms();
+	assert_int_equal(ptp_switch(f.ctx, f.as, &ev), -ESRCH);
+	assert_true(h_now_ms() - t0 < 100);
+	assert_int_equal(ptp_as_status(f.as), -ESRCH);
+	assert_int_equal(ptp_platform_status(f.p), 0);
+	assert_int_equal(ptp_as_status(other), 0);
+	h_switch(other_ctx, other, &ev, PTP_EV_SYSCALL);
+	assert_int_equal(ev.nr, SYS_getpid);
+	ptp_ctx_free(other_ctx);
+	ptp_as_release(other);
+	h_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -227,6 +266,7 @@ int main(int argc, char **argv)
 		HCASE(stub_filter_active),
 		HCASE(fork_stats_and_trim),
 		HCASE(batch_round_trips),
+		HCASE(forged_shared_page_kills_only_its_as),
 	};
 
 	return harness_main(argc, argv, "internals", cases,

@@ -45,8 +45,8 @@ extern "C" {
  * programs built against an older header (the ABI check, suite 'abi'), MINOR
  * with additions, PATCH with fixes.
  */
-#define PTP_VERSION_MAJOR 0
-#define PTP_VERSION_MINOR 1
+#define PTP_VERSION_MAJOR 1
+#define PTP_VERSION_MINOR 0
 #define PTP_VERSION_PATCH 0
 /* A version as one number that compares in order. */
 #define PTP_VERSION_NUMBER(major, minor, patch) \
@@ -169,12 +169,24 @@ struct ptp_caps {
 	bool vsyscall;             /* a [vsyscall] page is mapped */
 	size_t fpstate_size;       /* bytes of FP/SIMD state moved per switch */
 	enum ptp_backend backend;  /* the one ptp_open chose */
+	/* A syscall event's nr is the whole number register as the app left
+	 * it (ptrace's orig_rax on x86_64). Else it is the number as the
+	 * kernel reads it (systrap: the SIGSYS si_syscall, a 32-bit int on
+	 * x86_64, so a value above it reads sign-extended from its low half). */
+	bool syscall_nr_whole_register;
+	/* The app's threads stay traced while app code runs (ptrace); else
+	 * (systrap) they are detached and run untraced: /proc shows
+	 * TracerPid 0 for them. */
+	bool app_traced;
 };
 
 const struct ptp_caps *ptp_caps(const struct ptp_platform *p);
 const struct ptp_options *ptp_options(const struct ptp_platform *p);
-/* The stub occupies [stub_start, stub_end); stub_start is the max address. */
+/* The end of what an address space may map. The stub occupies
+ * [ptp_stub_start, ptp_stub_end), at or above it: right above it on the
+ * ptrace backend; on systrap the threads' regions lie in between. */
 uintptr_t ptp_max_user_address(const struct ptp_platform *p);
+PTP_INTROSPECTION uintptr_t ptp_stub_start(const struct ptp_platform *p);
 uintptr_t ptp_min_user_address(const struct ptp_platform *p);
 PTP_INTROSPECTION uintptr_t ptp_stub_end(const struct ptp_platform *p);
 PTP_INTROSPECTION pid_t ptp_master_pid(const struct ptp_platform *p);

@@ -27,4 +27,7 @@
  * single-stepping; not AC: alignment checks; not RF: pushf clears it). */
 #define AF_FLAGS_TEST 0xcd5ull
 
+/* The in-tree core builds its systrap backend for this arch. */
+#define AF_SYSTRAP_BUILT 1
+
 #endif /* CONFORMANCE_ARCH_FACTS_H */
