@@ -100,12 +100,34 @@ void ptp_arch_syscall_trapped(struct arch_regs *r, long nr)
 #define XSAVE_BV 512
 #define FCW_INIT 0x37f
 
+/* Where each user XSAVE component lies in the standard format: asked of
+ * CPUID once (every CPUID is a VM exit under a hypervisor). */
+static struct {
+	uint32_t off, size;
+} components[64];
+static pthread_once_t components_once = PTHREAD_ONCE_INIT;
+
+static void components_read(void)
+{
+	for (unsigned int i = 2; i < 63; i++) {
+		unsigned int size, off, ecx, edx;
+
+		__cpuid_count(0xd, i, size, off, ecx, edx);
+		/* Supervisor components (ecx bit 0) are not in this image. */
+		if (!(ecx & 1)) {
+			components[i].off = off;
+			components[i].size = size;
+		}
+	}
+}
+
 void ptp_arch_fp_expand(void *fp, size_t len)
 {
 	unsigned char *b = fp;
 	uint64_t bv;
 	uint16_t fcw = FCW_INIT;
 
+	pthread_once(&components_once, components_read);
 	if (len <= XSAVE_BV + sizeof(bv))
 		return;
 	memcpy(&bv, b + XSAVE_BV, sizeof(bv));
@@ -118,13 +140,9 @@ void ptp_arch_fp_expand(void *fp, size_t len)
 	if (!(bv & 2))
 		memset(b + FX_XMM, 0, FX_XMM_END - FX_XMM);
 	for (unsigned int i = 2; i < 63; i++) {
-		unsigned int size, off, ecx, edx;
+		uint32_t off = components[i].off, size = components[i].size;
 
-		if (bv & (1ull << i))
-			continue;
-		__cpuid_count(0xd, i, size, off, ecx, edx);
-		/* Supervisor components (ecx bit 0) are not in this image. */
-		if (size == 0 || (ecx & 1) || (size_t)off + size > len)
+		if ((bv & (1ull << i)) || size == 0 || (size_t)off + size > len)
 			continue;
 		memset(b + off, 0, size);
 	}
