@@ -258,6 +258,61 @@ static void forged_shared_page_kills_only_its_as(void)
 	h_teardown(&f);
 }
 
+/* TracerPid in /proc/PID/task/TID/status, or -1. */
+static int tracer_pid_of(pid_t pid, pid_t tid)
+{
+	char path[96], line[256];
+	int tracer = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	fclose(f);
+	return tracer;
+}
+
+/*
+ * The point of systrap (issue #12): while switches run, the app's thread has
+ * no tracer, and a switch makes no ptrace request. Where the backend keeps
+ * the app traced, the same count is the positive control: at least one
+ * request per switch, and this process as the tracer.
+ */
+static void switches_and_ptrace_calls(void)
+{
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
+	bool traced = ptp_caps(f.p)->app_traced;
+	struct ptp_stats before, after;
+	struct ptp_event ev;
+	int tracer = -2;
+
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	ptp_stats(f.p, &before);
+	for (int i = 0; i < 1000; i++) {
+		h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+		if (i == 500)
+			tracer = tracer_pid_of(ptp_as_pid(f.as), ptp_ctx_tid(f.ctx));
+	}
+	ptp_stats(f.p, &after);
+	h_note("%s: %lu ptrace calls in 1000 switches, TracerPid %d",
+	       ptp_backend_name(ptp_caps(f.p)->backend),
+	       after.ptrace_calls - before.ptrace_calls, tracer);
+	if (traced) {
+		assert_true(after.ptrace_calls - before.ptrace_calls >= 1000);
+		assert_int_equal(tracer, getpid());
+	} else {
+		assert_int_equal(after.ptrace_calls - before.ptrace_calls, 0);
+		assert_int_equal(tracer, 0);
+		assert_true(after.handoffs_spun + after.handoffs_slept >=
+			    before.handoffs_spun + before.handoffs_slept + 2000);
+	}
+	h_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -267,6 +322,7 @@ int main(int argc, char **argv)
 		HCASE(fork_stats_and_trim),
 		HCASE(batch_round_trips),
 		HCASE(forged_shared_page_kills_only_its_as),
+		HCASE(switches_and_ptrace_calls),
 	};
 
 	return harness_main(argc, argv, "internals", cases,

@@ -152,6 +152,8 @@ struct ptp_platform {
 	unsigned int npool, nlive;
 	unsigned long as_created, threads_created, threads_retired;
 	atomic_ulong injections; /* round trips of ptp_as_* into stubs */
+	/* The backend's switch hand-offs (ptp_stats). */
+	atomic_ulong handoffs_spun, handoffs_slept;
 };
 
 /* A dead address space stays dead; every layer may record it. */

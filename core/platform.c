@@ -596,5 +596,8 @@ PTP_EXPORT void ptp_stats(struct ptp_platform *p, struct ptp_stats *st)
 	st->threads_retired = p->threads_retired;
 	pthread_mutex_unlock(&p->lock);
 	st->injections = atomic_load(&p->injections);
+	st->ptrace_calls = atomic_load(&ptp_ptrace_calls);
+	st->handoffs_spun = atomic_load(&p->handoffs_spun);
+	st->handoffs_slept = atomic_load(&p->handoffs_slept);
 	st->traced_threads = ptp_registry_threads(p);
 }

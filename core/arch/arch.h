@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/ptrace.h>
 #include <sys/types.h>
 
 #include <seccomp.h>
@@ -27,6 +29,24 @@
  * ARCH_X32_SYSCALL_BIT (the number bit that selects a second table under the
  * native AUDIT_ARCH_*, x86_64's x32; 0 where there is none). */
 #include "arch-defs.h"
+
+/*
+ * Every ptrace request of the core, counted (ptp_stats.ptrace_calls): a
+ * systrap switch must make none, and only a count shows it. The counter
+ * lives in the lowest layer (core/arch/<arch>/regs.c), below every caller;
+ * one relaxed add beside a system call.
+ */
+extern atomic_ulong ptp_ptrace_calls;
+
+static inline long ptp_ptrace_counted(int req, pid_t pid, void *addr, void *data)
+{
+	atomic_fetch_add_explicit(&ptp_ptrace_calls, 1, memory_order_relaxed);
+	return ptrace(req, pid, addr, data);
+}
+
+#define ptrace(req, pid, addr, data)                                           \
+	ptp_ptrace_counted((req), (pid), (void *)(uintptr_t)(addr),            \
+			   (void *)(uintptr_t)(data))
 
 /* The stub blob (stub/arch/<arch>/stub.S): copied to the stub page. */
 extern const unsigned char ptp_stub_blob_start[];

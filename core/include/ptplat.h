@@ -205,6 +205,13 @@ struct ptp_stats {
 	 * (one per PTP_AS_BATCH_MAX operations); not those that create
 	 * address spaces or traced threads. */
 	unsigned long injections;
+	/* ptrace requests the core has made, in this process, for every
+	 * platform (a systrap switch makes none). */
+	unsigned long ptrace_calls;
+	/* systrap: hand-offs of this platform's switches, both sides (the
+	 * tracer's wait for an event, the handler's for the answer), that
+	 * ended within the spin, or in a futex wait (0 on ptrace). */
+	unsigned long handoffs_spun, handoffs_slept;
 };
 PTP_INTROSPECTION void ptp_stats(struct ptp_platform *p, struct ptp_stats *st);
 /* Destroys every pooled address space. */

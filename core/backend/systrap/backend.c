@@ -70,7 +70,6 @@ struct st_thread {
 	unsigned char *boot_fp; /* the FP image of the first, kernel-made frame */
 	bool spin;             /* the hand-off spins before it sleeps */
 	int stub_cpu;
-	unsigned long spun, slept;
 };
 
 static uint32_t *state_word(struct st_thread *s, size_t off)
@@ -136,7 +135,8 @@ static int wait_event(struct st_thread *s, struct ptp_traced *t, int timeout_ms)
 		for (unsigned int i = 0;; i++) {
 			cur = __atomic_load_n(state, __ATOMIC_ACQUIRE);
 			if (cur != PTP_SYSTRAP_RUN) {
-				s->spun++;
+				atomic_fetch_add_explicit(&t->as->p->handoffs_spun, 1,
+							  memory_order_relaxed);
 				return (int)cur;
 			}
 			if ((i & 63) == 63 && mono_ns() > end)
@@ -154,7 +154,7 @@ static int wait_event(struct st_thread *s, struct ptp_traced *t, int timeout_ms)
 		}
 	}
 	__atomic_store_n(sleeps, 0, __ATOMIC_SEQ_CST);
-	s->slept++;
+	atomic_fetch_add_explicit(&t->as->p->handoffs_slept, 1, memory_order_relaxed);
 	return (int)cur;
 }
 
@@ -281,6 +281,11 @@ static int systrap_resume(struct ptp_ctx *ctx, struct ptp_traced *t,
 			return kill_as(t->as);
 		}
 		take_state(ctx, s);
+		/* How the handler's wait for the previous answer ended: a
+		 * statistic only, whatever the app wrote there. */
+		atomic_fetch_add_explicit(s->copy[PTP_SYSTRAP_STUB_SPUN] ? &p->handoffs_spun
+									: &p->handoffs_slept,
+					  1, memory_order_relaxed);
 		t->gpr_resident = ctx->id;
 		t->fp_resident = ctx->id;
 		if (si.si_signo == SIGSYS && si.si_code == SYS_SECCOMP &&
@@ -464,7 +469,6 @@ static int check_boot(struct ptp_platform *p, struct ptp_traced *t, struct st_th
 	if (!s->boot_fp)
 		return -ENOMEM;
 	memcpy(s->boot_fp, s->copy + PTP_SYSTRAP_FP, s->fp_size);
-	s->slept = 0;
 	return 0;
 }
 
