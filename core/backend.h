@@ -61,6 +61,7 @@ struct ptp_backend_ops {
 	/* ptp_caps' fields of the same names. */
 	bool app_traced;
 	bool syscall_nr_whole_register;
+	bool fault_access_exact;
 	/* Bytes right below the stub the backend keeps for itself in every
 	 * address space (ptp_max_user_address is that much lower). */
 	uintptr_t reserved_below_stub;

@@ -115,6 +115,7 @@ static int choose_backend(struct ptp_platform *p)
 	p->caps.backend = b;
 	p->caps.app_traced = p->ops->app_traced;
 	p->caps.syscall_nr_whole_register = p->ops->syscall_nr_whole_register;
+	p->caps.fault_access_exact = p->ops->fault_access_exact;
 	return p->ops->check_options(&p->opts);
 }
 

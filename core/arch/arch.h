@@ -215,6 +215,9 @@ void ptp_arch_uc_put(const struct arch_regs *r, void *gregs, uint64_t *fs_base,
 /* 0, or -EIO for registers ptrace would refuse to set (top: the end of
  * the user address space). */
 int ptp_arch_uc_check(const struct arch_regs *r, uintptr_t top);
+/* The access of a page fault as the frame's registers tell it
+ * (PTP_ACCESS_*), or 0 when the frame is not of a page fault. */
+unsigned int ptp_arch_uc_fault_access(const void *gregs);
 /* r as a syscall stop of nr shows it. */
 void ptp_arch_syscall_trapped(struct arch_regs *r, long nr);
 /* A frame's FP image holds only the components in use: put the others in

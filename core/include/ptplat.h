@@ -178,6 +178,9 @@ struct ptp_caps {
 	 * (systrap) they are detached and run untraced: /proc shows
 	 * TracerPid 0 for them. */
 	bool app_traced;
+	/* Page-fault events carry exact_access (systrap on x86_64: the
+	 * frame's error code; ptrace's signal stops do not show it). */
+	bool fault_access_exact;
 };
 
 const struct ptp_caps *ptp_caps(const struct ptp_platform *p);
@@ -409,7 +412,12 @@ struct ptp_event {
 	uint32_t audit_arch;
 	uint64_t args[6];
 	uintptr_t addr;     /* PTP_EV_FAULT: si_addr */
-	unsigned int access;/* PTP_EV_FAULT: PTP_ACCESS_* */
+	unsigned int access;/* PTP_EV_FAULT: PTP_ACCESS_*, gVisor's heuristic */
+	/* PTP_EV_FAULT: the access the CPU reported for this fault where the
+	 * platform can tell (ptp_caps.fault_access_exact, and a page fault:
+	 * READ, READ|WRITE, or EXEC), else 0. access stays the heuristic's
+	 * either way, so both can be compared. */
+	unsigned int exact_access;
 	siginfo_t info;     /* PTP_EV_FAULT, PTP_EV_SIGNAL */
 };
 

@@ -85,6 +85,27 @@ int ptp_arch_uc_check(const struct arch_regs *r, uintptr_t top)
 	return 0;
 }
 
+/* The page-fault error code's bits (arch/x86/include/asm/trap_pf.h); it is
+ * one only where trapno is #PF: a #GP (a non-canonical address) has an
+ * error code of another meaning, and no access. */
+#define X86_TRAP_PF 14
+#define X86_PF_WRITE 0x2
+#define X86_PF_INSTR 0x10
+
+unsigned int ptp_arch_uc_fault_access(const void *gregs)
+{
+	uint64_t sc[SC_WORDS];
+
+	memcpy(sc, gregs, sizeof(sc));
+	if (sc[SC_TRAPNO] != X86_TRAP_PF)
+		return 0;
+	if (sc[SC_ERR] & X86_PF_INSTR)
+		return PTP_ACCESS_EXEC;
+	if (sc[SC_ERR] & X86_PF_WRITE)
+		return PTP_ACCESS_READ | PTP_ACCESS_WRITE;
+	return PTP_ACCESS_READ;
+}
+
 void ptp_arch_syscall_trapped(struct arch_regs *r, long nr)
 {
 	/* As a syscall stop shows it (ptp_arch_syscall_stop). */

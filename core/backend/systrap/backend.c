@@ -314,6 +314,8 @@ static int systrap_resume(struct ptp_ctx *ctx, struct ptp_traced *t,
 			continue; /* no child of the stub's can exist */
 		ev->info = si;
 		ev->kind = si.si_signo == SIGSEGV ? PTP_EV_FAULT : PTP_EV_SIGNAL;
+		if (ev->kind == PTP_EV_FAULT)
+			ev->exact_access = ptp_arch_uc_fault_access(s->copy + PTP_SYSTRAP_GREGS);
 		return 0;
 	}
 }
@@ -626,6 +628,7 @@ const struct ptp_backend_ops ptp_backend_systrap = {
 	.retire = systrap_retire,
 	.thread_setup = systrap_thread_setup,
 	.inject_via_leader = true,
+	.fault_access_exact = true,
 	.reserved_below_stub = (PTP_SYSTRAP_SLOTS + 1) * (uintptr_t)PTP_SYSTRAP_REGION,
 	.filter_trap_default = true,
 	.filter_rules = filter_rules,
