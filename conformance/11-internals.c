@@ -10,6 +10,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "harness.h"
 
 /* The lines of /proc/PID/maps other than the stub and [vsyscall]. */
@@ -313,6 +316,100 @@ static void switches_and_ptrace_calls(void)
 	h_teardown(&f);
 }
 
+#if AF_SYSTRAP_BUILT
+struct irq_sender {
+	struct ptp_ctx *ctx;
+	atomic_bool stop;
+};
+
+static void *send_interrupts(void *arg)
+{
+	struct irq_sender *snd = arg;
+
+	while (!atomic_load(&snd->stop)) {
+		usleep(20000);
+		ptp_interrupt(snd->ctx);
+	}
+	return NULL;
+}
+#endif
+
+/*
+ * The app makes an rt_sigreturn of its own through the handler's (the one
+ * syscall its filter lets through from there), with a forged frame that
+ * blocks every signal, the interrupt's too, and then spins without
+ * syscalls. No interrupt can reach it: the switch must still end, bounded
+ * (the address space kills itself: -ESRCH), and nothing else is touched.
+ */
+static void forged_sigreturn_blocking_interrupts_ends(void)
+{
+#if AF_SYSTRAP_BUILT
+	struct hfix f = h_setup(PAYLOAD_EXEC);
+	struct ptp_as *other = h_as(f.p);
+	struct ptp_ctx *other_ctx = h_ctx(f.p);
+	struct irq_sender snd = { .ctx = f.ctx };
+	size_t pg = h_page();
+	unsigned char frame[4096] = { 0 };
+	const uint64_t spin = H_CODE + 0x100000ul, uc = H_STACK + 0x100;
+	uint64_t all = ~0ull, v, page, end;
+	const unsigned char *restorer;
+	struct ptp_event ev;
+	pthread_t th;
+	long t0;
+	int fd;
+
+	if (ptp_caps(f.p)->app_traced)
+		h_skip("the %s backend keeps the app traced: its rt_sigreturn is a "
+		       "syscall event, never run",
+		       ptp_backend_name(ptp_caps(f.p)->backend));
+	restorer = memmem((const void *)ptp_stub_start(f.p),
+			  ptp_stub_end(f.p) - ptp_stub_start(f.p), AF_SIGRETURN_INSN,
+			  sizeof(AF_SIGRETURN_INSN) - 1);
+	assert_non_null(restorer);
+	h_load(other, other_ctx, PAYLOAD_SYSCALL_LOOP);
+	/* The first switch makes the thread, its region and altstack. */
+	ptp_ctx_set_arg(f.ctx, 0, H_CODE); /* a jump to itself: spins */
+	snd.stop = false;
+	assert_int_equal(pthread_create(&th, NULL, send_interrupts, &snd), 0);
+	h_switch(f.ctx, f.as, &ev, PTP_EV_INTERRUPTED);
+	assert_true(h_mapping(ptp_as_pid(f.as), 0, "ptp-systrap", &page, &end));
+	/* The frame keeps the altstack as it is (the shared part is 0x6000
+	 * bytes, the altstack the rest of the region, stub/systrap-abi.h). */
+	v = page + 0x6000;
+	memcpy(frame + 0x100 + AF_UC_STACK, &v, 8);
+	v = 0xa000;
+	memcpy(frame + 0x100 + AF_UC_STACK + 16, &v, 8);
+	v = H_STACK + 0x800;
+	memcpy(frame + 0x100 + AF_UC_SP, &v, 8);
+	memcpy(frame + 0x100 + AF_UC_IP, &spin, 8);
+	v = AF_USER_FLAGS;
+	memcpy(frame + 0x100 + AF_UC_FLAGS, &v, 8);
+	v = AF_USER_SELECTORS;
+	memcpy(frame + 0x100 + AF_UC_SELECTORS, &v, 8);
+	memcpy(frame + 0x100 + AF_UC_SIGMASK, &all, 8);
+	fd = h_memfd(pg, frame, sizeof(frame) < pg ? sizeof(frame) : pg);
+	assert_int_equal(ptp_as_map(f.as, H_STACK, pg, PROT_READ | PROT_WRITE, fd, 0, 0), 0);
+	close(fd);
+	h_load_at(f.as, spin, PAYLOAD_SPIN);
+	ptp_ctx_set_arg(f.ctx, 0, (uintptr_t)restorer);
+	ptp_ctx_set_sp(f.ctx, uc);
+	t0 = h_now_ms();
+	assert_int_equal(ptp_switch(f.ctx, f.as, &ev), -ESRCH);
+	h_note("-ESRCH after %ld ms", h_now_ms() - t0);
+	assert_true(h_now_ms() - t0 < 2000);
+	atomic_store(&snd.stop, true);
+	pthread_join(th, NULL);
+	assert_int_equal(ptp_as_status(f.as), -ESRCH);
+	assert_int_equal(ptp_platform_status(f.p), 0);
+	h_switch(other_ctx, other, &ev, PTP_EV_SYSCALL);
+	ptp_ctx_free(other_ctx);
+	ptp_as_release(other);
+	h_teardown(&f);
+#else
+	h_skip("no systrap backend on this arch");
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -323,6 +420,7 @@ int main(int argc, char **argv)
 		HCASE(batch_round_trips),
 		HCASE(forged_shared_page_kills_only_its_as),
 		HCASE(switches_and_ptrace_calls),
+		HCASE(forged_sigreturn_blocking_interrupts_ends),
 	};
 
 	return harness_main(argc, argv, "internals", cases,

@@ -38,6 +38,10 @@
 #define SPIN_NS 20000ull
 /* How often a waiting tracer looks for the death of the stub. */
 #define DEATH_CHECK_NS 10000000L
+/* How long an interrupt may stay unanswered: the app can block the signal
+ * (a forged rt_sigreturn frame through the handler's own), and a switch
+ * must not then wait for it forever. */
+#define INTERRUPT_TIMEOUT_NS 500000000ull
 /* How long set-up waits for the first trap, and retirement for the exit. */
 #define BOOT_TIMEOUT_MS 2000
 #define RETIRE_TIMEOUT_MS 100
@@ -121,12 +125,32 @@ static bool stub_gone(struct ptp_traced *t)
  * overall bound: the app may compute as long as it likes (interrupts end a
  * switch).
  */
-static int wait_event(struct st_thread *s, struct ptp_traced *t, int timeout_ms)
+/* Whether an interrupt sent during this switch (ctx NULL: none can be) has
+ * gone unanswered for INTERRUPT_TIMEOUT_NS; *sent_at is 0 until one is seen. */
+static bool interrupt_overdue(struct ptp_ctx *ctx, uint64_t *sent_at)
+{
+	bool sent;
+
+	if (!ctx)
+		return false;
+	pthread_mutex_lock(&ctx->irq_lock);
+	sent = ctx->irq_sent;
+	pthread_mutex_unlock(&ctx->irq_lock);
+	if (!sent)
+		return false;
+	if (!*sent_at)
+		*sent_at = mono_ns();
+	return mono_ns() - *sent_at > INTERRUPT_TIMEOUT_NS;
+}
+
+static int wait_event(struct st_thread *s, struct ptp_traced *t, struct ptp_ctx *ctx,
+		      int timeout_ms)
 {
 	static const struct timespec slice = { .tv_nsec = DEATH_CHECK_NS };
 	uint32_t *state = state_word(s, PTP_SYSTRAP_STATE);
 	uint32_t *sleeps = state_word(s, PTP_SYSTRAP_TRACER_SLEEPS);
 	uint64_t give_up = timeout_ms ? mono_ns() + (uint64_t)timeout_ms * 1000000 : 0;
+	uint64_t irq_at = 0;
 	uint32_t cur;
 
 	if (s->spin) {
@@ -148,7 +172,8 @@ static int wait_event(struct st_thread *s, struct ptp_traced *t, int timeout_ms)
 	while ((cur = __atomic_load_n(state, __ATOMIC_SEQ_CST)) == PTP_SYSTRAP_RUN) {
 		if (futex(state, FUTEX_WAIT, PTP_SYSTRAP_RUN, &slice) < 0 &&
 		    errno == ETIMEDOUT &&
-		    (stub_gone(t) || (give_up && mono_ns() > give_up))) {
+		    (stub_gone(t) || (give_up && mono_ns() > give_up) ||
+		     interrupt_overdue(ctx, &irq_at))) {
 			__atomic_store_n(sleeps, 0, __ATOMIC_SEQ_CST);
 			return -ESRCH;
 		}
@@ -273,7 +298,7 @@ static int systrap_resume(struct ptp_ctx *ctx, struct ptp_traced *t,
 		if (rc < 0)
 			return rc;
 		answer(s, PTP_SYSTRAP_RUN);
-		state = wait_event(s, t, 0);
+		state = wait_event(s, t, ctx, 0);
 		if (state < 0) {
 			return kill_as(t->as);
 		}
@@ -448,7 +473,7 @@ static int check_boot(struct ptp_platform *p, struct ptp_traced *t, struct st_th
 	struct arch_regs r = p->init_regs;
 	uint64_t fp_size;
 	siginfo_t si;
-	int state = wait_event(s, t, BOOT_TIMEOUT_MS);
+	int state = wait_event(s, t, NULL, BOOT_TIMEOUT_MS);
 
 	if (state != PTP_SYSTRAP_EVENT) {
 		return -ESRCH;
