@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,6 +411,63 @@ static void forged_sigreturn_blocking_interrupts_ends(void)
 #endif
 }
 
+struct other_app {
+	struct ptp_ctx *ctx;
+	struct ptp_as *as;
+	int rc;
+	struct ptp_event ev;
+};
+
+static void *run_other_app(void *arg)
+{
+	struct other_app *o = arg;
+
+	o->rc = ptp_switch(o->ctx, o->as, &o->ev);
+	return NULL;
+}
+
+/*
+ * App code of one thread writes another thread's shared page: it clears the
+ * flag by which that thread's handler says it sleeps, so the tracer's
+ * answer does not wake it. That may cost a bounded delay, never the switch
+ * (with two CPUs, where the answer wakes only a sleeper).
+ */
+static void other_thread_clears_sleeper_flag(void)
+{
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
+	struct other_app o = { .ctx = h_ctx(f.p), .as = f.as };
+	uintptr_t page, end;
+	struct ptp_event ev;
+	cpu_set_t cpus;
+	pthread_t th;
+	long t0;
+
+	if (ptp_caps(f.p)->app_traced)
+		h_skip("the %s backend keeps the app traced: it shares no page with it",
+		       ptp_backend_name(ptp_caps(f.p)->backend));
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2)
+		h_skip("one CPU: the tracer then wakes the handler at every answer");
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	assert_true(h_mapping(ptp_as_pid(f.as), 0, "ptp-systrap", &page, &end));
+	usleep(5000); /* past the handler's 20 us spin: it sleeps */
+	h_load_at(f.as, H_CODE + 0x100000ul, PAYLOAD_WRITE_SPIN);
+	ptp_ctx_set_ip(o.ctx, H_CODE + 0x100000ul);
+	ptp_ctx_set_arg(o.ctx, 0, page + 8); /* its sleeper and spun flags */
+	ptp_ctx_set_arg(o.ctx, 1, 0);
+	assert_int_equal(pthread_create(&th, NULL, run_other_app, &o), 0);
+	usleep(50000);
+	ptp_interrupt(o.ctx);
+	pthread_join(th, NULL);
+	assert_int_equal(o.rc, 0);
+	assert_int_equal(o.ev.kind, PTP_EV_INTERRUPTED);
+	t0 = h_now_ms();
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	h_note("the switch after the write took %ld ms", h_now_ms() - t0);
+	assert_true(h_now_ms() - t0 < 1000);
+	ptp_ctx_free(o.ctx);
+	h_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -421,6 +479,7 @@ int main(int argc, char **argv)
 		HCASE(forged_shared_page_kills_only_its_as),
 		HCASE(switches_and_ptrace_calls),
 		HCASE(forged_sigreturn_blocking_interrupts_ends),
+		HCASE(other_thread_clears_sleeper_flag),
 	};
 
 	return harness_main(argc, argv, "internals", cases,

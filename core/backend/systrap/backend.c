@@ -170,13 +170,18 @@ static int wait_event(struct st_thread *s, struct ptp_traced *t, struct ptp_ctx 
 	}
 	__atomic_exchange_n(sleeps, 1, __ATOMIC_SEQ_CST);
 	while ((cur = __atomic_load_n(state, __ATOMIC_SEQ_CST)) == PTP_SYSTRAP_RUN) {
-		if (futex(state, FUTEX_WAIT, PTP_SYSTRAP_RUN, &slice) < 0 &&
-		    errno == ETIMEDOUT &&
-		    (stub_gone(t) || (give_up && mono_ns() > give_up) ||
-		     interrupt_overdue(ctx, &irq_at))) {
+		if (futex(state, FUTEX_WAIT, PTP_SYSTRAP_RUN, &slice) == 0 ||
+		    errno != ETIMEDOUT)
+			continue;
+		if (stub_gone(t) || (give_up && mono_ns() > give_up) ||
+		    interrupt_overdue(ctx, &irq_at)) {
 			__atomic_store_n(sleeps, 0, __ATOMIC_SEQ_CST);
 			return -ESRCH;
 		}
+		/* The app (another thread of it) may have cleared the
+		 * handler's sleeper flag, so that answer() did not wake it:
+		 * a lost wake-up costs one slice, never the switch. */
+		futex(state, FUTEX_WAKE, 1, NULL);
 	}
 	__atomic_store_n(sleeps, 0, __ATOMIC_SEQ_CST);
 	atomic_fetch_add_explicit(&t->as->p->handoffs_slept, 1, memory_order_relaxed);
