@@ -43,6 +43,9 @@ uint64_t bench_now_ns(void);
 int bench_pin(pid_t tid, int cpu);
 int bench_current_cpu(void);
 int bench_ncpus(void);
+/* Time on CPU of thread tid of process pid, in ns (schedstat's first
+ * field); 0 if it cannot be read. */
+uint64_t bench_thread_cpu_ns(pid_t pid, pid_t tid);
 
 /* ---- Pinning the benchmark's own thread, and putting it back ---------
  * Google Benchmark runs every benchmark on the same main thread, one after
@@ -145,6 +148,9 @@ void bench_core_label(char *buf, size_t len, const char *mode);
  * traced threads as --ptbench_pin says. reuse_pool false turns the
  * address-space reuse pool off (a release destroys at once); true keeps
  * the core's default pool. *p is NULL on failure. */
+/* backend NULL: --ptbench_backend. */
+int bench_core_open_backend(const char *mode, const char *backend, bool reuse_pool,
+			    struct ptp_platform **p, char *err, size_t errlen);
 int bench_core_open(const char *mode, bool reuse_pool, struct ptp_platform **p, char *err,
 		    size_t errlen);
 /* A one-page memfd holding the payload; the fd. Fails with -ENOSYS when
@@ -164,6 +170,7 @@ struct bench_core_env {
 
 struct bench_core_env_spec {
 	const char *mode; /* NULL: --ptbench_mode */
+	const char *backend; /* NULL: --ptbench_backend */
 	bool reuse_pool;  /* as for bench_core_open */
 	/* NULL: an empty address space and no context (the benchmark maps
 	 * its own memory); else mapped at code, the context's IP. */

@@ -277,3 +277,19 @@ void bench_samples_free(struct bench_samples *s)
 	s->v = NULL;
 	s->n = s->cap = 0;
 }
+
+uint64_t bench_thread_cpu_ns(pid_t pid, pid_t tid)
+{
+	char path[64];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}

@@ -27,19 +27,27 @@ void bench_core_label(char *buf, size_t len, const char *mode)
 int bench_core_open(const char *mode, bool reuse_pool, struct ptp_platform **p, char *err,
 		    size_t errlen)
 {
+	return bench_core_open_backend(mode, NULL, reuse_pool, p, err, errlen);
+}
+
+int bench_core_open_backend(const char *mode, const char *backend, bool reuse_pool,
+			    struct ptp_platform **p, char *err, size_t errlen)
+{
 	struct ptp_options o;
 	int rc;
 
 	*p = NULL;
 	if (!mode)
 		mode = bench_config.mode;
+	if (!backend)
+		backend = bench_config.backend;
 	ptp_options_default(&o);
 	if (ptp_mode_parse(mode, &o.mode) < 0) {
 		snprintf(err, errlen, "unknown mode '%s'", mode);
 		return -EINVAL;
 	}
-	if (ptp_backend_parse(bench_config.backend, &o.backend) < 0) {
-		snprintf(err, errlen, "unknown backend '%s'", bench_config.backend);
+	if (ptp_backend_parse(backend, &o.backend) < 0) {
+		snprintf(err, errlen, "unknown backend '%s'", backend);
 		return -EINVAL;
 	}
 	o.pin = bench_config.pin;
@@ -87,7 +95,8 @@ int bench_core_env_open(struct bench_core_env *e, const struct bench_core_env_sp
 		if (fd < 0)
 			return fd;
 	}
-	rc = bench_core_open(spec->mode, spec->reuse_pool, &e->p, err, errlen);
+	rc = bench_core_open_backend(spec->mode, spec->backend, spec->reuse_pool, &e->p, err,
+				     errlen);
 	if (rc < 0)
 		goto fail;
 	rc = ptp_as_new(e->p, &e->as);

@@ -239,24 +239,6 @@ stub_main(enum st_kind kind, struct st_shared *sh, pid_t parent, int cpu)
 
 /* ---- this process: the tracer's side ------------------------------------- */
 
-/* Time on CPU of a thread, in ns (the first field of schedstat); 0 if it
- * cannot be read. */
-static uint64_t cpu_ns(pid_t pid, pid_t tid)
-{
-	char path[64];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &v) != 1)
-		v = 0;
-	fclose(f);
-	return v;
-}
-
 struct st_run {
 	enum st_kind kind;
 	struct st_shared *sh;
@@ -439,8 +421,8 @@ static void bm_systrap(gb_state *st, void *arg)
 		goto out;
 	}
 
-	c0[0] = cpu_ns(parent, self);
-	c0[1] = cpu_ns(r->pid, r->pid);
+	c0[0] = bench_thread_cpu_ns(parent, self);
+	c0[1] = bench_thread_cpu_ns(r->pid, r->pid);
 	t0 = bench_now_ns();
 	while (gb_keep_running_batch(st, ST_BATCH)) {
 		for (int i = 0; i < ST_BATCH; i++)
@@ -462,8 +444,8 @@ static void bm_systrap(gb_state *st, void *arg)
 	ok = true;
 out_loop:
 	t1 = bench_now_ns();
-	c1[0] = cpu_ns(parent, self);
-	c1[1] = r->pid > 0 ? cpu_ns(r->pid, r->pid) : 0;
+	c1[0] = bench_thread_cpu_ns(parent, self);
+	c1[1] = r->pid > 0 ? bench_thread_cpu_ns(r->pid, r->pid) : 0;
 out:
 	bench_reap(r->pid);
 	bench_unpin_self(&pin);

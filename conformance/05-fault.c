@@ -545,6 +545,53 @@ static void gp_non_canonical(void)
 	h_teardown(&f);
 }
 
+/*
+ * Where the platform says its page faults are exact (ptp_caps), each event
+ * carries the access the CPU made beside the heuristic's: Read, Read|Write,
+ * Exec; a general-protection fault is no page fault and carries none.
+ * Elsewhere exact_access is 0 throughout.
+ */
+static void exact_access_where_told(void)
+{
+	struct hfix f = h_setup(PAYLOAD_READ);
+	bool exact = ptp_caps(f.p)->fault_access_exact;
+	size_t pg = h_page();
+	int fd = h_memfd(pg, NULL, 0);
+	struct ptp_event ev;
+
+	read_at(&f, H_CODE, H_DATA + 0x80, &ev);
+	assert_fault(&ev, f.ctx, H_DATA + 0x80, H_CODE, R);
+	assert_int_equal(ev.exact_access, exact ? R : 0);
+	/* The heuristic's record says Write now; the CPU still says Read. */
+	read_at(&f, H_CODE, H_DATA + 0x80, &ev);
+	assert_fault(&ev, f.ctx, H_DATA + 0x80, H_CODE, R | W);
+	assert_int_equal(ev.exact_access, exact ? R : 0);
+
+	h_load_at(f.as, H_CODE + 0x100000ul, PAYLOAD_WRITE);
+	map_fd(f.as, H_DATA, pg, PROT_READ, fd);
+	ptp_ctx_set_ip(f.ctx, H_CODE + 0x100000ul);
+	ptp_ctx_set_arg(f.ctx, 0, H_DATA + 0x40);
+	ptp_ctx_set_arg(f.ctx, 1, 1);
+	run(f.ctx, f.as, &ev);
+	assert_fault(&ev, f.ctx, H_DATA + 0x40, H_CODE + 0x100000ul, R);
+	assert_int_equal(ev.exact_access, exact ? (R | W) : 0);
+
+	h_load_at(f.as, H_CODE + 0x200000ul, PAYLOAD_EXEC);
+	ptp_ctx_set_ip(f.ctx, H_CODE + 0x200000ul);
+	ptp_ctx_set_arg(f.ctx, 0, H_DATA + 0x400000ul);
+	run(f.ctx, f.as, &ev);
+	assert_fault(&ev, f.ctx, H_DATA + 0x400000ul, H_DATA + 0x400000ul, R | X);
+	assert_int_equal(ev.exact_access, exact ? X : 0);
+
+	h_load_at(f.as, H_CODE + 0x300000ul, PAYLOAD_BAD_ADDRESS);
+	ptp_ctx_set_ip(f.ctx, H_CODE + 0x300000ul);
+	run(f.ctx, f.as, &ev);
+	assert_int_equal(ev.kind, PTP_EV_FAULT);
+	assert_int_equal(ev.exact_access, exact && !AF_BAD_ADDRESS_IS_GP ? R : 0);
+	close(fd);
+	h_teardown(&f);
+}
+
 /* Pushing past a one-page stack: a write fault just below it, first Read;
  * the dance then grows the stack by a page. */
 static void stack_overflow(void)
@@ -731,6 +778,7 @@ int main(int argc, char **argv)
 		HCASE(signal_clears_record),
 		HCASE(syscall_clears_record),
 		HCASE(gp_non_canonical),
+		HCASE(exact_access_where_told),
 		HCASE(stack_overflow),
 		HCASE(table_written),
 	};

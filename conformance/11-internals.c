@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "harness.h"
 
 /* The lines of /proc/PID/maps other than the stub and [vsyscall]. */
@@ -51,7 +54,7 @@ static int foreign_mappings(pid_t pid, uintptr_t stub_start, uintptr_t stub_end)
 static void stub_at_the_top(void)
 {
 	struct ptp_platform *p = h_open();
-	uintptr_t start = ptp_max_user_address(p), end = ptp_stub_end(p);
+	uintptr_t start = ptp_stub_start(p), end = ptp_stub_end(p);
 	char line[512];
 	bool seen = false;
 	FILE *f;
@@ -76,6 +79,8 @@ static void stub_at_the_top(void)
 	fclose(f);
 	assert_true(seen);
 	ptp_close(p);
+	/* close takes the tracer's copy of the stub too */
+	assert_int_not_equal(msync((void *)start, h_page(), MS_ASYNC), 0);
 }
 
 static void fresh_as_maps_only_stub(void)
@@ -83,9 +88,9 @@ static void fresh_as_maps_only_stub(void)
 	struct ptp_platform *p = h_open();
 	struct ptp_as *as = h_as(p);
 
-	assert_int_equal(foreign_mappings(ptp_as_pid(as), ptp_max_user_address(p),
+	assert_int_equal(foreign_mappings(ptp_as_pid(as), ptp_stub_start(p),
 					  ptp_stub_end(p)), 0);
-	assert_int_equal(foreign_mappings(ptp_master_pid(p), ptp_max_user_address(p),
+	assert_int_equal(foreign_mappings(ptp_master_pid(p), ptp_stub_start(p),
 					  ptp_stub_end(p)), 0);
 	ptp_as_release(as);
 	ptp_close(p);
@@ -310,13 +315,16 @@ static void stats_follow_threads_and_spaces(void)
 	struct ptp_ctx *mine = h_ctx(p);
 	struct visitor v = { .as = { as[0], as[1] }, .n = 2 };
 	pthread_barrier_t seen, go;
+	struct ptp_event ev;
 
 	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	assert_int_equal(as_created(p), 2);
 	assert_counts(p, (struct counts){ .live = 2 });
 	for (int a = 0; a < 2; a++) {
-		/* The map is injected through this thread's traced thread. */
+		/* The map (where app threads stay traced) or else the first
+		 * switch makes this thread's traced thread. */
 		h_load(as[a], mine, PAYLOAD_SYSCALL_LOOP);
+		h_switch(mine, as[a], &ev, PTP_EV_SYSCALL);
 		assert_int_equal(ptp_as_thread_count(as[a]), 1);
 	}
 	assert_counts(p, (struct counts){ .live = 2, .traced = 2, .created = 2 });
@@ -363,9 +371,11 @@ static void dead_as_no_thread_no_pool(void)
 	struct ptp_ctx *mine = h_ctx(p);
 	struct visitor v = { .as = { as }, .n = 1 };
 	long deadline = h_now_ms() + 2000;
+	struct ptp_event ev;
 
 	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	h_load(as, mine, PAYLOAD_SYSCALL_LOOP);
+	h_switch(mine, as, &ev, PTP_EV_SYSCALL);
 	assert_int_equal(kill(ptp_as_pid(as), SIGKILL), 0);
 	while (ptp_as_status(as) == 0 && h_now_ms() < deadline)
 		usleep(2000);
@@ -389,12 +399,14 @@ static void trim_leaves_nothing(void)
 	struct ptp_ctx *mine = h_ctx(p);
 	struct visitor v = { .n = 3 };
 	pid_t pids[3], tids[3];
+	struct ptp_event ev;
 
 	h_need_payload(PAYLOAD_SYSCALL_LOOP);
 	for (int a = 0; a < 3; a++) {
 		v.as[a] = h_as(p);
 		pids[a] = ptp_as_pid(v.as[a]);
 		h_load(v.as[a], mine, PAYLOAD_SYSCALL_LOOP);
+		h_switch(mine, v.as[a], &ev, PTP_EV_SYSCALL);
 	}
 	visitor_start(&v, p);
 	assert_int_equal(pthread_join(v.th, NULL), 0);
@@ -418,6 +430,251 @@ static void trim_leaves_nothing(void)
 	assert_int_equal(h_children_of(0), 0);
 }
 
+/* Where an app without a tracer attached shares a page with it, a forged
+ * write to that page (here: the state word says an event is ready, with
+ * none copied) must cost that address space alone: -ESRCH, within the
+ * 100 ms a death takes to be seen, and nothing else changes. */
+static void forged_shared_page_kills_only_its_as(void)
+{
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
+	struct ptp_as *other = h_as(f.p);
+	struct ptp_ctx *other_ctx = h_ctx(f.p);
+	struct ptp_event ev;
+	uintptr_t page, end;
+	long t0;
+
+	if (ptp_caps(f.p)->app_traced)
+		h_skip("the %s backend keeps the app traced: it shares no page with it",
+		       ptp_backend_name(ptp_caps(f.p)->backend));
+	h_load(other, other_ctx, PAYLOAD_SYSCALL_LOOP);
+	h_switch(other_ctx, other, &ev, PTP_EV_SYSCALL);
+	/* The first switch made the thread and its page. */
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	/* The page is the memfd the backend names so. */
+	assert_true(h_mapping(ptp_as_pid(f.as), 0, "ptp-systrap", &page, &end));
+	h_load_at(f.as, H_CODE + 0x100000ul, PAYLOAD_WRITE_SPIN);
+	ptp_ctx_set_ip(f.ctx, H_CODE + 0x100000ul);
+	ptp_ctx_set_arg(f.ctx, 0, page);
+	ptp_ctx_set_arg(f.ctx, 1, 1); /* the state word: "an event is ready" */
+	t0 = h_now_ms();
+	assert_int_equal(ptp_switch(f.ctx, f.as, &ev), -ESRCH);
+	assert_true(h_now_ms() - t0 < 100);
+	assert_int_equal(ptp_as_status(f.as), -ESRCH);
+	assert_int_equal(ptp_platform_status(f.p), 0);
+	assert_int_equal(ptp_as_status(other), 0);
+	h_switch(other_ctx, other, &ev, PTP_EV_SYSCALL);
+	assert_int_equal(ev.nr, SYS_getpid);
+	ptp_ctx_free(other_ctx);
+	ptp_as_release(other);
+	h_teardown(&f);
+}
+
+/* TracerPid in /proc/PID/task/TID/status, or -1. */
+static int tracer_pid_of(pid_t pid, pid_t tid)
+{
+	char path[96], line[256];
+	int tracer = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	fclose(f);
+	return tracer;
+}
+
+/*
+ * The point of systrap (issue #12): while switches run, the app's thread has
+ * no tracer, and a switch makes no ptrace request. Where the backend keeps
+ * the app traced, the same count is the positive control: at least one
+ * request per switch, and this process as the tracer.
+ */
+static void switches_and_ptrace_calls(void)
+{
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
+	bool traced = ptp_caps(f.p)->app_traced;
+	struct ptp_stats before, after;
+	struct ptp_event ev;
+	int tracer = -2;
+
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	ptp_stats(f.p, &before);
+	for (int i = 0; i < 1000; i++) {
+		h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+		if (i == 500)
+			tracer = tracer_pid_of(ptp_as_pid(f.as), ptp_ctx_tid(f.ctx));
+	}
+	ptp_stats(f.p, &after);
+	h_note("%s: %lu ptrace calls in 1000 switches, TracerPid %d",
+	       ptp_backend_name(ptp_caps(f.p)->backend),
+	       after.ptrace_calls - before.ptrace_calls, tracer);
+	if (traced) {
+		assert_true(after.ptrace_calls - before.ptrace_calls >= 1000);
+		assert_int_equal(tracer, getpid());
+	} else {
+		assert_int_equal(after.ptrace_calls - before.ptrace_calls, 0);
+		assert_int_equal(tracer, 0);
+		assert_true(after.handoffs_spun + after.handoffs_slept >=
+			    before.handoffs_spun + before.handoffs_slept + 2000);
+	}
+	h_teardown(&f);
+}
+
+#if AF_SYSTRAP_BUILT
+struct irq_sender {
+	struct ptp_ctx *ctx;
+	atomic_bool stop;
+};
+
+static void *send_interrupts(void *arg)
+{
+	struct irq_sender *snd = arg;
+
+	while (!atomic_load(&snd->stop)) {
+		usleep(20000);
+		ptp_interrupt(snd->ctx);
+	}
+	return NULL;
+}
+#endif
+
+/*
+ * The app makes an rt_sigreturn of its own through the handler's (the one
+ * syscall its filter lets through from there), with a forged frame that
+ * blocks every signal, the interrupt's too, and then spins without
+ * syscalls. No interrupt can reach it: the switch must still end, bounded
+ * (the address space kills itself: -ESRCH), and nothing else is touched.
+ */
+static void forged_sigreturn_blocking_interrupts_ends(void)
+{
+#if AF_SYSTRAP_BUILT
+	struct hfix f = h_setup(PAYLOAD_EXEC);
+	struct ptp_as *other = h_as(f.p);
+	struct ptp_ctx *other_ctx = h_ctx(f.p);
+	struct irq_sender snd = { .ctx = f.ctx };
+	size_t pg = h_page();
+	unsigned char frame[4096] = { 0 };
+	const uint64_t spin = H_CODE + 0x100000ul, uc = H_STACK + 0x100;
+	uint64_t all = ~0ull, v, page, end;
+	const unsigned char *restorer;
+	struct ptp_event ev;
+	pthread_t th;
+	long t0;
+	int fd;
+
+	if (ptp_caps(f.p)->app_traced)
+		h_skip("the %s backend keeps the app traced: its rt_sigreturn is a "
+		       "syscall event, never run",
+		       ptp_backend_name(ptp_caps(f.p)->backend));
+	restorer = memmem((const void *)ptp_stub_start(f.p),
+			  ptp_stub_end(f.p) - ptp_stub_start(f.p), AF_SIGRETURN_INSN,
+			  sizeof(AF_SIGRETURN_INSN) - 1);
+	assert_non_null(restorer);
+	h_load(other, other_ctx, PAYLOAD_SYSCALL_LOOP);
+	/* The first switch makes the thread, its region and altstack. */
+	ptp_ctx_set_arg(f.ctx, 0, H_CODE); /* a jump to itself: spins */
+	snd.stop = false;
+	assert_int_equal(pthread_create(&th, NULL, send_interrupts, &snd), 0);
+	h_switch(f.ctx, f.as, &ev, PTP_EV_INTERRUPTED);
+	assert_true(h_mapping(ptp_as_pid(f.as), 0, "ptp-systrap", &page, &end));
+	/* The frame keeps the altstack as it is (the shared part is 0x6000
+	 * bytes, the altstack the rest of the region, stub/systrap-abi.h). */
+	v = page + 0x6000;
+	memcpy(frame + 0x100 + AF_UC_STACK, &v, 8);
+	v = 0xa000;
+	memcpy(frame + 0x100 + AF_UC_STACK + 16, &v, 8);
+	v = H_STACK + 0x800;
+	memcpy(frame + 0x100 + AF_UC_SP, &v, 8);
+	memcpy(frame + 0x100 + AF_UC_IP, &spin, 8);
+	v = AF_USER_FLAGS;
+	memcpy(frame + 0x100 + AF_UC_FLAGS, &v, 8);
+	v = AF_USER_SELECTORS;
+	memcpy(frame + 0x100 + AF_UC_SELECTORS, &v, 8);
+	memcpy(frame + 0x100 + AF_UC_SIGMASK, &all, 8);
+	fd = h_memfd(pg, frame, sizeof(frame) < pg ? sizeof(frame) : pg);
+	assert_int_equal(ptp_as_map(f.as, H_STACK, pg, PROT_READ | PROT_WRITE, fd, 0, 0), 0);
+	close(fd);
+	h_load_at(f.as, spin, PAYLOAD_SPIN);
+	ptp_ctx_set_arg(f.ctx, 0, (uintptr_t)restorer);
+	ptp_ctx_set_sp(f.ctx, uc);
+	t0 = h_now_ms();
+	assert_int_equal(ptp_switch(f.ctx, f.as, &ev), -ESRCH);
+	h_note("-ESRCH after %ld ms", h_now_ms() - t0);
+	assert_true(h_now_ms() - t0 < 2000);
+	atomic_store(&snd.stop, true);
+	pthread_join(th, NULL);
+	assert_int_equal(ptp_as_status(f.as), -ESRCH);
+	assert_int_equal(ptp_platform_status(f.p), 0);
+	h_switch(other_ctx, other, &ev, PTP_EV_SYSCALL);
+	ptp_ctx_free(other_ctx);
+	ptp_as_release(other);
+	h_teardown(&f);
+#else
+	h_skip("no systrap backend on this arch");
+#endif
+}
+
+struct other_app {
+	struct ptp_ctx *ctx;
+	struct ptp_as *as;
+	int rc;
+	struct ptp_event ev;
+};
+
+static void *run_other_app(void *arg)
+{
+	struct other_app *o = arg;
+
+	o->rc = ptp_switch(o->ctx, o->as, &o->ev);
+	return NULL;
+}
+
+/*
+ * App code of one thread writes another thread's shared page: it clears the
+ * flag by which that thread's handler says it sleeps, so the tracer's
+ * answer does not wake it. That may cost a bounded delay, never the switch
+ * (with two CPUs, where the answer wakes only a sleeper).
+ */
+static void other_thread_clears_sleeper_flag(void)
+{
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
+	struct other_app o = { .ctx = h_ctx(f.p), .as = f.as };
+	uintptr_t page, end;
+	struct ptp_event ev;
+	cpu_set_t cpus;
+	pthread_t th;
+	long t0;
+
+	if (ptp_caps(f.p)->app_traced)
+		h_skip("the %s backend keeps the app traced: it shares no page with it",
+		       ptp_backend_name(ptp_caps(f.p)->backend));
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2)
+		h_skip("one CPU: the tracer then wakes the handler at every answer");
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	assert_true(h_mapping(ptp_as_pid(f.as), 0, "ptp-systrap", &page, &end));
+	usleep(5000); /* past the handler's 20 us spin: it sleeps */
+	h_load_at(f.as, H_CODE + 0x100000ul, PAYLOAD_WRITE_SPIN);
+	ptp_ctx_set_ip(o.ctx, H_CODE + 0x100000ul);
+	ptp_ctx_set_arg(o.ctx, 0, page + 8); /* its sleeper and spun flags */
+	ptp_ctx_set_arg(o.ctx, 1, 0);
+	assert_int_equal(pthread_create(&th, NULL, run_other_app, &o), 0);
+	usleep(50000);
+	ptp_interrupt(o.ctx);
+	pthread_join(th, NULL);
+	assert_int_equal(o.rc, 0);
+	assert_int_equal(o.ev.kind, PTP_EV_INTERRUPTED);
+	t0 = h_now_ms();
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	h_note("the switch after the write took %ld ms", h_now_ms() - t0);
+	assert_true(h_now_ms() - t0 < 1000);
+	ptp_ctx_free(o.ctx);
+	h_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -429,6 +686,10 @@ int main(int argc, char **argv)
 		HCASE(stats_follow_threads_and_spaces),
 		HCASE(dead_as_no_thread_no_pool),
 		HCASE(trim_leaves_nothing),
+		HCASE(forged_shared_page_kills_only_its_as),
+		HCASE(switches_and_ptrace_calls),
+		HCASE(forged_sigreturn_blocking_interrupts_ends),
+		HCASE(other_thread_clears_sleeper_flag),
 	};
 
 	return harness_main(argc, argv, "internals", cases,

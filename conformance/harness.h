@@ -92,6 +92,9 @@ void h_switch(struct ptp_ctx *ctx, struct ptp_as *as, struct ptp_event *ev,
 	      enum ptp_event_kind kind);
 const char *h_event_name(enum ptp_event_kind kind);
 
+/* The first mapping of pid at or above from whose /proc/PID/maps line
+ * contains what: true and its range, or false. */
+bool h_mapping(pid_t pid, uintptr_t from, const char *what, uintptr_t *lo, uintptr_t *hi);
 /* Processes whose parent is pid (0: this process), alive or zombie. */
 int h_children_of(pid_t pid);
 bool h_proc_exists(pid_t pid);

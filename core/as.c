@@ -35,12 +35,12 @@ static int check_master(struct ptp_platform *p, int rc)
 	return rc;
 }
 
-/* Injected into pid (traced by the calling thread): unmap everything but
- * the stub. A stub at the very top leaves nothing above it (and munmap of
- * length 0 is EINVAL). */
-int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid)
+/* Injected into pid (traced by the calling thread): unmap everything below
+ * end and above the stub. A stub at the very top leaves nothing above it
+ * (and munmap of length 0 is EINVAL). */
+int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid, uintptr_t end)
 {
-	uint64_t below[6] = { 0, p->stub_start };
+	uint64_t below[6] = { 0, end };
 	uint64_t above[6] = { p->stub_end, p->top - p->stub_end };
 	long res;
 	int rc;
@@ -58,7 +58,9 @@ int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid)
 
 static int svc_unmap_all(struct ptp_as *as)
 {
-	int rc = ptp_unmap_all_but_stub(as->p, as->pid);
+	/* What the backend keeps below the stub stays: its threads live on
+	 * in a pooled address space. The master left nothing there. */
+	int rc = ptp_unmap_all_but_stub(as->p, as->pid, as->p->user_end);
 
 	if (rc == -ESRCH)
 		ptp_as_mark_dead(as);
@@ -107,6 +109,7 @@ static int svc_new_as(struct ptp_platform *p, struct ptp_as **out)
 	as->pid = (pid_t)pid;
 	ptp_fault_as_init(as);
 	pthread_mutex_init(&as->batch_lock, NULL);
+	as->leader_mem_fd = -1;
 	if (rc == 0)
 		rc = svc_unmap_all(as);
 	if (rc < 0) {
@@ -206,6 +209,8 @@ void ptp_as_destroy(struct ptp_as *as)
 		free(t);
 	}
 	ptp_reap(as->pid);
+	if (as->leader_mem_fd >= 0)
+		close(as->leader_mem_fd);
 	pthread_mutex_destroy(&as->batch_lock);
 	ptp_fault_as_fini(as);
 	free(as);
@@ -331,11 +336,63 @@ static int injection_thread(struct ptp_as *as, struct ptp_traced **out)
 	return 0;
 }
 
+/* An injection the service thread makes into the leader, which it traces
+ * (backend inject_via_leader). */
+struct leader_req {
+	struct ptp_as *as;
+	long nr;
+	const uint64_t *args;
+	const uint64_t *records;
+	size_t n, done;
+	long result;
+};
+
+static int serve_leader_inject(void *arg)
+{
+	struct leader_req *req = arg;
+	struct ptp_as *as = req->as;
+	int rc;
+
+	if (!req->records)
+		return ptp_inject_on(as->p, as->pid, req->nr, req->args, false, 0,
+				     &req->result);
+	pthread_mutex_lock(&as->batch_lock);
+	rc = ptp_inject_batch_on(as->p, as->pid, &as->leader_mem_fd, req->records,
+				 req->n, &req->result, &req->done);
+	pthread_mutex_unlock(&as->batch_lock);
+	return rc;
+}
+
+static int inject_leader(struct ptp_as *as, struct leader_req *req)
+{
+	int rc;
+
+	if (ptp_forked_away(as->p->self))
+		return -ECHILD;
+	if (atomic_load(&as->p->dead))
+		return -EOWNERDEAD;
+	if (atomic_load(&as->dead))
+		return -ESRCH;
+	atomic_fetch_add(&as->p->injections, 1);
+	req->as = as;
+	rc = ptp_svc_call(&as->p->svc, serve_leader_inject, req);
+	return rc == -ESRCH ? injection_died(as) : rc;
+}
+
 static int inject(struct ptp_as *as, long nr, const uint64_t args[6], long *result)
 {
 	struct ptp_traced *t;
-	int rc = injection_thread(as, &t);
+	int rc;
 
+	if (as->p->ops->inject_via_leader) {
+		struct leader_req req = { .nr = nr, .args = args };
+
+		rc = inject_leader(as, &req);
+		if (rc == 0)
+			*result = req.result;
+		return rc;
+	}
+	rc = injection_thread(as, &t);
 	if (rc == 0)
 		rc = ptp_inject_on(as->p, t->tid, nr, args, false, 0, result);
 	return rc == -ESRCH ? injection_died(as) : rc;
@@ -346,8 +403,19 @@ static int inject_batch(struct ptp_as *as, const uint64_t *records, size_t n,
 			long *result, size_t *done)
 {
 	struct ptp_traced *t;
-	int rc = injection_thread(as, &t);
+	int rc;
 
+	if (as->p->ops->inject_via_leader) {
+		struct leader_req req = { .records = records, .n = n };
+
+		rc = inject_leader(as, &req);
+		if (rc == 0) {
+			*result = req.result;
+			*done = req.done;
+		}
+		return rc;
+	}
+	rc = injection_thread(as, &t);
 	if (rc == 0) {
 		pthread_mutex_lock(&as->batch_lock);
 		rc = ptp_inject_batch_on(as->p, t->tid, &t->mem_fd, records, n, result,
@@ -364,7 +432,8 @@ PTP_EXPORT int ptp_as_inject(struct ptp_as *as, long nr, const uint64_t args[6],
 
 	if (!args)
 		args = zero;
-	if (!ptp_filter_allows(as->p->stub_start, nr, args))
+	/* Nothing may touch what the backend keeps below the stub either. */
+	if (!ptp_filter_allows(as->p->user_end, nr, args))
 		return -EPERM;
 	return inject(as, nr, args, result);
 }
@@ -377,7 +446,7 @@ static int check_range(struct ptp_as *as, uintptr_t addr, size_t len)
 
 	if (len == 0 || (addr & (pg - 1)) || (len & (pg - 1)) || addr + len < addr)
 		return -EINVAL;
-	if (addr < p->min_addr || addr + len > p->stub_start)
+	if (addr < p->min_addr || addr + len > p->user_end)
 		return -EFAULT;
 	return 0;
 }

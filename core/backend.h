@@ -14,11 +14,14 @@
 #define PTP_BACKEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "ptplat.h"
 
 struct ptp_ctx;
 struct ptp_traced;
+struct ptp_syscall_rule;
 
 struct ptp_backend_ops {
 	/* 0 if the backend can honour opts, else -EINVAL (with the open
@@ -41,9 +44,40 @@ struct ptp_backend_ops {
 	 * retired alive by its own tracer thread, so state it alone holds can
 	 * still be saved; else it died with its address space. */
 	void (*thread_leaving)(struct ptp_traced *t, bool fetch);
+	/* Ends t, alive and left by thread_leaving(t, true), from its own
+	 * tracer thread (registry lock held): 0 or -errno. */
+	int (*retire)(struct ptp_traced *t);
+	/* NULL, or run once on a new traced thread t (attached to the calling
+	 * tracer thread, in a ptrace stop, not yet in the registry) before
+	 * its first switch: 0, or -errno with t still attached. */
+	int (*thread_setup)(struct ptp_traced *t);
+
+	/* Data rather than calls: what the generic layers arrange for the
+	 * backend at open and in injections. */
+	/* Injections (ptp_as_map and the rest) go to the address space's
+	 * traced leader through the service thread, not to the calling
+	 * tracer thread's thread, which the backend does not keep traced. */
+	bool inject_via_leader;
+	/* ptp_caps' fields of the same names. */
+	bool app_traced;
+	bool syscall_nr_whole_register;
+	bool fault_access_exact;
+	/* Bytes right below the stub the backend keeps for itself in every
+	 * address space (ptp_max_user_address is that much lower). */
+	uintptr_t reserved_below_stub;
+	/* The stub filter's default is SECCOMP_RET_TRAP rather than a kill
+	 * (a kill in the stack would outrank every thread's own TRAP), and it
+	 * also allows these syscalls, which the backend's threads make. */
+	bool filter_trap_default;
+	const struct ptp_syscall_rule *filter_rules;
+	size_t nfilter_rules;
 };
 
 /* core/backend/ptrace/: PTRACE_SYSEMU stops, faithful and lean modes. */
 extern const struct ptp_backend_ops ptp_backend_ptrace;
+/* core/backend/systrap/: the app runs untraced, its syscalls and faults
+ * caught by a SIGSYS/SIGSEGV handler in the stub that hands its state over
+ * through a page shared with the tracer. */
+extern const struct ptp_backend_ops ptp_backend_systrap;
 
 #endif /* PTP_BACKEND_H */

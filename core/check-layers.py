@@ -24,7 +24,7 @@ import sys
 # layers below its own.
 LAYERS = [
     ("arch", ["arch/*/*.c", "../stub/arch/*/*.S"]),
-    ("transport", ["ptrace.c", "abi.c", "filter.c"]),
+    ("transport", ["ptrace.c", "abi.c", "filter.c", "backend/systrap/bpf.c"]),
     ("executor", ["service.c"]),
     ("registry", ["tracer.c"]),
     ("backends and the fault record", ["backend/*/*.c", "fault.c"]),

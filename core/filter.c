@@ -153,7 +153,8 @@ enum { PROTECT_ALLOW = 35, PROTECT_KILL = 36, PROTECT_LEN = 37 };
  * PROTECT_LEN is the first instruction after it. */
 #define TO(at, target) ((uint8_t)((target) - (at) - 1))
 
-static void protect_prefix(uintptr_t stub_start, struct sock_filter out[PROTECT_LEN])
+static void protect_prefix(uintptr_t stub_start, uint32_t refuse,
+			   struct sock_filter out[PROTECT_LEN])
 {
 	const uint32_t s_lo = (uint32_t)stub_start;
 	const uint32_t s_hi = (uint32_t)((uint64_t)stub_start >> 32);
@@ -201,14 +202,15 @@ static void protect_prefix(uintptr_t stub_start, struct sock_filter out[PROTECT_
 		/* 34 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_X, 0, TO(34, PROTECT_KILL),
 				  TO(34, PROTECT_ALLOW)),
 		/* 35 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		/* 36 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_THREAD),
+		/* 36 */ BPF_STMT(BPF_RET | BPF_K, refuse),
 	};
 
 	memcpy(out, prog, sizeof(prog));
 }
 
 /* out = the mprotect prefix, then libseccomp's program. */
-static int prepend_protect(uintptr_t stub_start, struct sock_fprog *out)
+static int prepend_protect(uintptr_t stub_start, uint32_t refuse,
+			   struct sock_fprog *out)
 {
 	size_t n = (size_t)out->len + PROTECT_LEN;
 	struct sock_filter *f;
@@ -218,7 +220,7 @@ static int prepend_protect(uintptr_t stub_start, struct sock_fprog *out)
 	f = malloc(n * sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	protect_prefix(stub_start, f);
+	protect_prefix(stub_start, refuse, f);
 	memcpy(f + PROTECT_LEN, out->filter, out->len * sizeof(*f));
 	free(out->filter);
 	out->filter = f;
@@ -233,10 +235,12 @@ static int prepend_protect(uintptr_t stub_start, struct sock_fprog *out)
  * hit the filter: there the default must be Allow (as gVisor does).
  */
 int ptp_filter_build(uintptr_t stub_start, bool default_allow, bool probe,
-		     struct sock_fprog *out)
+		     const struct ptp_backend_ops *ops, struct sock_fprog *out)
 {
+	bool trap = ops && ops->filter_trap_default;
 	uint32_t def = probe ? SCMP_ACT_ERRNO(0)
-			     : default_allow ? SCMP_ACT_ALLOW : SCMP_ACT_KILL_THREAD;
+		       : default_allow ? SCMP_ACT_ALLOW
+		       : trap ? SCMP_ACT_TRAP : SCMP_ACT_KILL_THREAD;
 	const struct ptp_syscall_rule *extra;
 	scmp_filter_ctx f;
 	size_t nextra;
@@ -247,6 +251,10 @@ int ptp_filter_build(uintptr_t stub_start, bool default_allow, bool probe,
 		return -ENOMEM;
 	/* The stub installs the filter itself, after NO_NEW_PRIVS. */
 	rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 0);
+	/* An app's IA32 or x32 call reaches this filter untraced: it traps
+	 * like any other (libseccomp would kill it). */
+	if (rc == 0 && trap)
+		rc = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
 	/* Allow rules on an Allow default are refused by libseccomp (and
 	 * would change nothing). */
 	if (!default_allow) {
@@ -255,15 +263,20 @@ int ptp_filter_build(uintptr_t stub_start, bool default_allow, bool probe,
 		extra = ptp_arch_stub_rules(&nextra);
 		for (size_t i = 0; rc == 0 && i < nextra; i++)
 			rc = add_rule(f, &extra[i]);
+		for (size_t i = 0; rc == 0 && ops && i < ops->nfilter_rules; i++)
+			rc = add_rule(f, &ops->filter_rules[i]);
 	}
-	if (rc == 0 && !probe && !default_allow)
+	/* A TRAP default traps them already (libseccomp refuses a rule of
+	 * the default's action). */
+	if (rc == 0 && !probe && !default_allow && !trap)
 		rc = ptp_arch_filter_traps(f);
 	if (rc == 0)
 		rc = export_bpf(f, out);
 	seccomp_release(f);
 	/* The probe refuses nothing; an Allow default allows mprotect too. */
 	if (rc == 0 && !probe && !default_allow) {
-		rc = prepend_protect(stub_start, out);
+		rc = prepend_protect(stub_start,
+				     trap ? SECCOMP_RET_TRAP : SECCOMP_RET_KILL_THREAD, out);
 		if (rc < 0)
 			ptp_filter_free(out);
 	}

@@ -46,6 +46,7 @@ struct ptp_traced {
 	/* /proc/<tid>/mem, opened at its first batch (-1 until then): how
 	 * the batch list is written into the stub's read-only page. */
 	int mem_fd;
+	void *backend; /* the backend's own per-thread data */
 	struct ptp_traced *next_in_as;
 };
 
@@ -61,6 +62,11 @@ struct ptp_as {
 	struct ptp_as *next_pool;
 	/* Batches write the one list page of this address space. */
 	pthread_mutex_t batch_lock;
+	/* The leader's /proc/<pid>/mem where injections go to the leader
+	 * (backend inject_via_leader), -1 until the first batch. */
+	int leader_mem_fd;
+	/* The backend's per-thread slots in use (under the registry lock). */
+	uint64_t backend_slots;
 	/* Contexts whose last fault record lies in this address space. */
 	pthread_mutex_t lock;
 	struct ptp_ctx **fault_ctxs;
@@ -122,6 +128,9 @@ struct ptp_platform {
 	struct ptp_options opts;
 	struct ptp_caps caps;
 	uintptr_t stub_start, stub_end, top, min_addr;
+	/* The end of what the app may map: stub_start less what the backend
+	 * keeps below it. */
+	uintptr_t user_end;
 	pid_t self;   /* the tracer's tgid */
 	pid_t master;
 	struct arch_regs init_regs; /* stub registers, IP on the syscall insn */
@@ -143,6 +152,8 @@ struct ptp_platform {
 	unsigned int npool, nlive;
 	unsigned long as_created, threads_created, threads_retired;
 	atomic_ulong injections; /* round trips of ptp_as_* into stubs */
+	/* The backend's switch hand-offs (ptp_stats). */
+	atomic_ulong handoffs_spun, handoffs_slept;
 };
 
 /* A dead address space stays dead; every layer may record it. */
@@ -173,6 +184,8 @@ int ptp_inject_on(struct ptp_platform *p, pid_t tid, long nr,
 int ptp_inject_batch_on(struct ptp_platform *p, pid_t tid, int *mem_fd,
 			const uint64_t *records, size_t n, long *result, size_t *done);
 int ptp_retire_thread(struct ptp_platform *p, pid_t tid);
+/* Seizes tid and stops it (PTRACE_INTERRUPT): 0 or -errno. */
+int ptp_attach_thread(pid_t tid);
 void ptp_reap(pid_t tid);
 void ptp_set_open_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -185,8 +198,9 @@ void ptp_syscall_args_of(const struct arch_regs *r, enum ptp_syscall_abi abi,
 
 /* filter.c */
 bool ptp_filter_allows(uintptr_t stub_start, long nr, const uint64_t args[6]);
+/* ops: NULL, or the backend whose filter_* fields shape the stub filter. */
 int ptp_filter_build(uintptr_t stub_start, bool default_allow, bool probe,
-		     struct sock_fprog *out);
+		     const struct ptp_backend_ops *ops, struct sock_fprog *out);
 void ptp_filter_free(struct sock_fprog *prog);
 
 /* service.c: the executor. Start runs startup(arg) on the new thread and
@@ -207,7 +221,7 @@ void ptp_fault_as_fini(struct ptp_as *as);
 
 /* as.c */
 void ptp_as_destroy(struct ptp_as *as);
-int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid);
+int ptp_unmap_all_but_stub(struct ptp_platform *p, pid_t pid, uintptr_t end);
 
 /* tracer.c: the per-tracer-thread pool of traced threads. */
 extern pthread_mutex_t ptp_registry_lock;

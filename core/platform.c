@@ -77,7 +77,7 @@ static const struct {
 	const struct ptp_backend_ops *ops;
 } backends[] = {
 	[PTP_BACKEND_PTRACE] = { "ptrace", &ptp_backend_ptrace },
-	[PTP_BACKEND_SYSTRAP] = { "systrap", NULL },
+	[PTP_BACKEND_SYSTRAP] = { "systrap", ARCH_SYSTRAP ? &ptp_backend_systrap : NULL },
 };
 
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
@@ -113,6 +113,9 @@ static int choose_backend(struct ptp_platform *p)
 	}
 	p->ops = backends[b].ops;
 	p->caps.backend = b;
+	p->caps.app_traced = p->ops->app_traced;
+	p->caps.syscall_nr_whole_register = p->ops->syscall_nr_whole_register;
+	p->caps.fault_access_exact = p->ops->fault_access_exact;
 	return p->ops->check_options(&p->opts);
 }
 
@@ -170,6 +173,7 @@ static int place_stub(struct ptp_platform *p)
 			}
 			p->stub_start = want;
 			p->stub_end = want + len;
+			p->user_end = want - p->ops->reserved_below_stub;
 			p->top = tops[t];
 			return 0;
 		}
@@ -345,7 +349,7 @@ static int probe_kernel(struct ptp_platform *p)
 	int status, rc;
 	pid_t pid;
 
-	rc = ptp_filter_build(p->stub_start, false, true, &prog);
+	rc = ptp_filter_build(p->stub_start, false, true, NULL, &prog);
 	if (rc < 0) {
 		ptp_set_open_error("cannot build the probe filter: %s", strerror(-rc));
 		return rc;
@@ -406,7 +410,7 @@ static int create_master(struct ptp_platform *p)
 	int rc;
 
 	rc = ptp_filter_build(p->stub_start, !p->caps.seccomp_after_ptrace, false,
-			      &p->filter);
+			      p->ops, &p->filter);
 	if (rc < 0) {
 		ptp_set_open_error("cannot build the stub filter: %s", strerror(-rc));
 		return rc;
@@ -423,7 +427,7 @@ static int create_master(struct ptp_platform *p)
 		p->init_regs = r;
 		p->ctx_init_regs = r;
 		ptp_arch_ctx_init(&p->ctx_init_regs, p->init_fp, p->caps.fpstate_size);
-		rc = ptp_unmap_all_but_stub(p, p->master);
+		rc = ptp_unmap_all_but_stub(p, p->master, p->stub_start);
 	}
 	if (rc < 0) {
 		ptp_set_open_error("master stub %d: %s", p->master, strerror(-rc));
@@ -556,12 +560,17 @@ PTP_EXPORT const struct ptp_options *ptp_options(const struct ptp_platform *p)
 
 PTP_EXPORT uintptr_t ptp_max_user_address(const struct ptp_platform *p)
 {
-	return p->stub_start;
+	return p->user_end;
 }
 
 PTP_EXPORT uintptr_t ptp_min_user_address(const struct ptp_platform *p)
 {
 	return p->min_addr;
+}
+
+PTP_EXPORT uintptr_t ptp_stub_start(const struct ptp_platform *p)
+{
+	return p->stub_start;
 }
 
 PTP_EXPORT uintptr_t ptp_stub_end(const struct ptp_platform *p)
@@ -588,5 +597,8 @@ PTP_EXPORT void ptp_stats(struct ptp_platform *p, struct ptp_stats *st)
 	st->threads_retired = p->threads_retired;
 	pthread_mutex_unlock(&p->lock);
 	st->injections = atomic_load(&p->injections);
+	st->ptrace_calls = atomic_load(&ptp_ptrace_calls);
+	st->handoffs_spun = atomic_load(&p->handoffs_spun);
+	st->handoffs_slept = atomic_load(&p->handoffs_slept);
 	st->traced_threads = ptp_registry_threads(p);
 }

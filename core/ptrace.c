@@ -241,3 +241,19 @@ int ptp_retire_thread(struct ptp_platform *p, pid_t tid)
 		ptp_reap(tid); /* already dying: just collect it */
 	return rc == -ECHILD ? 0 : rc;
 }
+
+int ptp_attach_thread(pid_t tid)
+{
+	int status, rc;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PTP_TRACE_OPTIONS) < 0)
+		return -errno;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+		return -errno;
+	rc = ptp_wait(tid, &status, __WNOTHREAD);
+	if (rc < 0)
+		return rc;
+	if (!WIFSTOPPED(status))
+		return -ESRCH;
+	return 0;
+}

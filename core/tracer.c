@@ -130,7 +130,7 @@ static void tracer_exit(void *arg)
 		p = t->as->p;
 		unlink_thread(t->as, t);
 		p->ops->thread_leaving(t, true);
-		ptp_retire_thread(p, t->tid);
+		p->ops->retire(t);
 		pthread_mutex_lock(&p->lock);
 		p->threads_retired++;
 		pthread_mutex_unlock(&p->lock);
@@ -361,22 +361,6 @@ static int serve_new_thread(void *arg)
 	return svc_new_thread(req->as, &req->tid);
 }
 
-static int attach_thread(pid_t tid)
-{
-	int status, rc;
-
-	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PTP_TRACE_OPTIONS) < 0)
-		return -errno;
-	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
-		return -errno;
-	rc = ptp_wait(tid, &status, __WNOTHREAD);
-	if (rc < 0)
-		return rc;
-	if (!WIFSTOPPED(status))
-		return -ESRCH;
-	return 0;
-}
-
 /* This thread's traced thread in as, created on first use. */
 int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out)
 {
@@ -407,7 +391,12 @@ int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out)
 		return rc;
 	}
 	tid = req.tid;
-	rc = attach_thread(tid);
+	*t = (struct ptp_traced){
+		.tid = tid, .tracer_tid = tr->tid, .as = as, .cpu = -1, .mem_fd = -1
+	};
+	rc = ptp_attach_thread(tid);
+	if (rc == 0 && as->p->ops->thread_setup)
+		rc = as->p->ops->thread_setup(t);
 	if (rc < 0) {
 		/* Untraced and parked: only killing the address space ends it. */
 		free(t);
@@ -415,9 +404,6 @@ int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out)
 		kill(as->pid, SIGKILL);
 		return rc;
 	}
-	*t = (struct ptp_traced){
-		.tid = tid, .tracer_tid = tr->tid, .as = as, .cpu = -1, .mem_fd = -1
-	};
 
 	pthread_mutex_lock(&ptp_registry_lock);
 	tracer_sweep(tr);
@@ -426,8 +412,9 @@ int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out)
 
 		ent = realloc(tr->ent, cap * sizeof(*ent));
 		if (!ent) {
+			as->p->ops->thread_leaving(t, true);
+			as->p->ops->retire(t);
 			pthread_mutex_unlock(&ptp_registry_lock);
-			ptp_retire_thread(as->p, tid);
 			free(t);
 			return -ENOMEM;
 		}

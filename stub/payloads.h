@@ -75,6 +75,9 @@ enum payload_id {
 	 * x0 instead of storing: PAYLOAD_NR_FAIL with x0 = 0, x1 = its
 	 * value. */
 	PAYLOAD_STATE_DUMP,
+	/* Stores arg1 to *arg0, then loops without syscalls: a write that no
+	 * trap of the app's own follows. */
+	PAYLOAD_WRITE_SPIN,
 	PAYLOAD_COUNT
 };
 

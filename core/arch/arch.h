@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/ptrace.h>
 #include <sys/types.h>
 
 #include <seccomp.h>
@@ -28,6 +30,24 @@
  * native AUDIT_ARCH_*, x86_64's x32; 0 where there is none). */
 #include "arch-defs.h"
 
+/*
+ * Every ptrace request of the core, counted (ptp_stats.ptrace_calls): a
+ * systrap switch must make none, and only a count shows it. The counter
+ * lives in the lowest layer (core/arch/<arch>/regs.c), below every caller;
+ * one relaxed add beside a system call.
+ */
+extern atomic_ulong ptp_ptrace_calls;
+
+static inline long ptp_ptrace_counted(int req, pid_t pid, void *addr, void *data)
+{
+	atomic_fetch_add_explicit(&ptp_ptrace_calls, 1, memory_order_relaxed);
+	return ptrace(req, pid, addr, data);
+}
+
+#define ptrace(req, pid, addr, data)                                           \
+	ptp_ptrace_counted((req), (pid), (void *)(uintptr_t)(addr),            \
+			   (void *)(uintptr_t)(data))
+
 /* The stub blob (stub/arch/<arch>/stub.S): copied to the stub page. */
 extern const unsigned char ptp_stub_blob_start[];
 extern const unsigned char ptp_stub_blob_end[];
@@ -38,6 +58,13 @@ extern const unsigned char ptp_stub_park[];      /* untraced wait loop */
 /* The batch routine and its list (stub/stub-abi.h). */
 extern const unsigned char ptp_stub_batch[];
 extern const unsigned char ptp_stub_batch_list[];
+/* The systrap handler, its code range [handler, end), its rt_sigreturn and
+ * a new thread's first instruction (ARCH_SYSTRAP; stub/systrap-abi.h). */
+extern const unsigned char ptp_stub_systrap_handler[];
+extern const unsigned char ptp_stub_systrap_restorer[];
+extern const unsigned char ptp_stub_systrap_end[];
+extern const unsigned char ptp_stub_systrap_boot[];
+extern const unsigned char ptp_stub_systrap_boot_ip[]; /* its trap's IP */
 
 /* Candidate tops of the user address space, highest first. */
 const uintptr_t *ptp_arch_stub_tops(size_t *count);
@@ -172,5 +199,34 @@ int ptp_arch_cpuid_faulting_enable(void);
 /* On SIGSEGV: if the instruction at IP is cpuid, emulate it into r and
  * return true. */
 bool ptp_arch_cpuid_emulate(pid_t tid, struct arch_regs *r);
+
+/*
+ * The systrap backend's view of a signal frame, where ARCH_SYSTRAP is 1
+ * (core/arch/<arch>/systrap.c; nothing calls these elsewhere). gregs is the
+ * handler's copy of the frame's general registers (stub/systrap-abi.h).
+ */
+/* 0 if this CPU and kernel can run the handler, else -ENOSYS and why. */
+int ptp_arch_systrap_check(const char **why);
+/* The frame's registers into r, which keeps what a frame cannot carry. */
+void ptp_arch_uc_get(const void *gregs, uint64_t fs_base, uint64_t gs_base,
+		     struct arch_regs *r);
+void ptp_arch_uc_put(const struct arch_regs *r, void *gregs, uint64_t *fs_base,
+		     uint64_t *gs_base);
+/* 0, or -EIO for registers ptrace would refuse to set (top: the end of
+ * the user address space). */
+int ptp_arch_uc_check(const struct arch_regs *r, uintptr_t top);
+/* The access of a page fault as the frame's registers tell it
+ * (PTP_ACCESS_*), or 0 when the frame is not of a page fault. */
+unsigned int ptp_arch_uc_fault_access(const void *gregs);
+/* r as a syscall stop of nr shows it. */
+void ptp_arch_syscall_trapped(struct arch_regs *r, long nr);
+/* A frame's FP image holds only the components in use: put the others in
+ * their init state, as ptrace shows them. */
+void ptp_arch_fp_expand(void *fp, size_t len);
+/* fp (len bytes) as a frame's FP image, with what only the kernel may
+ * say in it (x86_64: the XSAVE software bytes) from boot, a frame's. */
+void ptp_arch_fp_to_frame(void *frame, const void *fp, size_t len, const void *boot);
+/* ns in the ticks of the counter the handler times its spin with. */
+uint64_t ptp_arch_spin_ticks(uint64_t ns);
 
 #endif /* PTP_ARCH_H */

@@ -45,8 +45,8 @@ extern "C" {
  * programs built against an older header (the ABI check, suite 'abi'), MINOR
  * with additions, PATCH with fixes.
  */
-#define PTP_VERSION_MAJOR 0
-#define PTP_VERSION_MINOR 1
+#define PTP_VERSION_MAJOR 1
+#define PTP_VERSION_MINOR 0
 #define PTP_VERSION_PATCH 0
 /* A version as one number that compares in order. */
 #define PTP_VERSION_NUMBER(major, minor, patch) \
@@ -169,12 +169,27 @@ struct ptp_caps {
 	bool vsyscall;             /* a [vsyscall] page is mapped */
 	size_t fpstate_size;       /* bytes of FP/SIMD state moved per switch */
 	enum ptp_backend backend;  /* the one ptp_open chose */
+	/* A syscall event's nr is the whole number register as the app left
+	 * it (ptrace's orig_rax on x86_64). Else it is the number as the
+	 * kernel reads it (systrap: the SIGSYS si_syscall, a 32-bit int on
+	 * x86_64, so a value above it reads sign-extended from its low half). */
+	bool syscall_nr_whole_register;
+	/* The app's threads stay traced while app code runs (ptrace); else
+	 * (systrap) they are detached and run untraced: /proc shows
+	 * TracerPid 0 for them. */
+	bool app_traced;
+	/* Page-fault events carry exact_access (systrap on x86_64: the
+	 * frame's error code; ptrace's signal stops do not show it). */
+	bool fault_access_exact;
 };
 
 const struct ptp_caps *ptp_caps(const struct ptp_platform *p);
 const struct ptp_options *ptp_options(const struct ptp_platform *p);
-/* The stub occupies [stub_start, stub_end); stub_start is the max address. */
+/* The end of what an address space may map. The stub occupies
+ * [ptp_stub_start, ptp_stub_end), at or above it: right above it on the
+ * ptrace backend; on systrap the threads' regions lie in between. */
 uintptr_t ptp_max_user_address(const struct ptp_platform *p);
+PTP_INTROSPECTION uintptr_t ptp_stub_start(const struct ptp_platform *p);
 uintptr_t ptp_min_user_address(const struct ptp_platform *p);
 PTP_INTROSPECTION uintptr_t ptp_stub_end(const struct ptp_platform *p);
 PTP_INTROSPECTION pid_t ptp_master_pid(const struct ptp_platform *p);
@@ -193,6 +208,13 @@ struct ptp_stats {
 	 * (one per PTP_AS_BATCH_MAX operations); not those that create
 	 * address spaces or traced threads. */
 	unsigned long injections;
+	/* ptrace requests the core has made, in this process, for every
+	 * platform (a systrap switch makes none). */
+	unsigned long ptrace_calls;
+	/* systrap: hand-offs of this platform's switches, both sides (the
+	 * tracer's wait for an event, the handler's for the answer), that
+	 * ended within the spin, or in a futex wait (0 on ptrace). */
+	unsigned long handoffs_spun, handoffs_slept;
 };
 PTP_INTROSPECTION void ptp_stats(struct ptp_platform *p, struct ptp_stats *st);
 /* Destroys every pooled address space. */
@@ -390,7 +412,12 @@ struct ptp_event {
 	uint32_t audit_arch;
 	uint64_t args[6];
 	uintptr_t addr;     /* PTP_EV_FAULT: si_addr */
-	unsigned int access;/* PTP_EV_FAULT: PTP_ACCESS_* */
+	unsigned int access;/* PTP_EV_FAULT: PTP_ACCESS_*, gVisor's heuristic */
+	/* PTP_EV_FAULT: the access the CPU reported for this fault where the
+	 * platform can tell (ptp_caps.fault_access_exact, and a page fault:
+	 * READ, READ|WRITE, or EXEC), else 0. access stays the heuristic's
+	 * either way, so both can be compared. */
+	unsigned int exact_access;
 	siginfo_t info;     /* PTP_EV_FAULT, PTP_EV_SIGNAL */
 };
 

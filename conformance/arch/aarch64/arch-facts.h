@@ -27,4 +27,7 @@
 /* Flags a case may set without side effects: NZCV. */
 #define AF_FLAGS_TEST 0xf0000000ull
 
+/* The in-tree core builds its systrap backend for this arch. */
+#define AF_SYSTRAP_BUILT 0
+
 #endif /* CONFORMANCE_ARCH_FACTS_H */

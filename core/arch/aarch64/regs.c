@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "arch.h"
+
+atomic_ulong ptp_ptrace_calls;
 #include "regset.h"
 
 /*

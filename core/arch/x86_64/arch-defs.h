@@ -26,5 +26,13 @@ struct arch_regs {
  * clear it indexes the x32 table (arch/x86/entry/syscall_64.c). x32 calls
  * report AUDIT_ARCH_X86_64: only this bit tells them apart. */
 #define ARCH_X32_SYSCALL_BIT 0x40000000u
+/* The systrap backend is built for this arch (core/arch/x86_64/systrap.c). */
+#define ARCH_SYSTRAP 1
+
+/* A spin-wait's pause. */
+static inline void ptp_arch_cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
 
 #endif /* PTP_ARCH_DEFS_H */

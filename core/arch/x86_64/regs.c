@@ -12,6 +12,8 @@
 #include <sys/uio.h>
 
 #include "arch.h"
+
+atomic_ulong ptp_ptrace_calls;
 #include "regset.h"
 
 /* 47-bit and 57-bit (LA57) task sizes. */

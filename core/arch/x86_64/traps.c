@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -85,11 +86,13 @@ void ptp_arch_stub_child_setup(void)
 bool ptp_arch_cpuid_emulate(pid_t tid, struct arch_regs *r)
 {
 	unsigned int a, b, c, d;
-	long word;
+	uint16_t insn = 0;
+	struct iovec local = { &insn, sizeof(insn) };
+	struct iovec remote = { (void *)(uintptr_t)r->gpr.rip, sizeof(insn) };
 
-	errno = 0;
-	word = ptrace(PTRACE_PEEKTEXT, tid, (void *)(uintptr_t)r->gpr.rip, 0);
-	if (errno != 0 || (word & 0xffff) != 0xa20f)
+	/* Not PTRACE_PEEKTEXT: a systrap thread is not traced. */
+	if (process_vm_readv(tid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(insn) ||
+	    insn != 0xa20f)
 		return false;
 	/* The feature table is the host's own CPUID. */
 	__cpuid_count((unsigned int)r->gpr.rax, (unsigned int)r->gpr.rcx, a, b, c, d);

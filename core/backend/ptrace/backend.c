@@ -277,10 +277,18 @@ static void ptrace_ctx_release(struct ptp_ctx *ctx)
 	pthread_mutex_unlock(&ptp_registry_lock);
 }
 
+static int ptrace_retire(struct ptp_traced *t)
+{
+	return ptp_retire_thread(t->as->p, t->tid);
+}
+
 const struct ptp_backend_ops ptp_backend_ptrace = {
 	.check_options = ptrace_check_options,
 	.resume = ptrace_resume,
 	.ctx_pull = fetch_lazy,
 	.ctx_release = ptrace_ctx_release,
 	.thread_leaving = drop_lazy,
+	.retire = ptrace_retire,
+	.app_traced = true,
+	.syscall_nr_whole_register = true,
 };

@@ -46,6 +46,12 @@ BEGIN write
 	b	1b
 END write
 
+BEGIN write_spin
+	str	x1, [x0]
+1:	yield
+	b	1b
+END write_spin
+
 BEGIN exec
 	br	x0
 END exec

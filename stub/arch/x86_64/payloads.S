@@ -42,6 +42,12 @@ BEGIN write
 	jmp	1b
 END write
 
+BEGIN write_spin
+	mov	%rsi, (%rdi)
+1:	pause
+	jmp	1b
+END write_spin
+
 BEGIN exec
 	jmp	*%rdi
 END exec

@@ -13,6 +13,7 @@
 #include <asm/unistd.h>
 
 #include "stub-abi.h"
+#include "systrap-abi.h"
 
 #define PR_SET_PDEATHSIG 1
 #define SIGKILL 9
@@ -27,6 +28,11 @@
 	.hidden ptp_stub_syscall, ptp_stub_trap_ip, ptp_stub_park
 	.globl ptp_stub_batch, ptp_stub_batch_list
 	.hidden ptp_stub_batch, ptp_stub_batch_list
+	.globl ptp_stub_systrap_handler, ptp_stub_systrap_restorer
+	.globl ptp_stub_systrap_end, ptp_stub_systrap_boot, ptp_stub_systrap_boot_ip
+	.hidden ptp_stub_systrap_boot_ip
+	.hidden ptp_stub_systrap_handler, ptp_stub_systrap_restorer
+	.hidden ptp_stub_systrap_end, ptp_stub_systrap_boot
 
 ptp_stub_blob_start:
 ptp_stub_entry:
@@ -144,6 +150,158 @@ stub_orphan:
 ptp_stub_park:
 	pause
 	jmp	ptp_stub_park
+
+
+	/*
+	 * The systrap backend's signal handler (stub/systrap-abi.h), for
+	 * SIGSYS, the fault signals and the interrupt, on the thread's
+	 * altstack with every signal blocked: rsi = siginfo, rdx = ucontext.
+	 * It keeps everything in registers (the app can write any writable
+	 * page, this altstack included), and its syscalls (futex on its own
+	 * state word, rt_sigreturn, exit) are the only ones the thread's
+	 * filter allows, and only from [handler, end).
+	 *   rbx the region, r12 the ucontext, r13 the stack pointer at entry,
+	 *   r14 the FP record (0: none), r15 its size
+	 */
+#define UC_STACK 16
+#define UC_MCONTEXT 40
+#define UC_FPSTATE 224
+#define UC_SIGMASK 296
+#define FP_SW_MAGIC1 464
+#define FP_SW_XSTATE_SIZE 480
+#define FP_XSTATE_MAGIC1 0x46505853
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define GREGS_OUT 184	/* r8..cr2: what the tracer reads */
+#define GREGS_IN 152	/* r8..the selectors: what it may set */
+ptp_stub_systrap_handler:
+	mov	%rsp, %r13
+	mov	%rsp, %rbx
+	and	$~(PTP_SYSTRAP_REGION - 1), %rbx
+	mov	%rdx, %r12
+	cld
+	lea	PTP_SYSTRAP_SIGINFO(%rbx), %rdi
+	mov	$PTP_SYSTRAP_SIGINFO_SIZE, %ecx
+	rep movsb
+	lea	PTP_SYSTRAP_GREGS(%rbx), %rdi
+	lea	UC_MCONTEXT(%r12), %rsi
+	mov	$GREGS_OUT, %ecx
+	rep movsb
+	rdfsbase %rax
+	mov	%rax, PTP_SYSTRAP_FS_BASE(%rbx)
+	rdgsbase %rax
+	mov	%rax, PTP_SYSTRAP_GS_BASE(%rbx)
+	call	systrap_fp_record
+	mov	%r15, PTP_SYSTRAP_FP_SIZE(%rbx)
+	mov	%r14, %rsi
+	lea	PTP_SYSTRAP_FP(%rbx), %rdi
+	mov	%r15, %rcx
+	rep movsb
+	/* Publish (xchg: a full barrier before the sleeper flag is read). */
+	mov	$PTP_SYSTRAP_EVENT, %eax
+	xchg	%eax, PTP_SYSTRAP_STATE(%rbx)
+	cmpl	$0, PTP_SYSTRAP_TRACER_SLEEPS(%rbx)
+	je	systrap_spin
+	mov	$FUTEX_WAKE, %esi
+	mov	$1, %edx
+	call	systrap_futex
+systrap_spin:
+	movl	$1, PTP_SYSTRAP_STUB_SPUN(%rbx)
+	mov	PTP_SYSTRAP_SPIN_CYCLES(%rbx), %r8
+	mov	$PTP_SYSTRAP_SPIN_MAX, %eax
+	cmp	%rax, %r8
+	cmova	%rax, %r8
+	rdtsc
+	shl	$32, %rdx
+	or	%rdx, %rax
+	add	%rax, %r8
+1:	cmpl	$PTP_SYSTRAP_EVENT, PTP_SYSTRAP_STATE(%rbx)
+	jne	systrap_answer
+	pause
+	rdtsc
+	shl	$32, %rdx
+	or	%rdx, %rax
+	cmp	%r8, %rax
+	jb	1b
+	movl	$0, PTP_SYSTRAP_STUB_SPUN(%rbx)
+	mov	$1, %eax
+	xchg	%eax, PTP_SYSTRAP_STUB_SLEEPS(%rbx)
+2:	cmpl	$PTP_SYSTRAP_EVENT, PTP_SYSTRAP_STATE(%rbx)
+	jne	3f
+	mov	$FUTEX_WAIT, %esi
+	mov	$PTP_SYSTRAP_EVENT, %edx
+	call	systrap_futex
+	jmp	2b
+3:	movl	$0, PTP_SYSTRAP_STUB_SLEEPS(%rbx)
+systrap_answer:
+	mov	PTP_SYSTRAP_STATE(%rbx), %eax
+	cmp	$PTP_SYSTRAP_RUN, %eax
+	jne	systrap_exit
+	lea	UC_MCONTEXT(%r12), %rdi
+	lea	PTP_SYSTRAP_GREGS(%rbx), %rsi
+	mov	$GREGS_IN, %ecx
+	rep movsb
+	/* The FP record where and as large as the frame says (not the page). */
+	call	systrap_fp_record
+	mov	%r14, %rdi
+	lea	PTP_SYSTRAP_FP(%rbx), %rsi
+	mov	%r15, %rcx
+	rep movsb
+	/* A non-canonical base faults here with every signal blocked: the
+	 * kernel then kills the address space, as it should. */
+	mov	PTP_SYSTRAP_FS_BASE(%rbx), %rax
+	wrfsbase %rax
+	mov	PTP_SYSTRAP_GS_BASE(%rbx), %rax
+	wrgsbase %rax
+	/* Whatever the frame says now: nothing blocked, this altstack. */
+	movq	$0, UC_SIGMASK(%r12)
+	lea	PTP_SYSTRAP_SHARED(%rbx), %rax
+	mov	%rax, UC_STACK(%r12)
+	movl	$0, UC_STACK+8(%r12)
+	movq	$PTP_SYSTRAP_ALTSTACK, UC_STACK+16(%r12)
+	lea	8(%r13), %rsp
+ptp_stub_systrap_restorer:
+	mov	$__NR_rt_sigreturn, %eax
+	syscall
+systrap_exit:
+	mov	$__NR_exit, %eax
+	xor	%edi, %edi
+	syscall
+	jmp	systrap_exit
+
+	/* r14 = the frame's FP record, r15 = its size: the XSAVE area's if
+	 * the software bytes say so, else the legacy 512, clamped to what the
+	 * page holds. Uses the altstack for the return address only. */
+systrap_fp_record:
+	mov	UC_FPSTATE(%r12), %r14
+	xor	%r15d, %r15d
+	test	%r14, %r14
+	jz	2f
+	mov	$512, %r15d
+	cmpl	$FP_XSTATE_MAGIC1, FP_SW_MAGIC1(%r14)
+	jne	2f
+	mov	FP_SW_XSTATE_SIZE(%r14), %r15d
+	cmp	$PTP_SYSTRAP_FP_MAX, %r15
+	jbe	2f
+	mov	$PTP_SYSTRAP_FP_MAX, %r15d
+2:	ret
+
+	/* futex(state word, esi, edx, no timeout). */
+systrap_futex:
+	mov	$__NR_futex, %eax
+	lea	PTP_SYSTRAP_STATE(%rbx), %rdi
+	xor	%r10d, %r10d
+	syscall
+	ret
+ptp_stub_systrap_end:
+
+	/* A new systrap thread starts here, untraced: its first syscall traps
+	 * into the handler, which reports it and waits for its first context. */
+ptp_stub_systrap_boot:
+	mov	$__NR_getpid, %eax
+	syscall
+ptp_stub_systrap_boot_ip:
+	jmp	ptp_stub_systrap_boot
 
 	.p2align 3
 ptp_stub_batch_list:
