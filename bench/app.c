@@ -23,7 +23,8 @@
  *
  * The inputs are generated on first use into PTBENCH_APP_DIR (default
  * <source>/.cache/app/, ignored by git) and reused: a text file for gzip
- * and sha256sum, a tree of files for find and ls -lR. --ptbench_app_size=
+ * and sha256sum, a tree of files for find, ls -lR and threads (4 threads
+ * hashing its files). --ptbench_app_size=
  * quick (what "ptbench bench --quick" and "run" pass) makes them 10 x
  * smaller; the names stay the same, the counters input_bytes and files and
  * the context key app_size say which was run.
@@ -78,8 +79,8 @@ static const char *const variant_mode[V_COUNT] = { NULL, "faithful", "lean" };
 struct app_workload {
 	const char *name;
 	enum app_input input;
-	bool own_program; /* the sentry's pthread test program, not busybox */
-	const char *args[APP_MAX_ARGS]; /* busybox applet and arguments; "@IN" is the input */
+	bool own_program; /* the sentry's pthread program (hashfiles), not busybox */
+	const char *args[APP_MAX_ARGS]; /* busybox applet or own program's arguments; "@IN" is the input */
 	/* The strace count, found once (strace_done) per process. */
 	bool strace_done;
 	double strace_total, strace_compared;
@@ -92,7 +93,7 @@ static struct app_workload workloads[] = {
 	{ .name = "ls_lR", .input = IN_TREE, .args = { "ls", "-lR", "@IN" } },
 	{ .name = "sha256sum", .input = IN_TEXT, .args = { "sha256sum", "@IN" } },
 	{ .name = "startup", .input = IN_NONE, .args = { "true" } },
-	{ .name = "threads", .input = IN_NONE, .own_program = true },
+	{ .name = "threads", .input = IN_TREE, .own_program = true, .args = { "-j", "4", "@IN" } },
 };
 
 struct app_bench {

@@ -6,7 +6,9 @@ fixtures: natively, then through the sentry. stdout, stderr, the exit
 status (or the killing signal) and the folder's contents afterwards must be
 byte-identical. The negative cases (a segfault, an unimplemented syscall,
 an IA32 int 0x80 call, closing every fd) check their documented result;
-the signals and clonestate programs must match their native runs.
+the signals and clonestate programs must match their native runs, and
+hashfiles (threads hashing a generated tree) its native run, which must
+match hashlib.
 The last test checks that no process of the sentry's executable is left.
 
 usage: exec_suite.py --sentry EXE --mode MODE --busybox PATH|--fetch FETCH_SH
@@ -408,6 +410,72 @@ def matches_native(*expected, frames=False):
     return check
 
 
+HASHFILES_WORKERS = 4
+
+
+def make_hash_tree(root):
+    """hashfiles' input: nested folders of files whose sizes straddle
+    SHA-256's padding edges (55, 56, 64 bytes...) and its 64 KiB reads,
+    with deterministic contents; a symlink it must skip. Returns
+    {path relative to root's parent: content}."""
+    sizes = [0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 1000, 4096, 65535, 65536, 65537,
+             200003] + [37 * i + 11 for i in range(24)]
+    files = {}
+    for i, size in enumerate(sizes):
+        rel = os.path.join("tree", "d%d" % (i % 3), "sub %d" % (i % 5), "f%02d.bin" % i)
+        stream = b"".join(hashlib.sha256(b"%d:%d" % (i, k)).digest() for k in range(size // 32 + 1))
+        files[rel] = stream[:size]
+    for rel, data in files.items():
+        p = os.path.join(os.path.dirname(root), rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(data)
+    os.symlink("d0", os.path.join(root, "link"))
+    return files
+
+
+def hashfiles_case(tap, args, work):
+    """The pthread program: its native output must be what hashlib says
+    (so the native run is right), and the sentry's must equal the native
+    run's: status, stdout and stderr."""
+    name = "threads/hashfiles"
+    exe = os.path.join(args.progs, "hashfiles") if args.progs else ""
+    if not exe or not os.access(exe, os.X_OK):
+        tap.skip(name, "test program not built (built only without sanitizers: they cannot link statically)")
+        return
+    d = os.path.join(work, "hash")
+    os.mkdir(d)
+    files = make_hash_tree(os.path.join(d, "tree"))
+    want = "".join("%s  %s\n" % (hashlib.sha256(files[p]).hexdigest(), p) for p in
+                   sorted(files, key=os.fsencode))
+    want += "hashfiles: %d files, %d bytes, %d workers, %d signals\n" % (
+        len(files), sum(len(v) for v in files.values()), HASHFILES_WORKERS,
+        2 * HASHFILES_WORKERS + 1)
+    argv = [exe, "-j", str(HASHFILES_WORKERS), "tree"]
+    log = os.path.join(work, "log")
+    nat = run(argv, d, None)
+    sb = run([args.sentry, "--mode", args.mode, "--log", log] + argv, d, None)
+    with open(log, errors="replace") as f:
+        logtext = f.read()
+    if "builds no signal frames" in logtext:
+        tap.skip(name, "the sentry builds no signal frames on %s yet (its log says so)" %
+                 os.uname().machine)
+        return
+    if nat is None or sb is None:
+        why = "timed out (60 s) %s" % ("natively" if nat is None else "in the sentry")
+    elif nat != (0, want.encode(), b""):
+        why = "native run wrong: status %r, stderr %r, stdout %r, want %r" % (
+            nat[0], nat[2][:300], nat[1][-300:], want[-300:])
+    elif nat != sb:
+        lines = [(a, b) for a, b in zip(nat[1].splitlines(), sb[1].splitlines()) if a != b]
+        why = "sentry: status %r, stderr %r; first stdout line that differs: native %r, sentry %r" % (
+            sb[0], sb[2][:300], *(lines[0] if lines else (len(nat[1]), len(sb[1]))))
+        why += "\nsentry log: " + logtext[-600:]
+    else:
+        why = ""
+    tap.ok(not why, name, why)
+
+
 PROGS = [
     ("segv", check_segv),
     ("enosys", check_enosys),
@@ -587,6 +655,7 @@ def main():
             for name, check in PROGS:
                 prog_case(tap, args, work, name, check)
             injections_case(tap, args, work)
+            hashfiles_case(tap, args, work)
     left = sorted(set(leftovers(args.sentry)) - before)
     tap.ok(not left, "no process of %s left behind" % os.path.basename(args.sentry),
            "left: %s" % left)
