@@ -23,7 +23,7 @@
 struct sn_global sn = { .log_lock = PTHREAD_MUTEX_INITIALIZER, .stderr_fd = 2 };
 
 static const char usage_text[] =
-	"usage: ptbench-exec [--backend ptrace] [--mode faithful|lean] [--stats] [--log FILE]\n"
+	"usage: ptbench-exec [--backend ptrace|systrap] [--mode faithful|lean] [--stats] [--log FILE]\n"
 	"                    [--] PROGRAM [ARGS...]\n"
 	"\n"
 	"Runs an unmodified static ELF program (static or static-pie, for this\n"
@@ -34,7 +34,8 @@ static const char usage_text[] =
 	"sentry's rights. Use it to test ptplat with real programs, not to\n"
 	"contain untrusted ones.\n"
 	"\n"
-	"  --backend B   the platform: ptrace (the only one)\n"
+	"  --backend B   the platform's backend: ptrace (the default) or systrap\n"
+	"                (x86_64 only so far; faithful mode only)\n"
 	"  --mode M      ptplat's switch mode: faithful (default) or lean\n"
 	"  --stats       at the end, print the syscall mix, switches, injections,\n"
 	"                migrations and the time split: in ptp_switch, in the\n"
@@ -125,7 +126,7 @@ static int by_count(const void *a, const void *b)
 	return ca < cb ? 1 : ca > cb ? -1 : *(const int *)a - *(const int *)b;
 }
 
-static void print_stats(FILE *f, enum ptp_switch_mode mode, uint64_t wall_ns)
+static void print_stats(FILE *f, const struct ptp_options *opts, uint64_t wall_ns)
 {
 	int order[512], n = 0;
 	unsigned long total = 0, enosys = 0;
@@ -137,7 +138,8 @@ static void print_stats(FILE *f, enum ptp_switch_mode mode, uint64_t wall_ns)
 			order[n++] = i;
 	}
 	qsort(order, (size_t)n, sizeof(order[0]), by_count);
-	fprintf(f, "ptbench-exec stats (backend ptrace, mode %s)\n", ptp_mode_name(mode));
+	fprintf(f, "ptbench-exec stats (backend %s, mode %s)\n", ptp_backend_name(opts->backend),
+		ptp_mode_name(opts->mode));
 	fprintf(f, "  syscalls %lu (ENOSYS %lu), switches %lu, injections %lu (%lu of them loading the program)\n",
 		total, enosys, atomic_load(&sn.st.switches), atomic_load(&sn.st.injections),
 		sn.st.load_injections);
@@ -222,8 +224,8 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (strcmp(optarg, "ptrace"))
-				usage_error("unknown --backend '%s' (known: ptrace)", optarg);
+			if (ptp_backend_parse(optarg, &opts.backend) < 0)
+				usage_error("unknown --backend '%s' (known: ptrace, systrap)", optarg);
 			break;
 		case 'm':
 			if (ptp_mode_parse(optarg, &opts.mode) < 0)
@@ -270,7 +272,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &ts0);
 	rc = ptp_open(&opts, &sn.plat);
 	if (rc < 0) {
-		sn_err("opening the ptrace platform: %s (%s)", strerror(-rc), ptp_open_error());
+		sn_err("opening the %s platform: %s (%s)", ptp_backend_name(opts.backend), strerror(-rc),
+		       ptp_open_error());
 		return EXIT_SENTRY;
 	}
 	if (!ptp_caps(sn.plat)->syscall_info && strcmp(sn_arch_name, "aarch64"))
@@ -326,7 +329,7 @@ out:
 		FILE *f = sn.log ? sn.log : fdopen(dup(sn.stderr_fd), "w");
 
 		if (f) {
-			print_stats(f, opts.mode,
+			print_stats(f, &opts,
 				    (uint64_t)(ts1.tv_sec - ts0.tv_sec) * 1000000000ull +
 					    (uint64_t)(ts1.tv_nsec - ts0.tv_nsec));
 			if (f != sn.log)
