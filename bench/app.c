@@ -70,9 +70,11 @@ static const char *const APP_UNCOMPARED[] = {
 static const char *const APP_RETRIED[] = { "clone3", NULL };
 
 enum app_input { IN_NONE, IN_TEXT, IN_TREE };
-enum app_variant { V_NATIVE, V_FAITHFUL, V_LEAN, V_COUNT };
-static const char *const variant_name[V_COUNT] = { "native", "ptrace_faithful", "ptrace_lean" };
-static const char *const variant_mode[V_COUNT] = { NULL, "faithful", "lean" };
+enum app_variant { V_NATIVE, V_FAITHFUL, V_LEAN, V_SYSTRAP, V_COUNT };
+static const char *const variant_name[V_COUNT] = { "native", "ptrace_faithful", "ptrace_lean",
+						   "systrap" };
+static const char *const variant_backend[V_COUNT] = { NULL, "ptrace", "ptrace", "systrap" };
+static const char *const variant_mode[V_COUNT] = { NULL, "faithful", "lean", "faithful" };
 
 #define APP_MAX_ARGS 8
 
@@ -584,7 +586,7 @@ static void bm_app(gb_state *st, void *arg)
 	} else {
 		argv[n++] = (char *)PTBENCH_SENTRY_EXE;
 		argv[n++] = "--backend";
-		argv[n++] = "ptrace";
+		argv[n++] = (char *)variant_backend[ab->v];
 		argv[n++] = "--mode";
 		argv[n++] = (char *)variant_mode[ab->v];
 		argv[n++] = "--stats";

@@ -398,11 +398,17 @@ def app_variants(res):
     return out
 
 
-def switch_name(variant):
+def switch_name(variant, res=None):
     """The switch/* benchmark of the same backend and mode: the ptrace
     backend's are switch/MODE, another's switch/BACKEND_MODE (the README's
-    names table)."""
+    names table). systrap's hand-off is the one its backend chose: the spin
+    across CPUs where switch/systrap_spin ran (2 or more CPUs), else the
+    futex."""
     backend, _, mode = variant.partition("_")
+    if backend == "systrap" and not mode:
+        spin = res.find("switch/systrap_spin") if res is not None else None
+        return "switch/systrap_spin" if spin is not None and not spin.skipped \
+            else "switch/systrap_futex"
     return f"switch/{mode}" if backend == "ptrace" else f"switch/{variant}"
 
 
@@ -449,12 +455,12 @@ def app_figures(res, workload, variant):
         d["missing"].append(f"app/{workload}/native")
     else:
         d["native"] = nb.median()
-    sw = figure(res, switch_name(variant))
+    sw = figure(res, switch_name(variant, res))
     if isinstance(sw, Missing):
         d["missing"].append(sw.text)
     else:
         d["switch"] = sw
-        swb = res.find(switch_name(variant))
+        swb = res.find(switch_name(variant, res))
         d["switch_p50"] = swb.median("p50_ns") if swb else None
     inj = figure(res, "map/inject/pages:1", "map/inject", pages=1)
     if isinstance(inj, Missing):
@@ -540,7 +546,7 @@ def app_checks(res):
     checks.append(c)
 
     for w in APP_MODEL_WORKLOADS:
-        for v in variants.get(w, ["ptrace_faithful", "ptrace_lean"]):
+        for v in variants.get(w, ["ptrace_faithful", "ptrace_lean", "systrap"]):
             if v == "native":
                 continue
             c = Check(f"bar_app_model_{w}_{v}", "bar",
