@@ -325,6 +325,21 @@ results_name() {
 		"${kernel//[^A-Za-z0-9._+-]/_}" "$(date -u -d "@$now" +%Y%m%d-%H%M%S)"
 }
 
+# free_results_path PATH: PATH, or PATH-2, PATH-3... if it is taken: two
+# runs in the same second (a script calling bench twice) each keep their
+# folder.
+free_results_path() {
+	local path=$1 n=2
+	if [[ ! -e $path ]]; then
+		printf '%s' "$path"
+		return
+	fi
+	while [[ -e $path-$n ]]; do
+		((n++))
+	done
+	printf '%s-%d' "$path" "$n"
+}
+
 # signal_text STATUS: "status N" or "killed by SIGNAME" for a shell status.
 signal_text() {
 	local s=$1 name
