@@ -836,6 +836,119 @@ static void pair_stays_on_one_cpu(void)
 	ptp_close(p);
 }
 
+/* New tracer threads (so new traced threads) in new_thread_is_born_on_its_cpu. */
+#define BIRTH_ROUNDS 8
+
+struct birth {
+	struct ptp_platform *p;
+	struct ptp_as *as;
+	int pin_to;        /* the tracer thread pins itself there; -1: not */
+	bool inject_first; /* a map creates its traced thread, not a switch */
+	long migrations;
+	int tracer_cpu;
+	char msg[256];
+};
+
+static void *birth_main(void *arg)
+{
+	struct birth *b = arg;
+	struct ptp_ctx *ctx = loop_ctx(b->p);
+	int rc;
+
+	if (b->pin_to >= 0) {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(b->pin_to, &one);
+		if (sched_setaffinity(0, sizeof(one), &one) < 0) {
+			snprintf(b->msg, sizeof(b->msg), "pinning to cpu%d: %s", b->pin_to,
+				 strerror(errno));
+			goto out;
+		}
+	}
+	if (b->inject_first) {
+		int fd = h_memfd(4096, NULL, 0);
+
+		rc = ptp_as_map(b->as, H_DATA, 4096, PROT_READ | PROT_WRITE, fd, 0, 0);
+		close(fd);
+		if (rc < 0) {
+			snprintf(b->msg, sizeof(b->msg), "ptp_as_map: %s", strerror(-rc));
+			goto out;
+		}
+	}
+	if (loop_step(ctx, b->as, 0, b->msg, sizeof(b->msg)) == 0) {
+		b->migrations = task_migrations(ptp_as_pid(b->as), ptp_ctx_tid(ctx));
+		b->tracer_cpu = sched_getcpu();
+	}
+out:
+	ptp_ctx_free(ctx);
+	return NULL;
+}
+
+/*
+ * A new traced thread is created on the CPU it runs on: from its creation
+ * through its first switch it never migrates. Each round starts a new
+ * tracer thread, so a new traced thread; the tracer thread pins itself to
+ * one CPU in half of the rounds and lets the core choose in the others,
+ * and its traced thread is created by its first switch or, before it, by
+ * a map. Before each round the stub's leader, which the core clones the
+ * thread from, is put on a CPU other than the one the pinned tracer thread
+ * takes (rotating for the others), as the scheduler may have put it: on an
+ * idle machine it is often on the caller's CPU already, and the case would
+ * pass by chance. Bound: 0 migrations in all.
+ */
+static void new_thread_is_born_on_its_cpu(void)
+{
+	cpu_set_t all = allow_every_cpu();
+	struct ptp_platform *p = h_open();
+	struct ptp_as *as = h_as(p);
+	struct ptp_ctx *ctx = h_ctx(p);
+	int cpus[CPU_SETSIZE], ncpu = 0;
+	long total = 0;
+
+	assert_true(ptp_options(p)->pin);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &all))
+			cpus[ncpu++] = c;
+	h_load(as, ctx, PAYLOAD_SYSCALL_LOOP);
+	if (task_migrations(getpid(), (pid_t)syscall(SYS_gettid)) < 0)
+		h_skip("no nr_migrations in /proc/<pid>/task/<tid>/sched "
+		       "(kernel without CONFIG_SCHED_DEBUG?)");
+	for (int r = 0; r < BIRTH_ROUNDS; r++) {
+		struct birth b = {
+			.p = p, .as = as, .migrations = -1,
+			.pin_to = r % 2 ? cpus[(r / 2) % ncpu] : -1,
+			.inject_first = (r / 2) % 2,
+		};
+		int leader_cpu = cpus[(r / 2 + 1) % ncpu];
+		cpu_set_t one;
+		pthread_t th;
+
+		CPU_ZERO(&one);
+		CPU_SET(leader_cpu, &one);
+		assert_int_equal(sched_setaffinity(ptp_as_pid(as), sizeof(one), &one), 0);
+		assert_int_equal(pthread_create(&th, NULL, birth_main, &b), 0);
+		assert_int_equal(pthread_join(th, NULL), 0);
+		if (b.msg[0])
+			fail_msg("round %d: %s", r, b.msg);
+		assert_true(b.migrations >= 0);
+		if (b.migrations)
+			h_note("round %d (tracer thread on cpu%d, pinned by %s; leader on "
+			       "cpu%d; %s first): traced thread migrated %ld times", r,
+			       b.tracer_cpu, b.pin_to >= 0 ? "itself" : "the core", leader_cpu,
+			       b.inject_first ? "map" : "switch", b.migrations);
+		total += b.migrations;
+	}
+	h_note("%d new traced threads: %ld migrations before their first switch returned",
+	       BIRTH_ROUNDS, total);
+	if (total)
+		fail_msg("%ld migrations of %d new traced threads up to their first switch "
+			 "(bound 0)", total, BIRTH_ROUNDS);
+	ptp_ctx_free(ctx);
+	ptp_as_release(as);
+	ptp_close(p);
+}
+
 /* ptp_close gives back the affinity the caller had; without pinning the
  * core never touches it. */
 static void close_restores_affinity(void)
@@ -915,6 +1028,7 @@ int main(int argc, char **argv)
 		HCASE(close_before_threads_exit),
 		HCASE(exit_while_pooled),
 		HCASE(pair_stays_on_one_cpu),
+		HCASE(new_thread_is_born_on_its_cpu),
 		HCASE(close_restores_affinity),
 		HCASE(close_keeps_an_affinity_the_caller_set),
 	};

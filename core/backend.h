@@ -51,6 +51,11 @@ struct ptp_backend_ops {
 	 * tracer thread, in a ptrace stop, not yet in the registry) before
 	 * its first switch: 0, or -errno with t still attached. */
 	int (*thread_setup)(struct ptp_traced *t);
+	/* NULL, or under pinning the CPU the backend places a traced thread
+	 * of a tracer thread on tracer_cpu at its first switch (where the
+	 * core creates the thread, so that it does not move). NULL: the
+	 * tracer thread's own CPU. */
+	int (*thread_cpu)(const struct ptp_platform *p, int tracer_cpu);
 
 	/* Data rather than calls: what the generic layers arrange for the
 	 * backend at open and in injections. */

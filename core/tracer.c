@@ -40,6 +40,9 @@ struct tracer {
 	atomic_int cpu;
 	const struct ptp_platform *pinned_by;
 	cpu_set_t saved;
+	/* Before the first pin: the CPU its traced threads were created on
+	 * (new_thread_cpu), which the pin then prefers; -1 if none. */
+	int planned;
 	/* Every live tracer thread, under the registry lock. */
 	struct tracer *next_live;
 };
@@ -197,6 +200,7 @@ static struct tracer *tracer_self(void)
 		return NULL;
 	self->tid = ptp_gettid();
 	atomic_init(&self->cpu, -1);
+	self->planned = -1;
 	pthread_setspecific(tracer_key, self);
 	pthread_mutex_lock(&ptp_registry_lock);
 	self->next_live = live_tracers;
@@ -208,11 +212,12 @@ static struct tracer *tracer_self(void)
 /*
  * The CPU of allowed that the fewest pinned tracer threads use (registry
  * lock held): threads that all start on one CPU would otherwise all stay
- * there. Ties go to the CPU the thread is on, then to the lowest.
+ * there. Ties go to the CPU its traced threads were created on, else the
+ * one the thread is on, then to the lowest.
  */
 static int least_used_cpu(const struct tracer *tr, const cpu_set_t *allowed)
 {
-	int best = -1, best_users = 0, here = sched_getcpu();
+	int best = -1, best_users = 0, here = tr->planned >= 0 ? tr->planned : sched_getcpu();
 
 	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
 		int users = 0;
@@ -261,7 +266,37 @@ int ptp_tracer_pin_cpu(const struct ptp_platform *p)
 	atomic_store(&tr->cpu, cpu);
 	if (cpu < 0)
 		tr->pinned_by = NULL;
+	else
+		tr->planned = -1;
 	pthread_mutex_unlock(&ptp_registry_lock);
+	return cpu;
+}
+
+/*
+ * Under pinning, the CPU where tr's next traced thread is to be created:
+ * the one the backend will place it on at its first switch, so that
+ * nothing moves it then. The tracer thread itself is not pinned here (an
+ * injection before its first switch creates its thread too, and pinning
+ * waits for a switch), but its first pin prefers this CPU. -1: anywhere.
+ */
+static int new_thread_cpu(const struct ptp_platform *p, struct tracer *tr)
+{
+	cpu_set_t allowed;
+	int cpu = atomic_load(&tr->cpu);
+
+	if (!p->opts.pin)
+		return -1;
+	if (cpu < 0 || sched_getcpu() != cpu) {
+		if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+			return -1;
+		pthread_mutex_lock(&ptp_registry_lock);
+		cpu = least_used_cpu(tr, &allowed);
+		if (atomic_load(&tr->cpu) < 0)
+			tr->planned = cpu;
+		pthread_mutex_unlock(&ptp_registry_lock);
+	}
+	if (cpu >= 0 && p->ops->thread_cpu)
+		cpu = p->ops->thread_cpu(p, cpu);
 	return cpu;
 }
 
@@ -314,8 +349,12 @@ struct ptp_traced *ptp_tracer_find(uint64_t as_id, pid_t tid)
  * Service thread: inject a thread clone into the leader. CLONE_PTRACE makes
  * the new thread start traced by us, stopped before it runs anything; we
  * park it in the stub's wait loop and detach, for its own tracer to seize.
+ * cpu >= 0: the leader (stopped, our tracee) is moved there first, so that
+ * the thread is born there with that CPU alone allowed, rather than
+ * wherever the scheduler puts a child of the leader; otherwise the pin at
+ * its first switch would move it.
  */
-static int svc_new_thread(struct ptp_as *as, pid_t *tid)
+static int svc_new_thread(struct ptp_as *as, int cpu, pid_t *tid)
 {
 	struct ptp_platform *p = as->p;
 	uint64_t args[6] = { PTP_CLONE_THREAD_FLAGS };
@@ -323,6 +362,14 @@ static int svc_new_thread(struct ptp_as *as, pid_t *tid)
 	int status, rc;
 	long res;
 
+	if (cpu >= 0) {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		/* At worst (a cpuset change) the pin moves the thread later. */
+		(void)sched_setaffinity(as->pid, sizeof(one), &one);
+	}
 	rc = ptp_inject_on(p, as->pid, SYS_clone, args, false, 0, &res);
 	if (rc < 0)
 		return rc;
@@ -351,6 +398,7 @@ static int svc_new_thread(struct ptp_as *as, pid_t *tid)
 
 struct new_thread_req {
 	struct ptp_as *as;
+	int cpu;
 	pid_t tid;
 };
 
@@ -358,7 +406,7 @@ static int serve_new_thread(void *arg)
 {
 	struct new_thread_req *req = arg;
 
-	return svc_new_thread(req->as, &req->tid);
+	return svc_new_thread(req->as, req->cpu, &req->tid);
 }
 
 /* This thread's traced thread in as, created on first use. */
@@ -385,6 +433,7 @@ int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	req.cpu = new_thread_cpu(as->p, tr);
 	rc = ptp_svc_call(&as->p->svc, serve_new_thread, &req);
 	if (rc < 0) {
 		free(t);

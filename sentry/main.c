@@ -307,6 +307,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	atomic_store(&proc->live_threads, 1);
+	/* Placed before the load, whose maps create this thread's traced
+	 * thread on its CPU (with pinning), and after ptp_open, whose own
+	 * threads take the affinity it had. */
+	sn_pin_self(0);
 	rc = sn_load(proc->mm, main_thread->ctx, program, AT_FDCWD, &argv[optind], environ, err,
 		     sizeof(err));
 	if (rc < 0) {

@@ -108,15 +108,19 @@ struct ptp_options {
 	 * thread on another CPU and the app is not moved after the caller.
 	 * The core chooses the CPU at the thread's first switch, among those
 	 * its affinity allows (the one the fewest other pinned tracer threads
-	 * use; ties go to the CPU it is on), and keeps it; a caller that has
-	 * pinned itself to one CPU keeps that one. This changes the calling
-	 * thread's own affinity: ptp_close gives every thread it pinned that
-	 * is still alive and still on that one CPU back the affinity it had
-	 * before (a thread that has set its own affinity since keeps it; one
-	 * that does so between switches is pinned again within the new set
-	 * at its next switch, and that set is the one restored). false: no
-	 * affinity is changed, and the scheduler may put the pair on
-	 * different CPUs.
+	 * use; ties go to the CPU it is on, or to the one its traced thread
+	 * was created on if an injection created it before), and keeps it; a
+	 * caller that has pinned itself to one CPU keeps that one. Each
+	 * traced thread is created on the CPU it will run on (the core moves
+	 * the stub process's leader, which the thread is cloned from, there
+	 * first), so that its first switch does not move it. This changes
+	 * the calling thread's own affinity: ptp_close gives every thread it
+	 * pinned that is still alive and still on that one CPU back the
+	 * affinity it had before (a thread that has set its own affinity
+	 * since keeps it; one that does so between switches is pinned again
+	 * within the new set at its next switch, and that set is the one
+	 * restored). false: no affinity is changed, and the scheduler may put
+	 * the pair on different CPUs.
 	 */
 	bool pin;
 	/* Released address spaces kept for reuse; 0 disables reuse. */

@@ -254,30 +254,38 @@ static int give_state(struct ptp_ctx *ctx, struct st_thread *s)
 	return 0;
 }
 
-/* Keeps the stub thread where the hand-off wants it: with two or more CPUs,
- * on one other than its tracer thread's, spinning; else on the same one,
- * futex only (a spin there only delays the other side). */
-static void place(const struct ptp_platform *p, struct ptp_traced *t,
-		  struct st_thread *s)
+/* Where the hand-off wants the stub thread of a tracer thread on cpu: with
+ * two or more CPUs, on one other than its tracer thread's, spinning; else
+ * on the same one, futex only (a spin there only delays the other side).
+ * -1 if unknown. The core also creates the thread there (ops.thread_cpu). */
+static int systrap_thread_cpu(const struct ptp_platform *p, int cpu)
 {
-	int cpu = ptp_tracer_pin_cpu(p), want = cpu;
-	cpu_set_t allowed, one;
+	cpu_set_t allowed;
 
-	/* The tracer thread is pinned now; the master has the CPUs the
-	 * tracer had when it opened the platform. */
+	/* The master has the CPUs the tracer had when it opened the
+	 * platform. */
 	if (cpu < 0 || sched_getaffinity(p->master, sizeof(allowed), &allowed) < 0)
-		return;
+		return -1;
 	if (CPU_COUNT(&allowed) >= 2) {
 		for (int c = 1; c < CPU_SETSIZE; c++) {
 			int k = (cpu + c) % CPU_SETSIZE;
 
-			if (CPU_ISSET(k, &allowed)) {
-				want = k;
-				break;
-			}
+			if (CPU_ISSET(k, &allowed))
+				return k;
 		}
 	}
-	if (want == t->cpu)
+	return cpu;
+}
+
+/* Keeps the stub thread where the hand-off wants it (systrap_thread_cpu). */
+static void place(const struct ptp_platform *p, struct ptp_traced *t,
+		  struct st_thread *s)
+{
+	/* The tracer thread is pinned by the first call. */
+	int cpu = ptp_tracer_pin_cpu(p), want = systrap_thread_cpu(p, cpu);
+	cpu_set_t one;
+
+	if (want < 0 || want == t->cpu)
 		return;
 	CPU_ZERO(&one);
 	CPU_SET(want, &one);
@@ -657,6 +665,7 @@ const struct ptp_backend_ops ptp_backend_systrap = {
 	.thread_leaving = systrap_thread_leaving,
 	.retire = systrap_retire,
 	.thread_setup = systrap_thread_setup,
+	.thread_cpu = systrap_thread_cpu,
 	.inject_via_leader = true,
 	.fault_access_exact = true,
 	.reserved_below_stub = (PTP_SYSTRAP_SLOTS + 1) * (uintptr_t)PTP_SYSTRAP_REGION,
