@@ -293,3 +293,16 @@ uint64_t bench_thread_cpu_ns(pid_t pid, pid_t tid)
 	fclose(f);
 	return v;
 }
+
+void bench_cpu_counters(gb_state *st, const uint64_t before[2], const uint64_t after[2],
+			uint64_t n)
+{
+	static const char *const names[2] = { "tracer_cpu_ns", "stub_cpu_ns" };
+
+	if (!n)
+		return;
+	for (int i = 0; i < 2; i++)
+		if (before[i] && after[i])
+			gb_counter(st, names[i], (double)(after[i] - before[i]) / (double)n,
+				   GB_COUNTER_DEFAULT);
+}
