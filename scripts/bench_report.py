@@ -24,7 +24,10 @@ Self-checks, like the kernel's seccomp_benchmark: expectations between
 figures of this one run, each with a tolerance. A check whose inputs vary by
 more than NOISE_CV (coefficient of variation over the repetitions) says
 "NOISY, rerun", unless its verdict holds with every input moved DECISIVE_K
-cv against it (a 5x gap is not made doubtful by 15% noise).
+cv against it (a 5x gap is not made doubtful by 15% noise). A spin figure
+(SPIN_FIGURES) whose spin_share is under SPIN_SHARE_MIN makes its checks
+NOISY; a check whose figure skipped on this machine (the benchmark says
+why: fewer than 2 CPUs) is SKIP.
 
 Exit status: 0 when the files were written (whatever the checks say), 2 on
 an unreadable input (one line on stderr). Python 3 standard library only.
@@ -273,8 +276,6 @@ class Check:
             return "n/a (missing: " + ", ".join(self.missing) + ")"
         if self.status == "NOISY":
             return "NOISY, rerun"
-        if self.status == "SKIP":
-            return f"SKIP ({self.detail})"
         return self.status
 
     def as_json(self):
@@ -988,7 +989,9 @@ def render_summary(res, checks, samples, plots, args):
              f"bars as ratios of this run. An input whose coefficient of variation "
              f"over the repetitions exceeds {NOISE_CV:.0%} makes a check "
              f"\"NOISY, rerun\", unless the verdict holds with every input moved "
-             f"{DECISIVE_K:g} cv against it.")
+             f"{DECISIVE_K:g} cv against it; so does a spin figure whose spin share is "
+             f"under {SPIN_SHARE_MIN:.0%}. SKIP: a figure the check needs skipped on this "
+             f"machine (fewer than 2 CPUs for the spin figures), its reason under figures.")
     L.append("")
     L += table(["check", "kind", "status", "measured", "limit", "figures"],
                [[c.title, c.kind, c.status_text(),
