@@ -185,11 +185,7 @@ static void bm_switch(gb_state *st, void *arg)
 		gb_counter(st, "fpstate_bytes", (double)ptp_caps(e.p)->fpstate_size,
 			   GB_COUNTER_DEFAULT);
 		if (v->placement != SW_CORE && n) {
-			uint64_t spun = st1.handoffs_spun - st0.handoffs_spun;
-			uint64_t handoffs = spun + st1.handoffs_slept - st0.handoffs_slept;
-
-			gb_counter(st, "spin_share", handoffs ? (double)spun / (double)handoffs : 0,
-				   GB_COUNTER_DEFAULT);
+			bench_spin_share_counter(st, &st0, &st1);
 			gb_counter(st, "ptrace_calls",
 				   (double)(st1.ptrace_calls - st0.ptrace_calls) / (double)n,
 				   GB_COUNTER_DEFAULT);
