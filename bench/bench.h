@@ -46,6 +46,19 @@ int bench_ncpus(void);
 /* Time on CPU of thread tid of process pid, in ns (schedstat's first
  * field); 0 if it cannot be read. */
 uint64_t bench_thread_cpu_ns(pid_t pid, pid_t tid);
+/* Reports tracer_cpu_ns and stub_cpu_ns, the time on CPU per round trip
+ * of each side between two samples of bench_thread_cpu_ns ({tracer,
+ * stub} before and after n round trips); a side that could not be read
+ * (0) is left out. A latency alone would flatter a hand-off that spins on
+ * a second CPU. */
+void bench_cpu_counters(gb_state *st, const uint64_t before[2], const uint64_t after[2],
+			uint64_t n);
+struct ptp_stats;
+/* Reports spin_share, the hand-offs between two ptp_stats samples (both
+ * sides) that ended within the spin; nothing where none were counted
+ * (the ptrace backend hands off through ptrace stops). */
+void bench_spin_share_counter(gb_state *st, const struct ptp_stats *before,
+			      const struct ptp_stats *after);
 
 /* ---- Pinning the benchmark's own thread, and putting it back ---------
  * Google Benchmark runs every benchmark on the same main thread, one after

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "ptplat.h"
 
 struct bench_config bench_config = {
 	.backend = "ptrace", .mode = "faithful", .pin = true, .app_size = "full",
@@ -292,4 +293,27 @@ uint64_t bench_thread_cpu_ns(pid_t pid, pid_t tid)
 		v = 0;
 	fclose(f);
 	return v;
+}
+
+void bench_cpu_counters(gb_state *st, const uint64_t before[2], const uint64_t after[2],
+			uint64_t n)
+{
+	static const char *const names[2] = { "tracer_cpu_ns", "stub_cpu_ns" };
+
+	if (!n)
+		return;
+	for (int i = 0; i < 2; i++)
+		if (before[i] && after[i])
+			gb_counter(st, names[i], (double)(after[i] - before[i]) / (double)n,
+				   GB_COUNTER_DEFAULT);
+}
+
+void bench_spin_share_counter(gb_state *st, const struct ptp_stats *before,
+			      const struct ptp_stats *after)
+{
+	uint64_t spun = after->handoffs_spun - before->handoffs_spun;
+	uint64_t handoffs = spun + after->handoffs_slept - before->handoffs_slept;
+
+	if (handoffs)
+		gb_counter(st, "spin_share", (double)spun / (double)handoffs, GB_COUNTER_DEFAULT);
 }

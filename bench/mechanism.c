@@ -45,6 +45,11 @@
  * mechanism/inject checks that the tracer reads back the child's pid and
  * that the PC stopped right after the syscall instruction.
  *
+ * The child-based ones report tracer_cpu_ns and stub_cpu_ns (time on CPU
+ * per round trip of this thread and of the child, schedstat), as the
+ * switch family and the systrap mechanisms do; the in-process ones have a
+ * single thread, on CPU for the whole round trip, and report none.
+ *
  * Pinning: with --ptbench_pin=1 (the default) tracer and child, or the
  * worker thread, are pinned to one CPU (as the core does); the label says
  * which. The children never outlive this process: PR_SET_PDEATHSIG(SIGKILL),
@@ -530,8 +535,8 @@ static void bm_child(gb_state *st, const struct mech *m)
 	struct bench_pinning pin = { 0 };
 	struct mech_run *r;
 	char label[64];
-	pid_t parent = getpid();
-	uint64_t total = 0, t0 = 0, t1 = 0;
+	pid_t parent = getpid(), self = (pid_t)syscall(SYS_gettid);
+	uint64_t total = 0, t0 = 0, t1 = 0, cpu0[2] = { 0 }, cpu1[2] = { 0 };
 	int pfd[2] = { -1, -1 };
 	bool ok = false;
 
@@ -574,6 +579,8 @@ static void bm_child(gb_state *st, const struct mech *m)
 	if (prepare(r) < 0)
 		goto out;
 
+	cpu0[0] = bench_thread_cpu_ns(parent, self);
+	cpu0[1] = bench_thread_cpu_ns(r->pid, r->pid);
 	t0 = bench_now_ns();
 	while (gb_keep_running_batch(st, MECH_BATCH)) {
 		for (int i = 0; i < MECH_BATCH; i++)
@@ -586,6 +593,8 @@ static void bm_child(gb_state *st, const struct mech *m)
 	ok = true;
 out_loop:
 	t1 = bench_now_ns();
+	cpu1[0] = bench_thread_cpu_ns(parent, self);
+	cpu1[1] = bench_thread_cpu_ns(r->pid, r->pid);
 out:
 	bench_reap(r->pid);
 	bench_unpin_self(&pin);
@@ -605,6 +614,7 @@ out:
 		if (m->kind == MK_SYSEMU_REGS)
 			gb_counter(st, "regset_bytes", (double)r->regset_bytes, GB_COUNTER_DEFAULT);
 		bench_finish(st, t1 - t0, total, label);
+		bench_cpu_counters(st, cpu0, cpu1, total);
 	}
 	free(r);
 }

@@ -139,6 +139,7 @@ static void bm_pool(gb_state *st, void *arg)
 	struct ptp_as *as = NULL;
 	char label[64], err[320];
 	struct bench_pinning ps;
+	struct ptp_stats stats0 = { 0 }, stats1;
 	int rc;
 
 	/* Decided at run time, not by a VM flag: on one CPU, N tracer threads
@@ -210,6 +211,10 @@ static void bm_pool(gb_state *st, void *arg)
 	pool_barrier(nt);
 	if (pool_failed())
 		gb_skip_with_error(st, pool_run.err);
+	/* Before the start barrier in the first keep-running call: no
+	 * thread has switched in the loop yet. */
+	else if (ti == 0)
+		ptp_stats(pool_run.p, &stats0);
 
 	/* Every thread calls this until it returns false, errors included:
 	 * Google Benchmark's start and stop barriers count on it. */
@@ -233,6 +238,10 @@ static void bm_pool(gb_state *st, void *arg)
 		if (ti == 0) {
 			bench_core_label(label, sizeof(label), NULL);
 			bench_finish(st, t_end - t_start, n, label);
+			/* systrap's hand-offs of all threads (after the stop
+			 * barrier: every loop is over) */
+			ptp_stats(pool_run.p, &stats1);
+			bench_spin_share_counter(st, &stats0, &stats1);
 		}
 	}
 

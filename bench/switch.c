@@ -17,8 +17,10 @@
  * with fewer CPUs or with pinning off), systrap_futex with this thread
  * pinned to one CPU, which the platform's processes inherit (both threads
  * there, futex only). Both report spin_share (the hand-offs, both sides,
- * that ended within the spin), tracer_cpu_ns and stub_cpu_ns (time on CPU
- * per round trip, schedstat), and ptrace_calls per switch, which must be 0.
+ * that ended within the spin) and ptrace_calls per switch, which must be 0.
+ * Every variant reports tracer_cpu_ns and stub_cpu_ns (time on CPU per
+ * round trip, schedstat), so that the ladder compares the backends by CPU
+ * as well as by latency.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -183,23 +185,12 @@ static void bm_switch(gb_state *st, void *arg)
 		gb_counter(st, "fpstate_bytes", (double)ptp_caps(e.p)->fpstate_size,
 			   GB_COUNTER_DEFAULT);
 		if (v->placement != SW_CORE && n) {
-			uint64_t spun = st1.handoffs_spun - st0.handoffs_spun;
-			uint64_t handoffs = spun + st1.handoffs_slept - st0.handoffs_slept;
-
-			gb_counter(st, "spin_share", handoffs ? (double)spun / (double)handoffs : 0,
-				   GB_COUNTER_DEFAULT);
+			bench_spin_share_counter(st, &st0, &st1);
 			gb_counter(st, "ptrace_calls",
 				   (double)(st1.ptrace_calls - st0.ptrace_calls) / (double)n,
 				   GB_COUNTER_DEFAULT);
-			if (cpu0[0] && cpu1[0])
-				gb_counter(st, "tracer_cpu_ns",
-					   (double)(cpu1[0] - cpu0[0]) / (double)n,
-					   GB_COUNTER_DEFAULT);
-			if (cpu0[1] && cpu1[1])
-				gb_counter(st, "stub_cpu_ns",
-					   (double)(cpu1[1] - cpu0[1]) / (double)n,
-					   GB_COUNTER_DEFAULT);
 		}
+		bench_cpu_counters(st, cpu0, cpu1, n);
 		bench_samples_report(st, &s, name);
 	}
 	bench_samples_free(&s);

@@ -455,12 +455,7 @@ out:
 		gb_counter(st, "spin_share",
 			   handoffs ? (double)(r->spun + r->sh->stub_spun) / (double)handoffs : 0,
 			   GB_COUNTER_DEFAULT);
-		if (c0[0] && c1[0])
-			gb_counter(st, "tracer_cpu_ns", (double)(c1[0] - c0[0]) / (double)total,
-				   GB_COUNTER_DEFAULT);
-		if (c0[1] && c1[1])
-			gb_counter(st, "stub_cpu_ns", (double)(c1[1] - c0[1]) / (double)total,
-				   GB_COUNTER_DEFAULT);
+		bench_cpu_counters(st, c0, c1, total);
 		if (kind != SK_PATCHED)
 			gb_counter(st, "fp_bytes", (double)r->sh->fp_size, GB_COUNTER_DEFAULT);
 	}

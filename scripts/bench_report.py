@@ -24,7 +24,10 @@ Self-checks, like the kernel's seccomp_benchmark: expectations between
 figures of this one run, each with a tolerance. A check whose inputs vary by
 more than NOISE_CV (coefficient of variation over the repetitions) says
 "NOISY, rerun", unless its verdict holds with every input moved DECISIVE_K
-cv against it (a 5x gap is not made doubtful by 15% noise).
+cv against it (a 5x gap is not made doubtful by 15% noise). A spin figure
+(SPIN_FIGURES) whose spin_share is under SPIN_SHARE_MIN makes its checks
+NOISY; a check whose figure skipped on this machine (the benchmark says
+why: fewer than 2 CPUs) is SKIP.
 
 Exit status: 0 when the files were written (whatever the checks say), 2 on
 an unreadable input (one line on stderr). Python 3 standard library only.
@@ -47,6 +50,14 @@ PLOT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plot")
 NOISE_CV = 0.10     # inputs noisier than this make a check NOISY ...
 DECISIVE_K = 2.0    # ... unless it holds with inputs moved K*cv against it
 POOL_EFFICIENCY_BAR = 0.85
+
+# The systrap backend (issue 12, section 3). A spin figure is trusted only
+# when nearly every hand-off ended within the spin: one that fell back to
+# the futex measures the futex (a briefly busy vCPU), not the spin.
+SPIN_SHARE_MIN = 0.99
+SPIN_FIGURES = ("switch/systrap_spin", "mechanism/systrap_spin", "mechanism/patched_call")
+SYSTRAP_MARGIN_NS = 1000.0      # the issue's "+ 1.0 us"
+SYSTRAP_SPIN_OVER_FAITHFUL_BAR = 0.30
 
 KNOWN_COUNTERS = ("over_native_x", "over_native_ns")
 
@@ -198,6 +209,8 @@ class Check:
         self.id, self.kind, self.title, self.limit = cid, kind, title, limit
         self.cmps = []
         self.missing = []
+        self.skips = []             # "NAME skipped: reason" of inputs that skip
+        self.noisy_why = []         # reasons for NOISY besides the cv
         self.measured = None        # (text, number)
         self.detail = ""
         self.status = None
@@ -214,6 +227,12 @@ class Check:
     def finish(self):
         if self.status:
             return self
+        if self.skips:
+            # a benchmark it needs skipped itself, with its reason: not a
+            # missing figure but one this machine cannot measure
+            self.status = "SKIP"
+            self.detail = "; ".join(self.skips)
+            return self
         if self.missing:
             self.status = "n/a"
             return self
@@ -221,7 +240,9 @@ class Check:
             self.status = "INFO"
         else:
             verdicts = [c.evaluate() for c in self.cmps]
-            if "FAIL" in verdicts:
+            if self.noisy_why:
+                self.status = "NOISY"
+            elif "FAIL" in verdicts:
                 self.status = "FAIL"
             elif "NOISY" in verdicts:
                 self.status = "NOISY"
@@ -233,13 +254,17 @@ class Check:
                 if f.name not in [s.name for s in seen]:
                     seen.append(f)
         self.inputs = seen
-        notes = []
+        notes = list(self.noisy_why)
         noisy = [f for f in seen if f.cv is not None and f.cv > NOISE_CV]
         if noisy:
             notes.append("noisy inputs: " + ", ".join(
                 f"{f.name} cv {fmt_pct(f.cv)}" for f in noisy))
             if self.status in ("PASS", "FAIL"):
                 notes.append(f"verdict holds with inputs moved {DECISIVE_K:g} cv")
+        if self.noisy_why and self.cmps:
+            v = [c.evaluate() for c in self.cmps]
+            notes.append("the figures alone: " + ("FAIL" if "FAIL" in v else
+                                                  "NOISY" if "NOISY" in v else "PASS"))
         if any(f.cv is None for f in seen):
             notes.append("cv unknown (one repetition)")
         if notes:
@@ -364,6 +389,9 @@ def make_checks(res):
         c.detail = f"{mb.show()}, {mi.show()}"
     add(c)
 
+    for c in systrap_checks(res):
+        add(c)
+
     n = res.nproc()
     c = Check("bar_pool_private", "bar",
               f"pool/private efficiency at {n} threads (nproc) >= {POOL_EFFICIENCY_BAR}",
@@ -372,6 +400,11 @@ def make_checks(res):
     many = figure(res, f"pool/private/threads:{n} rt_per_s", "pool/private", "rt_per_s", threads=n)
     if c.need(one, many):
         eff = many.value / (n * one.value) if one.value else float("inf")
+        if run_backend(res) == "systrap":
+            # spinning pairs on as many CPUs as threads: the issue reports
+            # it without a bar
+            c.kind, c.limit = "info", "(information: no bar on systrap)"
+            c.title = f"pool/private efficiency at {n} threads (nproc), systrap backend"
         c.cmps = [Cmp([(POOL_EFFICIENCY_BAR * n, one)], [(1, many)])]
         c.measured = (f"{eff:.3f}", eff)
         c.detail = (f"{fmt_rate(many.value)}/s at {n} threads vs linear "
@@ -380,6 +413,114 @@ def make_checks(res):
     for c in app_checks(res):
         add(c)
     return checks
+
+
+def run_backend(res):
+    """The backend of the core families (pool/*, map/*, interrupt/*) in
+    this run: --ptbench_backend, the JSON context's 'backend'."""
+    return str(res.context.get("backend") or "ptrace")
+
+
+def spin_share(res, name):
+    """The median spin_share counter of benchmark name, or None."""
+    b = res.find(name)
+    return None if b is None or b.skipped else b.median("spin_share")
+
+
+def spin_input(c, res, name, has_share=True):
+    """The figure of spin benchmark name for check c: a Fig, or Missing
+    (recorded in c). A skip is recorded as the check's skip (the benchmark
+    says why: fewer than 2 CPUs, pinning off); with has_share, a spin
+    share under SPIN_SHARE_MIN makes the check NOISY (floor/spin_cross_cpu
+    only spins: it has no share)."""
+    b = res.find(name)
+    if b is not None and b.skipped:
+        c.skips.append(f"{name} skipped: {b.error}")
+        return Missing(name)
+    f = figure_of(b, name)
+    if isinstance(f, Fig) and has_share:
+        share = spin_share(res, name)
+        if share is None:
+            c.noisy_why.append(f"{name}: no spin_share counter")
+        elif share < SPIN_SHARE_MIN:
+            c.noisy_why.append(f"{name}: spin share {fmt_pct(share)} < {SPIN_SHARE_MIN:.0%} "
+                               "(hand-offs fell back to the futex)")
+    return f
+
+
+def systrap_checks(res):
+    """The bars of issue 12 (section 3) and the spin share."""
+    out = []
+    margin = Fig("1.0 us", SYSTRAP_MARGIN_NS, 0.0, 0, "ns")
+
+    c = Check("systrap_spin_share", "expectation",
+              f"spin figures ({', '.join(SPIN_FIGURES)}): spin_share >= {SPIN_SHARE_MIN:.0%}",
+              f"each >= {SPIN_SHARE_MIN:.0%}, else NOISY")
+    shares, low = [], []
+    for name in SPIN_FIGURES:
+        b = res.find(name)
+        if b is None:
+            continue
+        if b.skipped:
+            c.skips.append(f"{name} skipped: {b.error}")
+            continue
+        v = spin_share(res, name)
+        if v is None:
+            c.noisy_why.append(f"{name}: no spin_share counter")
+            continue
+        shares.append((v, name))
+        if v < SPIN_SHARE_MIN:
+            low.append(f"{name} {fmt_pct(v)}")
+    if shares or c.noisy_why:
+        c.skips = []
+        if low:
+            c.noisy_why.append("under the bound: " + ", ".join(low))
+        c.status = "NOISY" if c.noisy_why else "PASS"
+        if shares:
+            lo = min(shares)
+            c.measured = (f"lowest {fmt_pct(lo[0])} ({lo[1]})", lo[0])
+        c.detail = "; ".join([", ".join(f"{n} {fmt_pct(v)}" for v, n in shares)]
+                             + c.noisy_why)
+    elif not c.skips:
+        c.missing.append("switch/systrap_spin, mechanism/systrap_spin")
+    out.append(c)
+
+    c = Check("bar_systrap_spin_floor", "bar",
+              "switch/systrap_spin <= mechanism/seccomp_trap + floor/spin_cross_cpu + 1.0 us",
+              "ratio <= 1")
+    sw = spin_input(c, res, "switch/systrap_spin")
+    trap = figure(res, "mechanism/seccomp_trap")
+    fl = spin_input(c, res, "floor/spin_cross_cpu", has_share=False)
+    if c.need(sw, trap, fl):
+        ref = trap.value + fl.value + SYSTRAP_MARGIN_NS
+        c.cmps = [Cmp([(1, sw)], [(1, trap), (1, fl), (1, margin)])]
+        c.measured = (f"{sw.value / ref:.3f}", sw.value / ref)
+        c.detail = (f"{sw.show()}; reference {fmt_ns(trap.value)} + {fmt_ns(fl.value)} "
+                    f"+ 1.0 us = {fmt_ns(ref)}")
+    out.append(c)
+
+    c = Check("bar_systrap_spin_faithful", "bar",
+              f"switch/systrap_spin <= {SYSTRAP_SPIN_OVER_FAITHFUL_BAR:.2f} x switch/faithful",
+              f"ratio <= {SYSTRAP_SPIN_OVER_FAITHFUL_BAR:.2f}")
+    sw = spin_input(c, res, "switch/systrap_spin")
+    fa = figure(res, "switch/faithful")
+    if c.need(sw, fa):
+        c.cmps = [Cmp([(1, sw)], [(1, fa)], SYSTRAP_SPIN_OVER_FAITHFUL_BAR)]
+        c.measured = (f"{ratio(sw, fa):.3f}", ratio(sw, fa))
+        c.detail = f"{sw.show()}, {fa.show()}"
+    out.append(c)
+
+    c = Check("systrap_mechanism_near_trap", "expectation",
+              "mechanism/systrap_spin <= mechanism/seccomp_trap + 1.0 us",
+              "ratio <= 1")
+    ms = spin_input(c, res, "mechanism/systrap_spin")
+    if c.need(ms, trap):
+        ref = trap.value + SYSTRAP_MARGIN_NS
+        c.cmps = [Cmp([(1, ms)], [(1, trap), (1, margin)])]
+        c.measured = (f"{ms.value / ref:.3f}", ms.value / ref)
+        c.detail = f"{ms.show()}; reference {fmt_ns(trap.value)} + 1.0 us = {fmt_ns(ref)}"
+    out.append(c)
+    return out
 
 
 # ------------------------------------------------------------------ app family
@@ -843,17 +984,49 @@ def render_summary(res, checks, samples, plots, args):
     for c in checks:
         counts[c.status] = counts.get(c.status, 0) + 1
     L += ["", "## Self-checks", ""]
-    L.append(", ".join(f"{counts.get(s, 0)} {s}" for s in ("PASS", "FAIL", "NOISY", "n/a"))
+    L.append(", ".join(f"{counts.get(s, 0)} {s}" for s in ("PASS", "FAIL", "NOISY", "SKIP", "n/a"))
              + f". Expectations between figures of this run, and the performance "
              f"bars as ratios of this run. An input whose coefficient of variation "
              f"over the repetitions exceeds {NOISE_CV:.0%} makes a check "
              f"\"NOISY, rerun\", unless the verdict holds with every input moved "
-             f"{DECISIVE_K:g} cv against it.")
+             f"{DECISIVE_K:g} cv against it; so does a spin figure whose spin share is "
+             f"under {SPIN_SHARE_MIN:.0%}. SKIP: a figure the check needs skipped on this "
+             f"machine (fewer than 2 CPUs for the spin figures), its reason under figures.")
     L.append("")
     L += table(["check", "kind", "status", "measured", "limit", "figures"],
                [[c.title, c.kind, c.status_text(),
                  c.measured[0] if c.measured else "", c.limit, c.detail]
                 for c in checks])
+
+    L += ["", "## The ladder: both backends, with CPU time", ""]
+    rows, skipped = ladder_rows(res)
+    if rows or skipped:
+        L.append("Median round trip, fastest first, of native/getpid, the floors, the bare "
+                 "mechanisms and the core's switch on each backend. CPU per round trip: "
+                 "time on CPU of the tracer side and of the stub (app) side, from "
+                 "schedstat (tracer_cpu_ns, stub_cpu_ns); their sum above the round trip "
+                 "means a second CPU was busy, as a spinning hand-off keeps it. The "
+                 "in-process mechanisms run on one thread and report none. Spin share: "
+                 "the hand-offs that ended within the spin (spin_share), "
+                 f"{SPIN_SHARE_MIN:.0%} or more for a trusted spin figure.")
+        L.append("")
+        L += table(["benchmark", "backend", "round trip (us)", "tracer CPU (us)",
+                    "stub CPU (us)", "CPU total (us)", "spin share"],
+                   [[r["key"], r["backend"], fmt_in(r["median"], "us"),
+                     fmt_in(r["tracer_cpu"], "us") if r["tracer_cpu"] is not None else "",
+                     fmt_in(r["stub_cpu"], "us") if r["stub_cpu"] is not None else "",
+                     fmt_in(r["tracer_cpu"] + r["stub_cpu"], "us")
+                     if r["tracer_cpu"] is not None and r["stub_cpu"] is not None else "",
+                     fmt_pct(r["spin_share"]) if r["spin_share"] is not None else ""]
+                    for r in rows], align="llrrrrr")
+        if skipped:
+            L += [""] + [f"- {k} skipped: {why}" for k, why in skipped]
+    else:
+        L.append("None in the JSON (native/*, floor/*, mechanism/*, switch/* not run).")
+    if run_backend(res) == "systrap":
+        L += ["", "The core families (map/*, pool/*, interrupt/*) ran on the systrap "
+              "backend (--ptbench_backend=systrap): pool/* is reported without its "
+              "efficiency bar."]
 
     L += ["", "## Benchmarks", ""]
     if res.benches:
@@ -1018,7 +1191,64 @@ def linear_tics(hi, target=6):
     return ", ".join(f'"{i * step:,.0f}" {i * step:.12g}' for i in range(n + 1))
 
 
-LADDER_GROUPS = {"native": 0, "mechanism": 1, "switch": 2}
+# The ladder's groups, in the plot's colours: native, the bare mechanisms,
+# the floors, and the core's switch on each backend.
+LADDER_GROUPS = ("native", "mechanism", "switch, ptrace", "switch, systrap", "floor")
+
+
+def ladder_backend(res, b):
+    """ptrace or systrap: the backend a switch/* or mechanism/* runs on
+    (switch/MODE on --ptbench_backend, switch/systrap_* and the systrap
+    mechanisms on systrap); '' for the others."""
+    top = b.base.split("/")[0]
+    if top == "switch":
+        return "systrap" if b.base.startswith("switch/systrap") else run_backend(res)
+    if top == "mechanism":
+        if b.base in ("mechanism/systrap_spin", "mechanism/systrap_futex",
+                      "mechanism/patched_call"):
+            return "systrap"
+        # the ptrace backend's yardsticks; seccomp_trap, sud and the
+        # unotify ones are the kernel's, no backend's
+        if b.base.startswith("mechanism/sysemu") or b.base in (
+                "mechanism/ptrace_syscall", "mechanism/inject"):
+            return "ptrace"
+    return ""
+
+
+def ladder_rows(res):
+    """The ladder, fastest first: [{key, group, backend, median, lo, hi,
+    tracer_cpu, stub_cpu, spin_share}] of native/getpid, floor/*,
+    mechanism/* and switch/*, and the skipped ones [(key, reason)]."""
+    rows, skipped = [], []
+    for b in res.benches.values():
+        top = b.base.split("/")[0]
+        if top not in ("native", "mechanism", "switch", "floor"):
+            continue
+        if b.skipped:
+            skipped.append((b.key, b.error))
+            continue
+        v = b.median()
+        if v is None or v <= 0:
+            continue
+        be = ladder_backend(res, b)
+        group = {"native": 0, "mechanism": 1, "floor": 4}.get(top) \
+            if top != "switch" else (3 if be == "systrap" else 2)
+        vals = b.values() or [v]
+        rows.append({"key": b.key, "group": group, "backend": be, "median": v,
+                     "lo": min(vals), "hi": max(vals),
+                     "tracer_cpu": b.median("tracer_cpu_ns"),
+                     "stub_cpu": b.median("stub_cpu_ns"),
+                     "spin_share": b.median("spin_share")})
+    rows.sort(key=lambda r: r["median"])
+    return rows, skipped
+
+
+def cpu_text(r):
+    """'4.5 + 4.6 us' (tracer + stub CPU per round trip), or ''."""
+    if r["tracer_cpu"] is None and r["stub_cpu"] is None:
+        return ""
+    return f"{fmt_num(r['tracer_cpu'] / 1e3) if r['tracer_cpu'] is not None else '?'} + " \
+        f"{fmt_num(r['stub_cpu'] / 1e3) if r['stub_cpu'] is not None else '?'} us"
 
 
 def draw_plots(res, samples, pdir, subtitle):
@@ -1038,43 +1268,40 @@ def draw_plots(res, samples, pdir, subtitle):
         done.append((title, name, err or "ok"))
 
     # (a) the mechanism ladder: a dot per median, whiskers min to max over
-    # the repetitions, all in us
-    rows = []
-    for b in res.benches.values():
-        top = b.base.split("/")[0]
-        if top not in LADDER_GROUPS or b.skipped:
-            continue
-        v = b.median()
-        if v is None or v <= 0:
-            continue
-        vals = b.values() or [v]
-        rows.append((v, min(vals), max(vals), b.key, LADDER_GROUPS[top]))
-    rows.sort()
-    skipped = [b.key for b in res.benches.values()
-               if b.skipped and b.base.split("/")[0] in LADDER_GROUPS]
+    # the repetitions, all in us; each label carries the CPU time per
+    # round trip where the benchmark reports it
+    rows, skipped = ladder_rows(res)
+    skipped = [k for k, _ in skipped]
     floor = figure(res, "floor/futex_same_cpu")
     data = None
     v = {}
     if rows:
-        lines = ["# idx label median_us min_us max_us group(0 native, 1 mechanism, 2 switch)"]
-        for i, (val, lo, hi, key, g) in enumerate(rows):
-            lines.append(f"{i}\t\"{key}  {fmt_num(val / 1e3)} us\"\t{val / 1e3:.6g}\t"
-                         f"{lo / 1e3:.6g}\t{hi / 1e3:.6g}\t{g}")
+        lines = ["# idx label median_us min_us max_us group(" +
+                 ", ".join(f"{i} {g}" for i, g in enumerate(LADDER_GROUPS)) + ")"]
+        labels = []
+        for i, r in enumerate(rows):
+            cpu = cpu_text(r)
+            labels.append(f"{r['key']}  {fmt_num(r['median'] / 1e3)} us"
+                          + (f" (CPU {cpu})" if cpu else ""))
+            lines.append(f"{i}\t\"{labels[-1]}\"\t{r['median'] / 1e3:.6g}\t"
+                         f"{r['lo'] / 1e3:.6g}\t{r['hi'] / 1e3:.6g}\t{r['group']}")
         data = "\n".join(lines) + "\n"
-        vals = [r[1] for r in rows] + [r[2] for r in rows] + \
+        vals = [r["lo"] for r in rows] + [r["hi"] for r in rows] + \
             ([floor.value] if isinstance(floor, Fig) else [])
         xmin, xmax = log_bounds(min(vals) / 1e3, max(vals) / 1e3)
-        groups = {r[4] for r in rows}
+        groups = {r["group"] for r in rows}
         v = {"xmin": xmin, "xmax": xmax, "nrows": len(rows),
              "xtics_list": log_tics(xmin, xmax),
-             "lmargin": 4 + max(len(f"{r[3]}  {fmt_num(r[0] / 1e3)} us") for r in rows),
+             "lmargin": 4 + max(len(x) for x in labels),
              "has_native": int(0 in groups), "has_mechanism": int(1 in groups),
-             "has_switch": int(2 in groups),
+             "has_switch": int(2 in groups), "has_systrap": int(3 in groups),
+             "has_floor": int(4 in groups),
              "floor": floor.value / 1e3 if isinstance(floor, Fig) else -1.0,
              "floorlabel": f"floor: futex ping-pong, same CPU ({fmt_num(floor.value / 1e3)} us)"
              if isinstance(floor, Fig) else "",
              "note": ("skipped: " + ", ".join(skipped)) if skipped else "",
-             "h": 240 + 28 * len(rows)}
+             "w": max(960, 8 * (4 + max(len(x) for x in labels)) + 560),
+             "h": 260 + 28 * len(rows)}
     draw("Mechanism ladder", "ladder", "ladder.gp", data, v)
 
     # (b) map + unmap against pages, without and with MAP_POPULATE
@@ -1227,7 +1454,7 @@ def render(args):
     for c in checks:
         counts[c.status] = counts.get(c.status, 0) + 1
     print(f"{PROG}: {len(res.benches)} benchmarks; self-checks: " +
-          ", ".join(f"{counts.get(s, 0)} {s}" for s in ("PASS", "FAIL", "NOISY", "n/a")),
+          ", ".join(f"{counts.get(s, 0)} {s}" for s in ("PASS", "FAIL", "NOISY", "SKIP", "n/a")),
           file=sys.stderr)
     for c in checks:
         if c.status in ("FAIL", "NOISY"):

@@ -33,6 +33,11 @@ Usage:
       commit measured in the same run (gate_ci.sh), not against the
       stored values: a ratio of one machine need not hold on another.
       A reference input's noise counts as the run's.
+      With --cpus-online N, a ratio that needs more CPUs (RATIO_MIN_CPUS:
+      the spin hand-off's two) is skipped, with that reason; so is one
+      whose input the benchmark skipped. A skip never fails. A ratio the
+      baseline lacks (LATER_RATIOS, a baseline older than it) is n/a
+      with --stored.
   gate.py compare-fields COMPARE.json KEY
       Print "verdict p change base_median_ns new_median_ns" of benchmark KEY
       (a run_name prefix) from a ptbench-compare --format json report.
@@ -75,7 +80,24 @@ RATIOS = {
         "map/inject/pages:1 / (2 x mechanism/inject + map/native/pages:1)",
         [(1, "map/inject/pages:1")],
         [(2, "mechanism/inject"), (1, "map/native/pages:1")]),
+    # The systrap backend's switch over its bare mechanism, as the ptrace
+    # switch over its own: the core's cost above the hand-off it uses.
+    "systrap_futex_over_mechanism": (
+        "switch/systrap_futex / mechanism/systrap_futex",
+        [(1, "switch/systrap_futex")], [(1, "mechanism/systrap_futex")]),
+    "systrap_spin_over_mechanism": (
+        "switch/systrap_spin / mechanism/systrap_spin",
+        [(1, "switch/systrap_spin")], [(1, "mechanism/systrap_spin")]),
 }
+
+# Ratios a baseline may lack: they came after baselines were written (a
+# baseline names the commit of the reference; one from before systrap
+# has no systrap benchmarks, and these are n/a until it is refreshed).
+LATER_RATIOS = ("systrap_futex_over_mechanism", "systrap_spin_over_mechanism")
+
+# Ratios that need this many CPUs online (the spin hand-off puts tracer
+# and stub on two CPUs): with fewer, ci-check --cpus-online skips them.
+RATIO_MIN_CPUS = {"systrap_spin_over_mechanism": 2}
 
 DEFAULT_THRESHOLD = 0.30
 DEFAULT_CV_MAX = 0.15
@@ -257,10 +279,12 @@ def figure(res, key):
 
 
 def ratios_of(res):
-    """name -> {text, value, inputs: {key: {median_ns, cv, n}}, missing}."""
+    """name -> {text, value, inputs: {key: {median_ns, cv, n}}, missing,
+    skipped}; skipped lists the inputs the benchmark itself skipped, with
+    its reason (a spin figure on one CPU)."""
     out = {}
     for name, (text, num_terms, den_terms) in RATIOS.items():
-        inputs, missing = {}, []
+        inputs, missing, skipped = {}, [], []
         sums = []
         for terms in (num_terms, den_terms):
             total = 0.0
@@ -268,13 +292,15 @@ def ratios_of(res):
                 med, cv, n = figure(res, key)
                 if med is None:
                     missing.append(f"{key} ({cv})")
+                    if cv.startswith("skipped: "):
+                        skipped.append(f"{key} {cv}")
                     continue
                 inputs[key] = {"median_ns": med, "spread": cv, "n": n}
                 total += coef * med
             sums.append(total)
         value = None if missing or not sums[1] else sums[0] / sums[1]
         out[name] = {"text": text, "value": value, "inputs": inputs,
-                     "missing": missing}
+                     "missing": missing, "skipped": skipped}
     return out
 
 
@@ -292,7 +318,8 @@ def rel_to_root(path):
 def cmd_write_baseline(a):
     res = load(a.json)
     rs = ratios_of(res)
-    bad = [f"{n}: missing {', '.join(r['missing'])}" for n, r in rs.items() if r["value"] is None]
+    bad = [f"{n}: missing {', '.join(r['missing'])}" for n, r in rs.items()
+           if r["value"] is None and n not in LATER_RATIOS]
     if bad:
         raise InputError(f"{a.json}: cannot compute " + "; ".join(bad))
     ctx = res.context
@@ -307,11 +334,13 @@ def cmd_write_baseline(a):
         "cpu_model": ctx.get("cpu_model", "unknown"),
         "date": ctx.get("date", "unknown"),
         "ratios": {n: {"text": r["text"], "value": r["value"], "inputs": r["inputs"]}
-                   for n, r in rs.items()},
+                   for n, r in rs.items() if r["value"] is not None},
     }
     write_json(a.out, obj)
     for n, r in rs.items():
-        print(f"{PROG}: {r['text']} = {r['value']:.4f}", file=sys.stderr)
+        v = f"{r['value']:.4f}" if r["value"] is not None else \
+            f"not in the baseline (missing {', '.join(r['missing'])})"
+        print(f"{PROG}: {r['text']} = {v}", file=sys.stderr)
     return 0
 
 
@@ -331,6 +360,9 @@ def load_baseline(path):
     out = {}
     for name in RATIOS:
         v = (rs.get(name) or {}).get("value")
+        if v is None and name in LATER_RATIOS:
+            out[name] = None
+            continue
         if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
             raise InputError(f"{path}: no positive value for ratio '{name}'")
         out[name] = float(v)
@@ -351,9 +383,12 @@ def load_baseline_commit(path):
 
 
 def judge_ratio(r, base, threshold, cv_max, ref=None):
-    """'n/a', 'noisy', 'worse', 'better' or 'ok', and the change. base is
-    a number; ref, if given, the reference's ratio of the same run, whose
-    inputs' noise counts too."""
+    """'skipped', 'n/a', 'noisy', 'worse', 'better' or 'ok', and the
+    change. base is a number; ref, if given, the reference's ratio of the
+    same run, whose inputs' noise counts too. 'skipped': an input that
+    this machine cannot measure (the benchmark skipped, with its reason)."""
+    if r.get("skipped"):
+        return "skipped", None
     if r["value"] is None or base is None:
         return "n/a", None
     change = r["value"] / base - 1.0
@@ -369,8 +404,13 @@ def judge_ratio(r, base, threshold, cv_max, ref=None):
 
 def describe(r, base, status, change, threshold, cv_max, ref=None, base_name="baseline"):
     text = r["text"]
+    if status == "skipped":
+        return f"{text}: skipped ({'; '.join(r['skipped'])})"
     if status == "n/a":
         missing = r["missing"] + [f"{m} in {base_name}" for m in (ref or {}).get("missing", [])]
+        if not missing:
+            # in the stored ratios only: a baseline from before this ratio
+            return f"{text}: n/a (not in the baseline: refresh it with --write-baseline)"
         return f"{text}: n/a (missing {', '.join(missing)})"
     s = (f"{text}: {r['value']:.3f} vs {base_name} {base:.3f} "
          f"({100 * change:+.1f}%, limit +{100 * threshold:.0f}%)")
@@ -389,13 +429,19 @@ def final_status(statuses):
     first, second = statuses
     if first == second == "worse":
         return "FAIL"
-    if first in ("ok", "better", "n/a"):
+    if first in ("ok", "better", "n/a", "skipped"):
         return first
-    if second in ("ok", "better", "n/a"):
+    if second in ("ok", "better", "n/a", "skipped"):
         return f"{second} on rerun"
     if "noisy" in statuses:
         return "noisy: not failing"
     return "worse in one run only: not failing"
+
+
+def unmeasured(vals):
+    """' (1 n/a, 1 skipped)' for the verdict line, or ''."""
+    parts = [f"{vals.count(k)} {k}" for k in ("n/a", "skipped") if k in vals]
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def cmd_ci_check(a):
@@ -416,6 +462,13 @@ def cmd_ci_check(a):
         what = f"reference {commit}"
     lines, finals = [], {}
     for name in RATIOS:
+        need = RATIO_MIN_CPUS.get(name, 1)
+        if a.cpus_online is not None and a.cpus_online < need:
+            # not measured at all (gate_ci.sh leaves its benchmarks out)
+            lines.append(f"{RATIOS[name][0]}: skipped ({a.cpus_online} CPU"
+                         f"{'' if a.cpus_online == 1 else 's'} online; it needs {need})")
+            finals[name] = "skipped"
+            continue
         statuses = []
         for i, rs in enumerate(runs):
             ref = refs[i][name] if refs else None
@@ -428,7 +481,7 @@ def cmd_ci_check(a):
         if len(runs) == 2:
             lines.append(f"{RATIOS[name][0]}: {finals[name]}")
     vals = list(finals.values())
-    measured = [v for v in vals if v != "n/a"]
+    measured = [v for v in vals if v not in ("n/a", "skipped")]
     if len(runs) == 1:
         if "worse" in vals or "noisy" in vals:
             bad = [RATIOS[n][0] for n, v in finals.items() if v in ("worse", "noisy")]
@@ -439,8 +492,7 @@ def cmd_ci_check(a):
             lines.append("PASS: no ratio could be measured (every one n/a)")
             code = 0
         else:
-            lines.append(f"PASS: every ratio within {lim} of {bname}"
-                         + (f" ({len(vals) - len(measured)} n/a)" if len(measured) < len(vals) else ""))
+            lines.append(f"PASS: every ratio within {lim} of {bname}" + unmeasured(vals))
             code = 0
     elif "FAIL" in vals:
         bad = [RATIOS[n][0] for n, v in finals.items() if v == "FAIL"]
@@ -454,7 +506,7 @@ def cmd_ci_check(a):
         lines.append("PASS (worse in one run only)")
         code = 0
     else:
-        lines.append(f"PASS on rerun: every ratio within {lim} of {bname}")
+        lines.append(f"PASS on rerun: every ratio within {lim} of {bname}" + unmeasured(vals))
         code = 0
     for ln in lines:
         print(ln)
@@ -629,6 +681,7 @@ def main(argv):
     c.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     c.add_argument("--cv-max", type=float, default=DEFAULT_CV_MAX)
     c.add_argument("--reference", action="append")
+    c.add_argument("--cpus-online", type=int)
     c.add_argument("runs", nargs="+")
     c.set_defaults(func=cmd_ci_check)
     f = sub.add_parser("compare-fields")

@@ -16,13 +16,23 @@
 # ptbench-bench executables in the order reference, work tree, work tree,
 # reference (so that a drift of the machine hits both alike), each time
 # on switch/faithful, switch/lean, mechanism/sysemu_regs,
-# mechanism/sysemu_gpr, mechanism/inject, map/inject/pages:1 and
-# map/native/pages:1 (--reps repetitions, default 3, of --min-time
-# seconds, default 0.1, in random interleaving), merges each side's two
-# runs, and computes (scripts/gate.py):
+# mechanism/sysemu_gpr, mechanism/inject, map/inject/pages:1,
+# map/native/pages:1, and the systrap backend's switch/systrap_futex,
+# mechanism/systrap_futex, switch/systrap_spin and mechanism/systrap_spin
+# (--reps repetitions, default 3, of --min-time seconds, default 0.1, in
+# random interleaving), merges each side's two runs, and computes
+# (scripts/gate.py):
 #   switch/faithful / mechanism/sysemu_regs
 #   switch/lean / mechanism/sysemu_gpr
 #   map/inject/pages:1 / (2 x mechanism/inject + map/native/pages:1)
+#   switch/systrap_futex / mechanism/systrap_futex
+#   switch/systrap_spin / mechanism/systrap_spin
+# Each switch over the bare mechanism it is built on: the core's cost
+# above its hand-off. The spin ratio needs 2 CPUs online (tracer and stub
+# spin on two CPUs): with fewer, its benchmarks are left out and the ratio
+# is skipped with that reason. A reference from before the systrap
+# backend (the baseline's commit) has none of its benchmarks: those
+# ratios are n/a until the baseline is refreshed.
 # Each ratio of the work tree is compared with the reference's:
 #   worse   ratio above the reference's x (1 + threshold); threshold 0.30
 #   noisy   an input's spread, on either side, above --cv-max (0.15);
@@ -61,7 +71,10 @@ GATE_PY=$PTBENCH_ROOT/scripts/gate.py
 BENCH_REL=bench/ptbench-bench
 release_opts
 RELEASE_OPTS+=(-Dslowdown_ns=0)
-FILTER='^(switch/(faithful|lean)|mechanism/(sysemu_regs|sysemu_gpr|inject)|map/(inject|native)/pages:1)/'
+# The spin figures only with 2 CPUs online: main() adds them.
+FILTER_SWITCH='faithful|lean|systrap_futex'
+FILTER_MECH='sysemu_regs|sysemu_gpr|inject|systrap_futex'
+FILTER=''
 
 
 
@@ -173,7 +186,16 @@ main() {
 		die -s 2 "no baseline $baseline (write it: gate_ci.sh --write-baseline RESULTS_DIR/bench.json)"
 	check_json "$baseline"
 
-	local t0 exe tmp commit refexe='' refdir
+	local t0 exe tmp commit refexe='' refdir cpus
+	cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null) || cpus=1
+	[[ $cpus =~ ^[0-9]+$ ]] || cpus=1
+	if ((cpus >= 2)); then
+		FILTER_SWITCH+='|systrap_spin'
+		FILTER_MECH+='|systrap_spin'
+	else
+		info "$cpus CPU online: the switch/systrap_spin ratio is skipped (the spin hand-off needs 2)"
+	fi
+	FILTER="^(switch/($FILTER_SWITCH)|mechanism/($FILTER_MECH)|map/(inject|native)/pages:1)/"
 	t0=$(now_ms)
 	((nobuild)) || build "$dir"
 	exe=$dir/$BENCH_REL
@@ -198,7 +220,7 @@ main() {
 	trap "rm -rf '$tmp'" EXIT
 
 	local -a check=("$PTBENCH_PYTHON" "$GATE_PY" ci-check --baseline "$baseline"
-		--threshold "$threshold" --cv-max "$cv_max")
+		--threshold "$threshold" --cv-max "$cv_max" --cpus-online "$cpus")
 	local run st=0 tb=0 t line verdict='' part
 	local -a runs=() refs=()
 	for run in 1 2; do

@@ -45,10 +45,18 @@ def doc(*row_lists, **ctx):
 
 
 def full_doc(faithful=11000.0, regs=12000.0, lean=8000.0, gpr=8500.0, inject_us=9.5,
-             map_inject=25000.0, map_native=3000.0, spread=0.01, **ctx):
+             map_inject=25000.0, map_native=3000.0, spread=0.01, st_futex=12000.0,
+             st_mech_futex=3000.0, st_spin=2500.0, st_mech_spin=2000.0, systrap=True,
+             **ctx):
     def five(m):
         return [m * (1 + spread * k) for k in (-2, -1, 0, 1, 2)]
-    return doc(
+    extra = []
+    if systrap:
+        extra = [rows("switch/systrap_futex/real_time", five(st_futex)),
+                 rows("mechanism/systrap_futex/real_time", five(st_mech_futex)),
+                 rows("switch/systrap_spin/real_time", five(st_spin)),
+                 rows("mechanism/systrap_spin/real_time", five(st_mech_spin))]
+    return doc(*extra,
         rows("switch/faithful/real_time", five(faithful)),
         rows("switch/lean/real_time", five(lean)),
         rows("mechanism/sysemu_regs/real_time", five(regs / 1e3), unit="us"),
@@ -213,7 +221,7 @@ class TestCiCheck(Tmp):
         r = self.check(full_doc())
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertTrue(r.stdout.strip().splitlines()[-1].startswith("PASS"))
-        self.assertEqual(len(r.stdout.strip().splitlines()), 4)
+        self.assertEqual(len(r.stdout.strip().splitlines()), 6)
 
     def test_machine_independent(self):
         # every figure 40% slower: the ratios do not move
@@ -265,6 +273,56 @@ class TestCiCheck(Tmp):
         r = self.check(d)
         self.assertEqual(r.returncode, 0)
         self.assertIn("n/a", r.stdout)
+
+    def test_systrap_futex_ratio(self):
+        # the core's switch on systrap over its bare futex hand-off
+        self.assertEqual(self.check(full_doc(st_futex=14000)).returncode, 0)  # +17%
+        r = self.check(full_doc(st_futex=20000), full_doc(st_futex=20000))
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("switch/systrap_futex / mechanism/systrap_futex: FAIL", r.stdout)
+
+    def test_systrap_spin_ratio_with_two_cpus(self):
+        self.assertEqual(self.check(full_doc(), cpus_online=2).returncode, 0)
+        r = self.check(full_doc(st_spin=4000), full_doc(st_spin=4000), cpus_online=2)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("switch/systrap_spin / mechanism/systrap_spin: FAIL", r.stdout)
+
+    def test_systrap_spin_ratio_skipped_on_one_cpu(self):
+        # worse twice, but with one CPU online the spin ratio is not gated
+        r = self.check(full_doc(st_spin=4000), full_doc(st_spin=4000), cpus_online=1)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("switch/systrap_spin / mechanism/systrap_spin: skipped "
+                      "(1 CPU online; it needs 2)", r.stdout)
+        self.assertIn("(1 skipped)", r.stdout.strip().splitlines()[-1])
+
+    def test_an_input_the_benchmark_skipped(self):
+        d = full_doc()
+        d["benchmarks"] = [r for r in d["benchmarks"]
+                           if not r["run_name"].startswith("switch/systrap_spin")]
+        d["benchmarks"].append({"name": "switch/systrap_spin/real_time",
+                                "run_name": "switch/systrap_spin/real_time",
+                                "run_type": "iteration", "error_occurred": True,
+                                "error_message": "systrap spin: needs 2 CPUs allowed"})
+        r = self.check(d)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("switch/systrap_spin / mechanism/systrap_spin: skipped "
+                      "(switch/systrap_spin skipped: systrap spin: needs 2 CPUs allowed)",
+                      r.stdout)
+
+    def test_a_baseline_from_before_systrap(self):
+        # the committed baseline has no systrap ratios: it still loads,
+        # and they are n/a against it or against its reference build
+        write(self.path("old.run.json"), full_doc(systrap=False))
+        self.assertEqual(self.gate("write-baseline", self.path("old.run.json"),
+                                   self.path("base.json")).returncode, 0)
+        base = gate.load_baseline(self.path("base.json"))
+        self.assertIsNone(base["systrap_futex_over_mechanism"])
+        r = self.check(full_doc(st_futex=50000), full_doc(st_futex=50000))
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("n/a (not in the baseline: refresh it", r.stdout)
+        r = self.ref_check([(full_doc(st_futex=50000), full_doc(systrap=False))])
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("switch/systrap_futex (missing) in reference c0ffee", r.stdout)
 
     def test_bad_baseline(self):
         write(self.path("base.json"), {"ratios": {}})

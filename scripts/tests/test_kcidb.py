@@ -62,7 +62,7 @@ def write_results(d, run_facts=True):
     with open(os.path.join(d, "testlog.json"), "w", encoding="utf-8") as f:
         f.write("".join(json.dumps(t) + "\n" for t in lines))
     bench = test_gate.full_doc(kernel="6.1.0-57-amd64", arch="x86_64", compiler="gcc 12.2.0",
-                               pinning="on", switch_mode="faithful")
+                               pinning="on", switch_mode="faithful", systrap=False)
     bench["benchmarks"].append(SKIPPED_BENCH)
     test_gate.write(os.path.join(d, "bench.json"), bench)
     if run_facts:
