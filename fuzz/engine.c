@@ -710,6 +710,7 @@ int fz_oracle_rebase(struct fz_engine *e)
 		if (parent_of(stray[i]) == getpid())
 			waitpid(stray[i], NULL, __WALL);
 	}
+
 	while (read(e->pipe_read_fd, buf, sizeof(buf)) > 0)
 		;
 	if (memcmp(e->canary_view, e->canary_pattern, CANARY_SIZE) != 0 &&
@@ -744,6 +745,18 @@ int fz_oracle_rebase(struct fz_engine *e)
 		drop_sentinel(e);
 		if (map_layout(e, e->sentinel_fd, &e->sentinel) < 0)
 			return -EIO;
+	}
+	/* A killed stray is a zombie of its stub until that stub is gone (a
+	 * systrap stub handles SIGCHLD, the interrupt, so it does not reap
+	 * them), then ours: one still listed would be charged to the next
+	 * execution. Reap by pid until none is left (bounded: 1 s). */
+	for (int tries = 0; n > 0 && tries < 200; tries++) {
+		n = strays(e, stray, MAX_PIDS);
+		for (int i = 0; i < n; i++)
+			if (parent_of(stray[i]) == getpid())
+				waitpid(stray[i], NULL, __WALL | WNOHANG);
+		if (n > 0)
+			usleep(5000);
 	}
 	/* The switching thread's traced thread is created on first use:
 	 * the baseline comes after one execution. */

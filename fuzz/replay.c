@@ -419,6 +419,12 @@ static int engine_main(const struct args *a, atomic_ulong *stops)
 	cfg.unsafe_cont = a->unsafe_cont;
 	cfg.tracer_stops = stops;
 	cfg.on_hang = on_hang;
+	/* A control's seeds end by themselves; a switch that also makes the
+	 * address space's thread (the first one after each escape) can take
+	 * more than the fuzzing watchdog's 10 ms on a loaded machine, and an
+	 * interrupt there would hide the escape. */
+	if (a->unsafe_cont || a->ip_only)
+		cfg.watchdog_ms = 1000;
 	if (!st)
 		return 1;
 	rc = fz_engine_open(&cfg, &e, err, sizeof(err));
