@@ -1251,11 +1251,11 @@ int fz_oracle_selftest(struct fz_engine *e, int *total,
 		{ "death felt elsewhere", "canary pipe", make_death_felt_elsewhere },
 		{ "platform died", "platform is dead", make_master_death },
 	};
-	int fired = 0;
+	int fired = 0, n = (int)(sizeof(controls) / sizeof(controls[0]));
 	char why[256];
 
-	*total = (int)(sizeof(controls) / sizeof(controls[0]));
-	for (int i = 0; i < *total; i++) {
+	*total = n;
+	for (int i = 0; i < n; i++) {
 		const struct control *c = &controls[i];
 		int rc = fz_oracle(e, true, why, sizeof(why));
 		bool ok;
@@ -1267,8 +1267,8 @@ int fz_oracle_selftest(struct fz_engine *e, int *total,
 		}
 		rc = c->make(e);
 		if (rc == -ENOTSUP && c->make == make_death_felt_elsewhere) {
-			report(c->name, true, "ptrace: every death is an escape");
-			fired++;
+			/* Not a control here: on ptrace every death is an escape. */
+			(*total)--;
 			continue;
 		}
 		if (rc < 0) {
