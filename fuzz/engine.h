@@ -23,8 +23,17 @@ enum fz_class {
 	FZ_INTERRUPTED, /* the watchdog ended a runaway payload */
 	FZ_REFUSED,     /* the core retired the address space: registers in
 			 * a layout it cannot move (-ENOEXEC from ptp_switch) */
+	FZ_SELF_KILL,   /* systrap: the app killed its own address space
+			 * (-ESRCH) and nothing else was touched: the sentinel
+			 * address space still switches, the platform lives and
+			 * the oracle is clean (checked in full). Counted, not
+			 * an escape: app code owns its page, frame, altstack
+			 * and signal mask there, and can break them */
 	FZ_DIED,        /* the address space died: an escape (see fz_exec) */
 	FZ_HUNG,        /* the switch did not return after the watchdog fired */
+	FZ_BOGUS,       /* the core returned an event the kernel cannot make
+			 * (a signal number outside 1.._NSIG-1): it trusted
+			 * what the app wrote. An escape */
 	FZ_CLASS_COUNT
 };
 
@@ -37,7 +46,8 @@ struct fz_outcome {
 };
 
 struct fz_config {
-	enum ptp_switch_mode mode;
+	enum ptp_backend backend;
+	enum ptp_switch_mode mode; /* systrap: faithful only */
 	unsigned int max_stops;  /* syscall stops per execution */
 	unsigned int watchdog_ms;/* runaway payloads are interrupted after this */
 	unsigned int hang_ms;    /* a switch still running after this: hung */
@@ -77,7 +87,10 @@ void fz_engine_abandon(struct fz_engine *e);
  * fresh context with every GPR pointing into the data page. Syscalls are
  * answered -ENOSYS and never run on the host. FZ_DIED: the address space
  * died, which under SYSEMU only a syscall that ran on the host (and the stub
- * filter killed) can cause; the engine then makes a new address space.
+ * filter killed) can cause; the engine then makes a new address space. On
+ * systrap a death is FZ_SELF_KILL when the sentinel address space still
+ * switches and the platform lives (the caller then runs the full oracle:
+ * fz_outcome_needs_full_check), else FZ_DIED.
  * Errors: the platform could not be driven (-EOWNERDEAD etc.).
  */
 int fz_exec(struct fz_engine *e, const uint8_t *code, size_t len,
@@ -98,6 +111,8 @@ int fz_oracle_rebase(struct fz_engine *e);
 void fz_outcome_key(const struct fz_outcome *o, char *buf, size_t len);
 const char *fz_class_name(enum fz_class cls);
 bool fz_class_escape(enum fz_class cls);
+/* A self-kill is judged by the full oracle, whatever the sampling says. */
+bool fz_outcome_needs_full_check(const struct fz_outcome *o);
 
 /* Oracle positive controls: each makes one violation from the tracer side,
  * checks that the oracle names it, undoes it and checks the oracle is clean
@@ -112,6 +127,10 @@ struct fz_seed {
 	const uint8_t *code;
 	size_t size;
 	bool escapes_without_sysemu;
+	/* Escapes on a systrap core whose thread filter allows every syscall
+	 * from the handler's code (the instruction pointer alone): the
+	 * ptbench-fuzz-control-ip-only positive control. */
+	bool escapes_ip_only_filter;
 };
 size_t fz_seed_count(void);
 const struct fz_seed *fz_seed_get(size_t i);

@@ -20,6 +20,8 @@
 #define FZ_HINT_STUB_END 8
 #define FZ_HINT_TRACER_PID 16
 #define FZ_HINT_MASTER_PID 24
+/* systrap: the app thread's shared page (stub/systrap-abi.h); 0 on ptrace. */
+#define FZ_HINT_SHARED 32
 
 /* Canary fds of the tracer, at fixed numbers so seeds can name them. Stubs
  * share the tracer's fd table (CLONE_FILES), so these are theirs too. */

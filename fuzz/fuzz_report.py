@@ -65,6 +65,8 @@ def render(args):
         ("escapes (outcome or oracle)", f"{esc} (Wilson 95%: {lo:.2e} to {hi:.2e} per execution)"),
         ("oracle violations", str(st["oracle_violations"])),
         ("hangs (engine watchdog + libFuzzer timeouts)", str(hangs)),
+        ("self-kills (systrap: the app ended its own address space, nothing else felt it; "
+         "not escapes)", f"{st.get('classes', {}).get('self-kill', 0):,}"),
         ("distinct outcomes", str(st["distinct_outcomes"])),
         ("emulated syscalls (distinct first numbers)",
          f"{st['emulated_syscalls']:,} ({st['distinct_first_syscalls']})"),
@@ -73,6 +75,7 @@ def render(args):
         ("libFuzzer coverage (cov / ft)",
          f"{lf.get('coverage_edges', '?')} / {lf.get('features', '?')} (tracer-side code "
          "plus outcome features; the app runs in another process)"),
+        ("backend", st.get("backend", "ptrace")),
         ("mode", st.get("mode", "?")),
         ("libFuzzer exit status", str(args.exit_status)),
     ]
@@ -88,8 +91,9 @@ def render(args):
         md += ["", f"First escape: {st['first_escape']}"]
     md += ["", "Outcome keys: `fault:<si_code>:<access r/w/x from the core's heuristic>`, "
            "`signal:<SIG>:<si_code>`, `syscalls` (the stop limit reached, every "
-           "syscall answered -ENOSYS), `interrupted` (the watchdog), `refused` (the app left 64-bit mode; the core retired its address space), `died` / `hung` "
-           "(escapes)."]
+           "syscall answered -ENOSYS), `interrupted` (the watchdog), `refused` (the app left 64-bit mode; the core retired its address space), `self-kill` (systrap: "
+           "the address space died, the sentinel address space and the full oracle unaffected), "
+           "`died` / `hung` / `bogus-event` (escapes)."]
     ptcli.write_atomic(os.path.join(args.outdir, "summary.md"), "\n".join(md) + "\n")
     print(f"{verdict}: {n} executions, {esc} escapes, {hangs} hangs")
     return 0 if verdict.startswith("PASS") else 1

@@ -5,7 +5,8 @@
  * aborts, so libFuzzer keeps the input as a crash. The cheap oracle runs
  * after every input, the full one every PTBENCH_FUZZ_FULL_EVERY inputs
  * (default 64) and at exit. PTBENCH_FUZZ_STATS=FILE: the figures as JSON at
- * exit. PTBENCH_FUZZ_MODE=faithful|lean (default lean).
+ * exit. PTBENCH_FUZZ_BACKEND=ptrace|systrap (default ptrace).
+ * PTBENCH_FUZZ_MODE=faithful|lean (default lean; systrap: faithful only).
  * PTBENCH_FUZZ_UNSAFE_CONT=1: the positive control (ptbench-fuzz-unsafe
  * only; the normal target refuses it): the core resumes with PTRACE_CONT,
  * so the seeds' syscalls run on the host and the first escape aborts.
@@ -35,6 +36,8 @@ static struct fz_engine *engine;
 static struct fz_stats stats;
 static unsigned long full_every = 64;
 static struct timespec started;
+static enum ptp_backend fuzz_backend;
+static enum ptp_switch_mode fuzz_mode;
 
 static double elapsed(void)
 {
@@ -84,8 +87,9 @@ static void write_stats(void)
 	if (!path || !engine)
 		return;
 	snprintf(extra, sizeof(extra),
-		 "  \"mode\": \"%s\",\n  \"seconds\": %.3f,\n  \"full_check_every\": %lu",
-		 getenv("PTBENCH_FUZZ_MODE") ? getenv("PTBENCH_FUZZ_MODE") : "lean",
+		 "  \"backend\": \"%s\",\n  \"mode\": \"%s\",\n  \"seconds\": %.3f,\n"
+		 "  \"full_check_every\": %lu",
+		 ptp_backend_name(fuzz_backend), ptp_mode_name(fuzz_mode),
 		 elapsed(), full_every);
 	rc = fz_stats_write_json(&stats, extra, path);
 	if (rc < 0)
@@ -124,6 +128,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct fz_config cfg;
 	const char *mode = getenv("PTBENCH_FUZZ_MODE");
+	const char *backend = getenv("PTBENCH_FUZZ_BACKEND");
 	const char *every = getenv("PTBENCH_FUZZ_FULL_EVERY");
 	char err[256];
 
@@ -142,10 +147,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg.libfuzzer = true;
 	cfg.unsafe_cont = getenv("PTBENCH_FUZZ_UNSAFE_CONT") != NULL;
 	cfg.on_hang = on_hang;
+	if (backend && ptp_backend_parse(backend, &cfg.backend) < 0) {
+		fprintf(stderr, "ptbench-fuzz: unknown PTBENCH_FUZZ_BACKEND '%s'\n", backend);
+		exit(2);
+	}
+	if (cfg.backend == PTP_BACKEND_SYSTRAP)
+		cfg.mode = PTP_MODE_FAITHFUL;
 	if (mode && ptp_mode_parse(mode, &cfg.mode) < 0) {
 		fprintf(stderr, "ptbench-fuzz: unknown PTBENCH_FUZZ_MODE '%s'\n", mode);
 		exit(2);
 	}
+	fuzz_backend = cfg.backend;
+	fuzz_mode = cfg.mode;
 	if (every && (full_every = strtoul(every, NULL, 10)) == 0) {
 		fprintf(stderr, "ptbench-fuzz: bad PTBENCH_FUZZ_FULL_EVERY '%s'\n", every);
 		exit(2);
@@ -183,7 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_outcome_key(&o, why, sizeof(why));
 		escape(why);
 	}
-	if (fz_oracle(engine, stats.execs % full_every == 0, why, sizeof(why)) != 0) {
+	if (fz_oracle(engine, stats.execs % full_every == 0 || fz_outcome_needs_full_check(&o),
+		      why, sizeof(why)) != 0) {
 		fz_stats_violation(&stats, why);
 		escape(why);
 	}

@@ -9,6 +9,10 @@
  *   --unsafe-cont   the positive control of the whole fuzzer: the core
  *                   resumes with PTRACE_CONT; every seed marked in
  *                   seeds/seed-list.h must be reported as an escape
+ *   --ip-only-control  systrap's: ptbench-fuzz-control-ip-only, whose thread
+ *                   filter allows any syscall from the handler's code; every
+ *                   seed marked escapes_ip_only_filter must be caught
+ * --backend systrap runs any of these on the systrap backend (faithful).
  * Exit: 0 pass, 1 fail, 2 usage, 77 skipped (the reason on stderr).
  */
 #define _GNU_SOURCE
@@ -34,12 +38,16 @@
 
 #define EXIT_SKIP 77
 
+/* --verbose: each seed's outcome on stdout. */
+static bool verbose;
+
 struct args {
+	enum ptp_backend backend;
 	enum ptp_switch_mode mode;
 	unsigned long random;
 	unsigned long seed;
 	unsigned int full_every;
-	bool selftest, unsafe_cont;
+	bool selftest, unsafe_cont, ip_only;
 	const char *json;
 	const char *input; /* --input: one file, --repeat times */
 	unsigned long repeat;
@@ -48,11 +56,14 @@ struct args {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ptbench-fuzz-replay [--mode faithful|lean] [--random N] [--seed S]\n"
-		"                           [--full-every K] [--json FILE]\n"
-		"       ptbench-fuzz-replay --selftest [--mode M]\n"
+		"usage: ptbench-fuzz-replay [--backend ptrace|systrap] [--mode faithful|lean]\n"
+		"                           [--random N] [--seed S] [--full-every K] [--json FILE]\n"
+		"                           [--verbose: each seed's outcome]\n"
+		"       ptbench-fuzz-replay --selftest [--backend B] [--mode M]\n"
 		"       ptbench-fuzz-replay --unsafe-cont [--mode M] [--json FILE]\n"
-		"       ptbench-fuzz-replay --input FILE [--repeat N] [--mode M]\n");
+		"       ptbench-fuzz-replay --ip-only-control --backend systrap [--json FILE]\n"
+		"       ptbench-fuzz-replay --input FILE [--repeat N] [--backend B] [--mode M]\n"
+		"systrap takes the faithful mode only (the default there).\n");
 }
 
 static int parse_ulong(const char *s, unsigned long *out)
@@ -86,6 +97,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "mode", required_argument, 0, 'm' },
+		{ "backend", required_argument, 0, 'b' },
+		{ "ip-only-control", no_argument, 0, 'I' },
 		{ "random", required_argument, 0, 'r' },
 		{ "seed", required_argument, 0, 's' },
 		{ "full-every", required_argument, 0, 'f' },
@@ -94,10 +107,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "unsafe-cont", no_argument, 0, 'U' },
 		{ "input", required_argument, 0, 'i' },
 		{ "repeat", required_argument, 0, 'n' },
+		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	unsigned long v;
+	bool mode_given = false;
 	int c;
 
 	a->mode = PTP_MODE_LEAN;
@@ -113,6 +128,19 @@ static int parse_args(int argc, char **argv, struct args *a)
 				fprintf(stderr, "ptbench-fuzz-replay: unknown mode '%s'\n", optarg);
 				return -1;
 			}
+			mode_given = true;
+			break;
+		case 'b':
+			if (ptp_backend_parse(optarg, &a->backend) < 0) {
+				fprintf(stderr, "ptbench-fuzz-replay: unknown backend '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'I':
+			a->ip_only = true;
+			break;
+		case 'v':
+			verbose = true;
 			break;
 		case 'i':
 			a->input = optarg;
@@ -161,9 +189,24 @@ static int parse_args(int argc, char **argv, struct args *a)
 			argv[optind]);
 		return -1;
 	}
-	if (a->selftest + a->unsafe_cont + !!a->input > 1) {
-		fprintf(stderr, "ptbench-fuzz-replay: --selftest, --unsafe-cont and --input "
-				"exclude each other (try: --help)\n");
+	if (a->selftest + a->unsafe_cont + a->ip_only + !!a->input > 1) {
+		fprintf(stderr, "ptbench-fuzz-replay: --selftest, --unsafe-cont, --ip-only-control "
+				"and --input exclude each other (try: --help)\n");
+		return -1;
+	}
+	if (a->backend == PTP_BACKEND_SYSTRAP) {
+		if (mode_given && a->mode != PTP_MODE_FAITHFUL) {
+			fprintf(stderr, "ptbench-fuzz-replay: systrap has the faithful mode only\n");
+			return -1;
+		}
+		a->mode = PTP_MODE_FAITHFUL;
+		if (a->unsafe_cont) {
+			fprintf(stderr, "ptbench-fuzz-replay: --unsafe-cont is the ptrace "
+					"backend's control (systrap's: --ip-only-control)\n");
+			return -1;
+		}
+	} else if (a->ip_only) {
+		fprintf(stderr, "ptbench-fuzz-replay: --ip-only-control needs --backend systrap\n");
 		return -1;
 	}
 	if (a->json && !json_path_ok(a->json))
@@ -259,12 +302,16 @@ static int run_one(struct fz_engine *e, struct fz_stats *st, const uint8_t *code
 		return fz_oracle_rebase(e);
 	}
 	fz_stats_add(st, &o);
+	if (verbose && strncmp(what, "random", 6) != 0) {
+		fz_outcome_key(&o, key, sizeof(key));
+		printf("%-40s %s\n", what, key);
+	}
 	if (fz_class_escape(o.cls)) {
 		fz_outcome_key(&o, key, sizeof(key));
 		fprintf(stderr, "ESCAPE (%s): outcome %s\n", what, key);
 		*escaped = true;
 	}
-	rc = check(e, st, full, what);
+	rc = check(e, st, full || fz_outcome_needs_full_check(&o), what);
 	if (rc > 0)
 		*escaped = true;
 	return rc < 0 ? rc : 0;
@@ -318,8 +365,8 @@ static int run_input(struct fz_engine *e, const struct args *a, struct fz_stats 
 }
 
 /* The positive control: every marked seed must be caught. */
-static int run_unsafe(struct fz_engine *e, struct fz_stats *st, unsigned int *expected,
-		      unsigned int *caught)
+static int run_unsafe(struct fz_engine *e, struct fz_stats *st, bool ip_only,
+		      unsigned int *expected, unsigned int *caught)
 {
 	bool escaped;
 	int rc;
@@ -328,7 +375,8 @@ static int run_unsafe(struct fz_engine *e, struct fz_stats *st, unsigned int *ex
 	for (size_t i = 0; i < fz_seed_count(); i++) {
 		const struct fz_seed *s = fz_seed_get(i);
 
-		if (!s || !s->size || !s->escapes_without_sysemu)
+		if (!s || !s->size ||
+		    !(ip_only ? s->escapes_ip_only_filter : s->escapes_without_sysemu))
 			continue;
 		rc = run_one(e, st, s->code, s->size, true, s->name, &escaped);
 		if (rc < 0)
@@ -367,9 +415,16 @@ static int engine_main(const struct args *a, atomic_ulong *stops)
 
 	fz_config_default(&cfg);
 	cfg.mode = a->mode;
+	cfg.backend = a->backend;
 	cfg.unsafe_cont = a->unsafe_cont;
 	cfg.tracer_stops = stops;
 	cfg.on_hang = on_hang;
+	/* A control's seeds end by themselves; a switch that also makes the
+	 * address space's thread (the first one after each escape) can take
+	 * more than the fuzzing watchdog's 10 ms on a loaded machine, and an
+	 * interrupt there would hide the escape. */
+	if (a->unsafe_cont || a->ip_only)
+		cfg.watchdog_ms = 1000;
 	if (!st)
 		return 1;
 	rc = fz_engine_open(&cfg, &e, err, sizeof(err));
@@ -383,8 +438,8 @@ static int engine_main(const struct args *a, atomic_ulong *stops)
 	if (a->selftest) {
 		fired = fz_oracle_selftest(e, &total, selftest_report);
 		rc = 0;
-	} else if (a->unsafe_cont) {
-		rc = run_unsafe(e, st, &expected, &caught);
+	} else if (a->unsafe_cont || a->ip_only) {
+		rc = run_unsafe(e, st, a->ip_only, &expected, &caught);
 	} else if (a->input) {
 		rc = run_input(e, a, st);
 	} else {
@@ -401,10 +456,11 @@ static int engine_main(const struct args *a, atomic_ulong *stops)
 		status = fired == total ? 0 : 1;
 	} else {
 		fz_stats_print(st, stdout);
-		printf("%.1f s, %.0f executions/s (mode %s%s)\n", secs,
-		       (double)st->execs / secs, ptp_mode_name(a->mode),
-		       a->unsafe_cont ? ", PTRACE_CONT" : "");
-		if (a->unsafe_cont) {
+		printf("%.1f s, %.0f executions/s (%s, mode %s%s)\n", secs,
+		       (double)st->execs / secs, ptp_backend_name(a->backend),
+		       ptp_mode_name(a->mode),
+		       a->unsafe_cont ? ", PTRACE_CONT" : a->ip_only ? ", ip-only filter" : "");
+		if (a->unsafe_cont || a->ip_only) {
 			printf("positive control: %u of %u hostile seeds caught\n", caught,
 			       expected);
 			status = caught == expected && expected > 0 ? 0 : 1;
@@ -412,9 +468,11 @@ static int engine_main(const struct args *a, atomic_ulong *stops)
 			status = st->escapes ? 1 : 0;
 		}
 		snprintf(extra, sizeof(extra),
-			 "  \"mode\": \"%s\",\n  \"unsafe_cont\": %s,\n  \"seconds\": %.3f,\n"
+			 "  \"backend\": \"%s\",\n  \"mode\": \"%s\",\n  \"unsafe_cont\": %s,\n"
+			 "  \"ip_only_control\": %s,\n  \"seconds\": %.3f,\n"
 			 "  \"control_expected\": %u,\n  \"control_caught\": %u",
-			 ptp_mode_name(a->mode), a->unsafe_cont ? "true" : "false", secs,
+			 ptp_backend_name(a->backend), ptp_mode_name(a->mode),
+			 a->unsafe_cont ? "true" : "false", a->ip_only ? "true" : "false", secs,
 			 expected, caught);
 		if (a->json && (rc = fz_stats_write_json(st, extra, a->json)) < 0) {
 			fprintf(stderr, "ptbench-fuzz-replay: %s: %s\n", a->json, strerror(-rc));
@@ -512,7 +570,7 @@ int main(int argc, char **argv)
 	}
 	pid = clone_into_pid_namespace();
 	if (pid < 0) {
-		if (a.unsafe_cont) {
+		if (a.unsafe_cont || a.ip_only) {
 			fprintf(stderr, "ptbench-fuzz-replay: SKIP: the positive control "
 					"runs hostile code for real and needs a PID namespace "
 					"(clone: %s)\n", strerror(errno));

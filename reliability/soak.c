@@ -8,7 +8,8 @@
  * thread cost. Prints a summary line; --json writes every figure.
  *
  * Usage: rel-soak [--cycles N] [--switches N] [--threads T] [--rounds R]
- *        [--hold N] [--mode faithful|lean] [--plant fd|thread|map]
+ *        [--hold N] [--backend ptrace|systrap] [--mode faithful|lean]
+ *        [--plant fd|thread|map]
  *        [--plant-every K] [--expect flat|leak] [--json FILE|-]
  * --plant is the positive control: it leaks one fd, thread or mapping every
  * K cycles and once per switch round; --expect leak then passes only if
@@ -47,6 +48,7 @@ static const char *const plant_names[] = { "none", "fd", "thread", "map" };
 static struct {
 	unsigned long cycles, switches, threads, rounds, hold, plant_every;
 	enum ptp_switch_mode mode;
+	enum ptp_backend backend;
 	enum plant plant;
 	const char *expect, *json;
 } cfg = {
@@ -196,6 +198,7 @@ static int open_platform(unsigned int pool, struct ptp_platform **p)
 
 	ptp_options_default(&o);
 	o.mode = cfg.mode;
+	o.backend = cfg.backend;
 	o.reuse_pool = pool;
 	rc = ptp_open(&o, p);
 	if (rc < 0)
@@ -432,6 +435,7 @@ static void measure_memory(struct memcost *mc)
 	struct ptp_platform *p;
 	struct mem_snapshot m0, m1;
 	long pss0, rss0, pss1, rss1;
+	unsigned int threads_before;
 	double k;
 
 	if (!as || !h || open_platform(0, &p) < 0) {
@@ -462,6 +466,9 @@ static void measure_memory(struct memcost *mc)
 		goto out_close;
 	pthread_barrier_init(&ready, NULL, (unsigned int)n + 1);
 	pthread_barrier_init(&go, NULL, (unsigned int)n + 1);
+	/* The loader's traced thread on ptrace; none on systrap, whose loader
+	 * injects through the leader. */
+	threads_before = ptp_as_thread_count(as[0]);
 	ps_rollup_kib(ptp_as_pid(as[0]), &rss0, &pss0);
 	snapshot(&m0);
 	for (unsigned long i = 0; i < n; i++) {
@@ -476,8 +483,7 @@ static void measure_memory(struct memcost *mc)
 	pthread_barrier_wait(&ready);
 	ps_rollup_kib(ptp_as_pid(as[0]), &rss1, &pss1);
 	snapshot(&m1);
-	/* The loader's traced thread was there before. */
-	mc->held_threads = ptp_as_thread_count(as[0]) - 1;
+	mc->held_threads = ptp_as_thread_count(as[0]) - threads_before;
 	if (mc->held_threads) {
 		k = 1.0 / (double)mc->held_threads;
 		mc->thread_stub_pss_kib = (double)(pss1 - pss0) * k;
@@ -528,7 +534,7 @@ static json_t *phase_json(const struct phase *ph)
 static __attribute__((noreturn)) void usage(const char *msg, const char *arg)
 {
 	fprintf(stderr, "%s: %s%s%s (usage: %s [--cycles N] [--switches N] [--threads T] "
-		"[--rounds R] [--hold N] [--mode faithful|lean] "
+		"[--rounds R] [--hold N] [--backend ptrace|systrap] [--mode faithful|lean] "
 		"[--plant fd|thread|map] [--plant-every K] [--expect flat|leak] "
 		"[--json FILE|-])\n", PROG, msg, arg ? ": " : "", arg ? arg : "", PROG);
 	exit(2);
@@ -559,6 +565,7 @@ static void parse_args(int argc, char **argv)
 		    strcmp(a, "--hold") == 0 ? !rel_parse_ulong(v, 2000, &cfg.hold) || !cfg.hold :
 		    strcmp(a, "--plant-every") == 0 ? !rel_parse_ulong(v, 100000000, &cfg.plant_every) || !cfg.plant_every :
 		    strcmp(a, "--mode") == 0 ? ptp_mode_parse(v, &cfg.mode) < 0 :
+		    strcmp(a, "--backend") == 0 ? ptp_backend_parse(v, &cfg.backend) < 0 :
 		    strcmp(a, "--plant") == 0 ? !parse_plant(v) :
 		    strcmp(a, "--expect") == 0 ? (cfg.expect = v, strcmp(v, "flat") && strcmp(v, "leak")) :
 		    strcmp(a, "--json") == 0 ? (cfg.json = v, false) : true)
@@ -643,9 +650,10 @@ int main(int argc, char **argv)
 	verdict = error ? "error" : any_leak ? "leak" : "flat";
 	ok = strcmp(verdict, cfg.expect) == 0 && (cfg.plant == PLANT_NONE || all_caught);
 	root = json_pack(
-		"{s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:s,s:I},s:b,s:I,s:o,s:o,s:o,"
+		"{s:s,s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:s,s:I},s:b,s:I,s:o,s:o,s:o,"
 		"s:{s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:f,s:f,s:f},s:s,s:s,s:b}",
-		"program", PROG, "mode", ptp_mode_name(cfg.mode),
+		"program", PROG, "backend", ptp_backend_name(cfg.backend),
+		"mode", ptp_mode_name(cfg.mode),
 		"config", "cycles", (json_int_t)cfg.cycles, "switches", (json_int_t)cfg.switches,
 		"threads", (json_int_t)cfg.threads, "rounds", (json_int_t)cfg.rounds,
 		"hold", (json_int_t)cfg.hold, "plant", plant_names[cfg.plant],

@@ -9,7 +9,8 @@
  * child still alive after the grace period outlived its tracer.
  *
  * Usage: rel-tracer-death [--kills N] [--seed S] [--max-delay-ms M]
- *        [--grace-ms G] [--mode faithful|lean] [--plant-orphan]
+ *        [--grace-ms G] [--backend ptrace|systrap] [--mode faithful|lean]
+ *        [--plant-orphan]
  *        [--expect clean|leftover] [--json FILE|-]
  * --plant-orphan is the positive control: the tracer also forks a plain
  * child without PDEATHSIG, which must be reported as a leftover each time.
@@ -63,6 +64,7 @@ struct shared {
 
 static struct shared *sh;
 static enum ptp_switch_mode mode;
+static enum ptp_backend backend;
 
 struct worker_arg {
 	struct ptp_platform *p;
@@ -149,6 +151,7 @@ static void side_platform(uint64_t *rng)
 	atomic_store(&sh->phase[0], PH_OPEN);
 	ptp_options_default(&o);
 	o.mode = mode;
+	o.backend = backend;
 	if ((rc = ptp_open(&o, &p)) < 0)
 		tracer_failed(20, "ptp_open", rc);
 	if ((rc = ptp_ctx_new(p, &ctx)) < 0)
@@ -183,6 +186,7 @@ __attribute__((noreturn)) static void tracer_main(uint64_t seed, bool plant)
 	atomic_store(&sh->phase[0], PH_OPEN);
 	ptp_options_default(&o);
 	o.mode = mode;
+	o.backend = backend;
 	if (ptp_open(&o, &p) < 0)
 		_exit(15);
 	master_pid = ptp_master_pid(p);
@@ -285,7 +289,7 @@ static int wait_no_children(long grace_us, long *gone_us, json_t *left_list)
 static __attribute__((noreturn)) void usage(const char *msg, const char *arg)
 {
 	fprintf(stderr, "%s: %s%s%s (usage: %s [--kills N] [--seed S] [--max-delay-ms M] "
-		"[--grace-ms G] [--mode faithful|lean] [--plant-orphan] "
+		"[--grace-ms G] [--backend ptrace|systrap] [--mode faithful|lean] [--plant-orphan] "
 		"[--expect clean|leftover] [--json FILE|-])\n", PROG, msg, arg ? ": " : "", arg ? arg : "", PROG);
 	exit(2);
 }
@@ -319,6 +323,7 @@ int main(int argc, char **argv)
 		    strcmp(a, "--max-delay-ms") == 0 ? !rel_parse_ulong(v, 60000, &max_delay_ms) :
 		    strcmp(a, "--grace-ms") == 0 ? !rel_parse_ulong(v, 60000, &grace_ms) :
 		    strcmp(a, "--mode") == 0 ? ptp_mode_parse(v, &mode) < 0 :
+		    strcmp(a, "--backend") == 0 ? ptp_backend_parse(v, &backend) < 0 :
 		    strcmp(a, "--expect") == 0 ? (expect = v, strcmp(v, "clean") && strcmp(v, "leftover")) :
 		    strcmp(a, "--json") == 0 ? (json_path = v, false) : true)
 			usage("bad option or value", a);
@@ -398,8 +403,9 @@ int main(int argc, char **argv)
 		json_object_set_new(phases, phase_names[i], json_integer(by_phase[i]));
 		json_object_set_new(any, phase_names[i], json_integer(any_phase[i]));
 	}
-	root = json_pack("{s:s,s:s,s:I,s:i,s:i,s:b,s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:{s:I,s:I,s:I,s:I},s:o,s:s,s:b}",
-			 "program", PROG, "mode", ptp_mode_name(mode),
+	root = json_pack("{s:s,s:s,s:s,s:I,s:i,s:i,s:b,s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:{s:I,s:I,s:I,s:I},s:o,s:s,s:b}",
+			 "program", PROG, "backend", ptp_backend_name(backend),
+			 "mode", ptp_mode_name(mode),
 			 "seed", (json_int_t)seed, "kills", (int)kills,
 			 "max_delay_ms", (int)max_delay_ms, "plant_orphan", plant,
 			 "leftover_processes", total_left,

@@ -73,7 +73,8 @@ def render(args):
          "soak": {}, "tracer_death": {}, "faults": {}, "oracle": {}}
     for path in sorted(glob.glob(os.path.join(out, "soak-*.json"))):
         d = load(path)
-        s["soak"][d["mode"]] = d
+        # A systrap run is named by its backend (it has one mode).
+        s["soak"]["systrap" if d.get("backend") == "systrap" else d["mode"]] = d
     for path in sorted(glob.glob(os.path.join(out, "tracer-death-*.json"))):
         d = load(path)
         s["tracer_death"][os.path.basename(path)[len("tracer-death-"):-5]] = d

@@ -223,4 +223,31 @@ END x7_kick
 NONE null_selector
 NONE compat_mode
 
+/* systrap is x86_64 only so far (README "Backends"). */
+NONE app_rt_sigaction
+NONE app_rt_sigprocmask
+NONE app_sigaltstack
+NONE raise_sigsys
+NONE app_clone_thread
+NONE handler_mmap_canary_file
+NONE handler_kill_all_sigstop
+NONE handler_clone_process
+NONE handler_create_file
+NONE handler_clone_thread
+NONE handler_rt_sigaction
+NONE handler_rt_sigprocmask
+NONE handler_raise_sigsys
+NONE sigreturn_block_all_spin
+NONE sigreturn_block_all_syscall
+NONE sigreturn_altstack_disable
+NONE sigreturn_altstack_unmapped
+NONE sigreturn_altstack_data
+NONE page_state_garbage
+NONE page_state_exit
+NONE page_forged_signo
+NONE page_forged_fp_size
+NONE page_forged_sigsys
+NONE page_spin_bound
+NONE page_random
+
 	.section .note.GNU-stack, "", @progbits
