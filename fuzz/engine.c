@@ -240,6 +240,7 @@ static int open_platform(struct fz_engine *e, char *err, size_t errlen)
 
 	ptp_options_default(&o);
 	o.mode = e->cfg.mode;
+	o.backend = e->cfg.backend;
 	/* No pooled address spaces: every stub process is one we know. */
 	o.reuse_pool = 0;
 	rc = ptp_open(&o, &e->p);
@@ -248,7 +249,7 @@ static int open_platform(struct fz_engine *e, char *err, size_t errlen)
 		e->p = NULL;
 		return rc;
 	}
-	e->stub_start = ptp_max_user_address(e->p);
+	e->stub_start = ptp_stub_start(e->p);
 	e->stub_end = ptp_stub_end(e->p);
 	free(e->stub_copy);
 	e->stub_copy = malloc(e->stub_end - e->stub_start);
@@ -583,11 +584,15 @@ static int full_checks(struct fz_engine *e, char *why, size_t len)
 		return violation(why, len, "%d stray process(es), first pid %d", n,
 				 (int)stray[0]);
 	if (e->as) {
+		/* The leader, the core's threads, and where the app runs
+		 * untraced (systrap) the address space's syscall thread. */
+		int own = ptp_caps(e->p)->app_traced ? 1 : 2;
+
 		tasks = task_count(ptp_as_pid(e->as));
-		if (tasks >= 0 && tasks != 1 + (int)ptp_as_thread_count(e->as))
+		if (tasks >= 0 && tasks != own + (int)ptp_as_thread_count(e->as))
 			return violation(why, len,
-					 "the stub has %d threads, the core knows %u + 1",
-					 tasks, ptp_as_thread_count(e->as));
+					 "the stub has %d threads, the core knows %u + %d",
+					 tasks, ptp_as_thread_count(e->as), own);
 	}
 	if (sigpending(&pending) == 0)
 		for (int sig = 1; sig < SIGRTMIN; sig++)

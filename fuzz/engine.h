@@ -38,6 +38,7 @@ struct fz_outcome {
 
 struct fz_config {
 	enum ptp_switch_mode mode;
+	enum ptp_backend backend;
 	unsigned int max_stops;  /* syscall stops per execution */
 	unsigned int watchdog_ms;/* runaway payloads are interrupted after this */
 	unsigned int hang_ms;    /* a switch still running after this: hung */

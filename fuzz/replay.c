@@ -36,6 +36,7 @@
 
 struct args {
 	enum ptp_switch_mode mode;
+	enum ptp_backend backend;
 	unsigned long random;
 	unsigned long seed;
 	unsigned int full_every;
@@ -48,8 +49,8 @@ struct args {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ptbench-fuzz-replay [--mode faithful|lean] [--random N] [--seed S]\n"
-		"                           [--full-every K] [--json FILE]\n"
+		"usage: ptbench-fuzz-replay [--mode faithful|lean] [--backend ptrace|systrap]\n"
+		"                           [--random N] [--seed S] [--full-every K] [--json FILE]\n"
 		"       ptbench-fuzz-replay --selftest [--mode M]\n"
 		"       ptbench-fuzz-replay --unsafe-cont [--mode M] [--json FILE]\n"
 		"       ptbench-fuzz-replay --input FILE [--repeat N] [--mode M]\n");
@@ -86,6 +87,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "mode", required_argument, 0, 'm' },
+		{ "backend", required_argument, 0, 'b' },
 		{ "random", required_argument, 0, 'r' },
 		{ "seed", required_argument, 0, 's' },
 		{ "full-every", required_argument, 0, 'f' },
@@ -101,6 +103,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	int c;
 
 	a->mode = PTP_MODE_LEAN;
+	a->backend = PTP_BACKEND_PTRACE;
 	a->random = 2000;
 	a->seed = 1;
 	a->full_every = 64;
@@ -111,6 +114,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'm':
 			if (ptp_mode_parse(optarg, &a->mode) < 0) {
 				fprintf(stderr, "ptbench-fuzz-replay: unknown mode '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'b':
+			if (ptp_backend_parse(optarg, &a->backend) < 0) {
+				fprintf(stderr, "ptbench-fuzz-replay: unknown backend '%s'\n",
+					optarg);
 				return -1;
 			}
 			break;
@@ -367,6 +377,7 @@ static int engine_main(const struct args *a, atomic_ulong *stops)
 
 	fz_config_default(&cfg);
 	cfg.mode = a->mode;
+	cfg.backend = a->backend;
 	cfg.unsafe_cont = a->unsafe_cont;
 	cfg.tracer_stops = stops;
 	cfg.on_hang = on_hang;
