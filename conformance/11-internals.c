@@ -9,6 +9,7 @@
  * platform need not have any of it, so "ptbench test --platform" skips this
  * group. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -687,6 +688,54 @@ static int fd_count_of(pid_t pid)
 	return h_count_numeric(path);
 }
 
+/* A field of /proc/PID/task/TID/status, as a number (base 10 or 16). */
+static unsigned long long task_field(pid_t pid, pid_t tid, const char *key, int base)
+{
+	char path[96], line[256];
+	unsigned long long v = ~0ull;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, strlen(key)) == 0 && line[strlen(key)] == ':')
+			v = strtoull(line + strlen(key) + 1, NULL, base);
+	fclose(f);
+	return v;
+}
+
+/* Before any app thread exists, the stub is its leader and the syscall
+ * thread: untraced, every signal it can block blocked, and one seccomp
+ * filter more than the leader (its own). */
+static void syscall_thread_is_own(pid_t pid)
+{
+	char dir[64];
+	DIR *d;
+	struct dirent *e;
+	int others = 0;
+
+	assert_int_equal(h_task_count(pid), 2);
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+
+		if (tid <= 0 || tid == pid)
+			continue;
+		others++;
+		assert_int_equal(task_field(pid, tid, "TracerPid", 10), 0);
+		assert_int_equal(task_field(pid, tid, "Seccomp_filters", 10),
+				 task_field(pid, pid, "Seccomp_filters", 10) + 1);
+		assert_int_equal(task_field(pid, tid, "SigBlk", 16) | (1ull << (SIGKILL - 1)) |
+					 (1ull << (SIGSTOP - 1)),
+				 ~0ull);
+	}
+	closedir(d);
+	assert_int_equal(others, 1);
+}
+
 /*
  * ptp_as_map and the rest cost one injection each; on a backend whose app
  * runs untraced (systrap), they go through the address space's syscall
@@ -730,6 +779,7 @@ static void maps_make_no_ptrace_calls(void)
 	} else {
 		assert_int_equal(calls, 0);
 		assert_int_equal(fd_count_of(ptp_as_pid(f.as)), 1);
+		syscall_thread_is_own(ptp_as_pid(f.as));
 	}
 	close(fd);
 	h_teardown(&f);

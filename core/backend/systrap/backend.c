@@ -792,16 +792,15 @@ static int sc_build_filter(struct ptp_platform *p, struct st_as *a, struct sock_
 
 /*
  * The syscall thread, cloned from the leader (traced by this, the service
- * thread, from birth: CLONE_PTRACE): every signal blocked (it has no
- * altstack for the app threads' handler, and never needs one), its own
- * filter last (the stub's injection instruction lies outside its range),
- * then started at its loop, untraced. On failure the caller kills the
+ * thread, from birth: CLONE_PTRACE): its own filter (the last injection:
+ * the stub's injection instruction lies outside its range), every signal
+ * blocked (it has no altstack for the app threads' handler, and never
+ * needs one; a fault is then a kill), then started at its loop, untraced. On failure the caller kills the
  * address space, the thread with it.
  */
 static int sc_start_thread(struct ptp_platform *p, struct ptp_as *as, struct st_as *a)
 {
 	const uint64_t scratch = a->base + PTP_SYSCALL_REQ + PTP_SYSCALL_RECORDS;
-	const uint64_t mask_args[6] = { SIG_SETMASK, scratch, 0, sizeof(uint64_t) };
 	const uint64_t filter_args[6] = { SECCOMP_SET_MODE_FILTER, 0, scratch };
 	const uint64_t block_all = ~0ull;
 	struct sock_fprog prog = { 0 };
@@ -810,10 +809,6 @@ static int sc_start_thread(struct ptp_platform *p, struct ptp_as *as, struct st_
 	int rc;
 
 	rc = ptp_clone_stopped_thread(as, &tid);
-	if (rc == 0) {
-		sc_put(a, PTP_SYSCALL_REQ + PTP_SYSCALL_RECORDS, &block_all, sizeof(block_all));
-		rc = inject_checked(p, tid, SYS_rt_sigprocmask, mask_args, 0);
-	}
 	if (rc == 0)
 		rc = sc_build_filter(p, a, &prog);
 	if (rc == 0)
@@ -828,6 +823,9 @@ static int sc_start_thread(struct ptp_platform *p, struct ptp_as *as, struct st_
 		ptp_arch_set_sp(&r, 0); /* the sequence number it has answered */
 		rc = ptp_arch_set_gprs(tid, &r);
 	}
+	/* Set last: the injections' int3 traps unblock SIGTRAP. */
+	if (rc == 0 && ptrace(PTRACE_SETSIGMASK, tid, sizeof(block_all), &block_all) < 0)
+		rc = -errno;
 	/* As for the app's threads (systrap_thread_setup): the birth's group
 	 * stop would hold a thread detached now. */
 	if (rc == 0 && syscall(SYS_tgkill, as->pid, tid, SIGCONT) < 0)
@@ -1026,7 +1024,6 @@ static const struct ptp_syscall_rule filter_rules[] = {
 	{ SYS_clone, 1, { { 0, PTP_CLONE_AS_OWN_FILES_FLAGS } } },
 	{ SYS_dup3, 1, { { 1, 0 } } },
 	{ SYS_close_range, 1, { { 0, 1 } } },
-	{ SYS_rt_sigprocmask, 1, { { 0, SIG_SETMASK } } },
 	{ SYS_recvmsg, 1, { { 0, 0 } } },
 };
 
