@@ -9,6 +9,7 @@
  * platform need not have any of it, so "ptbench test --platform" skips this
  * group. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -27,7 +28,10 @@
 #include "harness.h"
 
 /* The lines of /proc/PID/maps other than the stub and [vsyscall]. */
-static int foreign_mappings(pid_t pid, uintptr_t stub_start, uintptr_t stub_end)
+/* Mappings of pid but the stub and what the backend keeps in
+ * [backend_lo, stub_start) (systrap: its syscall thread's pages). */
+static int foreign_mappings(pid_t pid, uintptr_t backend_lo, uintptr_t stub_start,
+			    uintptr_t stub_end)
 {
 	char path[64], line[512];
 	int n = 0;
@@ -42,7 +46,7 @@ static int foreign_mappings(pid_t pid, uintptr_t stub_start, uintptr_t stub_end)
 		assert_int_equal(sscanf(line, "%lx-%lx", &lo, &hi), 2);
 		if (lo == stub_start && hi == stub_end && strstr(line, " r-xp "))
 			continue;
-		if (strstr(line, "[vsyscall]"))
+		if (strstr(line, "[vsyscall]") || (lo >= backend_lo && hi <= stub_start))
 			continue;
 		h_note("pid %d maps: %s", pid, line);
 		n++;
@@ -88,10 +92,10 @@ static void fresh_as_maps_only_stub(void)
 	struct ptp_platform *p = h_open();
 	struct ptp_as *as = h_as(p);
 
-	assert_int_equal(foreign_mappings(ptp_as_pid(as), ptp_stub_start(p),
-					  ptp_stub_end(p)), 0);
+	assert_int_equal(foreign_mappings(ptp_as_pid(as), ptp_max_user_address(p),
+					  ptp_stub_start(p), ptp_stub_end(p)), 0);
 	assert_int_equal(foreign_mappings(ptp_master_pid(p), ptp_stub_start(p),
-					  ptp_stub_end(p)), 0);
+					  ptp_stub_start(p), ptp_stub_end(p)), 0);
 	ptp_as_release(as);
 	ptp_close(p);
 }
@@ -675,6 +679,275 @@ static void other_thread_clears_sleeper_flag(void)
 	h_teardown(&f);
 }
 
+/* Entries of /proc/PID/fd. */
+static int fd_count_of(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	return h_count_numeric(path);
+}
+
+/* A field of /proc/PID/task/TID/status, as a number (base 10 or 16). */
+static unsigned long long task_field(pid_t pid, pid_t tid, const char *key, int base)
+{
+	char path[96], line[256];
+	unsigned long long v = ~0ull;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, strlen(key)) == 0 && line[strlen(key)] == ':')
+			v = strtoull(line + strlen(key) + 1, NULL, base);
+	fclose(f);
+	return v;
+}
+
+/* Before any app thread exists, the stub is its leader and the syscall
+ * thread: untraced, every signal it can block blocked, and one seccomp
+ * filter more than the leader (its own). */
+static void syscall_thread_is_own(pid_t pid)
+{
+	char dir[64];
+	DIR *d;
+	struct dirent *e;
+	int others = 0;
+
+	assert_int_equal(h_task_count(pid), 2);
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+
+		if (tid <= 0 || tid == pid)
+			continue;
+		others++;
+		assert_int_equal(task_field(pid, tid, "TracerPid", 10), 0);
+		assert_int_equal(task_field(pid, tid, "Seccomp_filters", 10),
+				 task_field(pid, pid, "Seccomp_filters", 10) + 1);
+		assert_int_equal(task_field(pid, tid, "SigBlk", 16) | (1ull << (SIGKILL - 1)) |
+					 (1ull << (SIGSTOP - 1)),
+				 ~0ull);
+	}
+	closedir(d);
+	assert_int_equal(others, 1);
+}
+
+/*
+ * ptp_as_map and the rest cost one injection each; on a backend whose app
+ * runs untraced (systrap), they go through the address space's syscall
+ * thread and make no ptrace call at all, and the stub holds no fd of the
+ * tracer's (its table has the thread's socket alone, the mapped fds closed
+ * after each map). Where the app stays traced, the count is the positive
+ * control: the maps are ptrace injections.
+ */
+static void maps_make_no_ptrace_calls(void)
+{
+	struct hfix f = h_setup(PAYLOAD_READ);
+	bool traced = ptp_caps(f.p)->app_traced;
+	size_t pg = h_page();
+	struct ptp_as_op ops[16];
+	struct ptp_stats before, after;
+	int fd = h_memfd(16 * pg, NULL, 0);
+	unsigned long calls;
+
+	for (size_t i = 0; i < 16; i++)
+		ops[i] = (struct ptp_as_op){ .kind = PTP_AS_OP_MAP, .addr = H_DATA + i * pg,
+					    .len = pg, .prot = PROT_READ, .fd = fd,
+					    .offset = (off_t)(i * pg) };
+	/* The calling thread's traced thread, where maps need one, exists. */
+	assert_int_equal(ptp_as_unmap(f.as, H_DATA, pg), 0);
+	ptp_stats(f.p, &before);
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(ptp_as_map(f.as, H_DATA, pg, PROT_READ, fd, 0, 0), 0);
+		assert_int_equal(ptp_as_protect(f.as, H_DATA, pg, PROT_NONE), 0);
+		assert_int_equal(ptp_as_unmap(f.as, H_DATA, pg), 0);
+		assert_int_equal(ptp_as_map_batch(f.as, ops, 16, NULL), 0);
+	}
+	ptp_stats(f.p, &after);
+	calls = after.ptrace_calls - before.ptrace_calls;
+	h_note("%s: %lu ptrace calls in 200 maps, unmaps, protects and batches "
+	       "(%lu injections); the stub has %d fds",
+	       ptp_backend_name(ptp_caps(f.p)->backend), calls,
+	       after.injections - before.injections, fd_count_of(ptp_as_pid(f.as)));
+	assert_int_equal(after.injections - before.injections, 200);
+	if (traced) {
+		assert_true(calls >= 200);
+	} else {
+		assert_int_equal(calls, 0);
+		assert_int_equal(fd_count_of(ptp_as_pid(f.as)), 1);
+		syscall_thread_is_own(ptp_as_pid(f.as));
+	}
+	close(fd);
+	h_teardown(&f);
+}
+
+/* The syscall thread's pages: the read-only request page, then the result
+ * page, in the address space (the memfd the backend names so). */
+static uintptr_t syscall_pages_of(struct hfix *f)
+{
+	uintptr_t page, end;
+
+	if (ptp_caps(f->p)->app_traced)
+		h_skip("the %s backend makes its maps by ptrace: no syscall thread",
+		       ptp_backend_name(ptp_caps(f->p)->backend));
+	assert_true(h_mapping(ptp_as_pid(f->as), 0, "ptp-syscall", &page, &end));
+	return page;
+}
+
+/* Points ctx at write_spin in its address space: one 64-bit store of value
+ * at addr, then a spin. */
+static void write_once(struct hfix *f, struct ptp_ctx *ctx, uintptr_t addr, uint64_t value)
+{
+	h_load_at(f->as, H_CODE + 0x100000ul, PAYLOAD_WRITE_SPIN);
+	ptp_ctx_set_ip(ctx, H_CODE + 0x100000ul);
+	ptp_ctx_set_arg(ctx, 0, addr);
+	ptp_ctx_set_arg(ctx, 1, value);
+}
+
+/* The app cannot forge a request: the page is read-only in the stub, and a
+ * write there is the app's own fault. The address space maps on. */
+static void syscall_request_page_read_only(void)
+{
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
+	struct ptp_event ev;
+	uintptr_t req;
+	int fd = h_memfd(h_page(), NULL, 0);
+
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	req = syscall_pages_of(&f);
+	write_once(&f, f.ctx, req, 0x4141414141414141ull);
+	h_switch(f.ctx, f.as, &ev, PTP_EV_FAULT);
+	assert_int_equal(ev.info.si_signo, SIGSEGV);
+	assert_int_equal(ev.info.si_code, SEGV_ACCERR);
+	assert_ptr_equal(ev.info.si_addr, (void *)req);
+	assert_int_equal(ptp_as_map(f.as, H_DATA, h_page(), PROT_READ, fd, 0, 0), 0);
+	assert_int_equal(ptp_as_status(f.as), 0);
+	close(fd);
+	h_teardown(&f);
+}
+
+/* A 32-bit word of the address space, read as the app could (through
+ * /proc/PID/mem here): the sequence number of the syscall thread's last
+ * request, or a word of its result page. */
+static uint32_t word_at(pid_t pid, uintptr_t req)
+{
+	char path[64];
+	uint32_t seq = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &seq, sizeof(seq), (off_t)req), (ssize_t)sizeof(seq));
+	close(fd);
+	return seq;
+}
+
+/* Whether the app thread's store has landed within 5 s (no assert: the
+ * mapping thread calls it too). */
+static bool wait_word(pid_t pid, uintptr_t addr, uint32_t value)
+{
+	long t0 = h_now_ms();
+
+	while (word_at(pid, addr) != value) {
+		if (h_now_ms() - t0 > 5000)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
+
+struct forged_map {
+	struct ptp_as *as;
+	int fd;
+	uintptr_t res;
+	uint32_t next;
+	int rc;
+	long ms;
+};
+
+/* Once the app's forged answer is there: a map, and how long it took. */
+static void *map_after_forgery(void *arg)
+{
+	struct forged_map *m = arg;
+	long t0;
+
+	if (!wait_word(ptp_as_pid(m->as), m->res, m->next)) {
+		m->rc = 1; /* never landed; the AS goes for the switch to end */
+		kill(ptp_as_pid(m->as), SIGKILL);
+		return NULL;
+	}
+	t0 = h_now_ms();
+	m->rc = ptp_as_map(m->as, H_DATA, h_page(), PROT_READ, m->fd, 0, 0);
+	m->ms = h_now_ms() - t0;
+	return NULL;
+}
+
+/*
+ * The result page is the app's to write. Written before a map, a number no
+ * request has (the tracer must not wait for an answer that cannot come),
+ * then a whole forged answer ahead of the thread's, with a result no map
+ * gives: either kills that address space alone, at once (the tracer checks
+ * the word before each request, and the answer it reads), and the tracer
+ * never returns the forged result.
+ */
+static void forged_syscall_answer_kills_only_its_as(void)
+{
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
+	struct ptp_as *as2 = h_as(f.p);
+	struct other_app o[2] = { { .ctx = f.ctx, .as = f.as },
+				  { .ctx = h_ctx(f.p), .as = as2 } };
+	int fd = h_memfd(h_page(), NULL, 0);
+	struct ptp_as *other = h_as(f.p);
+	struct ptp_event ev;
+	pthread_t th[2];
+	uintptr_t res;
+	long t0;
+
+	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
+	res = syscall_pages_of(&f) + 0x1000;
+	write_once(&f, f.ctx, res, 0x4141414141414141ull);
+	assert_int_equal(pthread_create(&th[0], NULL, run_other_app, &o[0]), 0);
+	assert_true(wait_word(ptp_as_pid(f.as), res, 0x41414141));
+	t0 = h_now_ms();
+	assert_int_equal(ptp_as_map(f.as, H_DATA, h_page(), PROT_READ, fd, 0, 0), -ESRCH);
+	h_note("a forged sequence number: -ESRCH after %ld ms", h_now_ms() - t0);
+	assert_true(h_now_ms() - t0 < 1000);
+	pthread_join(th[0], NULL);
+	assert_int_equal(o[0].rc, -ESRCH);
+
+	/* An answer to the next request, written before it: the app thread
+	 * runs here, the map comes from another thread. */
+	struct hfix f2 = { .p = f.p, .as = as2, .ctx = o[1].ctx };
+	struct forged_map m = { .as = as2, .fd = fd };
+
+	h_load(as2, o[1].ctx, PAYLOAD_SYSCALL_LOOP);
+	h_switch(o[1].ctx, as2, &ev, PTP_EV_SYSCALL);
+	m.res = syscall_pages_of(&f2) + 0x1000;
+	write_once(&f2, o[1].ctx, m.res, 0);
+	/* After write_once's own map. */
+	m.next = word_at(ptp_as_pid(as2), m.res - 0x1000) + 1;
+	ptp_ctx_set_arg(o[1].ctx, 1, m.next);
+	assert_int_equal(pthread_create(&th[1], NULL, map_after_forgery, &m), 0);
+	assert_int_equal(ptp_switch(o[1].ctx, as2, &ev), -ESRCH);
+	pthread_join(th[1], NULL);
+	assert_int_equal(m.rc, -ESRCH);
+	assert_true(m.ms < 1000);
+
+	assert_int_equal(ptp_platform_status(f.p), 0);
+	assert_int_equal(ptp_as_map(other, H_DATA, h_page(), PROT_READ, fd, 0, 0), 0);
+	ptp_ctx_free(o[1].ctx);
+	ptp_as_release(other);
+	ptp_as_release(as2);
+	close(fd);
+	h_teardown(&f);
+}
+
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -690,6 +963,9 @@ int main(int argc, char **argv)
 		HCASE(switches_and_ptrace_calls),
 		HCASE(forged_sigreturn_blocking_interrupts_ends),
 		HCASE(other_thread_clears_sleeper_flag),
+		HCASE(maps_make_no_ptrace_calls),
+		HCASE(syscall_request_page_read_only),
+		HCASE(forged_syscall_answer_kills_only_its_as),
 	};
 
 	return harness_main(argc, argv, "internals", cases,

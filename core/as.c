@@ -74,7 +74,8 @@ static int svc_unmap_all(struct ptp_as *as)
  */
 static int svc_new_as(struct ptp_platform *p, struct ptp_as **out)
 {
-	uint64_t clone_args[6] = { PTP_CLONE_AS_FLAGS };
+	uint64_t clone_args[6] = { p->ops->own_fd_table ? PTP_CLONE_AS_OWN_FILES_FLAGS
+						       : PTP_CLONE_AS_FLAGS };
 	uint64_t wait_args[6] = { 0, 0, WUNTRACED | __WALL };
 	struct ptp_as *as;
 	int status, rc;
@@ -85,7 +86,10 @@ static int svc_new_as(struct ptp_platform *p, struct ptp_as **out)
 	as = calloc(1, sizeof(*as));
 	if (!as)
 		return -ENOMEM;
-	rc = ptp_inject_on(p, p->master, SYS_clone, clone_args, true, p->master, &pid);
+	as->p = p;
+	rc = p->ops->as_open ? p->ops->as_open(as) : 0;
+	if (rc == 0)
+		rc = ptp_inject_on(p, p->master, SYS_clone, clone_args, true, p->master, &pid);
 	if (rc < 0)
 		goto err_free;
 	if (pid < 0) {
@@ -105,13 +109,14 @@ static int svc_new_as(struct ptp_platform *p, struct ptp_as **out)
 	rc = ptp_wait((pid_t)pid, &status, __WNOTHREAD);
 	if (rc == 0 && !WIFSTOPPED(status))
 		rc = -ESRCH;
-	as->p = p;
 	as->pid = (pid_t)pid;
 	ptp_fault_as_init(as);
 	pthread_mutex_init(&as->batch_lock, NULL);
 	as->leader_mem_fd = -1;
 	if (rc == 0)
 		rc = svc_unmap_all(as);
+	if (rc == 0 && p->ops->as_setup)
+		rc = p->ops->as_setup(as);
 	if (rc < 0) {
 		pthread_mutex_destroy(&as->batch_lock);
 		ptp_fault_as_fini(as);
@@ -127,6 +132,8 @@ err_kill:
 	kill((pid_t)pid, SIGKILL);
 	ptp_reap((pid_t)pid);
 err_free:
+	if (p->ops->as_close)
+		p->ops->as_close(as);
 	free(as);
 	return check_master(p, rc);
 }
@@ -209,6 +216,8 @@ void ptp_as_destroy(struct ptp_as *as)
 		free(t);
 	}
 	ptp_reap(as->pid);
+	if (as->p->ops->as_close)
+		as->p->ops->as_close(as);
 	if (as->leader_mem_fd >= 0)
 		close(as->leader_mem_fd);
 	pthread_mutex_destroy(&as->batch_lock);
@@ -363,16 +372,23 @@ static int serve_leader_inject(void *arg)
 	return rc;
 }
 
-static int inject_leader(struct ptp_as *as, struct leader_req *req)
+/* 0 if an injection that no traced thread of the caller's makes may go to
+ * as, else why not. */
+static int injection_live(struct ptp_as *as)
 {
-	int rc;
-
 	if (ptp_forked_away(as->p->self))
 		return -ECHILD;
 	if (atomic_load(&as->p->dead))
 		return -EOWNERDEAD;
-	if (atomic_load(&as->dead))
-		return -ESRCH;
+	return atomic_load(&as->dead) ? -ESRCH : 0;
+}
+
+static int inject_leader(struct ptp_as *as, struct leader_req *req)
+{
+	int rc = injection_live(as);
+
+	if (rc < 0)
+		return rc;
 	atomic_fetch_add(&as->p->injections, 1);
 	req->as = as;
 	rc = ptp_svc_call(&as->p->svc, serve_leader_inject, req);
@@ -405,6 +421,14 @@ static int inject_batch(struct ptp_as *as, const uint64_t *records, size_t n,
 	struct ptp_traced *t;
 	int rc;
 
+	if (as->p->ops->map_batch) {
+		rc = injection_live(as);
+		if (rc < 0)
+			return rc;
+		atomic_fetch_add(&as->p->injections, 1);
+		rc = as->p->ops->map_batch(as, records, n, result, done);
+		return rc == -ESRCH ? injection_died(as) : rc;
+	}
 	if (as->p->ops->inject_via_leader) {
 		struct leader_req req = { .records = records, .n = n };
 
@@ -425,6 +449,23 @@ static int inject_batch(struct ptp_as *as, const uint64_t *records, size_t n,
 	return rc == -ESRCH ? injection_died(as) : rc;
 }
 
+/* One mmap, munmap or mprotect as a batch of one, with the single form's
+ * result: mmap MAP_FIXED's address (the batch checks it), 0, or -errno. */
+static int inject_one_record(struct ptp_as *as, long nr, const uint64_t args[6],
+			     long *result)
+{
+	uint64_t record[PTP_STUB_BATCH_WORDS] = { (uint64_t)nr };
+	size_t done = 0;
+	long res = 0;
+	int rc;
+
+	memcpy(&record[1], args, 6 * sizeof(*args));
+	rc = inject_batch(as, record, 1, &res, &done);
+	if (rc == 0)
+		*result = res < 0 ? res : nr == SYS_mmap ? (long)args[0] : 0;
+	return rc;
+}
+
 PTP_EXPORT int ptp_as_inject(struct ptp_as *as, long nr, const uint64_t args[6],
 			     long *result)
 {
@@ -435,6 +476,10 @@ PTP_EXPORT int ptp_as_inject(struct ptp_as *as, long nr, const uint64_t args[6],
 	/* Nothing may touch what the backend keeps below the stub either. */
 	if (!ptp_filter_allows(as->p->user_end, nr, args))
 		return -EPERM;
+	/* An fd in its own fd table would be the stub's, not the caller's:
+	 * a map of one goes the way ptp_as_map's do, which passes it over. */
+	if (as->p->ops->own_fd_table && nr == SYS_mmap && !(args[3] & MAP_ANONYMOUS))
+		return inject_one_record(as, nr, args, result);
 	return inject(as, nr, args, result);
 }
 
@@ -507,7 +552,8 @@ static int run_op(struct ptp_as *as, const struct ptp_as_op *op)
 
 	rc = op_syscall(as, op, &nr, args);
 	if (rc == 0)
-		rc = inject(as, nr, args, &res);
+		rc = as->p->ops->map_batch ? inject_one_record(as, nr, args, &res)
+					   : inject(as, nr, args, &res);
 	if (rc == 0 && res < 0)
 		rc = (int)res;
 	if (rc == 0)

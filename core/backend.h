@@ -19,6 +19,7 @@
 
 #include "ptplat.h"
 
+struct ptp_as;
 struct ptp_ctx;
 struct ptp_traced;
 struct ptp_syscall_rule;
@@ -56,6 +57,20 @@ struct ptp_backend_ops {
 	 * core creates the thread, so that it does not move). NULL: the
 	 * tracer thread's own CPU. */
 	int (*thread_cpu)(const struct ptp_platform *p, int tracer_cpu);
+	/* NULL, or the backend's part of a new address space, on the service
+	 * thread: as_open before the clone (as->pid still 0), as_setup after
+	 * it, with the leader traced and stopped and nothing else mapped;
+	 * as_close when it is destroyed (once as_open succeeded). 0 or
+	 * -errno. */
+	int (*as_open)(struct ptp_as *as);
+	int (*as_setup)(struct ptp_as *as);
+	void (*as_close)(struct ptp_as *as);
+	/* NULL, or how ptp_as_map and the rest reach the address space: n
+	 * records of stub/stub-abi.h's batch list, each already checked, their
+	 * mmap fds the tracer's; *result and *done as the stub's batch routine
+	 * gives them. 0 or -errno (-ESRCH: the address space is dead). */
+	int (*map_batch)(struct ptp_as *as, const uint64_t *records, size_t n,
+			 long *result, size_t *done);
 
 	/* Data rather than calls: what the generic layers arrange for the
 	 * backend at open and in injections. */
@@ -63,6 +78,10 @@ struct ptp_backend_ops {
 	 * traced leader through the service thread, not to the calling
 	 * tracer thread's thread, which the backend does not keep traced. */
 	bool inject_via_leader;
+	/* The address space does not share the tracer's fd table: it is
+	 * cloned without CLONE_FILES, and an fd it maps must be passed over
+	 * (map_batch). */
+	bool own_fd_table;
 	/* ptp_caps' fields of the same names. */
 	bool app_traced;
 	bool syscall_nr_whole_register;

@@ -28,6 +28,9 @@
  * exit signal SIGCHLD, which the master ignores, so a dead address space is
  * reaped by its tracer and never signals or cascades), and a new thread. */
 #define PTP_CLONE_AS_FLAGS (CLONE_FILES | SIGCHLD)
+/* The same for a backend whose address spaces keep their own fd table
+ * (own_fd_table): a copy of the master's, which the backend empties. */
+#define PTP_CLONE_AS_OWN_FILES_FLAGS SIGCHLD
 #define PTP_CLONE_THREAD_FLAGS                                                \
 	(CLONE_FILES | CLONE_FS | CLONE_SIGHAND | CLONE_THREAD | CLONE_PTRACE | \
 	 CLONE_VM)
@@ -67,6 +70,7 @@ struct ptp_as {
 	int leader_mem_fd;
 	/* The backend's per-thread slots in use (under the registry lock). */
 	uint64_t backend_slots;
+	void *backend; /* the backend's own per-address-space data */
 	/* Contexts whose last fault record lies in this address space. */
 	pthread_mutex_t lock;
 	struct ptp_ctx **fault_ctxs;
@@ -230,6 +234,7 @@ void ptp_registry_remove(struct ptp_as *as);
 struct ptp_as *ptp_registry_any(struct ptp_platform *p);
 unsigned int ptp_registry_threads(struct ptp_platform *p);
 int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out);
+int ptp_clone_stopped_thread(struct ptp_as *as, pid_t *tid);
 struct ptp_traced *ptp_tracer_find(uint64_t as_id, pid_t tid);
 /* Once, at the first ptp_open: the fork handlers and ptp_process_pid. */
 void ptp_registry_init(void);

@@ -347,20 +347,40 @@ struct ptp_traced *ptp_tracer_find(uint64_t as_id, pid_t tid)
 
 /*
  * Service thread: inject a thread clone into the leader. CLONE_PTRACE makes
- * the new thread start traced by us, stopped before it runs anything; we
- * park it in the stub's wait loop and detach, for its own tracer to seize.
- * cpu >= 0: the leader (stopped, our tracee) is moved there first, so that
- * the thread is born there with that CPU alone allowed, rather than
- * wherever the scheduler puts a child of the leader; otherwise the pin at
- * its first switch would move it.
+ * the new thread start traced by us, stopped before it runs anything. 0, or
+ * -errno; *tid is the thread whenever one was made (it stays the caller's
+ * to end), else 0.
  */
+int ptp_clone_stopped_thread(struct ptp_as *as, pid_t *tid)
+{
+	uint64_t args[6] = { PTP_CLONE_THREAD_FLAGS };
+	int status, rc;
+	long res;
+
+	*tid = 0;
+	rc = ptp_inject_on(as->p, as->pid, SYS_clone, args, false, 0, &res);
+	if (rc < 0)
+		return rc;
+	if (res < 0)
+		return (int)res; /* e.g. -EAGAIN at a pids limit */
+	*tid = (pid_t)res;
+	rc = ptp_wait((pid_t)res, &status, __WNOTHREAD);
+	if (rc == 0 && !WIFSTOPPED(status))
+		rc = -ESRCH;
+	return rc;
+}
+
+/* Service thread: a new thread parked in the stub's wait loop and detached,
+ * for its own tracer to seize. cpu >= 0: the leader (stopped, our tracee)
+ * is moved there first, so that the thread is born there with that CPU
+ * alone allowed, rather than wherever the scheduler puts a child of the
+ * leader; otherwise the pin at its first switch would move it. */
 static int svc_new_thread(struct ptp_as *as, int cpu, pid_t *tid)
 {
 	struct ptp_platform *p = as->p;
-	uint64_t args[6] = { PTP_CLONE_THREAD_FLAGS };
 	struct arch_regs r;
-	int status, rc;
-	long res;
+	pid_t res;
+	int rc;
 
 	if (cpu >= 0) {
 		cpu_set_t one;
@@ -370,29 +390,24 @@ static int svc_new_thread(struct ptp_as *as, int cpu, pid_t *tid)
 		/* At worst (a cpuset change) the pin moves the thread later. */
 		(void)sched_setaffinity(as->pid, sizeof(one), &one);
 	}
-	rc = ptp_inject_on(p, as->pid, SYS_clone, args, false, 0, &res);
-	if (rc < 0)
+	rc = ptp_clone_stopped_thread(as, &res);
+	if (rc < 0 && !res)
 		return rc;
-	if (res < 0)
-		return (int)res; /* e.g. -EAGAIN at a pids limit */
-	rc = ptp_wait((pid_t)res, &status, __WNOTHREAD);
-	if (rc == 0 && !WIFSTOPPED(status))
-		rc = -ESRCH;
 	if (rc == 0)
-		rc = ptp_arch_get_gprs((pid_t)res, &r);
+		rc = ptp_arch_get_gprs(res, &r);
 	if (rc == 0) {
 		ptp_arch_set_ip(&r, ptp_stub_addr(p, ptp_stub_park));
-		rc = ptp_arch_set_gprs((pid_t)res, &r);
+		rc = ptp_arch_set_gprs(res, &r);
 	}
-	if (rc == 0 && ptrace(PTRACE_DETACH, (pid_t)res, 0, 0) < 0)
+	if (rc == 0 && ptrace(PTRACE_DETACH, res, 0, 0) < 0)
 		rc = -errno;
 	if (rc < 0) {
 		/* Killing one thread with a signal would kill the process:
 		 * retire it like any other. */
-		ptp_retire_thread(p, (pid_t)res);
+		ptp_retire_thread(p, res);
 		return rc;
 	}
-	*tid = (pid_t)res;
+	*tid = res;
 	return 0;
 }
 

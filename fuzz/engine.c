@@ -638,11 +638,15 @@ static int full_checks(struct fz_engine *e, char *why, size_t len)
 		return violation(why, len, "%d stray process(es), first pid %d", n,
 				 (int)stray[0]);
 	if (e->as) {
+		/* The leader, the core's threads, and where the app runs
+		 * untraced (systrap) the address space's syscall thread. */
+		int own = ptp_caps(e->p)->app_traced ? 1 : 2;
+
 		tasks = task_count(ptp_as_pid(e->as));
-		if (tasks >= 0 && tasks != 1 + (int)ptp_as_thread_count(e->as))
+		if (tasks >= 0 && tasks != own + (int)ptp_as_thread_count(e->as))
 			return violation(why, len,
-					 "the stub has %d threads, the core knows %u + 1",
-					 tasks, ptp_as_thread_count(e->as));
+					 "the stub has %d threads, the core knows %u + %d",
+					 tasks, ptp_as_thread_count(e->as), own);
 	}
 	if (sigpending(&pending) == 0)
 		for (int sig = 1; sig < SIGRTMIN; sig++)

@@ -49,4 +49,36 @@
  * says (about 60 ms at 2 GHz). */
 #define PTP_SYSTRAP_SPIN_MAX 0x8000000
 
+/*
+ * The syscall thread: one per address space, a stub thread that runs no app
+ * code and makes the address space's mmap, munmap and mprotect (ptp_as_map
+ * and the rest) without a ptrace round trip. Its region is the slot below
+ * the threads' (PTP_SYSTRAP_SLOTS), found PC-relative like the stub's own
+ * start, so it keeps nothing but its loop in registers:
+ *   the request page, read-only in the stub (the tracer writes it through
+ *   its own mapping of the memfd): a sequence number (the futex word the
+ *   thread sleeps on), the record count and list of stub-abi.h's batch, and
+ *   how many fds came with it;
+ *   the result page, the only page it writes: the answered sequence number
+ *   (the futex word the tracer sleeps on), the batch's result and the
+ *   records done, and the scratch recvmsg needs (the kernel writes back
+ *   into the msghdr, so it cannot be read-only).
+ * The fds of a request's maps arrive over the socket at fd 0 (SCM_RIGHTS),
+ * numbered 1, 2, ... as the kernel installs them in a table that holds only
+ * that socket; every fd above 0 is closed before and after each request.
+ */
+#define PTP_SYSCALL_REQ 0x0           /* the request page, in the region */
+#define PTP_SYSCALL_RES 0x1000        /* the result page */
+#define PTP_SYSCALL_PAGES 0x2000      /* both, one memfd */
+#define PTP_SYSCALL_SEQ 0             /* u32 */
+#define PTP_SYSCALL_COUNT 8           /* u64: records */
+#define PTP_SYSCALL_NFDS 16           /* u64: fds sent with them */
+#define PTP_SYSCALL_RECORDS 64        /* the batch list */
+#define PTP_SYSCALL_DONE 0            /* u32, in the result page */
+#define PTP_SYSCALL_RESULT 8          /* u64: 0 or -errno */
+#define PTP_SYSCALL_NDONE 16          /* u64: records that took effect */
+#define PTP_SYSCALL_MSG 64            /* recvmsg's msghdr, then iov and cmsg */
+/* NDONE when the fds could not be received: no request gives that. */
+#define PTP_SYSCALL_NO_FDS (-1)
+
 #endif /* PTP_SYSTRAP_ABI_H */

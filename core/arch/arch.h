@@ -58,6 +58,10 @@ extern const unsigned char ptp_stub_park[];      /* untraced wait loop */
 /* The batch routine and its list (stub/stub-abi.h). */
 extern const unsigned char ptp_stub_batch[];
 extern const unsigned char ptp_stub_batch_list[];
+/* The systrap syscall thread's loop (stub/systrap-abi.h) and its end; its
+ * code range starts at ptp_stub_batch, whose checks it runs. */
+extern const unsigned char ptp_stub_syscall_thread[];
+extern const unsigned char ptp_stub_syscall_thread_end[];
 /* The systrap handler, its code range [handler, end), its rt_sigreturn and
  * a new thread's first instruction (ARCH_SYSTRAP; stub/systrap-abi.h). */
 extern const unsigned char ptp_stub_systrap_handler[];

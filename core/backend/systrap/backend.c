@@ -22,16 +22,20 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "bpf.h"
+#include "stub-abi.h"
 #include "systrap-abi.h"
 
 /* gVisor's spin bound, both sides. */
@@ -45,6 +49,9 @@
 /* How long set-up waits for the first trap, and retirement for the exit. */
 #define BOOT_TIMEOUT_MS 2000
 #define RETIRE_TIMEOUT_MS 100
+/* How long the syscall thread may take over one request (a populated map
+ * of a large file included) before its address space is given up. */
+#define REQUEST_TIMEOUT_MS 10000
 
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1
@@ -111,11 +118,11 @@ static int kill_as(struct ptp_as *as)
 /* Without an fd per thread (a pooled address space keeps its threads, and
  * no fd with them): a thread other than the leader is gone, not a zombie,
  * once it has exited, and a killed process takes every thread with it. */
-static bool stub_gone(struct ptp_traced *t)
+static bool thread_gone(struct ptp_as *as, pid_t tid)
 {
-	if (atomic_load(&t->as->dead) || ptp_exited(t->as->pid))
+	if (atomic_load(&as->dead) || ptp_exited(as->pid))
 		return true;
-	return syscall(SYS_tgkill, t->as->pid, t->tid, 0) < 0 && errno == ESRCH;
+	return syscall(SYS_tgkill, as->pid, tid, 0) < 0 && errno == ESRCH;
 }
 
 /*
@@ -173,7 +180,7 @@ static int wait_event(struct st_thread *s, struct ptp_traced *t, struct ptp_ctx 
 		if (futex(state, FUTEX_WAIT, PTP_SYSTRAP_RUN, &slice) == 0 ||
 		    errno != ETIMEDOUT)
 			continue;
-		if (stub_gone(t) || (give_up && mono_ns() > give_up) ||
+		if (thread_gone(t->as, t->tid) || (give_up && mono_ns() > give_up) ||
 		    interrupt_overdue(ctx, &irq_at)) {
 			__atomic_store_n(sleeps, 0, __ATOMIC_SEQ_CST);
 			return -ESRCH;
@@ -375,6 +382,234 @@ static void st_free(struct ptp_traced *t)
 	t->backend = NULL;
 }
 
+/*
+ * The syscall thread (stub/systrap-abi.h): the address space's maps without
+ * a ptrace call. Its requests cannot be forged: the request page is
+ * read-only in the stub, the thread's filter allows it only its loop's
+ * calls, and it checks every record again (the stub's batch routine). Its
+ * answer lies in the one page it writes, which the app can write too: it is
+ * copied and must be one the request can have (else the address space
+ * goes, -ESRCH). An answer the app forged within those bounds misleads the
+ * tracer about that address space's own mappings, nothing else.
+ */
+struct st_as {
+	pthread_mutex_t lock; /* one request at a time */
+	unsigned char *pages; /* the tracer's mapping of both pages */
+	int memfd, sock_stub; /* until the stub has its copies */
+	int sock;             /* the tracer's end */
+	uintptr_t base;       /* the region in the address space */
+	pid_t tid;            /* the thread, 0 until it runs */
+	uint32_t seq;         /* the last request's */
+};
+
+/* The scratch of the thread's recvmsg, in the result page. */
+#define MSG_IOV 64
+#define MSG_BYTE 96
+#define MSG_CONTROL 128
+
+static uint32_t *sc_word(struct st_as *a, size_t off)
+{
+	return (uint32_t *)(void *)(a->pages + off);
+}
+
+static void sc_put(struct st_as *a, size_t off, const void *v, size_t len)
+{
+	memcpy(a->pages + off, v, len);
+}
+
+static uint64_t sc_get(const struct st_as *a, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, a->pages + off, sizeof(v));
+	return v;
+}
+
+static int sc_send_fds(int sock, const int *fds, size_t nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * PTP_STUB_BATCH_MAX)];
+		struct cmsghdr align;
+	} u;
+	char byte = 0;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = CMSG_SPACE(nfds * sizeof(int)) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	memset(u.buf, 0, sizeof(u.buf));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	return sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+/* What the stub's batch routine can answer to n records. */
+static bool sc_answer_valid(uint64_t result, uint64_t ndone, size_t n)
+{
+	if (ndone > n)
+		return false; /* PTP_SYSCALL_NO_FDS among them */
+	if (result == 0)
+		return ndone == n;
+	return (int64_t)result < 0 && (int64_t)result >= -4095 && ndone < n;
+}
+
+/* One request: records whose fds are already the stub's numbers, with the
+ * fds that give them those numbers. */
+static int sc_request(struct ptp_as *as, struct st_as *a, const void *records, size_t n,
+		      const int *fds, size_t nfds, long *result, size_t *done)
+{
+	static const struct timespec slice = { .tv_nsec = DEATH_CHECK_NS };
+	uintptr_t msg = a->base + PTP_SYSCALL_RES + PTP_SYSCALL_MSG;
+	const struct msghdr mh = { .msg_iov = (struct iovec *)(msg + MSG_IOV),
+				   .msg_iovlen = 1,
+				   .msg_control = (void *)(msg + MSG_CONTROL),
+				   .msg_controllen = CMSG_SPACE(nfds * sizeof(int)) };
+	const struct iovec iov = { .iov_base = (void *)(msg + MSG_BYTE), .iov_len = 1 };
+	uint32_t *seq_word = sc_word(a, PTP_SYSCALL_REQ + PTP_SYSCALL_SEQ);
+	uint32_t *done_word = sc_word(a, PTP_SYSCALL_RES + PTP_SYSCALL_DONE);
+	uint64_t give_up = mono_ns() + REQUEST_TIMEOUT_MS * 1000000ull;
+	uint64_t count = n, nfds64 = nfds, res, ndone;
+	uint32_t seq = a->seq + 1, cur;
+
+	/* Between requests the word holds the last answer's number: the
+	 * app wrote anything else there, perhaps an answer ahead of one. */
+	if (__atomic_load_n(done_word, __ATOMIC_ACQUIRE) != a->seq)
+		return kill_as(as);
+	if (n)
+		sc_put(a, PTP_SYSCALL_REQ + PTP_SYSCALL_RECORDS, records,
+		       n * PTP_STUB_BATCH_WORDS * sizeof(uint64_t));
+	sc_put(a, PTP_SYSCALL_REQ + PTP_SYSCALL_COUNT, &count, sizeof(count));
+	sc_put(a, PTP_SYSCALL_REQ + PTP_SYSCALL_NFDS, &nfds64, sizeof(nfds64));
+	sc_put(a, PTP_SYSCALL_RES + PTP_SYSCALL_MSG, &mh, sizeof(mh));
+	sc_put(a, PTP_SYSCALL_RES + PTP_SYSCALL_MSG + MSG_IOV, &iov, sizeof(iov));
+	if (nfds && sc_send_fds(a->sock, fds, nfds) < 0)
+		return kill_as(as);
+	a->seq = seq;
+	__atomic_store_n(seq_word, seq, __ATOMIC_SEQ_CST);
+	futex(seq_word, FUTEX_WAKE, 1, NULL);
+	while ((cur = __atomic_load_n(done_word, __ATOMIC_ACQUIRE)) != seq) {
+		/* Until the answer, the word says the last one: anything else
+		 * is the app's, and no answer will be. */
+		if (cur != seq - 1)
+			return kill_as(as);
+		if (futex(done_word, FUTEX_WAIT, cur, &slice) == 0)
+			continue;
+		if (mono_ns() > give_up || (errno == ETIMEDOUT && thread_gone(as, a->tid)))
+			return kill_as(as);
+	}
+	res = sc_get(a, PTP_SYSCALL_RES + PTP_SYSCALL_RESULT);
+	ndone = sc_get(a, PTP_SYSCALL_RES + PTP_SYSCALL_NDONE);
+	if (!sc_answer_valid(res, ndone, n))
+		return kill_as(as);
+	*result = (long)res;
+	*done = (size_t)ndone;
+	return 0;
+}
+
+/*
+ * ptp_as_map and the rest: the tracer's fds of the records' maps go over the
+ * socket, each once, and the records name them by the numbers they get in
+ * the stub (1, 2, ...). A record whose fd the tracer does not have ends the
+ * batch there with -EBADF, as the kernel's mmap would.
+ */
+static int systrap_map_batch(struct ptp_as *as, const uint64_t *records, size_t n,
+			     long *result, size_t *done)
+{
+	struct st_as *a = as->backend;
+	uint64_t copy[PTP_STUB_BATCH_MAX][PTP_STUB_BATCH_WORDS];
+	int fds[PTP_STUB_BATCH_MAX];
+	size_t nfds = 0, k;
+	long refused = 0;
+	int rc;
+
+	if (n > PTP_STUB_BATCH_MAX)
+		return -EINVAL;
+	memcpy(copy, records, n * sizeof(copy[0]));
+	for (k = 0; k < n; k++) {
+		int fd = (int)copy[k][5];
+		size_t i;
+
+		if (copy[k][0] != SYS_mmap)
+			continue;
+		if (copy[k][5] != (uint64_t)(int64_t)fd || fcntl(fd, F_GETFD) < 0) {
+			refused = -EBADF;
+			break;
+		}
+		for (i = 0; i < nfds && fds[i] != fd; i++)
+			;
+		if (i == nfds)
+			fds[nfds++] = fd;
+		copy[k][5] = i + 1;
+	}
+	if (k == 0 && refused) {
+		*result = refused;
+		*done = 0;
+		return 0;
+	}
+	pthread_mutex_lock(&a->lock);
+	rc = sc_request(as, a, copy, k, fds, nfds, result, done);
+	pthread_mutex_unlock(&a->lock);
+	if (rc == 0 && refused && *done == k)
+		*result = refused;
+	return rc;
+}
+
+static void sc_close_stub_copies(struct st_as *a)
+{
+	if (a->memfd >= 0)
+		close(a->memfd);
+	if (a->sock_stub >= 0)
+		close(a->sock_stub);
+	a->memfd = a->sock_stub = -1;
+}
+
+static void systrap_as_close(struct ptp_as *as)
+{
+	struct st_as *a = as->backend;
+
+	if (!a)
+		return;
+	sc_close_stub_copies(a);
+	if (a->sock >= 0)
+		close(a->sock);
+	if (a->pages)
+		munmap(a->pages, PTP_SYSCALL_PAGES);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+	as->backend = NULL;
+}
+
+/* Before the clone: what the stub will find in its copy of the fd table. */
+static int systrap_as_open(struct ptp_as *as)
+{
+	struct st_as *a = calloc(1, sizeof(*a));
+	int sv[2];
+
+	if (!a)
+		return -ENOMEM;
+	a->memfd = a->sock = a->sock_stub = -1;
+	pthread_mutex_init(&a->lock, NULL);
+	as->backend = a;
+	a->base = region_of(as->p, PTP_SYSTRAP_SLOTS);
+	a->memfd = memfd_create("ptp-syscall", MFD_CLOEXEC);
+	if (a->memfd < 0 || ftruncate(a->memfd, PTP_SYSCALL_PAGES) < 0)
+		return -errno;
+	a->pages = mmap(NULL, PTP_SYSCALL_PAGES, PROT_READ | PROT_WRITE, MAP_SHARED,
+			a->memfd, 0);
+	if (a->pages == MAP_FAILED) {
+		a->pages = NULL;
+		return -errno;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	a->sock = sv[0];
+	a->sock_stub = sv[1];
+	return 0;
+}
+
+
 /* The kernel's struct sigaction and struct sock_fprog, as the injected calls
  * read them from the shared page. */
 struct kernel_sigaction {
@@ -387,6 +622,23 @@ struct kernel_fprog {
 };
 
 #define SCRATCH PTP_SYSTRAP_FP
+
+/* Copies a filter into the stub's memory at addr (the tracer's view of it:
+ * page) as the kernel's struct sock_fprog, then frees it. */
+static int put_filter(struct sock_fprog *prog, unsigned char *page, uint64_t addr,
+		      size_t room)
+{
+	struct kernel_fprog kprog = { .len = prog->len, .filter = addr + sizeof(kprog) };
+	size_t len = prog->len * sizeof(prog->filter[0]);
+	int rc = sizeof(kprog) + len > room ? -E2BIG : 0;
+
+	if (rc == 0) {
+		memcpy(page, &kprog, sizeof(kprog));
+		memcpy(page + sizeof(kprog), prog->filter, len);
+	}
+	ptp_filter_free(prog);
+	return rc;
+}
 
 static int inject_checked(struct ptp_platform *p, pid_t tid, long nr,
 			  const uint64_t args[6], long want)
@@ -426,8 +678,10 @@ static int build_filter(struct ptp_platform *p, struct st_thread *s,
  * instruction traps too. */
 static int install(struct ptp_platform *p, struct ptp_traced *t, struct st_thread *s)
 {
-	const uint64_t map_shared[6] = { s->base, PTP_SYSTRAP_SHARED, PROT_READ | PROT_WRITE,
-					 MAP_SHARED | MAP_FIXED, (uint64_t)s->memfd, 0 };
+	const uint64_t map_shared[PTP_STUB_BATCH_WORDS] = {
+		SYS_mmap, s->base, PTP_SYSTRAP_SHARED, PROT_READ | PROT_WRITE,
+		MAP_SHARED | MAP_FIXED, (uint64_t)s->memfd, 0
+	};
 	const uint64_t map_stack[6] = { s->base + PTP_SYSTRAP_SHARED, PTP_SYSTRAP_ALTSTACK,
 					PROT_READ | PROT_WRITE,
 					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
@@ -442,11 +696,15 @@ static int install(struct ptp_platform *p, struct ptp_traced *t, struct st_threa
 	};
 	stack_t ss = { .ss_sp = (void *)(s->base + PTP_SYSTRAP_SHARED),
 		       .ss_size = PTP_SYSTRAP_ALTSTACK };
-	struct kernel_fprog kprog = { 0 };
 	struct sock_fprog prog = { 0 };
+	size_t done;
+	long res;
 	int rc;
 
-	rc = inject_checked(p, t->tid, SYS_mmap, map_shared, (long)s->base);
+	/* The stub has no fd of the tracer's: the memfd goes over. */
+	rc = systrap_map_batch(t->as, map_shared, 1, &res, &done);
+	if (rc == 0 && res < 0)
+		rc = (int)res;
 	if (rc == 0)
 		rc = inject_checked(p, t->tid, SYS_mmap, map_stack,
 				    (long)(s->base + PTP_SYSTRAP_SHARED));
@@ -466,17 +724,8 @@ static int install(struct ptp_platform *p, struct ptp_traced *t, struct st_threa
 		rc = build_filter(p, s, &prog);
 	if (rc < 0)
 		return rc;
-	kprog.len = prog.len;
-	kprog.filter = s->base + SCRATCH + sizeof(kprog);
-	if (sizeof(kprog) + prog.len * sizeof(prog.filter[0]) > PTP_SYSTRAP_FP_MAX) {
-		ptp_filter_free(&prog);
-		return -E2BIG;
-	}
-	memcpy(s->page + SCRATCH, &kprog, sizeof(kprog));
-	memcpy(s->page + SCRATCH + sizeof(kprog), prog.filter,
-	       prog.len * sizeof(prog.filter[0]));
-	ptp_filter_free(&prog);
-	return inject_checked(p, t->tid, SYS_seccomp, set_filter, 0);
+	rc = put_filter(&prog, s->page + SCRATCH, s->base + SCRATCH, PTP_SYSTRAP_FP_MAX);
+	return rc < 0 ? rc : inject_checked(p, t->tid, SYS_seccomp, set_filter, 0);
 }
 
 /* The first trap, from ptp_stub_systrap_boot, made before any app code ran:
@@ -511,6 +760,130 @@ static int check_boot(struct ptp_platform *p, struct ptp_traced *t, struct st_th
 	memcpy(s->boot_fp, s->copy + PTP_SYSTRAP_FP, s->fp_size);
 	return 0;
 }
+
+/* The syscall thread's filter: its loop's calls, from its code (the batch
+ * routine and the loop), with the arguments it makes them with; the ranges
+ * of the maps as the batch routine's checks bound them. */
+static int sc_build_filter(struct ptp_platform *p, struct st_as *a, struct sock_fprog *prog)
+{
+	const uint64_t end = p->stub_start;
+	const uint64_t prot = PTP_STUB_PROT_MASK;
+	const struct ptp_bpf_rule rules[] = {
+		{ SYS_futex, 3, { { 0, PTP_BPF_EQ, a->base + PTP_SYSCALL_REQ + PTP_SYSCALL_SEQ },
+				  { 1, PTP_BPF_EQ, FUTEX_WAIT }, { 3, PTP_BPF_EQ, 0 } } },
+		{ SYS_futex, 2, { { 0, PTP_BPF_EQ, a->base + PTP_SYSCALL_RES + PTP_SYSCALL_DONE },
+				  { 1, PTP_BPF_EQ, FUTEX_WAKE } } },
+		{ SYS_close_range, 3, { { 0, PTP_BPF_EQ, 1 }, { 1, PTP_BPF_EQ, ~0u },
+					{ 2, PTP_BPF_EQ, 0 } } },
+		{ SYS_recvmsg, 3, { { 0, PTP_BPF_EQ, 0 },
+				    { 1, PTP_BPF_EQ, a->base + PTP_SYSCALL_RES + PTP_SYSCALL_MSG },
+				    { 2, PTP_BPF_EQ, 0 } } },
+		{ SYS_mmap, 4, { { 0, PTP_BPF_LE, end }, { 1, PTP_BPF_LE, end },
+				 { 2, PTP_BPF_LE, prot }, { 3, PTP_BPF_EQ, PTP_STUB_MAP_FLAGS } } },
+		{ SYS_mmap, 4, { { 0, PTP_BPF_LE, end }, { 1, PTP_BPF_LE, end },
+				 { 2, PTP_BPF_LE, prot },
+				 { 3, PTP_BPF_EQ, PTP_STUB_MAP_FLAGS | PTP_STUB_MAP_POPULATE } } },
+		{ SYS_munmap, 2, { { 0, PTP_BPF_LE, end }, { 1, PTP_BPF_LE, end } } },
+		{ SYS_mprotect, 3, { { 0, PTP_BPF_LE, end }, { 1, PTP_BPF_LE, end },
+				     { 2, PTP_BPF_LE, prot } } },
+	};
+	const struct ptp_bpf_spec spec = {
+		.code_lo = ptp_stub_addr(p, ptp_stub_batch),
+		.code_hi = ptp_stub_addr(p, ptp_stub_syscall_thread_end) - 1,
+		.rules = rules,
+		.nrules = sizeof(rules) / sizeof(rules[0]),
+		.in_range_miss = SECCOMP_RET_KILL_PROCESS,
+	};
+
+	return ptp_bpf_build(&spec, prog);
+}
+
+/*
+ * The syscall thread, cloned from the leader (traced by this, the service
+ * thread, from birth: CLONE_PTRACE): its own filter (the last injection:
+ * the stub's injection instruction lies outside its range), every signal
+ * blocked (it has no altstack for the app threads' handler, and never
+ * needs one; a fault is then a kill), then started at its loop, untraced. On failure the caller kills the
+ * address space, the thread with it.
+ */
+static int sc_start_thread(struct ptp_platform *p, struct ptp_as *as, struct st_as *a)
+{
+	const uint64_t scratch = a->base + PTP_SYSCALL_REQ + PTP_SYSCALL_RECORDS;
+	const uint64_t filter_args[6] = { SECCOMP_SET_MODE_FILTER, 0, scratch };
+	const uint64_t block_all = ~0ull;
+	struct sock_fprog prog = { 0 };
+	struct arch_regs r;
+	pid_t tid;
+	int rc;
+
+	rc = ptp_clone_stopped_thread(as, &tid);
+	if (rc == 0)
+		rc = sc_build_filter(p, a, &prog);
+	if (rc == 0)
+		rc = put_filter(&prog, a->pages + PTP_SYSCALL_REQ + PTP_SYSCALL_RECORDS,
+				scratch, 0x1000 - PTP_SYSCALL_RECORDS);
+	if (rc == 0)
+		rc = inject_checked(p, tid, SYS_seccomp, filter_args, 0);
+	if (rc == 0)
+		rc = ptp_arch_get_gprs(tid, &r);
+	if (rc == 0) {
+		ptp_arch_set_ip(&r, ptp_stub_addr(p, ptp_stub_syscall_thread));
+		ptp_arch_set_sp(&r, 0); /* the sequence number it has answered */
+		rc = ptp_arch_set_gprs(tid, &r);
+	}
+	/* Set last: the injections' int3 traps unblock SIGTRAP. */
+	if (rc == 0 && ptrace(PTRACE_SETSIGMASK, tid, sizeof(block_all), &block_all) < 0)
+		rc = -errno;
+	/* As for the app's threads (systrap_thread_setup): the birth's group
+	 * stop would hold a thread detached now. */
+	if (rc == 0 && syscall(SYS_tgkill, as->pid, tid, SIGCONT) < 0)
+		rc = -errno;
+	if (rc == 0 && ptrace(PTRACE_DETACH, tid, 0, 0) < 0)
+		rc = -errno;
+	if (rc == 0)
+		a->tid = tid;
+	return rc;
+}
+
+/*
+ * After the clone, in the leader (traced by the service thread, stopped).
+ * The clone copied the tracer's whole fd table (the master shares it): the
+ * stub maps the syscall thread's pages from its copy of the memfd and then
+ * keeps the socket alone, as fd 0. Until then the stub runs nothing but
+ * these injections. A first, empty request shows the thread answering.
+ */
+static int systrap_as_setup(struct ptp_as *as)
+{
+	struct ptp_platform *p = as->p;
+	struct st_as *a = as->backend;
+	const uint64_t map_req[6] = { a->base + PTP_SYSCALL_REQ, PTP_SYSCALL_RES, PROT_READ,
+				      MAP_SHARED | MAP_FIXED, (uint64_t)a->memfd,
+				      PTP_SYSCALL_REQ };
+	const uint64_t map_res[6] = { a->base + PTP_SYSCALL_RES,
+				      PTP_SYSCALL_PAGES - PTP_SYSCALL_RES,
+				      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+				      (uint64_t)a->memfd, PTP_SYSCALL_RES };
+	const uint64_t to_zero[6] = { (uint64_t)a->sock_stub, 0, O_CLOEXEC };
+	const uint64_t close_rest[6] = { 1, ~0u, 0 };
+	size_t done;
+	long res;
+	int rc;
+
+	rc = inject_checked(p, as->pid, SYS_mmap, map_req, (long)map_req[0]);
+	if (rc == 0)
+		rc = inject_checked(p, as->pid, SYS_mmap, map_res, (long)map_res[0]);
+	if (rc == 0 && a->sock_stub != 0)
+		rc = inject_checked(p, as->pid, SYS_dup3, to_zero, 0);
+	if (rc == 0)
+		rc = inject_checked(p, as->pid, SYS_close_range, close_rest, 0);
+	sc_close_stub_copies(a);
+	if (rc == 0)
+		rc = sc_start_thread(p, as, a);
+	if (rc == 0)
+		rc = sc_request(as, a, NULL, 0, NULL, 0, &res, &done);
+	return rc;
+}
+
 
 static int claim_slot(struct ptp_as *as, unsigned int *slot)
 {
@@ -655,6 +1028,11 @@ static const struct ptp_syscall_rule filter_rules[] = {
 	{ SYS_seccomp, 1, { { 0, SECCOMP_SET_MODE_FILTER } } },
 	{ SYS_futex, 0, { { 0, 0 } } },
 	{ SYS_rt_sigreturn, 0, { { 0, 0 } } },
+	/* The address space's own creation and its syscall thread's. */
+	{ SYS_clone, 1, { { 0, PTP_CLONE_AS_OWN_FILES_FLAGS } } },
+	{ SYS_dup3, 1, { { 1, 0 } } },
+	{ SYS_close_range, 1, { { 0, 1 } } },
+	{ SYS_recvmsg, 1, { { 0, 0 } } },
 };
 
 const struct ptp_backend_ops ptp_backend_systrap = {
@@ -666,9 +1044,15 @@ const struct ptp_backend_ops ptp_backend_systrap = {
 	.retire = systrap_retire,
 	.thread_setup = systrap_thread_setup,
 	.thread_cpu = systrap_thread_cpu,
+	.as_open = systrap_as_open,
+	.as_setup = systrap_as_setup,
+	.as_close = systrap_as_close,
+	.map_batch = systrap_map_batch,
 	.inject_via_leader = true,
+	.own_fd_table = true,
 	.fault_access_exact = true,
-	.reserved_below_stub = (PTP_SYSTRAP_SLOTS + 1) * (uintptr_t)PTP_SYSTRAP_REGION,
+	/* The threads' slots, the syscall thread's, and the alignment. */
+	.reserved_below_stub = (PTP_SYSTRAP_SLOTS + 2) * (uintptr_t)PTP_SYSTRAP_REGION,
 	.filter_trap_default = true,
 	.filter_rules = filter_rules,
 	.nfilter_rules = sizeof(filter_rules) / sizeof(filter_rules[0]),

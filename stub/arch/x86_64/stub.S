@@ -18,6 +18,8 @@
 #define PR_SET_PDEATHSIG 1
 #define SIGKILL 9
 #define SIGSTOP 19
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
 
 	.section .rodata.ptp_stub, "a"
 	.p2align 4
@@ -28,11 +30,22 @@
 	.hidden ptp_stub_syscall, ptp_stub_trap_ip, ptp_stub_park
 	.globl ptp_stub_batch, ptp_stub_batch_list
 	.hidden ptp_stub_batch, ptp_stub_batch_list
+	.globl ptp_stub_syscall_thread, ptp_stub_syscall_thread_end
+	.hidden ptp_stub_syscall_thread, ptp_stub_syscall_thread_end
 	.globl ptp_stub_systrap_handler, ptp_stub_systrap_restorer
 	.globl ptp_stub_systrap_end, ptp_stub_systrap_boot, ptp_stub_systrap_boot_ip
 	.hidden ptp_stub_systrap_boot_ip
 	.hidden ptp_stub_systrap_handler, ptp_stub_systrap_restorer
 	.hidden ptp_stub_systrap_end, ptp_stub_systrap_boot
+
+	/* Every fd but the syscall thread's socket (fd 0). */
+.macro call_close_fds
+	mov	$__NR_close_range, %eax
+	mov	$1, %edi
+	mov	$~0, %esi
+	xor	%edx, %edx
+	syscall
+.endm
 
 ptp_stub_blob_start:
 ptp_stub_entry:
@@ -73,13 +86,17 @@ ptp_stub_trap_ip:
 	 * protections within PTP_STUB_PROT_MASK. Every field is loaded into a register
 	 * once, checked there and used from there. The list is in this
 	 * read-only mapping anyway; the checks hold even if it were not.
+	 * The syscall thread runs the same loop over its own request page
+	 * (batch_start), with another continuation.
 	 *   rbx count, r12 records done, r13 nr, r14 stub_start,
-	 *   r15 the record, rbp its address argument (what mmap must return)
+	 *   r15 the record, rbp where to go with rax = result, rsi = done
 	 */
 ptp_stub_batch:
-	lea	ptp_stub_blob_start(%rip), %r14
 	lea	ptp_stub_batch_list(%rip), %r15
 	mov	%rdi, %rbx
+	lea	stub_trap(%rip), %rbp
+batch_start:
+	lea	ptp_stub_blob_start(%rip), %r14
 	xor	%r12d, %r12d
 	cmp	$PTP_STUB_BATCH_MAX, %rbx
 	ja	batch_refuse
@@ -113,16 +130,15 @@ batch_next:
 	cmp	$PTP_STUB_MAP_FLAGS, %rcx
 	jne	batch_refuse
 batch_run:
-	mov	%rdi, %rbp
 	mov	%r13, %rax
 	syscall
 	cmp	$-4095, %rax
 	jae	batch_stop
-	/* mmap MAP_FIXED returns its address, the others 0: anything
-	 * else is no success. */
+	/* mmap MAP_FIXED returns its address (rdi survives the syscall),
+	 * the others 0: anything else is no success. */
 	cmp	$__NR_mmap, %r13
 	jne	1f
-	cmp	%rbp, %rax
+	cmp	%rdi, %rax
 	jne	batch_refuse
 	jmp	2f
 1:	test	%rax, %rax
@@ -137,7 +153,67 @@ batch_done:
 	xor	%eax, %eax
 batch_stop:
 	mov	%r12, %rsi
-	jmp	stub_trap
+	jmp	*%rbp
+
+	/*
+	 * The syscall thread (systrap-abi.h): untraced, every signal blocked,
+	 * its own filter allowing only this code's syscalls. It has no stack
+	 * and keeps its state in registers: rsp = the sequence number it last
+	 * answered (the tracer sets it, 0), its region found PC-relative
+	 * into r14 again after each batch (which reuses r14).
+	 */
+#define SC_REGION_BELOW ((PTP_SYSTRAP_SLOTS + 1) * PTP_SYSTRAP_REGION)
+ptp_stub_syscall_thread:
+	lea	ptp_stub_blob_start(%rip), %r14
+	and	$~(PTP_SYSTRAP_REGION - 1), %r14
+	sub	$SC_REGION_BELOW, %r14
+	mov	PTP_SYSCALL_REQ + PTP_SYSCALL_SEQ(%r14), %eax
+	cmp	%eax, %esp
+	jne	sc_request
+	mov	%esp, %edx
+	mov	$__NR_futex, %eax
+	lea	PTP_SYSCALL_REQ + PTP_SYSCALL_SEQ(%r14), %rdi
+	mov	$FUTEX_WAIT, %esi
+	xor	%r10d, %r10d
+	syscall
+	jmp	ptp_stub_syscall_thread
+sc_request:
+	mov	%eax, %esp
+	call_close_fds
+	mov	$PTP_SYSCALL_NO_FDS, %r12
+	cmpq	$0, PTP_SYSCALL_REQ + PTP_SYSCALL_NFDS(%r14)
+	je	1f
+	mov	$__NR_recvmsg, %eax
+	xor	%edi, %edi
+	lea	PTP_SYSCALL_RES + PTP_SYSCALL_MSG(%r14), %rsi
+	xor	%edx, %edx
+	syscall
+	test	%rax, %rax
+	js	sc_answer_r12
+1:	mov	PTP_SYSCALL_REQ + PTP_SYSCALL_COUNT(%r14), %rbx
+	lea	PTP_SYSCALL_REQ + PTP_SYSCALL_RECORDS(%r14), %r15
+	lea	sc_answer(%rip), %rbp
+	jmp	batch_start
+sc_answer:
+	mov	%rsi, %r12
+sc_answer_r12:
+	/* rax = the result, r12 = the records done */
+	mov	%rax, %r13
+	lea	ptp_stub_blob_start(%rip), %r14
+	and	$~(PTP_SYSTRAP_REGION - 1), %r14
+	sub	$SC_REGION_BELOW, %r14
+	call_close_fds
+	mov	%r13, PTP_SYSCALL_RES + PTP_SYSCALL_RESULT(%r14)
+	mov	%r12, PTP_SYSCALL_RES + PTP_SYSCALL_NDONE(%r14)
+	/* Stores are not reordered with stores: the answer before its number. */
+	mov	%esp, PTP_SYSCALL_RES + PTP_SYSCALL_DONE(%r14)
+	mov	$__NR_futex, %eax
+	lea	PTP_SYSCALL_RES + PTP_SYSCALL_DONE(%r14), %rdi
+	mov	$FUTEX_WAKE, %esi
+	mov	$1, %edx
+	syscall
+	jmp	ptp_stub_syscall_thread
+ptp_stub_syscall_thread_end:
 
 stub_orphan:
 	/* Our parent died before PDEATHSIG was armed: nobody traces us. */
@@ -170,8 +246,6 @@ ptp_stub_park:
 #define FP_SW_MAGIC1 464
 #define FP_SW_XSTATE_SIZE 480
 #define FP_XSTATE_MAGIC1 0x46505853
-#define FUTEX_WAIT 0
-#define FUTEX_WAKE 1
 #define GREGS_OUT 184	/* r8..cr2: what the tracer reads */
 #define GREGS_IN 152	/* r8..the selectors: what it may set */
 ptp_stub_systrap_handler:
