@@ -26,6 +26,7 @@
 
 #include "arch/arch.h"
 #include "harness.h"
+#include "systrap-abi.h"
 
 /* The lines of /proc/PID/maps other than the stub and [vsyscall]. */
 /* Mappings of pid but the stub and what the backend keeps in
@@ -948,6 +949,70 @@ static void forged_syscall_answer_kills_only_its_as(void)
 }
 
 
+/* One tracer thread more than an address space has room for (systrap's
+ * slots) gets an error of its own, -EAGAIN, and costs nobody else: the
+ * address space and every thread already in it go on. */
+struct slot_user {
+	pthread_t th;
+	struct ptp_as *as;
+	struct ptp_ctx *ctx;
+	pthread_barrier_t *in, *out;
+	int first, second;
+};
+
+static void *slot_user_main(void *arg)
+{
+	struct slot_user *u = arg;
+	struct ptp_event ev;
+
+	u->first = ptp_switch(u->ctx, u->as, &ev);
+	if (u->first == 0 && (ev.kind != PTP_EV_SYSCALL || ev.nr != SYS_getpid))
+		u->first = -EPROTO;
+	pthread_barrier_wait(u->in);
+	pthread_barrier_wait(u->out);
+	u->second = u->first ? u->first : ptp_switch(u->ctx, u->as, &ev);
+	return NULL;
+}
+
+static void thread_over_the_limit_costs_only_itself(void)
+{
+	enum { N = PTP_SYSTRAP_SLOTS + 1 };
+	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
+	static struct slot_user u[N];
+	pthread_barrier_t in, out;
+	int ok = 0, again = 0;
+
+	if (ptp_caps(f.p)->app_traced)
+		h_skip("the %s backend keeps no per-address-space thread slots",
+		       ptp_backend_name(ptp_caps(f.p)->backend));
+	pthread_barrier_init(&in, NULL, N + 1);
+	pthread_barrier_init(&out, NULL, N + 1);
+	for (int i = 0; i < N; i++) {
+		u[i] = (struct slot_user){ .as = f.as, .ctx = h_ctx(f.p), .in = &in, .out = &out };
+		ptp_ctx_set_ip(u[i].ctx, H_CODE);
+		assert_int_equal(pthread_create(&u[i].th, NULL, slot_user_main, &u[i]), 0);
+	}
+	/* All N hold their threads here: none has retired one yet. */
+	pthread_barrier_wait(&in);
+	for (int i = 0; i < N; i++) {
+		ok += u[i].first == 0;
+		again += u[i].first == -EAGAIN;
+	}
+	assert_int_equal(ok, PTP_SYSTRAP_SLOTS);
+	assert_int_equal(again, 1);
+	assert_int_equal(ptp_as_status(f.as), 0);
+	pthread_barrier_wait(&out);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(pthread_join(u[i].th, NULL), 0);
+		assert_int_equal(u[i].second, u[i].first);
+		ptp_ctx_free(u[i].ctx);
+	}
+	assert_int_equal(ptp_as_status(f.as), 0);
+	pthread_barrier_destroy(&in);
+	pthread_barrier_destroy(&out);
+	h_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct hcase cases[] = {
@@ -963,6 +1028,7 @@ int main(int argc, char **argv)
 		HCASE(switches_and_ptrace_calls),
 		HCASE(forged_sigreturn_blocking_interrupts_ends),
 		HCASE(other_thread_clears_sleeper_flag),
+		HCASE(thread_over_the_limit_costs_only_itself),
 		HCASE(maps_make_no_ptrace_calls),
 		HCASE(syscall_request_page_read_only),
 		HCASE(forged_syscall_answer_kills_only_its_as),

@@ -50,7 +50,10 @@ struct ptp_backend_ops {
 	int (*retire)(struct ptp_traced *t);
 	/* NULL, or run once on a new traced thread t (attached to the calling
 	 * tracer thread, in a ptrace stop, not yet in the registry) before
-	 * its first switch: 0, or -errno with t still attached. */
+	 * its first switch: 0, or -errno with t still attached. -EAGAIN
+	 * promises that nothing of t was changed (a limit of the backend's,
+	 * such as its slots): the generic layer then retires t and the
+	 * address space lives on; any other error costs the address space. */
 	int (*thread_setup)(struct ptp_traced *t);
 	/* NULL, or under pinning the CPU the backend places a traced thread
 	 * of a tracer thread on tracer_cpu at its first switch (where the

@@ -459,8 +459,14 @@ int ptp_tracer_thread(struct ptp_as *as, struct ptp_traced **out)
 		.tid = tid, .tracer_tid = tr->tid, .as = as, .cpu = -1, .mem_fd = -1
 	};
 	rc = ptp_attach_thread(tid);
-	if (rc == 0 && as->p->ops->thread_setup)
+	if (rc == 0 && as->p->ops->thread_setup) {
 		rc = as->p->ops->thread_setup(t);
+		/* Untouched (backend.h): ours to retire, as any other. */
+		if (rc == -EAGAIN && ptp_retire_thread(as->p, tid) == 0) {
+			free(t);
+			return rc;
+		}
+	}
 	if (rc < 0) {
 		/* Untraced and parked: only killing the address space ends it. */
 		free(t);

@@ -918,7 +918,7 @@ static int systrap_thread_setup(struct ptp_traced *t)
 	if (rc < 0) {
 		free(s);
 		t->backend = NULL;
-		return rc;
+		return rc; /* -EAGAIN, before anything of t changed */
 	}
 	s->base = region_of(p, s->slot);
 	s->copy = malloc(PTP_SYSTRAP_SHARED);
@@ -961,7 +961,9 @@ err:
 	pthread_mutex_lock(&ptp_registry_lock);
 	st_free(t);
 	pthread_mutex_unlock(&ptp_registry_lock);
-	return rc;
+	/* Past the slot the thread is changed: an EAGAIN of a later step
+	 * must not read as the untouched one (backend.h). */
+	return rc == -EAGAIN ? -ENOMEM : rc;
 }
 
 /* The exit request through the page: the handler, waiting there between
