@@ -45,12 +45,14 @@ static const uint8_t code_filler[] = FZ_ARCH_CODE_FILLER;
 #define CANARY_SIZE 4096
 #define MAX_PIDS 256
 #define MAX_FDS 1024
+#define MAX_AS_FDS 8
 
 struct snapshot {
 	int fds[MAX_FDS];
 	int nfds;
 	uint64_t maps_hash;
 	int systrap_pages;
+	int syscall_pages;
 	struct timespec dir_mtime;
 	nlink_t dir_nlink;
 };
@@ -71,6 +73,13 @@ struct fz_engine {
 	uintptr_t stub_start, stub_end;
 	uint8_t *stub_copy; /* the AS's stub should read exactly like this */
 	uintptr_t shared_page; /* systrap: the app thread's, else 0 */
+
+	/* The tracer's fds that came with the fuzzed address space (systrap:
+	 * its socket): they go with it when it dies, so the oracle leaves
+	 * them out of both the baseline and the check. An fd it leaves open
+	 * after it went is no longer listed here and is seen. */
+	int as_fds[MAX_AS_FDS];
+	int nas_fds;
 
 	/* systrap: an address space the app never runs in, switched once
 	 * after each death of the fuzzed one: a self-kill must leave it (and
@@ -236,9 +245,51 @@ static int map_layout(struct fz_engine *e, int code_fd, struct ptp_as **as)
 	return rc;
 }
 
+static int list_fds(int *fds, int cap)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0, self;
+
+	if (!d)
+		return -errno;
+	self = dirfd(d);
+	while ((de = readdir(d)) && n < cap) {
+		int fd = atoi(de->d_name);
+
+		if (de->d_name[0] != '.' && fd != self)
+			fds[n++] = fd;
+	}
+	closedir(d);
+	return n;
+}
+
+static bool fd_listed(int fd, const int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fds[i] == fd)
+			return true;
+	return false;
+}
+
 static int map_as(struct fz_engine *e)
 {
-	return map_layout(e, e->code_fd, &e->as);
+	int before[MAX_FDS], after[MAX_FDS];
+	int nbefore = list_fds(before, MAX_FDS), nafter, rc;
+
+	e->nas_fds = 0;
+	rc = map_layout(e, e->code_fd, &e->as);
+	nafter = list_fds(after, MAX_FDS);
+	if (rc < 0 || nbefore < 0 || nafter < 0)
+		return rc < 0 ? rc : -EMFILE;
+	for (int i = 0; i < nafter; i++) {
+		if (fd_listed(after[i], before, nbefore))
+			continue;
+		if (e->nas_fds == MAX_AS_FDS)
+			return -EMFILE;
+		e->as_fds[e->nas_fds++] = after[i];
+	}
+	return 0;
 }
 
 static void drop_as(struct fz_engine *e)
@@ -246,6 +297,7 @@ static void drop_as(struct fz_engine *e)
 	if (e->as)
 		ptp_as_release(e->as);
 	e->as = NULL;
+	e->nas_fds = 0;
 }
 
 static void drop_sentinel(struct fz_engine *e)
@@ -400,25 +452,6 @@ static void remove_canaries(struct fz_engine *e)
 
 /* Snapshots -------------------------------------------------------------- */
 
-static int list_fds(int *fds, int cap)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0, self;
-
-	if (!d)
-		return -errno;
-	self = dirfd(d);
-	while ((de = readdir(d)) && n < cap) {
-		int fd = atoi(de->d_name);
-
-		if (de->d_name[0] != '.' && fd != self)
-			fds[n++] = fd;
-	}
-	closedir(d);
-	return n;
-}
-
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
@@ -429,17 +462,21 @@ static int cmp_int(const void *a, const void *b)
 /* The core's view of each systrap thread's shared page (backend.c's memfd):
  * one per live thread, mapped wherever a new thread's lands. */
 #define SYSTRAP_PAGE_NAME "/memfd:ptp-systrap"
+/* And of each systrap address space's syscall thread's pages: one mapping
+ * per live address space. */
+#define SYSCALL_PAGE_NAME "/memfd:ptp-syscall"
 
 /* FNV-1a over the file-backed mappings of the tracer: the anonymous ones
- * come and go with every allocation, and the systrap pages with threads
- * (counted into *systrap_pages instead). */
-static uint64_t maps_hash(int *systrap_pages)
+ * come and go with every allocation, the systrap pages with threads and
+ * the syscall pages with address spaces (counted into *systrap_pages and
+ * *syscall_pages instead). */
+static uint64_t maps_hash(int *systrap_pages, int *syscall_pages)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
 	char line[512];
 	uint64_t h = 1469598103934665603ull;
 
-	*systrap_pages = 0;
+	*systrap_pages = *syscall_pages = 0;
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
@@ -447,6 +484,10 @@ static uint64_t maps_hash(int *systrap_pages)
 			continue;
 		if (strstr(line, SYSTRAP_PAGE_NAME)) {
 			++*systrap_pages;
+			continue;
+		}
+		if (strstr(line, SYSCALL_PAGE_NAME)) {
+			++*syscall_pages;
 			continue;
 		}
 		for (const char *c = line; *c; c++)
@@ -459,12 +500,16 @@ static uint64_t maps_hash(int *systrap_pages)
 static int take_snapshot(struct fz_engine *e, struct snapshot *s)
 {
 	struct stat st;
+	int n = list_fds(s->fds, MAX_FDS);
 
-	s->nfds = list_fds(s->fds, MAX_FDS);
-	if (s->nfds < 0)
-		return s->nfds;
+	if (n < 0)
+		return n;
+	s->nfds = 0;
+	for (int i = 0; i < n; i++)
+		if (!fd_listed(s->fds[i], e->as_fds, e->nas_fds))
+			s->fds[s->nfds++] = s->fds[i];
 	qsort(s->fds, (size_t)s->nfds, sizeof(int), cmp_int);
-	s->maps_hash = maps_hash(&s->systrap_pages);
+	s->maps_hash = maps_hash(&s->systrap_pages, &s->syscall_pages);
 	if (fstat(e->dir_fd, &st) < 0)
 		return -errno;
 	s->dir_mtime = st.st_mtim;
@@ -626,6 +671,22 @@ static unsigned int live_systrap_threads(struct fz_engine *e)
 	       (e->sentinel ? ptp_as_thread_count(e->sentinel) : 0);
 }
 
+/* The leader, the core's threads, and where the app runs untraced
+ * (systrap) the address space's syscall thread. */
+static int stub_tasks_expected(struct fz_engine *e)
+{
+	int own = ptp_caps(e->p)->app_traced ? 1 : 2;
+
+	return own + (int)ptp_as_thread_count(e->as);
+}
+
+static int live_systrap_spaces(struct fz_engine *e)
+{
+	if (!is_systrap(e))
+		return 0;
+	return (e->as != NULL) + (e->sentinel != NULL);
+}
+
 static int full_checks(struct fz_engine *e, char *why, size_t len)
 {
 	struct snapshot now;
@@ -638,15 +699,13 @@ static int full_checks(struct fz_engine *e, char *why, size_t len)
 		return violation(why, len, "%d stray process(es), first pid %d", n,
 				 (int)stray[0]);
 	if (e->as) {
-		/* The leader, the core's threads, and where the app runs
-		 * untraced (systrap) the address space's syscall thread. */
-		int own = ptp_caps(e->p)->app_traced ? 1 : 2;
-
 		tasks = task_count(ptp_as_pid(e->as));
-		if (tasks >= 0 && tasks != own + (int)ptp_as_thread_count(e->as))
+		if (tasks >= 0 && tasks != stub_tasks_expected(e))
 			return violation(why, len,
 					 "the stub has %d threads, the core knows %u + %d",
-					 tasks, ptp_as_thread_count(e->as), own);
+					 tasks, ptp_as_thread_count(e->as),
+					 stub_tasks_expected(e) -
+						 (int)ptp_as_thread_count(e->as));
 	}
 	if (sigpending(&pending) == 0)
 		for (int sig = 1; sig < SIGRTMIN; sig++)
@@ -664,6 +723,9 @@ static int full_checks(struct fz_engine *e, char *why, size_t len)
 	if (now.systrap_pages != (int)live_systrap_threads(e))
 		return violation(why, len, "the tracer maps %d systrap pages for %u live threads",
 				 now.systrap_pages, live_systrap_threads(e));
+	if (now.syscall_pages != live_systrap_spaces(e))
+		return violation(why, len, "the tracer maps %d syscall pages for %d address spaces",
+				 now.syscall_pages, live_systrap_spaces(e));
 	if (now.dir_nlink != e->base.dir_nlink ||
 	    now.dir_mtime.tv_sec != e->base.dir_mtime.tv_sec ||
 	    now.dir_mtime.tv_nsec != e->base.dir_mtime.tv_nsec)
@@ -733,7 +795,7 @@ int fz_oracle_rebase(struct fz_engine *e)
 		e->base_stops = atomic_load(e->cfg.tracer_stops);
 	/* A stub that saw an escape may be in any state (extra threads, no
 	 * stub code): start over with a new one, or a new platform. */
-	if (e->as && task_count(ptp_as_pid(e->as)) != 1 + (int)ptp_as_thread_count(e->as))
+	if (e->as && task_count(ptp_as_pid(e->as)) != stub_tasks_expected(e))
 		kill_untracked_threads(e);
 	drop_as(e);
 	if (!e->p || ptp_platform_status(e->p) != 0) {

@@ -23,6 +23,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -123,6 +124,29 @@ static bool thread_gone(struct ptp_as *as, pid_t tid)
 	if (atomic_load(&as->dead) || ptp_exited(as->pid))
 		return true;
 	return syscall(SYS_tgkill, as->pid, tid, 0) < 0 && errno == ESRCH;
+}
+
+/* Whether tid, a thread of pid, is stopped by a stop signal (state T in
+ * /proc/PID/task/TID/stat, not t, a ptrace stop): a detached thread of the
+ * stub is, until a SIGCONT, whenever someone stopped the stub. */
+static bool thread_stopped(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512];
+	const char *paren;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] == 'T';
 }
 
 /*
@@ -472,6 +496,7 @@ static int sc_request(struct ptp_as *as, struct st_as *a, const void *records, s
 	uint64_t give_up = mono_ns() + REQUEST_TIMEOUT_MS * 1000000ull;
 	uint64_t count = n, nfds64 = nfds, res, ndone;
 	uint32_t seq = a->seq + 1, cur;
+	bool slept;
 
 	/* Between requests the word holds the last answer's number: the
 	 * app wrote anything else there, perhaps an answer ahead of one. */
@@ -496,8 +521,13 @@ static int sc_request(struct ptp_as *as, struct st_as *a, const void *records, s
 			return kill_as(as);
 		if (futex(done_word, FUTEX_WAIT, cur, &slice) == 0)
 			continue;
-		if (mono_ns() > give_up || (errno == ETIMEDOUT && thread_gone(as, a->tid)))
+		slept = errno == ETIMEDOUT;
+		if (mono_ns() > give_up || (slept && thread_gone(as, a->tid)))
 			return kill_as(as);
+		/* A stub obeys only its tracer: a stop from outside must not
+		 * leave the address space unserved (nor read as a hang). */
+		if (slept && thread_stopped(as->pid, a->tid))
+			syscall(SYS_tgkill, as->pid, a->tid, SIGCONT);
 	}
 	res = sc_get(a, PTP_SYSCALL_RES + PTP_SYSCALL_RESULT);
 	ndone = sc_get(a, PTP_SYSCALL_RES + PTP_SYSCALL_NDONE);
