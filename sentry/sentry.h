@@ -376,6 +376,9 @@ void sn_proc_exit(struct sn_thread *t, int wait_status);
 /* Ends proc from outside it (none of its threads calls): every thread is
  * kicked. Wakes no waiter (callers may hold the process table's lock). */
 void sn_proc_kill(struct sn_proc *proc, int wait_status);
+/* The signal that kicks a tracer thread out of a blocking host call
+ * (no SA_RESTART: the call returns EINTR). */
+#define SN_KICK_SIGNAL (SIGRTMIN + 3)
 /* Makes t's running switch or blocking host call return. */
 void sn_thread_kick(struct sn_thread *t);
 /* Pins the calling tracer thread to one CPU (the k-th allowed after the

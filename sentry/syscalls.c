@@ -748,9 +748,25 @@ long sn_poll(struct sn_thread *t, uint64_t fds, uint64_t nfds, const struct time
 			deadline.tv_nsec -= 1000000000L;
 		}
 	}
+	/* A kick that came before the host call would be lost and the wait
+	 * endless (glibc's pause() on arm64 is this ppoll with no timeout):
+	 * the kick stays blocked until ppoll unblocks it atomically, after
+	 * the check for what it would bring. */
+	sigset_t kick, saved, waiting;
+
+	sigemptyset(&kick);
+	sigaddset(&kick, SN_KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &kick, &saved);
+	waiting = saved;
+	sigdelset(&waiting, SN_KICK_SIGNAL);
 	for (;;) {
-		r = ppoll(p, nfds, timeout ? &left : NULL, NULL);
-		if (r >= 0 || errno != EINTR || sn_signal_interrupts(t))
+		if (sn_signal_interrupts(t)) {
+			r = -1;
+			errno = EINTR;
+			break;
+		}
+		r = ppoll(p, nfds, timeout ? &left : NULL, &waiting);
+		if (r >= 0 || errno != EINTR)
 			break;
 		if (timeout) {
 			struct timespec now;
@@ -768,6 +784,7 @@ long sn_poll(struct sn_thread *t, uint64_t fds, uint64_t nfds, const struct time
 	}
 	if (r < 0)
 		r = -errno;
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	for (size_t i = 0; i < nfds; i++) {
 		if (p[i].fd == INT32_MAX) {
 			p[i].revents = POLLNVAL;

@@ -19,7 +19,6 @@
 #include "arch/arch.h"
 #include "sentry.h"
 
-#define KICK_SIGNAL (SIGRTMIN + 3)
 
 uint64_t sn_now_ns(void)
 {
@@ -62,7 +61,7 @@ void sn_pin_self(unsigned int k)
 void sn_thread_kick(struct sn_thread *t)
 {
 	ptp_interrupt(t->ctx);
-	pthread_kill(t->pthread, KICK_SIGNAL);
+	pthread_kill(t->pthread, SN_KICK_SIGNAL);
 }
 
 static void kick_others(struct sn_thread *self)
@@ -334,7 +333,7 @@ int sn_proc_run(struct sn_proc *proc)
 
 	/* No SA_RESTART: a kick must end a blocking host call. */
 	sigemptyset(&sa.sa_mask);
-	sigaction(KICK_SIGNAL, &sa, NULL);
+	sigaction(SN_KICK_SIGNAL, &sa, NULL);
 	t->pthread = pthread_self();
 	sn_pin_self(0);
 	thread_loop(t);
