@@ -112,6 +112,8 @@ static int vreg_kept(void)
 			 : "+r"(x0)
 			 : "r"(x1), "r"(x8), [in] "r"(pattern), [out] "r"(after)
 			 : "v20", "memory");
+#else
+#error "signals.c: no vector register to keep across a syscall on this arch"
 #endif
 	return !memcmp(pattern, after, sizeof(after));
 }
