@@ -39,10 +39,16 @@ static const char usage_text[] =
 	"  --mode M      ptplat's switch mode: faithful (default) or lean\n"
 	"  --stats       at the end, print the syscall mix, switches, injections,\n"
 	"                migrations and the time split: in ptp_switch, in the\n"
-	"                sentry, and the part of that in injections (to --log\n"
+	"                sentry, and the parts of that in injections and blocked\n"
+	"                in host calls and waits (to --log\n"
 	"                FILE if given, else to stderr)\n"
 	"  --log FILE    write unimplemented syscalls (ENOSYS), refused ABIs,\n"
 	"                faults and signals to FILE (never to the app's stderr)\n"
+	"  --test-delay-blocking MS\n"
+	"                a test aid: hold every blocking host call (read, sleep,\n"
+	"                futex wait, ...) back for MS ms first, or until a\n"
+	"                signal comes: the instant where a signal must not be\n"
+	"                lost (the exec suite's negative/lostkick)\n"
 	"\n"
 	"Exit status: the program's; a program killed by a signal kills the\n"
 	"sentry with the same signal. 2: usage error; 125: the sentry failed\n"
@@ -148,10 +154,11 @@ static void print_stats(FILE *f, const struct ptp_options *opts, uint64_t wall_n
 		atomic_load(&sn.st.interrupts), atomic_load(&sn.st.restarts),
 		atomic_load(&sn.st.migrations),
 		atomic_load(&sn.st.migrations_at_start));
-	fprintf(f, "  time: wall %.3f ms, in ptp_switch (app + switch) %.3f ms, in the sentry %.3f ms (%.3f ms of it in injections)\n",
+	fprintf(f, "  time: wall %.3f ms, in ptp_switch (app + switch) %.3f ms, in the sentry %.3f ms (%.3f ms of it in injections, %.3f ms blocked in host calls and waits)\n",
 		(double)wall_ns / 1e6, (double)atomic_load(&sn.st.ns_switch) / 1e6,
 		(double)atomic_load(&sn.st.ns_sentry) / 1e6,
-		(double)(atomic_load(&sn.st.ns_inject) - sn.st.ns_load_inject) / 1e6);
+		(double)(atomic_load(&sn.st.ns_inject) - sn.st.ns_load_inject) / 1e6,
+		(double)atomic_load(&sn.st.ns_blocked) / 1e6);
 	fprintf(f, "  syscall mix:\n");
 	for (int i = 0; i < n; i++) {
 		int nr = order[i];
@@ -205,6 +212,7 @@ int main(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "log", required_argument, NULL, 'l' },
+		{ "test-delay-blocking", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -237,6 +245,16 @@ int main(int argc, char **argv)
 		case 'l':
 			log_path = optarg;
 			break;
+		case 'd': {
+			char *end;
+			unsigned long ms = strtoul(optarg, &end, 10);
+
+			if (!*optarg || *end || ms > 60000)
+				usage_error("--test-delay-blocking '%s': want milliseconds, 0 to 60000",
+					    optarg);
+			sn.test_delay_blocking_ns = ms * 1000000ull;
+			break;
+		}
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;

@@ -32,6 +32,16 @@ static pthread_mutex_t procs_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Broadcast when a process becomes a zombie, a vfork child lets its
  * parent go, or a process starts exiting (its waiters must see it). */
 static pthread_cond_t procs_cond = PTHREAD_COND_INITIALIZER;
+
+/* Under procs_lock: waits for a change of the table (counted as blocked
+ * time, --stats). */
+static void wait_procs(void)
+{
+	uint64_t t0 = sn_now_ns();
+
+	pthread_cond_wait(&procs_cond, &procs_lock);
+	atomic_fetch_add(&sn.st.ns_blocked, sn_now_ns() - t0);
+}
 static struct sn_proc *procs;
 static atomic_int next_id;
 
@@ -158,7 +168,7 @@ void sn_proc_wait_signal(struct sn_thread *t)
 {
 	pthread_mutex_lock(&procs_lock);
 	while (!(atomic_load(&t->sig_pending) & ~t->sigmask) && !atomic_load(&t->proc->exiting))
-		pthread_cond_wait(&procs_cond, &procs_lock);
+		wait_procs();
 	pthread_mutex_unlock(&procs_lock);
 }
 
@@ -391,7 +401,7 @@ long sn_proc_fork(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t 
 		 * the order the app may rely on). */
 		pthread_mutex_lock(&procs_lock);
 		while (child->vfork_pending && !atomic_load(&parent->exiting))
-			pthread_cond_wait(&procs_cond, &procs_lock);
+			wait_procs();
 		pthread_mutex_unlock(&procs_lock);
 	}
 	return pid;
@@ -589,7 +599,7 @@ static long wait_child(struct sn_thread *t, idtype_t type, pid_t id, int options
 		if (found || !any || (options & WNOHANG) || atomic_load(&t->proc->exiting) ||
 		    (atomic_load(&t->sig_pending) & ~t->sigmask))
 			break;
-		pthread_cond_wait(&procs_cond, &procs_lock);
+		wait_procs();
 	}
 	if (!found) {
 		pthread_mutex_unlock(&procs_lock);

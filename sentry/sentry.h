@@ -130,6 +130,10 @@ struct sn_stats {
 	/* Interrupted calls restarted in place (no handler ran). */
 	atomic_ulong restarts;
 	atomic_ulong ns_switch, ns_sentry;
+	/* Of ns_sentry, the time blocked in host calls and waits for other
+	 * threads or processes (read, futex, wait4, ...): time the app would
+	 * wait natively too, which the app model must not count. */
+	atomic_ulong ns_blocked;
 	atomic_ulong ns_inject; /* every injection's time ... */
 	/* ... and how much of it (and how many) the first program's load
 	 * made, before the app ran: the rest is the part of ns_sentry spent
@@ -145,6 +149,7 @@ struct sn_global {
 	pthread_mutex_t log_lock;
 	struct sn_stats st;
 	int stderr_fd; /* the sentry's own stderr, never the app's */
+	uint64_t test_delay_blocking_ns; /* --test-delay-blocking */
 };
 extern struct sn_global sn;
 
@@ -381,6 +386,14 @@ void sn_proc_kill(struct sn_proc *proc, int wait_status);
 #define SN_KICK_SIGNAL (SIGRTMIN + 3)
 /* Makes t's running switch or blocking host call return. */
 void sn_thread_kick(struct sn_thread *t);
+/* A host syscall that may block (read, a futex wait, a sleep, ...): the
+ * raw result (-errno), or -EINTR for a kick that came at any time since
+ * the calling tracer thread last looked for signals (sn_kick_consume),
+ * even before the call began (arch/arch.h). Unused arguments are 0. */
+long sn_blocking_call(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+/* Forgets the calling tracer thread's kicks so far: called just before it
+ * looks at what they would bring (queued signals, the process's end). */
+void sn_kick_consume(void);
 /* Pins the calling tracer thread to one CPU (the k-th allowed after the
  * current one), so that the traced thread the core pins beside it stays
  * put: ptplat pins only the traced thread, to where the tracer is now. */

@@ -83,7 +83,11 @@ static void restart_syscall(struct sn_thread *t, const struct ptp_event *ev)
 
 bool sn_signal_interrupts(struct sn_thread *t)
 {
-	bool found = atomic_load(&t->proc->exiting);
+	bool found;
+
+	/* A kick after this look makes the next blocking call return. */
+	sn_kick_consume();
+	found = atomic_load(&t->proc->exiting);
 
 	pthread_mutex_lock(&t->proc->sig_lock);
 	for (uint64_t ready = atomic_load(&t->sig_pending) & ~t->sigmask; ready && !found;) {

@@ -106,26 +106,37 @@ static long buffer_call(struct sn_thread *t, uint64_t fd, uint64_t buf, uint64_t
 	return err < 0 ? err : r;
 }
 
+/* A raw result as the libc calls give it: -1 with errno. */
+static ssize_t with_errno(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+/* Reads and writes may block (pipes, terminals): sn_blocking_call. */
 static ssize_t op_read(int fd, void *p, size_t n, off_t off)
 {
 	(void)off;
-	return read(fd, p, n);
+	return with_errno(sn_blocking_call(SYS_read, fd, (long)p, (long)n, 0, 0, 0));
 }
 
 static ssize_t op_write(int fd, void *p, size_t n, off_t off)
 {
 	(void)off;
-	return write(fd, p, n);
+	return with_errno(sn_blocking_call(SYS_write, fd, (long)p, (long)n, 0, 0, 0));
 }
 
 static ssize_t op_pread(int fd, void *p, size_t n, off_t off)
 {
-	return pread(fd, p, n, off);
+	return with_errno(sn_blocking_call(SYS_pread64, fd, (long)p, (long)n, off, 0, 0));
 }
 
 static ssize_t op_pwrite(int fd, void *p, size_t n, off_t off)
 {
-	return pwrite(fd, p, n, off);
+	return with_errno(sn_blocking_call(SYS_pwrite64, fd, (long)p, (long)n, off, 0, 0));
 }
 
 static ssize_t op_getdents(int fd, void *p, size_t n, off_t off)
@@ -214,10 +225,12 @@ long sn_sys_openat(struct sn_thread *t, const uint64_t a[6])
 	int flags = (int)a[2];
 	DIRFD(dir, t, a[0]);
 	PATH(path, t, a[1]);
-	int host = openat(dir, path, flags | O_CLOEXEC, (mode_t)a[3]);
+	/* A FIFO's open waits for the other end. */
+	long host = sn_blocking_call(SYS_openat, dir, (long)path, flags | O_CLOEXEC,
+				     (mode_t)a[3], 0, 0);
 
 	if (host < 0)
-		return -errno;
+		return host;
 	return sn_fd_install(&t->proc->fds, host, 0, flags & O_CLOEXEC);
 }
 
@@ -315,9 +328,10 @@ static long sys_fcntl(struct sn_thread *t, const uint64_t a[6])
 	case F_SETLKW:
 		if (sn_copy_in(MM(t), &fl, a[2], sizeof(fl)) < 0)
 			return -EFAULT;
-		r = fcntl(host, (int)a[1], &fl);
+		/* F_SETLKW waits for the lock. */
+		r = (int)sn_blocking_call(SYS_fcntl, host, (long)a[1], (long)&fl, 0, 0, 0);
 		if (r < 0)
-			return -errno;
+			return r;
 		return sn_copy_out(MM(t), a[2], &fl, sizeof(fl));
 	default:
 		return -EINVAL;
@@ -602,7 +616,7 @@ static long sys_fdatasync(struct sn_thread *t, const uint64_t a[6])
 static long sys_flock(struct sn_thread *t, const uint64_t a[6])
 {
 	HOSTFD(host, t, a[0]);
-	return RET(flock(host, (int)a[1]));
+	return sn_blocking_call(SYS_flock, host, (long)a[1], 0, 0, 0, 0);
 }
 
 static long sys_fadvise64(struct sn_thread *t, const uint64_t a[6])
@@ -626,9 +640,9 @@ static long sys_sendfile(struct sn_thread *t, const uint64_t a[6])
 
 	if (a[2] && sn_copy_in(MM(t), &off, a[2], sizeof(off)) < 0)
 		return -EFAULT;
-	r = sendfile(out, in, a[2] ? &off : NULL, a[3]);
+	r = sn_blocking_call(SYS_sendfile, out, in, a[2] ? (long)&off : 0, (long)a[3], 0, 0);
 	if (r < 0)
-		return pipe_check(t, -errno);
+		return pipe_check(t, r);
 	if (a[2] && sn_copy_out(MM(t), a[2], &off, sizeof(off)) < 0)
 		return -EFAULT;
 	return r;
@@ -643,7 +657,8 @@ static long sys_copy_file_range(struct sn_thread *t, const uint64_t a[6])
 		HOSTFD(in, t, a[0]);
 		HOSTFD(out, t, a[2]);
 
-		return RET(copy_file_range(in, NULL, out, NULL, a[4], (unsigned int)a[5]));
+		return sn_blocking_call(SYS_copy_file_range, in, 0, out, 0, (long)a[4],
+					(unsigned int)a[5]);
 	}
 }
 
@@ -765,7 +780,10 @@ long sn_poll(struct sn_thread *t, uint64_t fds, uint64_t nfds, const struct time
 			errno = EINTR;
 			break;
 		}
+		uint64_t t0 = sn_now_ns();
+
 		r = ppoll(p, nfds, timeout ? &left : NULL, &waiting);
+		atomic_fetch_add(&sn.st.ns_blocked, sn_now_ns() - t0);
 		if (r >= 0 || errno != EINTR)
 			break;
 		if (timeout) {
@@ -1154,7 +1172,8 @@ static long sys_clock_nanosleep(struct sn_thread *t, const uint64_t a[6])
 	/* A kick that brings no handler or death sleeps on for what is
 	 * left (the kernel's restart block), so a handler is the only EINTR
 	 * the app sees; SA_RESTART never restarts a sleep. */
-	while ((r = clock_nanosleep((clockid_t)a[0], (int)a[1], &req, &rem)) == EINTR &&
+	while ((r = -(int)sn_blocking_call(SYS_clock_nanosleep, (clockid_t)a[0], (int)a[1],
+					   (long)&req, (long)&rem, 0, 0)) == EINTR &&
 	       !sn_signal_interrupts(t))
 		if (!((int)a[1] & TIMER_ABSTIME))
 			req = rem;
@@ -1310,6 +1329,8 @@ static long sys_futex(struct sn_thread *t, const uint64_t a[6])
 	switch (cmd) {
 	case FUTEX_WAIT:
 	case FUTEX_WAIT_BITSET:
+		return sn_blocking_call(SYS_futex, (long)uaddr, op, (uint32_t)a[2],
+					a[3] ? (long)&ts : 0, 0, (uint32_t)a[5]);
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
 		return RET(syscall(SYS_futex, uaddr, op, (uint32_t)a[2],

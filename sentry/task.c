@@ -28,10 +28,37 @@ uint64_t sn_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void kick_handler(int sig)
+/* Set by a kick, cleared by sn_kick_consume: the kick a blocking host call
+ * must see even when it came before the call (sn_blocking_call). */
+static _Thread_local volatile int kicked;
+
+static void kick_handler(int sig, siginfo_t *info, void *ucontext)
 {
-	/* Only to make the tracer thread's blocking host call return EINTR. */
-	(void)sig;
+	/* To make the tracer thread's blocking host call return EINTR. */
+	(void)sig, (void)info;
+	kicked = 1;
+	sn_arch_blocking_cancel_point(ucontext);
+}
+
+long sn_blocking_call(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	if (sn.test_delay_blocking_ns) {
+		struct timespec ts = { (time_t)(sn.test_delay_blocking_ns / 1000000000ull),
+				       (long)(sn.test_delay_blocking_ns % 1000000000ull) };
+
+		/* Ends early for a kick, which the call below must then see. */
+		nanosleep(&ts, NULL);
+	}
+	uint64_t t0 = sn_now_ns();
+	long r = sn_arch_blocking_syscall(&kicked, nr, a1, a2, a3, a4, a5, a6);
+
+	atomic_fetch_add(&sn.st.ns_blocked, sn_now_ns() - t0);
+	return r;
+}
+
+void sn_kick_consume(void)
+{
+	kicked = 0;
 }
 
 void sn_pin_self(unsigned int k)
@@ -199,7 +226,13 @@ static void thread_loop(struct sn_thread *t)
 
 	while (go && !atomic_load(&t->proc->exiting)) {
 		uint64_t t0 = sn_now_ns(), t1;
-		int rc = ptp_switch(t->ctx, t->proc->mm->as, &ev);
+		int rc;
+
+		/* A kick from here on ends this switch or the blocking host
+		 * call of the syscall it brings; one before was latched by
+		 * ptp_interrupt and ends the switch at once. */
+		sn_kick_consume();
+		rc = ptp_switch(t->ctx, t->proc->mm->as, &ev);
 
 		t1 = sn_now_ns();
 		if (!started && rc >= 0 && ptp_ctx_tid(t->ctx)) {
@@ -328,7 +361,7 @@ long sn_sys_clone(struct sn_thread *t, uint64_t flags, uint64_t stack, uint64_t 
 
 int sn_proc_run(struct sn_proc *proc)
 {
-	struct sigaction sa = { .sa_handler = kick_handler };
+	struct sigaction sa = { .sa_sigaction = kick_handler, .sa_flags = SA_SIGINFO };
 	struct sn_thread *t = proc->main_thread;
 
 	/* No SA_RESTART: a kick must end a blocking host call. */

@@ -49,4 +49,20 @@ int sn_arch_signal_frame(struct sn_thread *t, const struct sn_sigaction *act,
 			 const siginfo_t *info, uint64_t old_mask);
 int sn_arch_sigreturn(struct sn_thread *t, uint64_t *mask);
 
+/*
+ * Blocking host calls (arch/<arch>/blocking.S). A kick (task.c) that comes
+ * just before a blocking call would be lost and the call would wait on for
+ * a signal already queued. sn_arch_blocking_syscall makes syscall nr with
+ * a1..a6 unless *kicked is set, and returns the raw result (-errno); -EINTR
+ * without making it when *kicked is set. The kick handler sets *kicked and
+ * calls sn_arch_blocking_cancel_point with its ucontext: a kick that lands
+ * between that test and the syscall instruction moves the ip to the
+ * -EINTR return, so no instant is left where a kick is missed. During the
+ * call itself the kick interrupts it (EINTR), as any signal without
+ * SA_RESTART.
+ */
+long sn_arch_blocking_syscall(const volatile int *kicked, long nr, long a1, long a2, long a3,
+			      long a4, long a5, long a6);
+void sn_arch_blocking_cancel_point(void *ucontext);
+
 #endif /* SENTRY_ARCH_H */

@@ -330,7 +330,8 @@ def prog_case(tap, args, work, name, check):
         return
     log = os.path.join(work, "log")
     nat = run([exe], work, None)
-    sb = run(platform_argv(args) + ["--log", log, "--stats", exe], work, None)
+    sb = run(platform_argv(args) + ["--log", log, "--stats"] + PROG_SENTRY_ARGS.get(name, []) +
+             [exe], work, None)
     with open(log, errors="replace") as f:
         logtext = f.read()
     check(tap, "negative/" + name, nat, sb, logtext)
@@ -492,7 +493,16 @@ PROGS = [
     ("altstack", matches_native(b"  in the handler: flags SS_ONSTACK, sp alt",
                                 b"thread stack overflow: SIGSEGV handler on alt 1\n",
                                 frames=True)),
+    ("lostkick", matches_native(b"read: -1 EINTR, handler ran 1\n",
+                                b"nanosleep: -1 EINTR, handler ran 1\n",
+                                b"futex wait: -1 EINTR, handler ran 1\n",
+                                b"open fifo: -1 EINTR, handler ran 1\n", frames=True)),
 ]
+
+# Sentry options of a program's run: lostkick's alarms (100 ms) must land
+# while the sentry holds each blocking call back (the instant a kick could
+# be lost).
+PROG_SENTRY_ARGS = {"lostkick": ["--test-delay-blocking", "300"]}
 
 
 def injections_case(tap, args, work):

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 
 #include "arch/arch.h"
 
@@ -217,3 +218,14 @@ const struct sn_arch_syscall sn_arch_syscalls[] = {
 	CALL(vfork, sys_vfork),
 	{ -1, { NULL, NULL, 0 } },
 };
+
+extern const char sn_arch_blocking_begin[], sn_arch_blocking_end[], sn_arch_blocking_cancel[];
+
+void sn_arch_blocking_cancel_point(void *ucontext)
+{
+	greg_t *ip = &((ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP];
+
+	if ((uintptr_t)*ip >= (uintptr_t)sn_arch_blocking_begin &&
+	    (uintptr_t)*ip < (uintptr_t)sn_arch_blocking_end)
+		*ip = (greg_t)(uintptr_t)sn_arch_blocking_cancel;
+}
