@@ -563,9 +563,10 @@ def per_syscall_model(t_ns, native_ns, syscalls, switch_ns, inject_op_ns, inject
     syscalls), which no per-syscall figure predicts.
     model = switch + injections per syscall x one injection + the
     sentry's own time per syscall (its --stats time in the sentry, less
-    the injections' part). The sentry's time includes running the call on
-    the host, which the native run pays too: the model leans high by the
-    native cost of a syscall.
+    the injections' part and less the time blocked in host calls and
+    waits, which the native run waits too). The sentry's time still
+    includes running the call on the host, which the native run pays too:
+    the model leans high by the native cost of a syscall.
     Returns (measured, model, terms) with terms a dict of the model's
     three parts, or None when syscalls do not exceed fixed_syscalls."""
     n = syscalls - fixed_syscalls
