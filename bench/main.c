@@ -96,7 +96,7 @@ static int parse_own_flags(int *argc, char **argv)
 	static const char *const backends[] = { "ptrace", "systrap", NULL };
 	static const char *const modes[] = { "faithful", "lean", NULL };
 	static const char *const pins[] = { "0", "1", NULL };
-	static const char *const sizes[] = { "full", "quick", NULL };
+	static const char *const sizes[] = { "full", "quick", "guest", NULL };
 	int out = 1;
 
 	for (int i = 1; i < *argc; i++) {
@@ -132,9 +132,11 @@ static void print_own_help(void)
 	       "                                                context 'switch_mode')\n"
 	       "          [--ptbench_pin={0|1}]                 pin traced threads and the benchmark's\n"
 	       "                                                processes (default 1; context 'pinning')\n"
-	       "          [--ptbench_app_size={full|quick}]     the app family's inputs: 20 MB of text and\n"
-	       "                                                50,000 files, or a tenth (default full;\n"
-	       "                                                context 'app_size')\n"
+	       "          [--ptbench_app_size={full|quick|guest}]\n"
+	       "                                                the app family's inputs: 20 MB of text and\n"
+	       "                                                50,000 files, a tenth (quick), or a\n"
+	       "                                                hundredth (guest: emulated kernels;\n"
+	       "                                                default full; context 'app_size')\n"
 	       "environment:\n"
 	       "          PTBENCH_SAMPLES_DIR=DIR   write the latency samples of switch/* and\n"
 	       "                                    interrupt/latency there, one file each\n"

@@ -3,12 +3,19 @@
 # exec-guest.sh MODE [--share I/K]: the 'exec' suite
 # (sentry/tests/exec_suite.py) inside the VM guest, which has no python:
 # busybox sh and applets only. As TAP, with exec_suite.py's names.
+#   MODE         faithful or lean (the ptrace backend), or systrap (that
+#                backend, faithful). Where systrap cannot run (not built
+#                for the arch, no FSGSBASE in the guest's CPU) a first
+#                TAP skip says why and the share runs on ptrace faithful,
+#                so every case still runs once on the arch.
 #   --share I/K  run only the busybox cases whose index (from 0) is I
 #                modulo K; the others are TAP skips naming the share. Under
 #                TCG a case costs seconds: suite.sh splits the cases
-#                between the two modes (0/2 faithful, 1/2 lean), so each
-#                runs once on the arch and both modes run half. The
-#                negative programs and the leftover check always run.
+#                between the three runs (0/3 faithful, 1/3 lean, 2/3
+#                systrap), so each runs once on the arch. The negative
+#                programs (but in a systrap run fallen back to ptrace:
+#                the faithful run ran them) and the leftover check always
+#                run.
 #
 # The initramfs (initramfs.sh --exec-suite) carries, under /opt/ptbench/exec:
 #   cases, skips, stdin/, fixtures/  written by exec_suite.py --export
@@ -32,6 +39,7 @@ FAILED=0
 SHARE_I=0
 SHARE_K=1
 SINCE=0
+FELL_BACK=0
 
 # uptime_ms: milliseconds since boot (/proc/uptime: centiseconds; no fork).
 uptime_ms() {
@@ -71,8 +79,8 @@ tap_skip() {
 # cases of this share: the copying and comparing in one process, as a shell
 # loop here they cost twice the runs themselves under TCG.
 busybox_cases() {
-	exec-cases --data "$DATA" --sentry "$SENTRY" --mode "$MODE" --busybox "$BUSYBOX" \
-		--work "$WORK" --share "$SHARE_I/$SHARE_K"
+	exec-cases --data "$DATA" --sentry "$SENTRY" --backend "$BACKEND" --mode "$MODE" \
+		--busybox "$BUSYBOX" --work "$WORK" --share "$SHARE_I/$SHARE_K"
 	rc=$?
 	[ "$rc" -le 1 ] || {
 		echo "Bail out! exec-cases failed (exit $rc)"
@@ -92,7 +100,7 @@ prog() {
 	[ -x "$exe" ] || return 1
 	(cd "$WORK" && exec "$exe" </dev/null >"$WORK/native.out" 2>"$WORK/native.err")
 	echo $? >"$WORK/native.rc"
-	(cd "$WORK" && exec "$SENTRY" --mode "$MODE" --log "$WORK/log" --stats "$@" "$exe" \
+	(cd "$WORK" && exec "$SENTRY" --backend "$BACKEND" --mode "$MODE" --log "$WORK/log" --stats "$@" "$exe" \
 		</dev/null >"$WORK/sentry.out" 2>"$WORK/sentry.err")
 	echo $? >"$WORK/sentry.rc"
 	return 0
@@ -185,6 +193,22 @@ negative_cases() {
 	done
 }
 
+# backend_fallback: where the systrap backend cannot run here (ptp_open's
+# ENOSYS), one TAP skip with the sentry's reason, and the share goes on
+# with ptrace faithful. Any other failure stays a failure: the cases run
+# on systrap and fail.
+backend_fallback() {
+	"$SENTRY" --backend systrap "$BUSYBOX" true >/dev/null 2>"$WORK/probe.err" && return 0
+	why=$(tail -n 1 "$WORK/probe.err")
+	case $why in
+	*"Function not implemented"*)
+		tap_skip "backend/systrap" "$why; this share runs on ptrace faithful"
+		BACKEND=ptrace
+		FELL_BACK=1
+		;;
+	esac
+}
+
 # same_as_native: the sentry's run of the last prog printed and exited as
 # the native one.
 same_as_native() {
@@ -201,10 +225,12 @@ leftovers() {
 
 main() {
 	MODE=${1:-}
+	BACKEND=ptrace
 	case $MODE in
 	faithful | lean) ;;
+	systrap) BACKEND=systrap MODE=faithful ;;
 	*)
-		echo "usage: exec-guest.sh faithful|lean [--share I/K]" >&2
+		echo "usage: exec-guest.sh faithful|lean|systrap [--share I/K]" >&2
 		exit 2
 		;;
 	esac
@@ -232,12 +258,19 @@ main() {
 	rm -rf "$WORK"
 	mkdir -p "$WORK"
 	before=$(leftovers)
+	if [ "$BACKEND" = systrap ]; then
+		backend_fallback
+	fi
 	busybox_cases
 	tab=$(printf '\t')
 	while IFS="$tab" read -r name why; do
 		tap_skip "$name" "$why"
 	done <"$DATA/skips"
-	negative_cases
+	if [ "$FELL_BACK" -eq 1 ]; then
+		tap_skip "negative/*" "the systrap backend cannot run here; the faithful run ran them"
+	else
+		negative_cases
+	fi
 	left=$(leftovers)
 	good=0
 	[ "$left" = "$before" ] && good=1

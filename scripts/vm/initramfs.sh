@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # initramfs.sh [--cmd-timeout S] [--no-strip] [--bench EXE [--bench-flags F]
-#               [--bench-timeout S]] [--exec-suite DIR] ARCH OUT EXE...
+#               [--bench-timeout S] [--bench-app DIR]] [--exec-suite DIR]
+#               ARCH OUT EXE...
 #               [-- COMMAND...]
 #
 # Builds a test initramfs for a VM of ARCH (aarch64, x86_64) into OUT (a
@@ -21,14 +22,15 @@
 #                          stream directly: no root needed)
 #   /etc/ptbench/commands  one shell command a line, run in order: the
 #                          COMMANDs after --, else for every EXE named
-#                          conf-* or rel-faults: "X faithful" and "X lean"
-#                          (the last "rel-faults lean" without --bench with
-#                          PTBENCH_YAMA_RAISE=1: Yama scope 3 is tested), and
-#                          for any other EXE its bare name; with
-#                          --exec-suite also "ptbench-exec-suite faithful
-#                          --share 0/2" and "ptbench-exec-suite lean
-#                          --share 1/2" (exec-guest.sh: half the cases
-#                          each), before the first rel-faults run, else last
+#                          conf-* or rel-faults: "X faithful" and "X lean",
+#                          for conf-* also "env H_BACKEND=systrap X
+#                          faithful" (the last "rel-faults lean" without
+#                          --bench with PTBENCH_YAMA_RAISE=1: Yama scope 3
+#                          is tested), and for any other EXE its bare name;
+#                          with --exec-suite also "ptbench-exec-suite M
+#                          --share I/3" for M faithful, lean and systrap
+#                          (exec-guest.sh: a third of the cases each),
+#                          before the first rel-faults run, else last
 #   /etc/ptbench/config    CMD_TIMEOUT (--cmd-timeout S, default 600; 0
 #                          disables the per-command watchdog); with --bench
 #                          also BENCH_TIMEOUT and BENCH_OUT
@@ -47,6 +49,12 @@
 #                   libraries) and run it as above
 # --bench-flags F   its flags, one string (default: VM_BENCH_FLAGS of common.sh)
 # --bench-timeout S its watchdog in seconds (default 300)
+# --bench-app DIR   with --bench: DIR/ptbench-exec and DIR/hashfiles (the
+#                   bench build's sentry and pthread program) into
+#                   /opt/ptbench/app, and the benchmark command runs with
+#                   PTBENCH_SENTRY, PTBENCH_APP_THREADS_PROG, PTBENCH_BUSYBOX
+#                   (the guest's /bin/busybox) and PTBENCH_APP_DIR set and
+#                   --ptbench_app_size=guest: the app family in the guest
 set -euo pipefail
 
 PTBENCH_PROG=vm-initramfs
@@ -56,6 +64,10 @@ source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
 
 # Conformance executables are run once per switch mode.
 SWITCH_MODES=(faithful lean)
+# The exec suite's runs, each with its share of the cases:
+# exec-guest.sh's modes (systrap falls back to ptrace faithful where that
+# backend cannot run, so each case still runs once on the arch).
+EXEC_RUNS=(faithful lean systrap)
 
 # The benchmark run of --bench: VM_BENCH_FLAGS (common.sh); JSON on stdout
 # and in BENCH_OUT, which init.sh prints between its BENCH JSON markers.
@@ -176,6 +188,9 @@ default_commands() {
 			for mode in "${SWITCH_MODES[@]}"; do
 				printf '%s %s\n' "$name" "$mode"
 			done
+			# The systrap backend (faithful only); each group skips
+			# with ptp_open's reason where it cannot run.
+			[[ $name == conf-* ]] && printf 'env H_BACKEND=systrap %s faithful\n' "$name"
 		else
 			printf '%s\n' "$name"
 		fi
@@ -210,7 +225,7 @@ write_cpio() {
 
 main() {
 	local cmd_timeout=600 arch out exe bench='' bench_flags=$VM_BENCH_FLAGS bench_timeout=300
-	local exec_suite='' mode
+	local exec_suite='' mode bench_app='' bench_env=''
 	local -a exes=() commands=() all=()
 	STRIP=1
 	while (($#)); do
@@ -228,6 +243,12 @@ main() {
 		--exec-suite)
 			[[ -d ${2:-} ]] || die -s 2 "$1 needs the directory of exec_suite.py --export"
 			exec_suite=$2
+			shift
+			;;
+		--bench-app)
+			[[ -x ${2:-}/ptbench-exec && -x ${2:-}/hashfiles ]] ||
+				die -s 2 "$1 needs a folder with ptbench-exec and hashfiles (the bench build's sentry/)"
+			bench_app=$2
 			shift
 			;;
 		--no-strip) STRIP=0 ;;
@@ -274,8 +295,8 @@ main() {
 			local share=0 cmd placed=0
 			for cmd in "${commands[@]}" ''; do
 				if ((!placed)) && [[ -z $cmd || $cmd == *rel-faults* ]]; then
-					for mode in "${SWITCH_MODES[@]}"; do
-						with+=("ptbench-exec-suite $mode --share $share/${#SWITCH_MODES[@]}")
+					for mode in "${EXEC_RUNS[@]}"; do
+						with+=("ptbench-exec-suite $mode --share $share/${#EXEC_RUNS[@]}")
 						share=$((share + 1))
 					done
 					placed=1
@@ -304,11 +325,24 @@ main() {
 		add_exec_suite "$exec_suite"
 		all+=("$exec_suite/ptbench-exec" "$exec_suite/exec-cases")
 	fi
+	if [[ -n $bench && -n $bench_app ]]; then
+		mkdir -p "$ROOT/opt/ptbench/app"
+		for exe in ptbench-exec hashfiles; do
+			check_elf "$bench_app/$exe"
+			copy_file "$bench_app/$exe" "/opt/ptbench/app/$exe"
+			chmod 0755 "$ROOT/opt/ptbench/app/$exe"
+		done
+		all+=("$bench_app/ptbench-exec")
+		bench_env="env PTBENCH_SENTRY=/opt/ptbench/app/ptbench-exec"
+		bench_env+=" PTBENCH_APP_THREADS_PROG=/opt/ptbench/app/hashfiles"
+		bench_env+=" PTBENCH_BUSYBOX=/bin/busybox PTBENCH_APP_DIR=/tmp/ptbench-app "
+		bench_flags+=" --ptbench_app_size=guest"
+	fi
 	add_libraries "${all[@]}"
 	printf '%s\n' "${commands[@]}" >"$ROOT/etc/ptbench/commands"
 	printf 'CMD_TIMEOUT=%s\n' "$cmd_timeout" >"$ROOT/etc/ptbench/config"
 	if [[ -n $bench ]]; then
-		printf '%s %s --benchmark_out=%s\n' "${bench##*/}" "$bench_flags" "$BENCH_OUT" \
+		printf '%s%s %s --benchmark_out=%s\n' "$bench_env" "${bench##*/}" "$bench_flags" "$BENCH_OUT" \
 			>"$ROOT/etc/ptbench/bench"
 		printf 'BENCH_TIMEOUT=%s\nBENCH_OUT=%s\n' "$bench_timeout" "$BENCH_OUT" \
 			>>"$ROOT/etc/ptbench/config"

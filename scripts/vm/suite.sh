@@ -17,7 +17,9 @@
 #                their JSON as LOG.bench.json and prints a table: emulated
 #                timings, not comparable with anything. The verdict still
 #                comes from the conformance runs alone: a benchmark that
-#                errors or skips is reported, not fatal.
+#                errors or skips is reported, not fatal. The app family
+#                runs too, with the bench build's sentry and inputs a
+#                hundredth of full size (initramfs.sh --bench-app).
 #   --bench-flags F  flags added to that run (one string, e.g.
 #                --benchmark_filter=REGEX)
 # Other options (--kernel, --accel, --timeout, --mem, --cpu) go to run.sh;
@@ -51,7 +53,8 @@ build_project() {
 	if [[ $what == bench ]]; then
 		release_opts
 		opts=("${RELEASE_OPTS[@]}")
-		targets=(bench/ptbench-bench)
+		# The app family's sentry and pthread program (--bench-app).
+		targets=(bench/ptbench-bench sentry/ptbench-exec sentry/hashfiles)
 	fi
 	((VM_FOREIGN)) && opts+=(--cross-file "$VM_CACHE/cross/$VM_TRIPLET.ini")
 	if [[ ! -f $dir/meson-private/coredata.dat ]]; then
@@ -145,7 +148,7 @@ main() {
 		bench_ms=$(($(now_ms) - tb))
 		[[ -x $build-bench/bench/ptbench-bench ]] ||
 			die "no $build-bench/bench/ptbench-bench after the build"
-		bench_opts=(--bench "$build-bench/bench/ptbench-bench")
+		bench_opts=(--bench "$build-bench/bench/ptbench-bench" --bench-app "$build-bench/sentry")
 		[[ -n $bench_flags ]] && bench_opts+=(--bench-flags "$VM_BENCH_FLAGS $bench_flags")
 	fi
 	t2=$(now_ms)

@@ -7,7 +7,7 @@
  * bookkeeping are done here, and only the two runs of a case are spawned.
  *
  * usage: exec-cases --data DIR --sentry EXE --mode MODE --busybox EXE
- *                   --work DIR [--share I/K]
+ *                   --work DIR [--share I/K] [--backend B]
  * DIR holds what exec_suite.py --export writes: cases (one a line:
  * "CAT/NAME<TAB>STDIN-or--<TAB>argv shell-quoted"), stdin/ and fixtures/.
  * Each case runs in WORK/case, a fresh copy of the fixtures (times kept,
@@ -45,6 +45,7 @@ static char *path_env;
 
 struct opts {
 	const char *data, *sentry, *mode, *busybox, *work;
+	const char *backend; /* the sentry's --backend (default ptrace) */
 	unsigned share_i, share_k;
 };
 
@@ -430,6 +431,8 @@ static bool run_case(const struct opts *o, char **args, const char *in)
 	copy_tree(fixtures, c);
 	n = 0;
 	argv[n++] = (char *)o->sentry;
+	argv[n++] = "--backend";
+	argv[n++] = (char *)o->backend;
 	argv[n++] = "--mode";
 	argv[n++] = (char *)o->mode;
 	argv[n++] = "--log";
@@ -478,13 +481,13 @@ static bool run_case(const struct opts *o, char **args, const char *in)
 static void usage_error(const char *msg)
 {
 	fprintf(stderr, "exec-cases: %s (usage: exec-cases --data DIR --sentry EXE --mode MODE "
-			"--busybox EXE --work DIR [--share I/K])\n", msg);
+			"--busybox EXE --work DIR [--share I/K] [--backend B])\n", msg);
 	exit(2);
 }
 
 static void parse(struct opts *o, int argc, char **argv)
 {
-	*o = (struct opts){ .share_i = 0, .share_k = 1 };
+	*o = (struct opts){ .backend = "ptrace", .share_i = 0, .share_k = 1 };
 	for (int i = 1; i < argc; i += 2) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -496,6 +499,8 @@ static void parse(struct opts *o, int argc, char **argv)
 			o->sentry = v;
 		else if (!strcmp(k, "--mode"))
 			o->mode = v;
+		else if (!strcmp(k, "--backend"))
+			o->backend = v;
 		else if (!strcmp(k, "--busybox"))
 			o->busybox = v;
 		else if (!strcmp(k, "--work"))
