@@ -6,7 +6,7 @@
  * the heuristic, its documented false results included, and appends a row to
  * the accuracy table named by PTBENCH_FAULT_TABLE:
  *
- *   mode  scenario  truth  heuristic  agree
+ *   backend  mode  scenario  truth  heuristic  agree  exact  exact_agree
  *
  * truth is the access the hardware made ("read", "write", "exec"), the
  * signal it raised ("signal:SIGBUS"), or "none(GP)" for a fault that is no
@@ -16,7 +16,10 @@
  * read (no arch maps write-only memory, and Read|Write is the heuristic's
  * intended answer for a write) while an exec does not (execute-only memory
  * exists: x86 PKU, arm64 XOM), so Read|Exec for an exec is a disagreement.
- * A "none(GP)" truth agrees with no fault report.
+ * A "none(GP)" truth agrees with no fault report. exact is the access the
+ * CPU reported (ptp_event.exact_access) where the platform tells it
+ * (ptp_caps.fault_access_exact), by the same names and rules, else "n/a"
+ * (and exact_agree "n/a").
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,7 +39,7 @@
 #include "harness.h"
 
 #define TABLE_ENV "PTBENCH_FAULT_TABLE"
-#define TABLE_HEADER "mode\tscenario\ttruth\theuristic\tagree\n"
+#define TABLE_HEADER "backend\tmode\tscenario\ttruth\theuristic\tagree\texact\texact_agree\n"
 
 #define R PTP_ACCESS_READ
 #define W PTP_ACCESS_WRITE
@@ -118,10 +121,35 @@ static bool agrees(const struct truth *t, const struct ptp_event *ev)
 	return ev->kind != PTP_EV_FAULT;
 }
 
+/* The exact access as a table cell: its name for a page fault, "none"
+ * for another event, or "n/a" where the platform cannot tell. */
+static const char *exact_cell(const struct ptp_platform *p, const struct ptp_event *ev)
+{
+	if (!p || !ptp_caps(p)->fault_access_exact)
+		return "n/a";
+	return ev->kind == PTP_EV_FAULT ? access_name(ev->exact_access) : "none";
+}
+
+/* Whether the exact access is the truth's, by agrees()' rules; a GP
+ * fault carries no exact access. */
+static const char *exact_agrees(const struct ptp_platform *p, const struct truth *t,
+				const struct ptp_event *ev)
+{
+	struct ptp_event as_exact = *ev;
+
+	if (!p || !ptp_caps(p)->fault_access_exact)
+		return "n/a";
+	if (ev->kind == PTP_EV_FAULT && !t->access && !t->signo)
+		return ev->exact_access ? "no" : "yes";
+	as_exact.access = ev->exact_access;
+	return agrees(t, &as_exact) ? "yes" : "no";
+}
+
 /* Appends one row to the accuracy table, if there is one; the header only
  * to an empty file, decided under the lock (cases of both modes may run in
- * parallel). */
-static void table_row(const char *scenario, const struct truth *t,
+ * parallel). p: the platform that ran the scenario (NULL: none, no exact
+ * access). */
+static void table_row(const struct ptp_platform *p, const char *scenario, const struct truth *t,
 		      const struct ptp_event *ev)
 {
 	const char *path = getenv(TABLE_ENV);
@@ -130,11 +158,12 @@ static void table_row(const char *scenario, const struct truth *t,
 	int fd, n;
 
 	heuristic_name(ev, heur, sizeof(heur));
-	h_note("%s: truth %s, heuristic %s", scenario, t->name, heur);
+	h_note("%s: truth %s, heuristic %s, exact %s", scenario, t->name, heur, exact_cell(p, ev));
 	if (!path || !*path)
 		return;
-	n = snprintf(row, sizeof(row), "%s\t%s\t%s\t%s\t%s\n", ptp_mode_name(h_mode),
-		     scenario, t->name, heur, agrees(t, ev) ? "yes" : "no");
+	n = snprintf(row, sizeof(row), "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		     ptp_backend_name(h_backend), ptp_mode_name(h_mode), scenario, t->name, heur,
+		     agrees(t, ev) ? "yes" : "no", exact_cell(p, ev), exact_agrees(p, t, ev));
 	assert_true(n > 0 && (size_t)n < sizeof(row));
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -182,7 +211,7 @@ static void read_unmapped(void)
 	struct ptp_event ev;
 
 	read_at(&f, H_CODE, a, &ev);
-	table_row("read_unmapped", &T_READ, &ev);
+	table_row(f.p, "read_unmapped", &T_READ, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	assert_int_equal(ev.info.si_code, SEGV_MAPERR);
 	h_teardown(&f);
@@ -203,13 +232,13 @@ static void write_dance(void)
 	ptp_ctx_set_arg(f.ctx, 0, a);
 	ptp_ctx_set_arg(f.ctx, 1, v);
 	run(f.ctx, f.as, &ev);
-	table_row("write_dance/first", &T_WRITE, &ev);
+	table_row(f.p, "write_dance/first", &T_WRITE, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	assert_int_equal(ev.info.si_code, SEGV_MAPERR);
 
 	map_fd(f.as, H_DATA, pg, PROT_READ, fd);
 	run(f.ctx, f.as, &ev);
-	table_row("write_dance/refault", &T_WRITE, &ev);
+	table_row(f.p, "write_dance/refault", &T_WRITE, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R | W);
 	assert_int_equal(ev.info.si_code, SEGV_ACCERR);
 
@@ -234,7 +263,7 @@ static void write_readonly(void)
 	ptp_ctx_set_arg(f.ctx, 0, H_DATA + 0x40);
 	ptp_ctx_set_arg(f.ctx, 1, 1);
 	run(f.ctx, f.as, &ev);
-	table_row("write_readonly", &T_WRITE, &ev);
+	table_row(f.p, "write_readonly", &T_WRITE, &ev);
 	assert_fault(&ev, f.ctx, H_DATA + 0x40, H_CODE, R);
 	assert_int_equal(ev.info.si_code, SEGV_ACCERR);
 	close(fd);
@@ -250,7 +279,7 @@ static void exec_unmapped(void)
 
 	ptp_ctx_set_arg(f.ctx, 0, a);
 	run(f.ctx, f.as, &ev);
-	table_row("exec_unmapped", &T_EXEC, &ev);
+	table_row(f.p, "exec_unmapped", &T_EXEC, &ev);
 	assert_fault(&ev, f.ctx, a, a, R | X);
 	assert_int_equal(ev.info.si_code, SEGV_MAPERR);
 	h_teardown(&f);
@@ -267,7 +296,7 @@ static void exec_nx_page(void)
 	h_map_rw(f.as, H_DATA, pg);
 	ptp_ctx_set_arg(f.ctx, 0, H_DATA);
 	run(f.ctx, f.as, &ev);
-	table_row("exec_nx_page", &T_EXEC, &ev);
+	table_row(f.p, "exec_nx_page", &T_EXEC, &ev);
 	assert_fault(&ev, f.ctx, H_DATA, H_DATA, R | X);
 	assert_int_equal(ev.info.si_code, SEGV_ACCERR);
 	assert_false(agrees(&T_EXEC, &ev));
@@ -285,7 +314,7 @@ static void read_repeat(void)
 	read_at(&f, H_CODE, a, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	run(f.ctx, f.as, &ev);
-	table_row("read_repeat", &T_READ, &ev);
+	table_row(f.p, "read_repeat", &T_READ, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R | W);
 	assert_int_equal(ev.info.si_code, SEGV_MAPERR);
 	assert_false(agrees(&T_READ, &ev));
@@ -308,10 +337,10 @@ static void exact_addr_and_ip(void)
 	read_at(&f, H_CODE, a, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	read_at(&f, ip2, a, &ev);
-	table_row("same_addr_other_ip", &T_READ, &ev);
+	table_row(f.p, "same_addr_other_ip", &T_READ, &ev);
 	assert_fault(&ev, f.ctx, a, ip2, R);
 	read_at(&f, ip2, a + 1, &ev);
-	table_row("same_ip_other_addr", &T_READ, &ev);
+	table_row(f.p, "same_ip_other_addr", &T_READ, &ev);
 	assert_fault(&ev, f.ctx, a + 1, ip2, R);
 	/* Control: the very same fault again is the repeat. */
 	read_at(&f, ip2, a + 1, &ev);
@@ -338,7 +367,7 @@ static void unmap_between_faults(void)
 	/* The range holding it. */
 	assert_int_equal(ptp_as_unmap(f.as, H_DATA, 4 * pg), 0);
 	run(f.ctx, f.as, &ev);
-	table_row("unmap_between_faults", &T_READ, &ev);
+	table_row(f.p, "unmap_between_faults", &T_READ, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	h_teardown(&f);
 }
@@ -413,7 +442,7 @@ static void two_contexts_one_as(void)
 	ptp_ctx_set_ip(b, H_CODE);
 	ptp_ctx_set_arg(b, 0, a);
 	run(b, f.as, &ev);
-	table_row("two_contexts_one_as", &T_READ, &ev);
+	table_row(f.p, "two_contexts_one_as", &T_READ, &ev);
 	assert_fault(&ev, b, a, H_CODE, R);
 	/* A repeats: its own record says Write. */
 	run(f.ctx, f.as, &ev);
@@ -442,7 +471,7 @@ static void one_context_two_as(void)
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	ptp_ctx_set_ip(f.ctx, H_CODE);
 	run(f.ctx, as2, &ev);
-	table_row("one_context_two_as", &T_READ, &ev);
+	table_row(f.p, "one_context_two_as", &T_READ, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	/* Back in the first: the last outcome was in the second. */
 	run(f.ctx, f.as, &ev);
@@ -462,7 +491,7 @@ static void sigbus_past_eof(void)
 
 	map_fd(f.as, H_DATA, 2 * pg, PROT_READ, fd);
 	read_at(&f, H_CODE, a, &ev);
-	table_row("sigbus_past_eof", &T_SIGBUS, &ev);
+	table_row(f.p, "sigbus_past_eof", &T_SIGBUS, &ev);
 	if (ev.kind != PTP_EV_SIGNAL)
 		fail_msg("got %s (signal %d), want a signal", h_event_name(ev.kind),
 			 ev.info.si_signo);
@@ -496,7 +525,7 @@ static void signal_clears_record(void)
 	assert_int_equal(ptp_ctx_ip(f.ctx), H_CODE);
 	map_fd(f.as, H_DATA, 2 * pg, PROT_NONE, fd);
 	run(f.ctx, f.as, &ev);
-	table_row("signal_clears_record", &T_READ, &ev);
+	table_row(f.p, "signal_clears_record", &T_READ, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	assert_int_equal(ev.info.si_code, SEGV_ACCERR);
 	close(fd);
@@ -517,7 +546,7 @@ static void syscall_clears_record(void)
 	ptp_ctx_set_ip(f.ctx, loop);
 	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
 	read_at(&f, H_CODE, a, &ev);
-	table_row("syscall_clears_record", &T_READ, &ev);
+	table_row(f.p, "syscall_clears_record", &T_READ, &ev);
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	h_teardown(&f);
 }
@@ -535,7 +564,7 @@ static void gp_non_canonical(void)
 	uint64_t ip;
 
 	run(f.ctx, f.as, &ev);
-	table_row("gp_non_canonical", t, &ev);
+	table_row(f.p, "gp_non_canonical", t, &ev);
 	ip = ptp_ctx_ip(f.ctx);
 	/* The faulting load follows the instruction that builds the address. */
 	assert_int_equal(ip, H_CODE + AF_BAD_ADDRESS_LOAD_OFFSET);
@@ -606,13 +635,13 @@ static void stack_overflow(void)
 	h_stack(f.as, f.ctx, pg);
 	ptp_ctx_set_gpr(f.ctx, 0, pat); /* what it pushes (rax, x0) */
 	run(f.ctx, f.as, &ev);
-	table_row("stack_overflow", &T_WRITE, &ev);
+	table_row(f.p, "stack_overflow", &T_WRITE, &ev);
 	assert_fault(&ev, f.ctx, H_STACK - 8, H_CODE, R);
 	assert_int_equal(ev.info.si_code, SEGV_MAPERR);
 	assert_int_equal(ptp_ctx_sp(f.ctx), H_STACK);
 	map_fd(f.as, H_STACK - pg, pg, PROT_READ, fd);
 	run(f.ctx, f.as, &ev);
-	table_row("stack_overflow/refault", &T_WRITE, &ev);
+	table_row(f.p, "stack_overflow/refault", &T_WRITE, &ev);
 	assert_fault(&ev, f.ctx, H_STACK - 8, H_CODE, R | W);
 	map_fd(f.as, H_STACK - pg, pg, PROT_READ | PROT_WRITE, fd);
 	run(f.ctx, f.as, &ev);
@@ -641,6 +670,20 @@ static const char *const table_scenarios[] = {
 /* Checks the table's form (the header once, as its first line; five fields;
  * a known mode; yes/no) and returns how many rows of this mode name
  * scenario (NULL: any). */
+static bool known_backend(const char *name)
+{
+	enum ptp_backend b;
+
+	return ptp_backend_parse(name, &b) == 0;
+}
+
+static bool known_mode(const char *name)
+{
+	enum ptp_switch_mode m;
+
+	return ptp_mode_parse(name, &m) == 0;
+}
+
 static size_t table_check(const char *path, const char *scenario)
 {
 	char line[512], want[128];
@@ -649,11 +692,11 @@ static size_t table_check(const char *path, const char *scenario)
 
 	if (!fp)
 		fail_msg("open %s: %s", path, strerror(errno));
-	snprintf(want, sizeof(want), "%s\t%s\t", ptp_mode_name(h_mode),
-		 scenario ? scenario : "");
+	snprintf(want, sizeof(want), "%s\t%s\t%s\t", ptp_backend_name(h_backend),
+		 ptp_mode_name(h_mode), scenario ? scenario : "");
 	while (fgets(line, sizeof(line), fp)) {
+		char *field[8], *save = NULL, copy[512];
 		size_t tabs = 0;
-		char *agree = strrchr(line, '\t');
 
 		if (++lineno == 1) {
 			if (strcmp(line, TABLE_HEADER) != 0)
@@ -662,9 +705,14 @@ static size_t table_check(const char *path, const char *scenario)
 		}
 		for (char *c = line; *c; c++)
 			tabs += *c == '\t';
-		if (tabs != 4 || !agree ||
-		    (strcmp(agree, "\tyes\n") && strcmp(agree, "\tno\n")) ||
-		    (strncmp(line, "faithful\t", 9) && strncmp(line, "lean\t", 5)))
+		snprintf(copy, sizeof(copy), "%s", line);
+		copy[strcspn(copy, "\n")] = 0;
+		for (int i = 0; i < 8; i++)
+			field[i] = strtok_r(i ? NULL : copy, "\t", &save);
+		if (tabs != 7 || !field[7] || !known_backend(field[0]) ||
+		    !known_mode(field[1]) ||
+		    (strcmp(field[5], "yes") && strcmp(field[5], "no")) ||
+		    (strcmp(field[7], "yes") && strcmp(field[7], "no") && strcmp(field[7], "n/a")))
 			fail_msg("%s:%zu: malformed row: %s", path, lineno, line);
 		n += strncmp(line, want, scenario ? strlen(want) : strlen(want) - 1) == 0;
 	}
@@ -719,7 +767,7 @@ static void table_written(void)
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			for (int i = 0; i < ROWS; i++)
-				table_row("race", &T_READ, &ev);
+				table_row(NULL, "race", &T_READ, &ev);
 			_exit(0);
 		}
 	}
@@ -736,8 +784,8 @@ static void table_written(void)
 	close(fd);
 	assert_true(len > 0);
 	buf[len] = 0;
-	snprintf(expect, sizeof(expect), "%s\trace\tread\tread+write\tno\n",
-		 ptp_mode_name(h_mode));
+	snprintf(expect, sizeof(expect), "%s\t%s\trace\tread\tread+write\tno\tn/a\tn/a\n",
+		 ptp_backend_name(h_backend), ptp_mode_name(h_mode));
 	assert_int_equal((size_t)len, strlen(TABLE_HEADER) + WRITERS * ROWS * strlen(expect));
 	assert_memory_equal(buf, TABLE_HEADER, strlen(TABLE_HEADER));
 	for (const char *row = buf + strlen(TABLE_HEADER); *row; row += strlen(expect))

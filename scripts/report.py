@@ -12,7 +12,8 @@ Inputs:
                       included in report.md (its headings one level down)
   testlog.json        meson's test log: JSON Lines, one object per test with
                       name, result, duration, stdout (TAP for our tests), ...
-  fault-accuracy.tsv  rows "mode scenario truth heuristic agree" (tab
+  fault-accuracy.tsv  rows "backend mode scenario truth heuristic agree
+                      exact exact_agree" (the first and last two optional; tab
                       separated, agree is yes/no) appended by the fault group
 
 Exit status: 0 on success, 2 on a missing or unreadable input (one line on
@@ -224,7 +225,10 @@ def test_sections(tests):
 
 def fault_section(fault):
     """The fault-accuracy table grouped by scenario: one column per backend
-    and mode found in the file (a row without a backend is ptrace's)."""
+    and mode found in the file (a row without a backend is ptrace's) with
+    what the heuristic reported, and beside it, where the platform tells
+    the access the CPU made (an exact column other than n/a), a column of
+    that exact access."""
     if fault is None:
         return ["No fault table (fault-accuracy.tsv is missing)."]
     columns, frows = fault
@@ -237,13 +241,17 @@ def fault_section(fault):
     for fields in frows:
         r = {c: (fields[i].strip() if i < len(fields) else "") for i, c in enumerate(columns)}
         col = f"{r.get('backend') or 'ptrace'}/{r['mode'] or '?'}"
-        if col not in cols:
-            cols.append(col)
+        exact = r.get("exact") or "n/a"
+        for c in [col] + ([col + " exact"] if exact != "n/a" else []):
+            if c not in cols:
+                cols.append(c)
         sc = scen.setdefault(r["scenario"], {"truth": [], "cells": {}})
         if r["truth"] not in sc["truth"]:
             sc["truth"].append(r["truth"])
-        agree = r["agree"].lower() == "yes"
-        sc["cells"].setdefault(col, []).append((r["heuristic"], agree))
+        sc["cells"].setdefault(col, []).append((r["heuristic"], r["agree"].lower() == "yes"))
+        if exact != "n/a":
+            sc["cells"].setdefault(col + " exact", []).append(
+                (exact, (r.get("exact_agree") or "").lower() == "yes"))
     agree_n = {c: [0, 0] for c in cols}
     rows = []
     for name, sc in scen.items():
@@ -260,8 +268,10 @@ def fault_section(fault):
         rows.append(row)
     rows.append(["**agree**", ""] + [f"{a} of {m}" for a, m in agree_n.values()])
     out = ["What the fault heuristic reported for each scenario, per backend and "
-           "mode (DISAGREES: not the truth's access; the conformance cases assert "
-           "the documented false results).", ""]
+           "mode, and in the columns marked exact the access the CPU reported where "
+           "the platform tells it (systrap: the page fault's error code). DISAGREES: "
+           "not the truth's access; the conformance cases assert the heuristic's "
+           "documented false results.", ""]
     return out + table(["scenario", "truth"] + cols, rows)
 
 
