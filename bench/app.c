@@ -428,6 +428,7 @@ static bool compared(const char *name, bool enosys)
 struct app_stats {
 	double syscalls, compared, switches, injections, migrations, migrations_at_start;
 	double ms_sentry, ms_inject, ms_blocked;
+	double handoffs_spun, handoffs_slept;
 };
 
 static int parse_stats(const char *file, struct app_stats *s, char *err, size_t errlen)
@@ -472,6 +473,9 @@ static int parse_stats(const char *file, struct app_stats *s, char *err, size_t 
 			    sscanf(p, "of it in injections, %lf ms blocked", &w) == 1)
 				s->ms_blocked = w;
 			seen |= 4;
+		} else if (sscanf(line, "  hand-offs spun %lu, slept %lu", &a, &b) == 2) {
+			s->handoffs_spun = (double)a;
+			s->handoffs_slept = (double)b;
 		} else if (!strncmp(line, "  syscall mix:", 14)) {
 			mix = true;
 		} else if (mix && sscanf(line, " %63s %lu", name, &a) == 2) {
@@ -652,6 +656,8 @@ static void bm_app(gb_state *st, void *arg)
 		sum.ms_sentry += one.ms_sentry;
 		sum.ms_inject += one.ms_inject;
 		sum.ms_blocked += one.ms_blocked;
+		sum.handoffs_spun += one.handoffs_spun;
+		sum.handoffs_slept += one.handoffs_slept;
 	}
 	unlink(errfile);
 	unlink(logfile);
@@ -698,6 +704,10 @@ static void bm_app(gb_state *st, void *arg)
 			   (sum.ms_sentry - sum.ms_inject - sum.ms_blocked) * k * 1e6,
 			   GB_COUNTER_DEFAULT);
 		gb_counter(st, "blocked_ns", sum.ms_blocked * k * 1e6, GB_COUNTER_DEFAULT);
+		if (variant_backend[ab->v] && !strcmp(variant_backend[ab->v], "systrap")) {
+			gb_counter(st, "handoffs_spun", sum.handoffs_spun * k, GB_COUNTER_DEFAULT);
+			gb_counter(st, "handoffs_slept", sum.handoffs_slept * k, GB_COUNTER_DEFAULT);
+		}
 		gb_counter(st, "inject_ns", sum.ms_inject * k * 1e6, GB_COUNTER_DEFAULT);
 	}
 	snprintf(label, sizeof(label), "size=%.8s%s%.200s", bench_config.app_size,

@@ -154,6 +154,8 @@ static void print_stats(FILE *f, const struct ptp_options *opts, uint64_t wall_n
 		atomic_load(&sn.st.interrupts), atomic_load(&sn.st.restarts),
 		atomic_load(&sn.st.migrations),
 		atomic_load(&sn.st.migrations_at_start));
+	/* systrap: how each side's wait ended (0 and 0 on ptrace). */
+	fprintf(f, "  hand-offs spun %lu, slept %lu\n", sn.st.handoffs_spun, sn.st.handoffs_slept);
 	fprintf(f, "  time: wall %.3f ms, in ptp_switch (app + switch) %.3f ms, in the sentry %.3f ms (%.3f ms of it in injections, %.3f ms blocked in host calls and waits)\n",
 		(double)wall_ns / 1e6, (double)atomic_load(&sn.st.ns_switch) / 1e6,
 		(double)atomic_load(&sn.st.ns_sentry) / 1e6,
@@ -344,6 +346,13 @@ int main(int argc, char **argv)
 out:
 	if (proc)
 		sn_proc_discard(proc); /* never ran */
+	if (sn.plat) {
+		struct ptp_stats ps;
+
+		ptp_stats(sn.plat, &ps);
+		sn.st.handoffs_spun = ps.handoffs_spun;
+		sn.st.handoffs_slept = ps.handoffs_slept;
+	}
 	/* Every exit path: no stub process may outlive the sentry. */
 	ptp_close(sn.plat);
 	clock_gettime(CLOCK_MONOTONIC, &ts1);

@@ -139,6 +139,8 @@ struct sn_stats {
 	 * made, before the app ran: the rest is the part of ns_sentry spent
 	 * in injections for syscalls. */
 	unsigned long load_injections, ns_load_inject;
+	/* The platform's hand-offs (ptp_stats), taken before it closes. */
+	unsigned long handoffs_spun, handoffs_slept;
 	atomic_ulong migrations, migrations_at_start;
 };
 

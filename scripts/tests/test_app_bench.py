@@ -115,6 +115,45 @@ class Model(unittest.TestCase):
         self.assertIn("switch/lean", " ".join(c.missing))
 
 
+def switch_entry(name, us):
+    return {"name": name + "/real_time", "run_name": name + "/real_time",
+            "run_type": "iteration", "real_time": us, "time_unit": "us", "iterations": 1}
+
+
+class SystrapHandoffs(unittest.TestCase):
+    """systrap's switch in the model: its spinning switch, plus the slept
+    share of the app's own hand-offs times the step up to the futex one."""
+
+    def test_blend(self):
+        self.assertAlmostEqual(bench_report.handoff_switch_ns(4e3, 20e3, 750, 250), 8e3)
+        self.assertEqual(bench_report.handoff_switch_ns(4e3, 20e3, 10, 0), 4e3)
+        self.assertIsNone(bench_report.handoff_switch_ns(4e3, 20e3, 0, 0))
+
+    def doc(self, spun, slept):
+        d = doc()
+        d["benchmarks"] += [
+            run_entry("app/find/systrap", 40.0, syscalls=1000.0, syscalls_compared=1000.0,
+                      strace_syscalls_compared=1000.0, switches=1000.0, injections=50.0,
+                      migrations=0.0, sentry_ns=2.0e6, inject_ns=1.0e6,
+                      handoffs_spun=spun, handoffs_slept=slept),
+            run_entry("app/startup/systrap", 6.0, syscalls=16.0, syscalls_compared=14.0,
+                      strace_syscalls_compared=14.0, switches=16.0, injections=3.0,
+                      migrations=0.0, sentry_ns=1.0e5, inject_ns=5.0e4),
+            switch_entry("switch/systrap_spin", 4.0),
+            switch_entry("switch/systrap_futex", 20.0)]
+        return d
+
+    def test_the_model_weighs_the_app_s_hand_offs(self):
+        c = checks_of(self.doc(750.0, 250.0))["bar_app_model_find_systrap"]
+        # switch 4 + 0.25 x 16 = 8 us, injections 1 us, sentry 2 us
+        self.assertAlmostEqual(c.measured[1], (25e6 / 984) / 11e3)
+        self.assertIn("25.0% slept hand-offs", c.detail)
+
+    def test_all_spun_is_the_spinning_switch(self):
+        c = checks_of(self.doc(1000.0, 0.0))["bar_app_model_find_systrap"]
+        self.assertAlmostEqual(c.measured[1], (25e6 / 984) / 7e3)
+
+
 class Checks(unittest.TestCase):
     def test_syscall_counts(self):
         self.assertEqual(checks_of(doc())["app_syscall_counts"].status, "PASS")
