@@ -597,6 +597,22 @@ def abi_section(kernels):
             md_table(["case"] + [k.short for k in booted], rows), ""]
 
 
+def boot_options_line(runinfo, kernels):
+    """What every boot added to run.sh's fixed kernel command line and qemu
+    arguments (kernels.sh --append, --qemu-opt), with the guest's own
+    /proc/cmdline of the first boot: a report says what ran."""
+    append = runinfo.get("append", "")
+    qemu = runinfo.get("qemu_opts", "")
+    cmdline = next((k.info().get("guest_cmdline") for k in kernels
+                    if k.info().get("guest_cmdline")), None)
+    text = (f"Boot options: kernel command line added `{append}`" if append
+            else "Boot options: no kernel arguments added")
+    text += f", qemu options added `{qemu}`" if qemu else ", no qemu options added"
+    if cmdline:
+        text += f"; the guest saw `{cmdline}`"
+    return text + "."
+
+
 def render(args):
     outdir = args.dir
     rows = read_manifest(os.path.join(outdir, "manifest.tsv"))
@@ -644,6 +660,7 @@ def render(args):
               f"took {total // 60000} min {total // 1000 % 60} s "
               f"(fetch, build and boots; the report after).")
     md.append(f"qemu: {runinfo.get('qemu_x86_64', '?')}; {runinfo.get('qemu_aarch64', '?')}.")
+    md.append(boot_options_line(runinfo, kernels))
     if runinfo.get("note"):
         md.append(f"Note: {runinfo['note']}")
     md.append("")

@@ -280,6 +280,46 @@ class ScriptArgsTest(unittest.TestCase):
             self.assertEqual(p.returncode, 2, (args, p.stderr))
             self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
 
+    def test_kernels_boot_option_errors_are_exit_2(self):
+        for args in (["--qemu-opt", "seed 1", "x"], ["--qemu-opt", "-seed 'a'", "x"],
+                     ["--append", "a'b", "x"], ["--append", "a\nb", "x"], ["--append"]):
+            p = self.run_script("kernels.sh", *args)
+            self.assertEqual(p.returncode, 2, (args, p.stderr))
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+    def dry_run(self, *args):
+        with tempfile.TemporaryDirectory(prefix="kernels-test.") as d:
+            image, initrd = os.path.join(d, "vmlinuz"), os.path.join(d, "initrd")
+            for f in (image, initrd):
+                open(f, "w").close()
+            p = self.run_script("vm/run.sh", "--arch", "x86_64", "--kernel", image,
+                                *args, "--dry-run", initrd)
+            return p, p.stdout.splitlines()
+
+    def test_run_appends_kernel_arguments_and_qemu_words(self):
+        p, argv = self.dry_run("--accel", "icount", "--append", "nokaslr", "--append",
+                               "norandmaps sysctl.kernel.randomize_va_space=0",
+                               "--qemu-opt", "-seed 1", "--qemu-opt",
+                               "-rtc base=2026-01-01T00:00:00,clock=vm")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        cmdline = argv[argv.index("-append") + 1]
+        self.assertTrue(cmdline.endswith(" quiet nokaslr norandmaps sysctl.kernel.randomize_va_space=0"),
+                        cmdline)
+        self.assertEqual(argv[-4:], ["-seed", "1", "-rtc", "base=2026-01-01T00:00:00,clock=vm"])
+        # The extra words come after the accelerator's own (icount stays).
+        self.assertLess(argv.index("-icount"), argv.index("-seed"))
+
+    def test_run_without_extras_is_unchanged(self):
+        p, argv = self.dry_run("--accel", "icount")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(argv[argv.index("-append") + 1].endswith(" quiet"))
+        self.assertNotIn("-seed", argv)
+
+    def test_run_rejects_a_qemu_value_without_option(self):
+        p, _ = self.dry_run("--qemu-opt", "seed 1")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--qemu-opt", p.stderr)
+
     def test_ab_icount_usage_errors_are_exit_2(self):
         for args in (["--icount", "--rounds", "1", "HEAD", "HEAD"], ["--icount", "HEAD"],
                      ["--icount", "--reps", "3", "HEAD", "HEAD"],

@@ -20,7 +20,8 @@
 #                errors or skips is reported, not fatal.
 #   --bench-flags F  flags added to that run (one string, e.g.
 #                --benchmark_filter=REGEX)
-# Other options (--kernel, --accel, --timeout, --mem, --cpu) go to run.sh;
+# Other options (--kernel, --accel, --timeout, --mem, --cpu, --append ARGS,
+# --qemu-opt OPT, the last two repeatable) go to run.sh;
 # --timeout defaults to 900 here (the suite takes about 400 s of TCG on a
 # loaded 2-core host, the exec suite about 2 min more: a hang guard, not a
 # budget). Exits with run.sh's status (0 pass, 1
@@ -105,7 +106,8 @@ main() {
 	local t0 t1 t2 t3 t4 tb bench_flags='' exec_dir
 	while (($#)); do
 		case $1 in
-		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem | --cpu | --bench-flags)
+		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem | --cpu | --bench-flags | \
+			--append | --qemu-opt)
 			(($# >= 2)) || die -s 2 "$1 needs a value"
 			case $1 in
 			--arch) arch=$2 ;;
