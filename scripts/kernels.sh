@@ -41,6 +41,9 @@
 #                   --benchmark_filter of the benchmarks in the guest
 #                   (default: all of them)
 #   --no-bench      probe and conformance only
+#   --bench-only    probe and benchmarks only (suite.sh --bench-only: no
+#                   conformance run before the figures; quick boots for
+#                   A/B runs of a boot option)
 #   --manifest FILE the kernels of FILE (manifest.tsv of a run: arch,
 #                   package, version): exact versions; one that the archive
 #                   no longer has (and the cache lacks) is reported GONE
@@ -237,6 +240,7 @@ main() {
 			shift
 			;;
 		--no-bench) bench=0 ;;
+		--bench-only) bench=2 ;;
 		-h | --help) usage; return 0 ;;
 		-*) die -s 2 "unknown option '$1' (try: kernels.sh --help)" ;;
 		*) specs+=("$arch:$1") ;;
@@ -290,7 +294,8 @@ main() {
 	out=$(cd "$out" && pwd)
 
 	local -a suite_opts=(--timeout "$timeout")
-	((bench)) && suite_opts+=(--bench)
+	((bench == 1)) && suite_opts+=(--bench)
+	((bench == 2)) && suite_opts+=(--bench-only)
 	[[ -n $filter ]] && suite_opts+=(--bench-flags "--benchmark_filter='$filter'")
 	[[ -n $append ]] && suite_opts+=(--append "$append")
 	for opt in "${qemu_opts[@]}"; do
@@ -355,6 +360,7 @@ main() {
 		again+=" --qemu-opt '$opt'"
 	done
 	((bench)) || again+=" --no-bench"
+	((bench == 2)) && again+=" --bench-only"
 	printf 'append=%s\nqemu_opts=%s\n' "$append" "$qemu_text" >"$out/tmp.run.info"
 	printf 'accel=%s\nruns=%s\nboots=%s\ntotal_ms=%s\nstarted=%s\nhost=%s\nhost_kernel=%s\nqemu_x86_64=%s\nqemu_aarch64=%s\ncommit=%s\ncommand=%s\n' \
 		"$accel" "$runs" "$boots" "$total" "$stamp" "$(uname -n)" "$(uname -r)" \

@@ -33,8 +33,8 @@ renamed; report.md last):
 Figures: with --accel icount the guest clock advances one nanosecond per
 guest instruction, so a benchmark's "ns" are instructions; they are shown
 as "instructions (emulated)", never as time. A figure's spread is
-(max - min) / median over the runs of one kernel; a switch/, mechanism/ or
-map/ figure whose spread exceeds STABLE_SPREAD (1%) is flagged UNSTABLE,
+(max - min) / median over the runs of one kernel; a key figure (switch/,
+mechanism/, map/, interrupt/, pool/*/threads:1) whose spread exceeds STABLE_SPREAD (1%) is flagged UNSTABLE,
 and so is any figure seen in one run only (no spread measured).
 
 icount-compare judges B against A from such figures: per benchmark the
@@ -63,7 +63,11 @@ import ptfmt
 PROG = "kernels_report.py"
 
 STABLE_SPREAD = 0.01          # the issue's 1% between two icount runs
-KEY_FAMILIES = ("switch/", "mechanism/", "map/")
+# The key figures (issue 15's bar): every switch/, mechanism/, map/ and
+# interrupt/ figure, and the pools with one thread.
+KEY_FAMILIES = ("switch/", "mechanism/", "map/", "interrupt/")
+KEY_POOL = re.compile(r"pool/[^/]+/threads:1$")
+KEY_TEXT = "switch/, mechanism/, map/, interrupt/ and pool/*/threads:1"
 MAX_THRESHOLD = 0.30
 # Benchmarks shown in the plots (the ones a sandbox's cost is made of).
 PLOT_FIGURES = (
@@ -117,6 +121,7 @@ class Run:
         self.runs = []        # conformance runs (dicts), from runs.tsv
         self.tap = {}         # command -> its TAP lines
         self.bench = {}       # benchmark -> ns (float) or error text (str)
+        self.idle = {}        # benchmark -> {idle_ns, idle_sleeps, timer_ticks} per iteration
         self.bench_note = ""  # why there are no figures, if there are none
         self.result = None    # RESULT line, or None (no verdict)
         self.runinfo = read_kv(log + ".info")
@@ -170,6 +175,7 @@ class Run:
             return
         try:
             self.bench = bench_figures(path)
+            self.idle = idle_counters(path)
         except ptcli.InputError as e:
             self.bench_note = str(e)
 
@@ -218,6 +224,34 @@ def bench_figures(path):
     return out
 
 
+IDLE_COUNTERS = ("idle_ns", "idle_sleeps", "timer_ticks")
+
+
+def idle_counters(path):
+    """name -> the per-iteration counters of ptbench-bench --ptbench_idle=1
+    (the median over repetitions), for the benchmarks that have idle_ns."""
+    res = ptfmt.Results.load(path, salvage=False)
+    out = {}
+    for key, b in res.benches.items():
+        if b.reps and "idle_ns" in b.counters():
+            out[key] = {c: b.median(c) for c in IDLE_COUNTERS if c in b.counters()}
+    return out
+
+
+def corrected_values(kernel, name):
+    """Per run, the figure without the guest's idle time (figure - idle_ns),
+    for runs that have both; the idle and tick medians beside."""
+    vals, idle, ticks = [], [], []
+    for r in kernel.runs:
+        v, c = r.bench.get(name), r.idle.get(name)
+        if isinstance(v, float) and c and c.get("idle_ns") is not None:
+            vals.append(v - c["idle_ns"])
+            idle.append(c["idle_ns"])
+            if c.get("timer_ticks") is not None:
+                ticks.append(c["timer_ticks"])
+    return vals, idle, ticks
+
+
 def spread(values):
     """(max - min) / median, or None with fewer than two values."""
     if len(values) < 2:
@@ -227,7 +261,7 @@ def spread(values):
 
 
 def is_key(name):
-    return name.startswith(KEY_FAMILIES)
+    return name.startswith(KEY_FAMILIES) or bool(KEY_POOL.match(name))
 
 
 def figure_summary(name, per_run):
@@ -415,6 +449,16 @@ def build_bench(kernels):
                 a["names"].append(n)
         k.figures = {n: figure_summary(n, [r.bench[n] for r in k.runs if n in r.bench])
                      for n in names}
+        # The same figures without the guest's idle time, where the runs
+        # measured it (--ptbench_idle=1): the instructions alone.
+        k.corrected = {}
+        for n in names:
+            vals, idle, ticks = corrected_values(k, n)
+            if vals:
+                d = figure_summary(n, vals)
+                d["idle_ns"] = statistics.median(idle)
+                d["ticks"] = statistics.median(ticks) if ticks else None
+                k.corrected[n] = d
     for a in arches.values():
         base = a["kernels"][0]
         for k in a["kernels"]:
@@ -474,12 +518,59 @@ def plot(outdir, arch, a, accel, notes):
     return made
 
 
-def stability_section(arches):
-    """How repeatable the key figures were, per kernel."""
+def judged(k):
+    """The figures the 1% bar judges: idle-corrected where the runs
+    measured idle time (instructions alone), else as measured."""
+    return {n: k.corrected.get(n, d) for n, d in k.figures.items()}
+
+
+IDLE_SHOWN = 0.001  # a figure whose idle time is above 0.1% of it is listed
+
+
+def idle_section(arches):
+    """Per kernel, the figures whose loop left the CPU idle: as measured,
+    the idle time and timer ticks per iteration, and without the idle."""
+    md, any_idle = [], False
     rows = []
     for a in arches.values():
         for k in a["kernels"]:
-            keys = [d for n, d in k.figures.items() if is_key(n) and d["median"] is not None]
+            for n in a["names"]:
+                c, d = k.corrected.get(n), k.figures.get(n)
+                if not c or not d or d["median"] is None or c["median"] is None:
+                    continue
+                any_idle = True
+                if c["idle_ns"] <= IDLE_SHOWN * d["median"]:
+                    continue
+                rows.append([k.short, n, fmt_num(d["median"]), fmt_pct(d["spread"]),
+                             fmt_num(c["idle_ns"]),
+                             "-" if c["ticks"] is None else f"{c['ticks']:.3f}",
+                             fmt_num(c["median"]), fmt_pct(c["spread"]),
+                             c["flag"] or "ok"])
+    if not any_idle:
+        return md
+    md += ["## Idle time inside the measured loops", "",
+           "With `-icount sleep=off` an idle guest's clock jumps to its next timer, so a loop "
+           "that waits counts the wait. ptbench-bench `--ptbench_idle=1` reads the guest's idle "
+           "time (tick_sched idle_sleeptime in /proc/timer_list, ns) and the local timer "
+           "interrupts (/proc/interrupts) before and after each loop, outside its timing. "
+           "Listed: figures whose idle time per iteration exceeds "
+           f"{IDLE_SHOWN:.1%} of them; the 1% bar judges the figure without idle.", ""]
+    if rows:
+        md.append(md_table(["kernel", "benchmark", "measured", "spread", "idle per iter",
+                            "timer ticks per iter", "without idle", "spread", "flag"], rows))
+    else:
+        md.append("No figure waited: every loop's idle time is below that share.")
+    md.append("")
+    return md
+
+
+def stability_section(arches):
+    """How repeatable the key figures were, per kernel (idle-corrected
+    where measured)."""
+    rows = []
+    for a in arches.values():
+        for k in a["kernels"]:
+            keys = [d for n, d in judged(k).items() if is_key(n) and d["median"] is not None]
             spreads = [d["spread"] for d in keys if d["spread"] is not None]
             stable = sum(1 for x in spreads if x <= STABLE_SPREAD)
             rows.append([k.short, len(k.runs), len(keys), stable, len(spreads) - stable,
@@ -487,7 +578,7 @@ def stability_section(arches):
                          fmt_pct(statistics.median(spreads)) if spreads else "-"])
     if not rows:
         return []
-    return ["## Run-to-run repeatability of the key figures (switch/, mechanism/, map/)", "",
+    return [f"## Run-to-run repeatability of the key figures ({KEY_TEXT})", "",
             md_table(["kernel", "runs", "key figures", f"within {STABLE_SPREAD:.0%}",
                       "UNSTABLE", "max spread", "median spread"], rows), ""]
 
@@ -636,7 +727,11 @@ def render(args):
             "info": k.info(),
             "figures": {n: {x: d[x] for x in ("median", "spread", "n", "flag", "error",
                                                "ratio", "values")}
-                        for n, d in getattr(k, "figures", {}).items()}})
+                        for n, d in getattr(k, "figures", {}).items()},
+            # The figures without the guest's idle time (--ptbench_idle=1).
+            "corrected": {n: {x: d[x] for x in ("median", "spread", "n", "flag", "values",
+                                                 "idle_ns", "ticks")}
+                          for n, d in getattr(k, "corrected", {}).items()}})
     for arch, a in arches.items():
         for n in a["names"]:
             for k in a["kernels"]:
@@ -732,7 +827,7 @@ def render(args):
     md.append("")
     md.append(f"Median over the runs of each kernel in {unit}; spread = (max - min) / median "
               f"over the runs; ratio to the first kernel of the same arch (instruction counts "
-              f"of two ISAs do not compare). Flag UNSTABLE: a switch/, mechanism/ or map/ "
+              f"of two ISAs do not compare). Flag UNSTABLE: a {KEY_TEXT} "
               f"figure whose spread exceeds {STABLE_SPREAD:.0%}; the other families say "
               f"'spread > 1%'. With one vCPU the cross-CPU floors and pool threads:N > 1 skip "
               f"(the reason is in the table).")
@@ -772,6 +867,7 @@ def render(args):
         for png in plot(outdir, arch, a, accel, notes):
             md.append(f"![{png}]({png})")
             md.append("")
+    md += idle_section(arches)
     md += stability_section(arches)
     md += kvm_section(outdir)
     md += previous_section(outdir, kernels)

@@ -218,6 +218,9 @@ CASES = [
     ("vm/run.sh: --qemu-opt not an option", sh("vm/run.sh") + ["--qemu-opt", "seed 1", "{good}"]),
     ("vm/suite.sh: --qemu-opt without value", sh("vm/suite.sh") + ["--qemu-opt"]),
     ("vm/run.sh: bad --cpu", sh("vm/run.sh") + ["--arch", "x86_64", "--cpu", "max vendor", "{good}"]),
+    ("vm/trace.sh: unknown option", sh("vm/trace.sh") + ["--bogus"]),
+    ("vm/trace.sh: no --filter", sh("vm/trace.sh") + ["--arch", "x86_64", "--kernel", "{good}", "--bench", "/bin/true"]),
+    ("vm/trace.sh: bad --events", sh("vm/trace.sh") + ["--arch", "x86_64", "--kernel", "{good}", "--bench", "/bin/true", "--filter", "x", "--events", "a;b"]),
     ("vm/fetch.sh: unknown option", sh("vm/fetch.sh") + ["--bogus"]),
     ("vm/initramfs.sh: unknown option", sh("vm/initramfs.sh") + ["--bogus"]),
     # C tools

@@ -31,11 +31,16 @@ PROBE = {"sysemu": True, "ptrace_set_syscall_info": False, "cpuid_faulting": Fal
          "seccomp_filter_flags": {"tsync": True}, "clocksource": "tsc"}
 
 
-def bench_json(figures, errors=()):
-    """A Google Benchmark JSON: name -> ns per iteration; errors: names."""
+def bench_json(figures, errors=(), idle=None):
+    """A Google Benchmark JSON: name -> ns per iteration; errors: names;
+    idle: name -> (idle_ns, timer_ticks) per iteration (--ptbench_idle=1)."""
     rows = [{"name": n + "/real_time", "run_name": n + "/real_time", "run_type": "iteration",
              "iterations": 100, "real_time": v, "cpu_time": v, "time_unit": "ns"}
             for n, v in figures.items()]
+    for r in rows:
+        c = (idle or {}).get(r["name"][:-len("/real_time")])
+        if c:
+            r.update(idle_ns=c[0], idle_sleeps=c[1], timer_ticks=c[1])
     rows += [{"name": n + "/real_time", "run_name": n + "/real_time", "run_type": "iteration",
               "error_occurred": True, "error_message": "only one CPU allowed"} for n in errors]
     return {"context": {}, "benchmarks": rows}
@@ -167,6 +172,38 @@ class RenderTest(Tmp):
                 return kr.main(["render", self.dir])
             finally:
                 sys.stdout = old
+
+    def test_idle_time_is_taken_out_before_the_bar(self):
+        # Two runs that waited a different number of 4 ms ticks: as measured
+        # the figure is far from 1%, without the idle it holds.
+        for i, (fig, idle) in enumerate(((4_014_000.0, 4_000_000.0), (8_014_100.0, 8_000_000.0)), 1):
+            self.write(f"raw/x86_64-rt/run{i}.log", console(PROBE))
+            self.write(f"raw/x86_64-rt/run{i}.log.runs.tsv", RUNS_TSV)
+            self.write(f"raw/x86_64-rt/run{i}.log.bench.json", bench_json(
+                {"mechanism/sysemu": fig, "pool/private/threads:1": 900.0 + i * 50,
+                 "pool/private/threads:2": 900.0 + i * 50},
+                idle={"mechanism/sysemu": (idle, idle / 4e6)}))
+        self.write("manifest.tsv",
+                   "arch\tpackage\tversion\tspec\tsha256\tstatus\tlabel\truns\taccel\tnote\n"
+                   "x86_64\tlinux-image-rt\t1\trt\t00\tok\tx86_64-rt\t2\ticount\t\n")
+        self.write("run.info", "accel=icount\ntotal_ms=61000\nappend=nokaslr\n")
+        self.assertEqual(self.render_quietly(), 0)
+        doc = json.loads(read(os.path.join(self.dir, "kernels.json")))
+        k = doc["kernels"][0]
+        self.assertEqual(k["figures"]["mechanism/sysemu"]["flag"], "UNSTABLE")
+        c = k["corrected"]["mechanism/sysemu"]
+        self.assertEqual(c["flag"], "")
+        self.assertAlmostEqual(c["median"], 14_050.0)
+        self.assertAlmostEqual(c["ticks"], 1.5)
+        # pool/*/threads:1 is a key figure, threads:2 is not.
+        self.assertEqual(k["figures"]["pool/private/threads:1"]["flag"], "UNSTABLE")
+        self.assertEqual(k["figures"]["pool/private/threads:2"]["flag"], "spread > 1%")
+        report = read(os.path.join(self.dir, "report.md"))
+        self.assertIn("## Idle time inside the measured loops", report)
+        self.assertIn("kernel command line added `nokaslr`", report)
+        # The repeatability table judges sysemu without idle: 1 of 2 within.
+        row = next(l for l in report.splitlines() if l.startswith("| x86_64 rt | 2 | 2 |"))
+        self.assertIn("| 1 | 1 |", row)
 
     def test_previous_run_is_judged_per_figure(self):
         self.make_kernel("x86_64-a", 2, {"switch/lean": [1100.0, 1100.0],

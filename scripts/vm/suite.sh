@@ -20,6 +20,9 @@
 #                errors or skips is reported, not fatal.
 #   --bench-flags F  flags added to that run (one string, e.g.
 #                --benchmark_filter=REGEX)
+#   --bench-only as --bench, but the guest runs only ptbench-probe before
+#                the benchmarks (no conformance group, no exec suite): a
+#                fresh guest for the figures, a boot of a minute or two
 # Other options (--kernel, --accel, --timeout, --mem, --cpu, --append ARGS,
 # --qemu-opt OPT, the last two repeatable) go to run.sh;
 # --timeout defaults to 900 here (the suite takes about 400 s of TCG on a
@@ -101,7 +104,7 @@ suite_executables() {
 }
 
 main() {
-	local arch=aarch64 build='' log='' timeout=900 rc=0 bench=0 bench_ms=0
+	local arch=aarch64 build='' log='' timeout=900 rc=0 bench=0 bench_ms=0 only=0
 	local -a run_opts=() exes=() bench_opts=() exec_opts=()
 	local t0 t1 t2 t3 t4 tb bench_flags='' exec_dir
 	while (($#)); do
@@ -120,6 +123,7 @@ main() {
 			shift
 			;;
 		--bench) bench=1 ;;
+		--bench-only) bench=1 only=1 ;;
 		-h | --help) usage; exit 0 ;;
 		*) die -s 2 "unknown argument '$1' (try: --help)" ;;
 		esac
@@ -151,10 +155,15 @@ main() {
 		[[ -n $bench_flags ]] && bench_opts+=(--bench-flags "$VM_BENCH_FLAGS $bench_flags")
 	fi
 	t2=$(now_ms)
-	mapfile -t exes < <(suite_executables "$build")
-	((${#exes[@]})) || die "no conformance executables in $build/conformance"
-	exec_dir=$(export_exec_suite "$build" "$build/vm-exec-suite")
-	[[ -n $exec_dir ]] && exec_opts=(--exec-suite "$exec_dir")
+	if ((only)); then
+		exes=("$build/conformance/ptbench-probe")
+		[[ -x ${exes[0]} ]] || die "no ${exes[0]} after the build"
+	else
+		mapfile -t exes < <(suite_executables "$build")
+		((${#exes[@]})) || die "no conformance executables in $build/conformance"
+		exec_dir=$(export_exec_suite "$build" "$build/vm-exec-suite")
+		[[ -n $exec_dir ]] && exec_opts=(--exec-suite "$exec_dir")
+	fi
 	bash "$VM_DIR/initramfs.sh" --cmd-timeout "$timeout" "${bench_opts[@]}" "${exec_opts[@]}" "$VM_ARCH" \
 		"$build/vm-initrd.cpio.gz" "${exes[@]}"
 	t3=$(now_ms)
