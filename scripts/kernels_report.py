@@ -5,6 +5,7 @@ and the instruction-path A/B judgement of scripts/ab.sh --icount.
 Usage:
   kernels_report.py render DIR       DIR/manifest.tsv + DIR/raw/ -> report
   kernels_report.py index ROOT       ROOT/README.md: the newest report
+  kernels_report.py spread-ab --off DIR --on DIR --title T --out FILE.md
   kernels_report.py icount-compare --a A.json... --b B.json...
                     [--filter REGEX] [--min-effect PCT] [--k K]
                     [--out-md FILE] [--out-json FILE]
@@ -990,6 +991,61 @@ def icount_compare(args):
     return status
 
 
+def load_run_dir(outdir):
+    """The kernels of a kernels.sh run folder, with their figures."""
+    rows = read_manifest(os.path.join(outdir, "manifest.tsv"))
+    kernels = [Kernel(r, outdir) for r in rows]
+    build_bench(kernels)
+    return kernels, read_kv(os.path.join(outdir, "run.info"))
+
+
+def spread_ab(args):
+    """A boot option's A/B: per kernel and key figure, the run-to-run
+    spread with the option off and on (each a kernels.sh run of the same
+    kernels), idle-corrected where measured."""
+    off, off_info = load_run_dir(args.off)
+    on, on_info = load_run_dir(args.on)
+    rows, md_rows = [], []
+    for ko in off:
+        kn = next((k for k in on if k.label == ko.label), None)
+        if kn is None or not hasattr(ko, "figures") or not hasattr(kn, "figures"):
+            continue
+        jo, jn = judged(ko), judged(kn)
+        for n in sorted(set(jo) | set(jn)):
+            a, b = jo.get(n), jn.get(n)
+            if not is_key(n) or not a or not b or a["median"] is None or b["median"] is None:
+                continue
+            row = [ko.short, n, len(a["values"]), fmt_pct(a["spread"]), len(b["values"]),
+                   fmt_pct(b["spread"]), fmt_num(a["median"]), fmt_num(b["median"])]
+            rows.append(row)
+            bold = [f"**{c}**" if i in (3, 5) and c != "-" and float(c.rstrip("%")) > 100 * STABLE_SPREAD
+                    else c for i, c in enumerate(row)]
+            md_rows.append(bold)
+    head = ["kernel", "benchmark", "runs off", "spread off", "runs on", "spread on",
+            "median off", "median on"]
+    def over(side):
+        return sum(1 for r in rows if r[side] != "-" and float(r[side].rstrip("%")) > 100 * STABLE_SPREAD)
+    def maxs(side):
+        vals = [float(r[side].rstrip("%")) for r in rows if r[side] != "-"]
+        return f"{max(vals):.2f}%" if vals else "-"
+    md = [f"# A/B: {args.title}", "",
+          f"Off: `{os.path.relpath(args.off, os.path.dirname(args.out))}` "
+          f"(append `{off_info.get('append', '')}`, qemu `{off_info.get('qemu_opts', '')}`, "
+          f"commit {off_info.get('commit', '?')}); on: "
+          f"`{os.path.relpath(args.on, os.path.dirname(args.out))}` (append "
+          f"`{on_info.get('append', '')}`, qemu `{on_info.get('qemu_opts', '')}`, "
+          f"commit {on_info.get('commit', '?')}).", "",
+          f"Key figures ({KEY_TEXT}) of each kernel, spread = (max - min) / median over the "
+          f"boots, without the guest's idle time where measured; bold: above "
+          f"{STABLE_SPREAD:.0%}. Above {STABLE_SPREAD:.0%}: {over(3)} off, {over(5)} on, "
+          f"of {len(rows)}; max spread {maxs(3)} off, {maxs(5)} on.", "",
+          md_table(head, md_rows), ""]
+    ptcli.write_atomic(args.out, "\n".join(md))
+    ptcli.write_atomic(os.path.splitext(args.out)[0] + ".tsv", tsv(head, rows))
+    print(args.out)
+    return 0
+
+
 def main(argv):
     ap = ptcli.Parser(prog=PROG, description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -1010,6 +1066,12 @@ def main(argv):
     p.add_argument("--check-options", action="store_true",
                    help="check the options only, read no file (ab.sh --icount, before its builds)")
     p.set_defaults(func=icount_compare)
+    p = sub.add_parser("spread-ab")
+    p.add_argument("--off", required=True, help="the kernels.sh run folder without the option")
+    p.add_argument("--on", required=True, help="the one with it")
+    p.add_argument("--title", required=True)
+    p.add_argument("--out", required=True, help="the Markdown table (a .tsv beside it)")
+    p.set_defaults(func=spread_ab)
     return ptcli.run(PROG, ap, argv)
 
 

@@ -205,6 +205,33 @@ class RenderTest(Tmp):
         row = next(l for l in report.splitlines() if l.startswith("| x86_64 rt | 2 | 2 |"))
         self.assertIn("| 1 | 1 |", row)
 
+    def test_spread_ab_tables_each_key_figure_off_and_on(self):
+        for side, vals in (("off", [1000.0, 1100.0, 1050.0]), ("on", [1000.0, 1001.0, 1000.0])):
+            for i, v in enumerate(vals, 1):
+                self.write(f"{side}/raw/x86_64-a/run{i}.log", console(PROBE))
+                self.write(f"{side}/raw/x86_64-a/run{i}.log.bench.json",
+                           bench_json({"map/native/pages:256": v, "mem/peek/bytes:8": v}))
+            self.write(f"{side}/manifest.tsv",
+                       "arch\tpackage\tversion\tspec\tsha256\tstatus\tlabel\truns\taccel\tnote\n"
+                       "x86_64\tlinux-image-a\t1\ta\t00\tok\tx86_64-a\t3\ticount\t\n")
+            self.write(f"{side}/run.info", f"accel=icount\nappend={'nokaslr' if side == 'on' else ''}\n")
+        out = os.path.join(self.dir, "ab", "table.md")
+        os.makedirs(os.path.dirname(out))
+        with open(os.devnull, "w") as null:
+            old, sys.stdout = sys.stdout, null
+            try:
+                rc = kr.main(["spread-ab", "--off", os.path.join(self.dir, "off"), "--on",
+                              os.path.join(self.dir, "on"), "--title", "kaslr", "--out", out])
+            finally:
+                sys.stdout = old
+        self.assertEqual(rc, 0)
+        rows = [l.split("\t") for l in read(out[:-3] + ".tsv").splitlines()]
+        # mem/ is not a key figure: one row.
+        self.assertEqual(rows[1:], [["x86_64 a", "map/native/pages:256", "3", "9.52%", "3",
+                                     "0.10%", "1,050", "1,000"]])
+        self.assertIn("Above 1%: 1 off, 0 on, of 1", read(out))
+        self.assertIn("append `nokaslr`", read(out))
+
     def test_previous_run_is_judged_per_figure(self):
         self.make_kernel("x86_64-a", 2, {"switch/lean": [1100.0, 1100.0],
                                          "mechanism/sysemu": [500.0, 501.0],
