@@ -200,10 +200,27 @@ class RenderTest(Tmp):
         self.assertEqual(k["figures"]["pool/private/threads:2"]["flag"], "spread > 1%")
         report = read(os.path.join(self.dir, "report.md"))
         self.assertIn("## Idle time inside the measured loops", report)
+        self.assertIn("| mechanism/sysemu | 6,014,050 (without idle 14,050) | 66.51% |", report)
         self.assertIn("kernel command line added `nokaslr`", report)
-        # The repeatability table judges sysemu without idle: 1 of 2 within.
+        # The repeatability table judges sysemu without idle: 1 of 2 within;
+        # the pool figure has no measured cause, so the bar fails.
         row = next(l for l in report.splitlines() if l.startswith("| x86_64 rt | 2 | 2 |"))
-        self.assertIn("| 1 | 1 |", row)
+        self.assertIn("| 1 | 1 | 0 |", row)
+        self.assertIn("FAILS", row)
+        self.assertIn("pool/private/threads:1 (5.13%; cause: unmeasured)", report)
+        # With a measured cause on file the same figure is flagged, the bar holds.
+        causes = self.write("causes.tsv", "figure\tkernel\tcause\tevidence\n"
+                            "pool/private/threads:1\trt$\tthe planted cause\tab/planted\n")
+        old, kr.CAUSES_TSV = kr.CAUSES_TSV, causes
+        try:
+            self.assertEqual(self.render_quietly(), 0)
+        finally:
+            kr.CAUSES_TSV = old
+        report = read(os.path.join(self.dir, "report.md"))
+        row = next(l for l in report.splitlines() if l.startswith("| x86_64 rt | 2 | 2 |"))
+        self.assertIn("| 1 | 1 | 1 |", row)
+        self.assertIn("holds (flagged with causes)", row)
+        self.assertIn("cause: the planted cause (ab/planted)", report)
 
     def test_spread_ab_tables_each_key_figure_off_and_on(self):
         for side, vals in (("off", [1000.0, 1100.0, 1050.0]), ("on", [1000.0, 1001.0, 1000.0])):

@@ -86,6 +86,11 @@ main() {
 	sed -n '/^PTBENCH-TRACE-BEGIN$/,/^PTBENCH-TRACE-END$/{/^PTBENCH-TRACE-/d;p}' \
 		"$out/console.log" >"$out/trace.txt"
 	rm -f "$out/initrd.cpio.gz"
+	# Google Benchmark exits 0 when the filter matches nothing.
+	if grep -q '^Failed to match any benchmarks' "$out/console.log"; then
+		warn "--filter '$filter' matches no benchmark (names end in /real_time or /manual_time); console $out/console.log"
+		((rc)) || rc=1
+	fi
 	if [[ -s $out/trace.txt ]]; then
 		info "trace: $out/trace.txt ($(wc -l <"$out/trace.txt") lines); console $out/console.log"
 	else
