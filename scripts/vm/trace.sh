@@ -9,7 +9,8 @@
 # .cache/vm/trace/ARCH-STAMP):
 #   console.log    the serial console (run.sh's log; the benchmark table,
 #                  with its counters, is in it)
-#   trace.txt      the guest's ftrace buffer (between the TRACE markers)
+#   trace.txt.gz   the guest's ftrace buffer (between the TRACE markers,
+#                  which stay in console.log with nothing between them)
 # --events         tracefs event names, comma separated (default: the
 #                  scheduler's switch, waking and wakeup, hrtimer start and
 #                  expiry, and the local timer interrupt of x86; a name the
@@ -85,14 +86,17 @@ main() {
 		"${run_opts[@]}" "$out/initrd.cpio.gz" || rc=$?
 	sed -n '/^PTBENCH-TRACE-BEGIN$/,/^PTBENCH-TRACE-END$/{/^PTBENCH-TRACE-/d;p}' \
 		"$out/console.log" >"$out/trace.txt"
-	rm -f "$out/initrd.cpio.gz"
+	# The trace once: out of the console log (and its JUnit copy).
+	sed -i '/^PTBENCH-TRACE-BEGIN$/,/^PTBENCH-TRACE-END$/{/^PTBENCH-TRACE-/!d}' "$out/console.log"
+	rm -f "$out/initrd.cpio.gz" "$out/console.log.junit.xml"
 	# Google Benchmark exits 0 when the filter matches nothing.
 	if grep -q '^Failed to match any benchmarks' "$out/console.log"; then
 		warn "--filter '$filter' matches no benchmark (names end in /real_time or /manual_time); console $out/console.log"
 		((rc)) || rc=1
 	fi
 	if [[ -s $out/trace.txt ]]; then
-		info "trace: $out/trace.txt ($(wc -l <"$out/trace.txt") lines); console $out/console.log"
+		info "trace: $out/trace.txt.gz ($(wc -l <"$out/trace.txt") lines); console $out/console.log"
+		gzip -n -f -9 "$out/trace.txt"
 	else
 		rm -f "$out/trace.txt"
 		warn "the guest printed no trace; console $out/console.log"
