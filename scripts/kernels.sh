@@ -33,9 +33,17 @@
 #   --runs N        boots per kernel (default 3 with icount, else 1): the
 #                   run-to-run spread of every figure comes from them
 #   --append ARGS   extra kernel command line of every boot (run.sh
-#                   --append; repeatable, joined with spaces)
+#                   --append; repeatable, joined with spaces), after the
+#                   defaults
 #   --qemu-opt OPT  extra qemu arguments of every boot, split at blanks
-#                   (run.sh --qemu-opt; repeatable, in order)
+#                   (run.sh --qemu-opt; repeatable, in order), after the
+#                   defaults
+#   --no-boot-defaults
+#                   boot without the default options, which make the
+#                   figures repeatable (PTBENCH_VM_BOOT_APPEND and
+#                   PTBENCH_VM_BOOT_QEMU_OPTS in scripts/lib.sh: a fixed
+#                   qemu -seed and -rtc, nokaslr, norandmaps; each measured
+#                   in results/kernels/determinism/)
 #   --timeout S     seconds per boot before qemu is killed (default 1500)
 #   --bench-filter REGEX
 #                   --benchmark_filter of the benchmarks in the guest
@@ -222,6 +230,7 @@ label() {
 main() {
 	local arch=x86_64 accel='' runs='' timeout=1500 filter='' bench=1 manifest='' out='' append=''
 	local -a specs=() qemu_opts=()
+	local defaults=1
 	while (($#)); do
 		case $1 in
 		--arch | --accel | --runs | --timeout | --bench-filter | --manifest | --out | --append | --qemu-opt)
@@ -239,6 +248,7 @@ main() {
 			esac
 			shift
 			;;
+		--no-boot-defaults) defaults=0 ;;
 		--no-bench) bench=0 ;;
 		--bench-only) bench=2 ;;
 		-h | --help) usage; return 0 ;;
@@ -257,6 +267,14 @@ main() {
 	[[ $timeout =~ ^[1-9][0-9]*$ ]] || die -s 2 "--timeout wants seconds, not '$timeout'"
 	# The filter travels to the guest inside single quotes.
 	[[ $filter != *"'"* ]] || die -s 2 "--bench-filter wants a regular expression without single quotes"
+	# What the user added goes after the defaults (run.info's command
+	# gives the user's part: the defaults apply again).
+	local user_append=$append
+	local -a user_qemu=("${qemu_opts[@]}")
+	if ((defaults)); then
+		append=$PTBENCH_VM_BOOT_APPEND${append:+ $append}
+		qemu_opts=("${PTBENCH_VM_BOOT_QEMU_OPTS[@]}" "${qemu_opts[@]}")
+	fi
 	# The same quotes hold them in run.info's command; a qemu option that
 	# is not an option would shift every later word.
 	[[ $append != *[$'\'\n\t']* ]] || die -s 2 "--append wants one line of kernel arguments without quotes or tabs"
@@ -355,13 +373,15 @@ main() {
 	local again="scripts/ptbench kernels --manifest ${out#"$PTBENCH_ROOT"/}/manifest.tsv"
 	again+=" --accel $accel --runs $runs --timeout $timeout"
 	[[ -n $filter ]] && again+=" --bench-filter '$filter'"
-	[[ -n $append ]] && again+=" --append '$append'"
-	for opt in "${qemu_opts[@]}"; do
+	((defaults)) || again+=" --no-boot-defaults"
+	[[ -n $user_append ]] && again+=" --append '$user_append'"
+	for opt in "${user_qemu[@]}"; do
 		again+=" --qemu-opt '$opt'"
 	done
 	((bench)) || again+=" --no-bench"
 	((bench == 2)) && again+=" --bench-only"
-	printf 'append=%s\nqemu_opts=%s\n' "$append" "$qemu_text" >"$out/tmp.run.info"
+	printf 'append=%s\nqemu_opts=%s\nboot_defaults=%s\n' "$append" "$qemu_text" \
+		"$( ((defaults)) && echo on || echo off)" >"$out/tmp.run.info"
 	printf 'accel=%s\nruns=%s\nboots=%s\ntotal_ms=%s\nstarted=%s\nhost=%s\nhost_kernel=%s\nqemu_x86_64=%s\nqemu_aarch64=%s\ncommit=%s\ncommand=%s\n' \
 		"$accel" "$runs" "$boots" "$total" "$stamp" "$(uname -n)" "$(uname -r)" \
 		"$(qemu-system-x86_64 --version 2>/dev/null | head -n 1)" \
