@@ -42,7 +42,8 @@
 #                   boot without the default options, which make the
 #                   figures repeatable (PTBENCH_VM_BOOT_APPEND and
 #                   PTBENCH_VM_BOOT_QEMU_OPTS in scripts/lib.sh: a fixed
-#                   qemu -seed and -rtc, nokaslr, norandmaps; each measured
+#                   qemu -seed and -rtc, nokaslr, norandmaps,
+#                   cryptomgr.notests; each measured
 #                   in results/kernels/determinism/)
 #   --timeout S     seconds per boot before qemu is killed (default 1500)
 #   --bench-filter REGEX
