@@ -200,6 +200,9 @@ class RenderTest(Tmp):
         self.assertEqual(k["figures"]["pool/private/threads:2"]["flag"], "spread > 1%")
         report = read(os.path.join(self.dir, "report.md"))
         self.assertIn("## Idle time inside the measured loops", report)
+        # 6,000,000 ns of idle: 1.5 ticks of 4 ms waited, 1.5 interrupts.
+        self.assertIn("| x86_64 rt | mechanism/sysemu | 6,014,050 | 66.51% | 6,000,000 | 1.50 | 1.500 |",
+                      report)
         self.assertIn("| mechanism/sysemu | 6,014,050 (without idle 14,050) | 66.51% |", report)
         self.assertIn("kernel command line added `nokaslr`", report)
         # The repeatability table judges sysemu without idle: 1 of 2 within;
