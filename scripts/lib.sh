@@ -164,6 +164,13 @@ usage() {
 	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[1]}"
 }
 
+# The boot options of every kernel-matrix boot (kernels.sh; --no-boot-defaults
+# drops them): what measured best for repeatable instruction counts, each
+# with its committed A/B in results/kernels/determinism/ (README.md there).
+# The kernel arguments and the qemu options (each split at blanks).
+PTBENCH_VM_BOOT_APPEND='nokaslr norandmaps cryptomgr.notests'
+PTBENCH_VM_BOOT_QEMU_OPTS=('-seed 1' '-rtc base=2026-01-01T00:00:00,clock=vm')
+
 # The release build's options, written once, as a meson native file.
 PTBENCH_RELEASE_INI=$PTBENCH_ROOT/scripts/meson/release.ini
 
