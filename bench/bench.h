@@ -27,7 +27,7 @@ void bench_register_interrupt(void);
 void bench_register_app(void);
 
 /* Run-wide settings (from --ptbench_backend=, --ptbench_mode=,
- * --ptbench_pin=, --ptbench_app_size=). */
+ * --ptbench_pin=, --ptbench_app_size=, --ptbench_idle=). */
 struct bench_config {
 	const char *backend; /* "ptrace" or "systrap": the core families' */
 	const char *mode; /* "faithful" or "lean": core benchmarks that are
@@ -35,8 +35,14 @@ struct bench_config {
 	bool pin;         /* pin traced threads (core option) and the
 			   * benchmark's own processes as each family says */
 	const char *app_size; /* "full" or "quick": the app family's inputs */
+	bool idle;        /* the idle and timer-tick counters of each loop */
 };
 extern struct bench_config bench_config;
+
+/* --ptbench_idle=1 (bench/idle.c): every benchmark's loop gets the
+ * counters idle_ns, idle_sleeps and timer_ticks per iteration (where the
+ * kernel shows them). */
+void bench_idle_counters_enable(void);
 
 uint64_t bench_now_ns(void);
 /* Pins the calling thread (or pid, 0 = self) to one CPU; 0 or -errno. */

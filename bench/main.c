@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ptbench-bench: every benchmark family in one executable. Flags of its own
  * (--ptbench_backend=ptrace|systrap, --ptbench_mode=faithful|lean,
- * --ptbench_pin=0|1, --ptbench_app_size=full|quick) are taken out before the
- * rest goes to Google Benchmark. */
+ * --ptbench_pin=0|1, --ptbench_app_size=full|quick, --ptbench_idle=0|1) are
+ * taken out before the rest goes to Google Benchmark. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <stdbool.h>
@@ -111,6 +111,8 @@ static int parse_own_flags(int *argc, char **argv)
 			bench_config.pin = v[0] == '1';
 		else if ((v = own_flag(a, "app_size", sizes, &bad)))
 			bench_config.app_size = v;
+		else if ((v = own_flag(a, "idle", pins, &bad)))
+			bench_config.idle = v[0] == '1';
 		else
 			argv[out++] = argv[i];
 		if (bad)
@@ -135,6 +137,10 @@ static void print_own_help(void)
 	       "          [--ptbench_app_size={full|quick}]     the app family's inputs: 20 MB of text and\n"
 	       "                                                50,000 files, or a tenth (default full;\n"
 	       "                                                context 'app_size')\n"
+	       "          [--ptbench_idle={0|1}]                the counters idle_ns, idle_sleeps and\n"
+	       "                                                timer_ticks per iteration of every loop,\n"
+	       "                                                from /proc/timer_list and /proc/interrupts\n"
+	       "                                                (default 0; context 'idle_counters')\n"
 	       "environment:\n"
 	       "          PTBENCH_SAMPLES_DIR=DIR   write the latency samples of switch/* and\n"
 	       "                                    interrupt/latency there, one file each\n"
@@ -160,6 +166,9 @@ int main(int argc, char **argv)
 	gb_context("switch_mode", bench_config.mode);
 	gb_context("pinning", bench_config.pin ? "on" : "off");
 	gb_context("app_size", bench_config.app_size);
+	gb_context("idle_counters", bench_config.idle ? "on" : "off");
+	if (bench_config.idle)
+		bench_idle_counters_enable();
 	gb_context("compiler", PTBENCH_COMPILER);
 	gb_context("cflags", PTBENCH_CFLAGS);
 	bench_native_ns = bench_measure_native_ns();

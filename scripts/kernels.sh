@@ -30,20 +30,29 @@
 #                   on; a kernel of a foreign arch runs under tcg instead,
 #                   and says so); tcg: function only, no figure means
 #                   anything
-#   --runs N        boots per kernel (default 2 with icount, else 1): the
+#   --runs N        boots per kernel (default 3 with icount, else 1): the
 #                   run-to-run spread of every figure comes from them
+#   --append ARGS   extra kernel command line of every boot (run.sh
+#                   --append; repeatable, joined with spaces)
+#   --qemu-opt OPT  extra qemu arguments of every boot, split at blanks
+#                   (run.sh --qemu-opt; repeatable, in order)
 #   --timeout S     seconds per boot before qemu is killed (default 1500)
 #   --bench-filter REGEX
 #                   --benchmark_filter of the benchmarks in the guest
 #                   (default: all of them)
 #   --no-bench      probe and conformance only
+#   --bench-only    probe and benchmarks only (suite.sh --bench-only: no
+#                   conformance run before the figures; quick boots for
+#                   A/B runs of a boot option)
 #   --manifest FILE the kernels of FILE (manifest.tsv of a run: arch,
 #                   package, version): exact versions; one that the archive
 #                   no longer has (and the cache lacks) is reported GONE
 #   --out DIR       the report folder (default results/kernels/<UTC date>)
 #
 # Writes into DIR: manifest.tsv (what was asked and what was booted:
-# package, exact version, sha256 of the .deb, status), raw/LABEL/runN.log
+# package, exact version, sha256 of the .deb, status, and the append and
+# qemu_opts each kernel was booted with), run.info (the options, the same
+# append= and qemu_opts=, and the command that runs it all again), raw/LABEL/runN.log
 # with run.sh's .info, .runs.tsv and .bench.json beside it, and through
 # scripts/kernels_report.py: features.tsv, conformance.tsv, bench.tsv,
 # report.md, kernels.json and plots/; results/kernels/README.md is the
@@ -211,11 +220,11 @@ label() {
 }
 
 main() {
-	local arch=x86_64 accel='' runs='' timeout=1500 filter='' bench=1 manifest='' out=''
-	local -a specs=()
+	local arch=x86_64 accel='' runs='' timeout=1500 filter='' bench=1 manifest='' out='' append=''
+	local -a specs=() qemu_opts=()
 	while (($#)); do
 		case $1 in
-		--arch | --accel | --runs | --timeout | --bench-filter | --manifest | --out)
+		--arch | --accel | --runs | --timeout | --bench-filter | --manifest | --out | --append | --qemu-opt)
 			(($# >= 2)) || die -s 2 "$1 needs a value (try: kernels.sh --help)"
 			case $1 in
 			--arch) arch=$(norm_arch "$2") ;;
@@ -225,10 +234,13 @@ main() {
 			--bench-filter) filter=$2 ;;
 			--manifest) manifest=$2 ;;
 			--out) out=$2 ;;
+			--append) append+=${append:+ }$2 ;;
+			--qemu-opt) qemu_opts+=("$2") ;;
 			esac
 			shift
 			;;
 		--no-bench) bench=0 ;;
+		--bench-only) bench=2 ;;
 		-h | --help) usage; return 0 ;;
 		-*) die -s 2 "unknown option '$1' (try: kernels.sh --help)" ;;
 		*) specs+=("$arch:$1") ;;
@@ -240,11 +252,19 @@ main() {
 	icount | kvm | tcg) ;;
 	*) die -s 2 "unknown --accel '$accel' (icount, kvm, tcg)" ;;
 	esac
-	[[ -z $runs ]] && runs=1 && [[ $accel == icount ]] && runs=2
+	[[ -z $runs ]] && runs=1 && [[ $accel == icount ]] && runs=3
 	[[ $runs =~ ^[1-9][0-9]*$ ]] || die -s 2 "--runs wants a positive integer, not '$runs'"
 	[[ $timeout =~ ^[1-9][0-9]*$ ]] || die -s 2 "--timeout wants seconds, not '$timeout'"
 	# The filter travels to the guest inside single quotes.
 	[[ $filter != *"'"* ]] || die -s 2 "--bench-filter wants a regular expression without single quotes"
+	# The same quotes hold them in run.info's command; a qemu option that
+	# is not an option would shift every later word.
+	[[ $append != *[$'\'\n\t']* ]] || die -s 2 "--append wants one line of kernel arguments without quotes or tabs"
+	local opt
+	for opt in "${qemu_opts[@]}"; do
+		[[ $opt != *[$'\'\n\t']* ]] || die -s 2 "--qemu-opt wants one line without quotes or tabs, not '$opt'"
+		[[ $opt =~ ^[[:space:]]*- ]] || die -s 2 "--qemu-opt '$opt' must start with a qemu option (-...)"
+	done
 	if [[ -n $manifest && ${#specs[@]} -gt 0 ]]; then
 		die -s 2 "give KERNELs or --manifest, not both"
 	fi
@@ -274,10 +294,16 @@ main() {
 	out=$(cd "$out" && pwd)
 
 	local -a suite_opts=(--timeout "$timeout")
-	((bench)) && suite_opts+=(--bench)
+	((bench == 1)) && suite_opts+=(--bench)
+	((bench == 2)) && suite_opts+=(--bench-only)
 	[[ -n $filter ]] && suite_opts+=(--bench-flags "--benchmark_filter='$filter'")
+	[[ -n $append ]] && suite_opts+=(--append "$append")
+	for opt in "${qemu_opts[@]}"; do
+		suite_opts+=(--qemu-opt "$opt")
+	done
+	local qemu_text=${qemu_opts[*]}
 	local mtmp=$out/tmp.manifest.tsv r lab dir status rc t0 failed=0 boots=0 kaccel last_boot_ms=0
-	printf 'arch\tpackage\tversion\tspec\tsha256\tstatus\tlabel\truns\taccel\tnote\n' >"$mtmp"
+	printf 'arch\tpackage\tversion\tspec\tsha256\tstatus\tlabel\truns\taccel\tnote\tappend\tqemu_opts\n' >"$mtmp"
 	for i in "${!K_SPEC[@]}"; do
 		resolve "$i"
 		lab=$(label "${K_ARCH[i]}" "${R_PACKAGE:-${K_SPEC[i]}}")
@@ -319,8 +345,9 @@ main() {
 			failed=1
 			warn "$lab: $status: $R_NOTE"
 		fi
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${K_ARCH[i]}" "${R_PACKAGE:-${K_SPEC[i]}}" \
-			"$R_VERSION" "${K_SPEC[i]}" "$R_SHA" "$status" "$lab" "$r" "$kaccel" "${R_NOTE//$'\t'/ }" >>"$mtmp"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${K_ARCH[i]}" "${R_PACKAGE:-${K_SPEC[i]}}" \
+			"$R_VERSION" "${K_SPEC[i]}" "$R_SHA" "$status" "$lab" "$r" "$kaccel" "${R_NOTE//$'\t'/ }" \
+			"$append" "$qemu_text" >>"$mtmp"
 	done
 	mv "$mtmp" "$out/manifest.tsv"
 	local total=$(($(now_ms) - t_start))
@@ -328,13 +355,19 @@ main() {
 	local again="scripts/ptbench kernels --manifest ${out#"$PTBENCH_ROOT"/}/manifest.tsv"
 	again+=" --accel $accel --runs $runs --timeout $timeout"
 	[[ -n $filter ]] && again+=" --bench-filter '$filter'"
+	[[ -n $append ]] && again+=" --append '$append'"
+	for opt in "${qemu_opts[@]}"; do
+		again+=" --qemu-opt '$opt'"
+	done
 	((bench)) || again+=" --no-bench"
+	((bench == 2)) && again+=" --bench-only"
+	printf 'append=%s\nqemu_opts=%s\n' "$append" "$qemu_text" >"$out/tmp.run.info"
 	printf 'accel=%s\nruns=%s\nboots=%s\ntotal_ms=%s\nstarted=%s\nhost=%s\nhost_kernel=%s\nqemu_x86_64=%s\nqemu_aarch64=%s\ncommit=%s\ncommand=%s\n' \
 		"$accel" "$runs" "$boots" "$total" "$stamp" "$(uname -n)" "$(uname -r)" \
 		"$(qemu-system-x86_64 --version 2>/dev/null | head -n 1)" \
 		"$(qemu-system-aarch64 --version 2>/dev/null | head -n 1)" \
 		"$commit" "$again" \
-		>"$out/tmp.run.info"
+		>>"$out/tmp.run.info"
 	mv "$out/tmp.run.info" "$out/run.info"
 	info "all boots done in $((total / 1000)) s; rendering the report"
 	"$PTBENCH_PYTHON" "$REPORT_PY" render "$out" ||

@@ -56,9 +56,28 @@ gb_bench *gb_unit(gb_bench *b, char unit)
 	}
 }
 
+static gb_loop_hook loop_hook;
+// The state whose loop the hook has seen start and not yet end.
+static gb_state *hooked;
+
+void gb_set_loop_hook(gb_loop_hook hook) { loop_hook = hook; }
+
 bool gb_keep_running_batch(gb_state *st, uint64_t n)
 {
-	return S(st).KeepRunningBatch(static_cast<benchmark::IterationCount>(n));
+	bool more;
+
+	if (!loop_hook || S(st).thread_index() != 0)
+		return S(st).KeepRunningBatch(static_cast<benchmark::IterationCount>(n));
+	if (hooked != st) {
+		loop_hook(st, false);
+		hooked = st;
+	}
+	more = S(st).KeepRunningBatch(static_cast<benchmark::IterationCount>(n));
+	if (!more) {
+		hooked = nullptr;
+		loop_hook(st, true);
+	}
+	return more;
 }
 
 int64_t gb_range_x(gb_state *st, int i) { return S(st).range(static_cast<size_t>(i)); }

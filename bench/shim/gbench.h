@@ -64,6 +64,15 @@ void gb_resume_timing(gb_state *st);
 void gb_skip_with_error(gb_state *st, const char *msg);
 bool gb_error_occurred(gb_state *st);
 
+/* A hook run outside the timing, on thread 0 only: with end false just
+ * before the first batch of a benchmark's timed loop, with end true just
+ * after the last one (when gb_keep_running_batch returns false). What it
+ * measures in between describes the loop alone (the set-up and the
+ * teardown stay out); counters it adds at the end go to the JSON. NULL:
+ * none (the default). */
+typedef void (*gb_loop_hook)(gb_state *st, bool end);
+void gb_set_loop_hook(gb_loop_hook hook);
+
 /* A key/value for the JSON "context". */
 void gb_context(const char *key, const char *value);
 

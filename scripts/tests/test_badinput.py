@@ -214,7 +214,13 @@ CASES = [
     ("vm/suite.sh: unknown option", sh("vm/suite.sh") + ["--bogus"]),
     ("vm/suite.sh: unknown arch", sh("vm/suite.sh") + ["--arch", "sparc"]),
     ("vm/run.sh: unknown option", sh("vm/run.sh") + ["--bogus"]),
+    ("vm/run.sh: --append without value", sh("vm/run.sh") + ["--append"]),
+    ("vm/run.sh: --qemu-opt not an option", sh("vm/run.sh") + ["--qemu-opt", "seed 1", "{good}"]),
+    ("vm/suite.sh: --qemu-opt without value", sh("vm/suite.sh") + ["--qemu-opt"]),
     ("vm/run.sh: bad --cpu", sh("vm/run.sh") + ["--arch", "x86_64", "--cpu", "max vendor", "{good}"]),
+    ("vm/trace.sh: unknown option", sh("vm/trace.sh") + ["--bogus"]),
+    ("vm/trace.sh: no --filter", sh("vm/trace.sh") + ["--arch", "x86_64", "--kernel", "{good}", "--bench", "/bin/true"]),
+    ("vm/trace.sh: bad --events", sh("vm/trace.sh") + ["--arch", "x86_64", "--kernel", "{good}", "--bench", "/bin/true", "--filter", "x", "--events", "a;b"]),
     ("vm/fetch.sh: unknown option", sh("vm/fetch.sh") + ["--bogus"]),
     ("vm/initramfs.sh: unknown option", sh("vm/initramfs.sh") + ["--bogus"]),
     # C tools
@@ -250,6 +256,8 @@ CASES = [
     ("ptbench kernels: unknown kernel package", PTBENCH + ["kernels", "--out", "{d}/k", "linux-image-no-such-kernel-amd64"]),
     ("ptbench kernels: quote in --bench-filter", PTBENCH + ["kernels", "--bench-filter", "a'b", "{good}"]),
     ("ptbench kernels: --out below a file", PTBENCH + ["kernels", "--out", "{notdir}", "{good}"]),
+    ("ptbench kernels: --qemu-opt not an option", PTBENCH + ["kernels", "--qemu-opt", "seed 1", "{good}"]),
+    ("ptbench kernels: quote in --append", PTBENCH + ["kernels", "--append", "a'b", "{good}"]),
     ("kernels.sh: unknown option", sh("kernels.sh") + ["--bogus"]),
     # kernels_report.py
     ("kernels_report.py: no subcommand", py("kernels_report.py")),

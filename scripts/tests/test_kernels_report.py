@@ -31,11 +31,16 @@ PROBE = {"sysemu": True, "ptrace_set_syscall_info": False, "cpuid_faulting": Fal
          "seccomp_filter_flags": {"tsync": True}, "clocksource": "tsc"}
 
 
-def bench_json(figures, errors=()):
-    """A Google Benchmark JSON: name -> ns per iteration; errors: names."""
+def bench_json(figures, errors=(), idle=None):
+    """A Google Benchmark JSON: name -> ns per iteration; errors: names;
+    idle: name -> (idle_ns, timer_ticks) per iteration (--ptbench_idle=1)."""
     rows = [{"name": n + "/real_time", "run_name": n + "/real_time", "run_type": "iteration",
              "iterations": 100, "real_time": v, "cpu_time": v, "time_unit": "ns"}
             for n, v in figures.items()]
+    for r in rows:
+        c = (idle or {}).get(r["name"][:-len("/real_time")])
+        if c:
+            r.update(idle_ns=c[0], idle_sleeps=c[1], timer_ticks=c[1])
     rows += [{"name": n + "/real_time", "run_name": n + "/real_time", "run_type": "iteration",
               "error_occurred": True, "error_message": "only one CPU allowed"} for n in errors]
     return {"context": {}, "benchmarks": rows}
@@ -168,6 +173,82 @@ class RenderTest(Tmp):
             finally:
                 sys.stdout = old
 
+    def test_idle_time_is_taken_out_before_the_bar(self):
+        # Two runs that waited a different number of 4 ms ticks: as measured
+        # the figure is far from 1%, without the idle it holds.
+        for i, (fig, idle) in enumerate(((4_014_000.0, 4_000_000.0), (8_014_100.0, 8_000_000.0)), 1):
+            self.write(f"raw/x86_64-rt/run{i}.log", console(PROBE))
+            self.write(f"raw/x86_64-rt/run{i}.log.runs.tsv", RUNS_TSV)
+            self.write(f"raw/x86_64-rt/run{i}.log.bench.json", bench_json(
+                {"mechanism/sysemu": fig, "pool/private/threads:1": 900.0 + i * 50,
+                 "pool/private/threads:2": 900.0 + i * 50},
+                idle={"mechanism/sysemu": (idle, idle / 4e6)}))
+        self.write("manifest.tsv",
+                   "arch\tpackage\tversion\tspec\tsha256\tstatus\tlabel\truns\taccel\tnote\n"
+                   "x86_64\tlinux-image-rt\t1\trt\t00\tok\tx86_64-rt\t2\ticount\t\n")
+        self.write("run.info", "accel=icount\ntotal_ms=61000\nappend=nokaslr\n")
+        self.assertEqual(self.render_quietly(), 0)
+        doc = json.loads(read(os.path.join(self.dir, "kernels.json")))
+        k = doc["kernels"][0]
+        self.assertEqual(k["figures"]["mechanism/sysemu"]["flag"], "UNSTABLE")
+        c = k["corrected"]["mechanism/sysemu"]
+        self.assertEqual(c["flag"], "")
+        self.assertAlmostEqual(c["median"], 14_050.0)
+        self.assertAlmostEqual(c["ticks"], 1.5)
+        # pool/*/threads:1 is a key figure, threads:2 is not.
+        self.assertEqual(k["figures"]["pool/private/threads:1"]["flag"], "UNSTABLE")
+        self.assertEqual(k["figures"]["pool/private/threads:2"]["flag"], "spread > 1%")
+        report = read(os.path.join(self.dir, "report.md"))
+        self.assertIn("## Idle time inside the measured loops", report)
+        self.assertIn("| mechanism/sysemu | 6,014,050 (without idle 14,050) | 66.51% |", report)
+        self.assertIn("kernel command line added `nokaslr`", report)
+        # The repeatability table judges sysemu without idle: 1 of 2 within;
+        # the pool figure has no measured cause, so the bar fails.
+        row = next(l for l in report.splitlines() if l.startswith("| x86_64 rt | 2 | 2 |"))
+        self.assertIn("| 1 | 1 | 0 |", row)
+        self.assertIn("FAILS", row)
+        self.assertIn("pool/private/threads:1 (5.13%; cause: unmeasured)", report)
+        # With a measured cause on file the same figure is flagged, the bar holds.
+        causes = self.write("causes.tsv", "figure\tkernel\tcause\tevidence\n"
+                            "pool/private/threads:1\trt$\tthe planted cause\tab/planted\n")
+        old, kr.CAUSES_TSV = kr.CAUSES_TSV, causes
+        try:
+            self.assertEqual(self.render_quietly(), 0)
+        finally:
+            kr.CAUSES_TSV = old
+        report = read(os.path.join(self.dir, "report.md"))
+        row = next(l for l in report.splitlines() if l.startswith("| x86_64 rt | 2 | 2 |"))
+        self.assertIn("| 1 | 1 | 1 |", row)
+        self.assertIn("holds (flagged with causes)", row)
+        self.assertIn("cause: the planted cause (ab/planted)", report)
+
+    def test_spread_ab_tables_each_key_figure_off_and_on(self):
+        for side, vals in (("off", [1000.0, 1100.0, 1050.0]), ("on", [1000.0, 1001.0, 1000.0])):
+            for i, v in enumerate(vals, 1):
+                self.write(f"{side}/raw/x86_64-a/run{i}.log", console(PROBE))
+                self.write(f"{side}/raw/x86_64-a/run{i}.log.bench.json",
+                           bench_json({"map/native/pages:256": v, "mem/peek/bytes:8": v}))
+            self.write(f"{side}/manifest.tsv",
+                       "arch\tpackage\tversion\tspec\tsha256\tstatus\tlabel\truns\taccel\tnote\n"
+                       "x86_64\tlinux-image-a\t1\ta\t00\tok\tx86_64-a\t3\ticount\t\n")
+            self.write(f"{side}/run.info", f"accel=icount\nappend={'nokaslr' if side == 'on' else ''}\n")
+        out = os.path.join(self.dir, "ab", "table.md")
+        os.makedirs(os.path.dirname(out))
+        with open(os.devnull, "w") as null:
+            old, sys.stdout = sys.stdout, null
+            try:
+                rc = kr.main(["spread-ab", "--off", os.path.join(self.dir, "off"), "--on",
+                              os.path.join(self.dir, "on"), "--title", "kaslr", "--out", out])
+            finally:
+                sys.stdout = old
+        self.assertEqual(rc, 0)
+        rows = [l.split("\t") for l in read(out[:-3] + ".tsv").splitlines()]
+        # mem/ is not a key figure: one row.
+        self.assertEqual(rows[1:], [["x86_64 a", "map/native/pages:256", "3", "9.52%", "3",
+                                     "0.10%", "1,050", "1,000"]])
+        self.assertIn("Above 1%: 1 off, 0 on, of 1", read(out))
+        self.assertIn("append `nokaslr`", read(out))
+
     def test_previous_run_is_judged_per_figure(self):
         self.make_kernel("x86_64-a", 2, {"switch/lean": [1100.0, 1100.0],
                                          "mechanism/sysemu": [500.0, 501.0],
@@ -279,6 +360,46 @@ class ScriptArgsTest(unittest.TestCase):
             p = self.run_script("kernels.sh", *args)
             self.assertEqual(p.returncode, 2, (args, p.stderr))
             self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+    def test_kernels_boot_option_errors_are_exit_2(self):
+        for args in (["--qemu-opt", "seed 1", "x"], ["--qemu-opt", "-seed 'a'", "x"],
+                     ["--append", "a'b", "x"], ["--append", "a\nb", "x"], ["--append"]):
+            p = self.run_script("kernels.sh", *args)
+            self.assertEqual(p.returncode, 2, (args, p.stderr))
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+    def dry_run(self, *args):
+        with tempfile.TemporaryDirectory(prefix="kernels-test.") as d:
+            image, initrd = os.path.join(d, "vmlinuz"), os.path.join(d, "initrd")
+            for f in (image, initrd):
+                open(f, "w").close()
+            p = self.run_script("vm/run.sh", "--arch", "x86_64", "--kernel", image,
+                                *args, "--dry-run", initrd)
+            return p, p.stdout.splitlines()
+
+    def test_run_appends_kernel_arguments_and_qemu_words(self):
+        p, argv = self.dry_run("--accel", "icount", "--append", "nokaslr", "--append",
+                               "norandmaps sysctl.kernel.randomize_va_space=0",
+                               "--qemu-opt", "-seed 1", "--qemu-opt",
+                               "-rtc base=2026-01-01T00:00:00,clock=vm")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        cmdline = argv[argv.index("-append") + 1]
+        self.assertTrue(cmdline.endswith(" quiet nokaslr norandmaps sysctl.kernel.randomize_va_space=0"),
+                        cmdline)
+        self.assertEqual(argv[-4:], ["-seed", "1", "-rtc", "base=2026-01-01T00:00:00,clock=vm"])
+        # The extra words come after the accelerator's own (icount stays).
+        self.assertLess(argv.index("-icount"), argv.index("-seed"))
+
+    def test_run_without_extras_is_unchanged(self):
+        p, argv = self.dry_run("--accel", "icount")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(argv[argv.index("-append") + 1].endswith(" quiet"))
+        self.assertNotIn("-seed", argv)
+
+    def test_run_rejects_a_qemu_value_without_option(self):
+        p, _ = self.dry_run("--qemu-opt", "seed 1")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--qemu-opt", p.stderr)
 
     def test_ab_icount_usage_errors_are_exit_2(self):
         for args in (["--icount", "--rounds", "1", "HEAD", "HEAD"], ["--icount", "HEAD"],

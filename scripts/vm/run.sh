@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh --arch ARCH [--kernel PACKAGE|PATH] [--accel tcg|icount|kvm]
-#        [--timeout S] [--log FILE] [--mem MB] [--cpu MODEL] INITRAMFS
+#        [--timeout S] [--log FILE] [--mem MB] [--cpu MODEL]
+#        [--append ARGS] [--qemu-opt OPT]... [--dry-run] INITRAMFS
 #
 # Boots INITRAMFS (from initramfs.sh) in qemu-system-ARCH on a Debian
 # kernel, streams the serial console to stdout (without the \r and without
@@ -29,6 +30,17 @@
 #               qemu 7.2 presents as AMD; max,pauth-impdef=on,sve=off,sme=off
 #               on aarch64), e.g. max,vendor=GenuineIntel for the Intel-only
 #               paths (sysenter in 64-bit mode)
+#   --append    extra kernel command line, after the fixed
+#               "console=... panic=-1 quiet" (e.g. "nokaslr norandmaps";
+#               sysctl.kernel.randomize_va_space=0 sets a sysctl before
+#               /init); repeatable, joined with spaces
+#   --qemu-opt  extra qemu arguments, split at blanks into words, after
+#               the accelerator's (e.g. "-seed 1" or "-rtc
+#               base=2026-01-01T00:00:00,clock=vm"); repeatable, in order
+#   --dry-run   print the qemu command, one word a line, and exit 0
+#               without booting (what the argument handling builds)
+# Both go to LOG.info as append= and qemu_opts=, and the guest's
+# /proc/cmdline as guest_cmdline=.
 # A benchmark run in the guest (initramfs.sh --bench: its BENCH markers
 # follow the RESULT line) is extracted to LOG.bench.json and printed as a
 # short table labelled emulated, not comparable; its outcome (an error, a
@@ -72,7 +84,11 @@ resolve_kernel_image() {
 	[[ -f $KERNEL_IMAGE ]] || die "kernel $spec: no image after fetch.sh ($record)"
 }
 
-# qemu_command ACCEL MEM INITRAMFS [CPU]: fill QEMU_CMD.
+# Extra kernel command line (--append) and qemu words (--qemu-opt).
+APPEND='' QEMU_OPTS=()
+
+# qemu_command ACCEL MEM INITRAMFS [CPU]: fill QEMU_CMD (with APPEND and
+# QEMU_OPTS).
 qemu_command() {
 	local accel=$1 mem=$2 initrd=$3 cpu machine
 	case $VM_ARCH in
@@ -91,7 +107,7 @@ qemu_command() {
 	QEMU_CMD=("$VM_QEMU" -machine "$machine" -m "$mem" -smp 1
 		-nographic -no-reboot -nic none
 		-kernel "$KERNEL_IMAGE" -initrd "$initrd"
-		-append "console=$VM_CONSOLE panic=-1 quiet")
+		-append "console=$VM_CONSOLE panic=-1 quiet${APPEND:+ $APPEND}")
 	case $accel in
 	tcg) QEMU_CMD+=(-accel tcg -cpu "$cpu") ;;
 	icount) QEMU_CMD+=(-accel "tcg,thread=single" -icount "shift=0,sleep=off" -cpu "$cpu") ;;
@@ -103,6 +119,18 @@ qemu_command() {
 		;;
 	*) die -s 2 "unknown --accel '$accel' (tcg, icount, kvm)" ;;
 	esac
+	QEMU_CMD+=("${QEMU_OPTS[@]}")
+}
+
+# add_qemu_opt OPT: append the words of OPT (split at blanks) to QEMU_OPTS;
+# the first must be an option (exit 2 if not: a value without its option
+# would shift every later word).
+add_qemu_opt() {
+	local -a words
+	read -r -a words <<<"$1"
+	((${#words[@]})) || die -s 2 "--qemu-opt needs a qemu option, e.g. '-seed 1'"
+	[[ ${words[0]} == -* ]] || die -s 2 "--qemu-opt '$1' must start with a qemu option (-...)"
+	QEMU_OPTS+=("${words[@]}")
 }
 
 # boot LOG TIMEOUT: run QEMU_CMD under timeout, console to stdout and LOG;
@@ -267,10 +295,10 @@ PY
 
 main() {
 	local arch=aarch64 kernel='' accel=tcg timeout=300 log='' mem=1024 initrd='' cpu=''
-	local runs verdict reason qemu_version line failed_runs
+	local runs verdict reason qemu_version line failed_runs dry=0
 	while (($#)); do
 		case $1 in
-		--arch | --kernel | --accel | --timeout | --log | --mem | --cpu)
+		--arch | --kernel | --accel | --timeout | --log | --mem | --cpu | --append | --qemu-opt)
 			(($# >= 2)) || die -s 2 "$1 needs a value"
 			case $1 in
 			--arch) arch=$2 ;;
@@ -280,9 +308,12 @@ main() {
 			--log) log=$2 ;;
 			--mem) mem=$2 ;;
 			--cpu) cpu=$2 ;;
+			--append) APPEND+=${APPEND:+ }$2 ;;
+			--qemu-opt) add_qemu_opt "$2" ;;
 			esac
 			shift
 			;;
+		--dry-run) dry=1 ;;
 		-h | --help) usage; exit 0 ;;
 		-*) die -s 2 "unknown option '$1' (try: --help)" ;;
 		*)
@@ -299,11 +330,16 @@ main() {
 	[[ -z $cpu || $cpu =~ ^[A-Za-z0-9][A-Za-z0-9_.,=+-]*$ ]] ||
 		die -s 2 "--cpu needs a qemu CPU model, e.g. max,vendor=GenuineIntel"
 	[[ -z $cpu || $accel != kvm ]] || die -s 2 "--cpu is for tcg and icount (kvm uses -cpu host)"
+	[[ $APPEND != *$'\n'* ]] || die -s 2 "--append wants one line of kernel arguments"
 	vm_arch_setup "$arch"
 	command -v "$VM_QEMU" >/dev/null ||
 		die "$VM_QEMU is not installed (run: bash scripts/vm/fetch.sh $VM_ARCH)"
 	resolve_kernel_image "${kernel:-$VM_KERNEL_META}"
 	qemu_command "$accel" "$mem" "$initrd" "$cpu"
+	if ((dry)); then
+		printf '%s\n' "${QEMU_CMD[@]}"
+		return 0
+	fi
 
 	if [[ -z $log ]]; then
 		mkdir -p "$VM_LOGS"
@@ -335,6 +371,8 @@ main() {
 		printf 'guest_kernel=%s\nguest_cpu_features=%s\nguest_clocksource=%s\n' \
 			"$(guest_info "$log" kernel)" "$(guest_info "$log" cpu_features)" \
 			"$(guest_info "$log" clocksource)"
+		printf 'append=%s\nqemu_opts=%s\nguest_cmdline=%s\n' \
+			"$APPEND" "${QEMU_OPTS[*]}" "$(guest_info "$log" cmdline)"
 		printf 'guest_boot_ms=%s\nwall_ms=%s\nqemu_status=%s\nverdict=%s\n' \
 			"$(guest_info "$log" boot_ms)" "$BOOT_MS" "$QEMU_STATUS" "$verdict"
 		printf 'note=timings under TCG are emulation time, not performance figures\n'

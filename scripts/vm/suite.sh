@@ -20,7 +20,11 @@
 #                errors or skips is reported, not fatal.
 #   --bench-flags F  flags added to that run (one string, e.g.
 #                --benchmark_filter=REGEX)
-# Other options (--kernel, --accel, --timeout, --mem, --cpu) go to run.sh;
+#   --bench-only as --bench, but the guest runs only ptbench-probe before
+#                the benchmarks (no conformance group, no exec suite): a
+#                fresh guest for the figures, a boot of a minute or two
+# Other options (--kernel, --accel, --timeout, --mem, --cpu, --append ARGS,
+# --qemu-opt OPT, the last two repeatable) go to run.sh;
 # --timeout defaults to 900 here (the suite takes about 400 s of TCG on a
 # loaded 2-core host, the exec suite about 2 min more: a hang guard, not a
 # budget). Exits with run.sh's status (0 pass, 1
@@ -100,12 +104,13 @@ suite_executables() {
 }
 
 main() {
-	local arch=aarch64 build='' log='' timeout=900 rc=0 bench=0 bench_ms=0
+	local arch=aarch64 build='' log='' timeout=900 rc=0 bench=0 bench_ms=0 only=0
 	local -a run_opts=() exes=() bench_opts=() exec_opts=()
 	local t0 t1 t2 t3 t4 tb bench_flags='' exec_dir
 	while (($#)); do
 		case $1 in
-		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem | --cpu | --bench-flags)
+		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem | --cpu | --bench-flags | \
+			--append | --qemu-opt)
 			(($# >= 2)) || die -s 2 "$1 needs a value"
 			case $1 in
 			--arch) arch=$2 ;;
@@ -118,6 +123,7 @@ main() {
 			shift
 			;;
 		--bench) bench=1 ;;
+		--bench-only) bench=1 only=1 ;;
 		-h | --help) usage; exit 0 ;;
 		*) die -s 2 "unknown argument '$1' (try: --help)" ;;
 		esac
@@ -149,10 +155,15 @@ main() {
 		[[ -n $bench_flags ]] && bench_opts+=(--bench-flags "$VM_BENCH_FLAGS $bench_flags")
 	fi
 	t2=$(now_ms)
-	mapfile -t exes < <(suite_executables "$build")
-	((${#exes[@]})) || die "no conformance executables in $build/conformance"
-	exec_dir=$(export_exec_suite "$build" "$build/vm-exec-suite")
-	[[ -n $exec_dir ]] && exec_opts=(--exec-suite "$exec_dir")
+	if ((only)); then
+		exes=("$build/conformance/ptbench-probe")
+		[[ -x ${exes[0]} ]] || die "no ${exes[0]} after the build"
+	else
+		mapfile -t exes < <(suite_executables "$build")
+		((${#exes[@]})) || die "no conformance executables in $build/conformance"
+		exec_dir=$(export_exec_suite "$build" "$build/vm-exec-suite")
+		[[ -n $exec_dir ]] && exec_opts=(--exec-suite "$exec_dir")
+	fi
 	bash "$VM_DIR/initramfs.sh" --cmd-timeout "$timeout" "${bench_opts[@]}" "${exec_opts[@]}" "$VM_ARCH" \
 		"$build/vm-initrd.cpio.gz" "${exes[@]}"
 	t3=$(now_ms)
