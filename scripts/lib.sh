@@ -236,7 +236,9 @@ check_kernel() {
 	# One apt-cache call (each costs about a second): SPEC and a kernel
 	# that is always there, to tell a typo from empty lists.
 	local known
-	kapt_setup
+	# No lists yet: fetch.sh gets them (a usage check needs no network).
+	kapt_setup --no-update
+	kapt_ready || return 0
 	known=$(apt-cache "${KAPT_OPTS[@]}" show --no-all-versions "$spec:$debarch" "linux-image-cloud-$debarch:$debarch" \
 		2>/dev/null | sed -n 's/^Package: //p') || true
 	grep -qxF -e "$spec" <<<"$known" && return 0
@@ -248,12 +250,15 @@ check_kernel() {
 # (bullseye to unstable, amd64 and arm64) and its own state under
 # .cache/apt, so the host's sources and lists stay as they are and need none
 # of those suites. kapt_setup fills KAPT_OPTS, the options of every apt-get
-# and apt-cache call on it.
+# and apt-cache call on it. They keep apt's binary cache (pkgcache.bin),
+# which a Docker-style apt.conf turns off: without it every call parses ten
+# suites' lists again, most of a minute on a loaded host.
 KAPT_DIR=$PTBENCH_ROOT/.cache/apt
 KAPT_OPTS=()
 
-# kapt_setup: KAPT_OPTS; the config is copied into KAPT_DIR when it changed,
-# and the lists are fetched when they are missing or the config changed.
+# kapt_setup [--no-update]: KAPT_OPTS; the config is copied into KAPT_DIR
+# when it changed, and the lists are fetched when they are missing or the
+# config changed (not with --no-update: kapt_ready then tells).
 kapt_setup() {
 	local etc=$KAPT_DIR/etc vm=$PTBENCH_ROOT/scripts/vm
 	mkdir -p "$etc/sources.list.d" "$etc/preferences.d" "$KAPT_DIR/state/lists/partial" \
@@ -262,14 +267,20 @@ kapt_setup() {
 	KAPT_OPTS=(-o "Dir::Etc::sourcelist=$etc/sources.list" -o "Dir::Etc::sourceparts=$etc/sources.list.d"
 		-o "Dir::Etc::preferences=$etc/preferences" -o "Dir::Etc::preferencesparts=$etc/preferences.d"
 		-o "Dir::State=$KAPT_DIR/state" -o "Dir::State::status=$KAPT_DIR/state/status"
-		-o "Dir::Cache=$KAPT_DIR/cache" -o "APT::Architectures::=amd64" -o "APT::Architectures::=arm64"
+		-o "Dir::Cache=$KAPT_DIR/cache" -o "Dir::Cache::pkgcache=pkgcache.bin" -o "Dir::Cache::srcpkgcache=srcpkgcache.bin"
+		-o "APT::Architectures::=amd64" -o "APT::Architectures::=arm64"
 		-o "Acquire::Languages=none")
 	if ! cmp -s "$vm/kernel-sources.list" "$etc/sources.list" || ! cmp -s "$vm/kernel-preferences" "$etc/preferences"; then
 		cp "$vm/kernel-sources.list" "$etc/sources.list"
 		cp "$vm/kernel-preferences" "$etc/preferences"
 		rm -f "$KAPT_DIR/state/updated"
 	fi
-	[[ -e $KAPT_DIR/state/updated ]] || kapt_update
+	[[ ${1:-} == --no-update ]] || kapt_ready || kapt_update
+}
+
+# kapt_ready: true when the kernel archive's lists are there.
+kapt_ready() {
+	[[ -e $KAPT_DIR/state/updated ]]
 }
 
 # kapt_update: apt-get update of the kernel archive (no root needed: the
