@@ -5,8 +5,9 @@
 #
 #   kernels.sh [OPTIONS] KERNEL...
 #   kernels.sh [OPTIONS] --manifest FILE
-#   kernels.sh [OPTIONS]            (no KERNEL: the manifest of the newest
-#                                    committed run, results/kernels/*/)
+#   kernels.sh [OPTIONS]            (no KERNEL: the default matrix,
+#                                    scripts/kernels-default.tsv: 5.10 to the
+#                                    newest 7.x, resolved at run time)
 #
 # KERNEL is [ARCH:]SPEC; ARCH (x86_64 or aarch64) defaults to --arch. SPEC:
 #   linux-image-...      a Debian kernel package of ARCH, exact or meta
@@ -57,6 +58,10 @@
 #                   package, version): exact versions; one that the archive
 #                   no longer has (and the cache lacks) is reported GONE
 #   --out DIR       the report folder (default results/kernels/<UTC date>)
+#   --bisect FIGURE FIRST LAST
+#                   the point-release bisection: which build of a kernel
+#                   series from FIRST to LAST first moved FIGURE
+#                   (scripts/kernels_bisect.sh --help: its own options)
 #
 # Writes into DIR: manifest.tsv (what was asked and what was booted:
 # package, exact version, sha256 of the .deb, status, and the append and
@@ -161,12 +166,24 @@ PY
 	((n)) || die -s 2 "manifest $file names no kernel"
 }
 
-# newest_manifest: the manifest of the newest committed run.
-newest_manifest() {
-	local m
-	m=$(compgen -G "$KERNELS_ROOT/*/manifest.tsv" | LC_ALL=C sort | tail -n 1) || true
-	[[ -n $m ]] || die -s 2 "no KERNEL given and no committed run in $KERNELS_ROOT (try: kernels.sh --help)"
-	printf '%s' "$m"
+# DEFAULT_LIST: the default matrix, name patterns resolved at run time.
+DEFAULT_LIST=$PTBENCH_ROOT/scripts/kernels-default.tsv
+
+# read_default_list: add the newest package of the kernel archive that
+# matches each pattern of DEFAULT_LIST, pinned to its version; a pattern
+# that matches nothing is an error (exit 2: the archive moved on).
+read_default_list() {
+	local arch pattern line pkg ver suite
+	kapt_setup
+	while IFS=$'\t' read -r arch pattern line; do
+		[[ -n $arch && $arch != \#* && $arch != arch ]] || continue
+		IFS=$'\t' read -r pkg ver suite < <(kapt_list "$arch" "$pattern" | tail -n 1) || true
+		[[ -n ${pkg:-} ]] ||
+			die -s 2 "$DEFAULT_LIST: no $arch package of the kernel archive matches $pattern ($line)"
+		info "default matrix: $line: $arch $pkg $ver ($suite)"
+		add_kernel "$arch" "$pkg" "$ver"
+		pkg=''
+	done <"$DEFAULT_LIST"
 }
 
 # Set by resolve: the image, its package and version, the .deb's sha256,
@@ -229,6 +246,11 @@ label() {
 }
 
 main() {
+	local a
+	for a in "$@"; do
+		# The point-release bisection is a program of its own.
+		[[ $a == --bisect ]] && exec bash "$PTBENCH_ROOT/scripts/kernels_bisect.sh" "$@"
+	done
 	local arch=x86_64 accel='' runs='' timeout=1500 filter='' bench=1 manifest='' out='' append=''
 	local -a specs=() qemu_opts=()
 	local defaults=1
@@ -298,9 +320,12 @@ main() {
 		check_kernel "${K_ARCH[i]}" "${K_SPEC[i]}"
 	done
 	if ((${#specs[@]} == 0)); then
-		[[ -n $manifest ]] || manifest=$(newest_manifest)
-		read_manifest "$manifest"
-		info "kernels of $manifest"
+		if [[ -n $manifest ]]; then
+			read_manifest "$manifest"
+			info "kernels of $manifest"
+		else
+			read_default_list
+		fi
 	fi
 
 	local t_start stamp commit

@@ -296,6 +296,72 @@ def fmt_pct(x):
     return "-" if x is None else f"{100 * x:.2f}%"
 
 
+# The upstream release that brought each feature, for what the matrix's
+# kernels cannot tell (every one has it, or none): from the kernel's own
+# history (the merge that added the flag, request or action).
+UPSTREAM_SINCE = {
+    "sysemu": "2.6.14 (x86), 5.3 (arm64)",
+    "ptrace_get_syscall_info": "5.3",
+    "ptrace_set_syscall_info": "6.16",
+    "ptrace_seize": "3.4",
+    "ptrace_interrupt": "3.4",
+    "ptrace_o_exitkill": "3.8",
+    "seccomp_after_ptrace": "4.8",
+    "seccomp_user_notif": "5.0",
+    "seccomp_user_notif_sync_wakeup": "6.6",
+    "seccomp_filter_flags.tsync": "3.17",
+    "seccomp_filter_flags.log": "4.14",
+    "seccomp_filter_flags.spec_allow": "4.17",
+    "seccomp_filter_flags.new_listener": "5.0",
+    "seccomp_filter_flags.tsync_esrch": "5.7",
+    "seccomp_filter_flags.wait_killable_recv": "5.19",
+    "syscall_user_dispatch": "5.11 (x86; generic-entry arches later)",
+    "cpuid_faulting": "4.12 (x86, with CPU support)",
+    "arch_get_cpuid": "4.12 (x86)",
+    "pidfd_open": "5.3",
+}
+
+
+def kernel_version(k):
+    """The upstream version of a booted kernel (6.1.192), from its
+    package version, else the guest's release; None if neither."""
+    v = k.row.get("version") or ""
+    m = re.match(r"^(?:\d+:)?(\d+\.\d+(?:\.\d+)?)", v)
+    if not m:
+        m = re.match(r"^(\d+\.\d+(?:\.\d+)?)", k.info().get("kernel", ""))
+    return m.group(1) if m else None
+
+
+def version_key(v):
+    return tuple(int(x) for x in v.split("."))
+
+
+def first_seen(booted, key):
+    """Per arch, the oldest kernel of the matrix from which on the probe
+    says yes (every older one no): "x86_64 5.11.0", "x86_64 <= 5.10.262"
+    when the oldest has it already, "x86_64 not seen"; "" for a feature
+    that is not yes/no. Arches joined with "; "."""
+    per = {}
+    for k in booted:
+        v, ver = feature_value(k.probe()[0], k.info(), key), kernel_version(k)
+        if ver is None or not isinstance(v, bool):
+            continue
+        per.setdefault(k.arch, []).append((version_key(ver), ver, v))
+    out = []
+    for arch, vals in per.items():
+        vals.sort()
+        yes = [i for i, (_, _, v) in enumerate(vals) if v]
+        if not yes:
+            out.append(f"{arch} not seen")
+        elif yes[0] == 0:
+            out.append(f"{arch} <= {vals[0][1]}")
+        elif all(v for _, _, v in vals[yes[0]:]):
+            out.append(f"{arch} {vals[yes[0]][1]} (not in {vals[yes[0] - 1][1]})")
+        else:
+            out.append(f"{arch} {vals[yes[0]][1]}, not in every later one")
+    return "; ".join(out)
+
+
 def feature_value(probe, info, key):
     """A feature's value from the probe (dotted keys go into objects) or
     the guest's CPU flags."""
@@ -383,10 +449,10 @@ def unit_label(accel):
 def build_matrices(kernels):
     """The feature, mitigation and conformance matrices as (header, rows)."""
     booted = [k for k in kernels if k.runs and k.runs[0].info]
-    head = ["feature"] + [k.short for k in booted]
+    head = ["feature", "first seen in", "upstream since"] + [k.short for k in booted]
     frows = []
     for key, title in FEATURES:
-        row = [title]
+        row = [title, first_seen(booted, key) or "-", UPSTREAM_SINCE.get(key, "-")]
         for k in booted:
             first, probes = k.probe()
             vals = {json.dumps(feature_value(p, k.info(), key)) for p in probes} or {"null"}

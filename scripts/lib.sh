@@ -227,8 +227,8 @@ PY
 
 # check_kernel ARCH SPEC: exit 2 unless SPEC, a guest kernel for
 # scripts/vm/fetch.sh, can exist: an image path must be a file, a Debian
-# package must be in apt's lists (when the lists know ARCH's kernels at all;
-# else fetch.sh updates them). A typo fails before minutes of building.
+# package must be in the kernel archive's lists (kapt_setup; when they know
+# ARCH's kernels at all). A typo fails before minutes of building.
 check_kernel() {
 	local spec=$2 debarch
 	if [[ $spec == */* || -f $spec ]]; then
@@ -243,11 +243,90 @@ check_kernel() {
 	# One apt-cache call (each costs about a second): SPEC and a kernel
 	# that is always there, to tell a typo from empty lists.
 	local known
-	known=$(apt-cache show --no-all-versions "$spec:$debarch" "linux-image-cloud-$debarch:$debarch" \
+	# No lists yet: fetch.sh gets them (a usage check needs no network).
+	kapt_setup --no-update
+	kapt_ready || return 0
+	known=$(apt-cache "${KAPT_OPTS[@]}" show --no-all-versions "$spec:$debarch" "linux-image-cloud-$debarch:$debarch" \
 		2>/dev/null | sed -n 's/^Package: //p') || true
 	grep -qxF -e "$spec" <<<"$known" && return 0
 	grep -qxF -e "linux-image-cloud-$debarch" <<<"$known" || return 0
-	die -s 2 "unknown kernel '$spec': apt knows no package $spec:$debarch (try: apt-cache search linux-image | grep $debarch)"
+	die -s 2 "unknown kernel '$spec': the kernel archive (scripts/vm/kernel-sources.list) has no package $spec:$debarch (try: scripts/ptbench kernels --list REGEX)"
+}
+
+# The kernel archive: apt with the suites of scripts/vm/kernel-sources.list
+# (bullseye to unstable, amd64 and arm64) and its own state under
+# .cache/apt, so the host's sources and lists stay as they are and need none
+# of those suites. kapt_setup fills KAPT_OPTS, the options of every apt-get
+# and apt-cache call on it. They keep apt's binary cache (pkgcache.bin),
+# which a Docker-style apt.conf turns off: without it every call parses ten
+# suites' lists again, most of a minute on a loaded host.
+KAPT_DIR=$PTBENCH_ROOT/.cache/apt
+KAPT_OPTS=()
+
+# kapt_setup [--no-update]: KAPT_OPTS; the config is copied into KAPT_DIR
+# when it changed, and the lists are fetched when they are missing or the
+# config changed (not with --no-update: kapt_ready then tells).
+kapt_setup() {
+	local etc=$KAPT_DIR/etc vm=$PTBENCH_ROOT/scripts/vm
+	mkdir -p "$etc/sources.list.d" "$etc/preferences.d" "$KAPT_DIR/state/lists/partial" \
+		"$KAPT_DIR/cache/archives/partial"
+	[[ -f $KAPT_DIR/state/status ]] || : >"$KAPT_DIR/state/status"
+	KAPT_OPTS=(-o "Dir::Etc::sourcelist=$etc/sources.list" -o "Dir::Etc::sourceparts=$etc/sources.list.d"
+		-o "Dir::Etc::preferences=$etc/preferences" -o "Dir::Etc::preferencesparts=$etc/preferences.d"
+		-o "Dir::State=$KAPT_DIR/state" -o "Dir::State::status=$KAPT_DIR/state/status"
+		-o "Dir::Cache=$KAPT_DIR/cache" -o "Dir::Cache::pkgcache=pkgcache.bin" -o "Dir::Cache::srcpkgcache=srcpkgcache.bin"
+		-o "APT::Architectures::=amd64" -o "APT::Architectures::=arm64"
+		-o "Acquire::Languages=none")
+	if ! cmp -s "$vm/kernel-sources.list" "$etc/sources.list" || ! cmp -s "$vm/kernel-preferences" "$etc/preferences"; then
+		cp "$vm/kernel-sources.list" "$etc/sources.list"
+		cp "$vm/kernel-preferences" "$etc/preferences"
+		rm -f "$KAPT_DIR/state/updated"
+	fi
+	[[ ${1:-} == --no-update ]] || kapt_ready || kapt_update
+}
+
+# kapt_ready: true when the kernel archive's lists are there.
+kapt_ready() {
+	[[ -e $KAPT_DIR/state/updated ]]
+}
+
+# kapt_update: apt-get update of the kernel archive (no root needed: the
+# state is the cache's).
+kapt_update() {
+	info "apt-get update of the kernel archive (${KAPT_DIR#"$PTBENCH_ROOT"/}, scripts/vm/kernel-sources.list)"
+	apt-get "${KAPT_OPTS[@]}" -q update </dev/null >&2 || die "apt-get update of the kernel archive failed"
+	: >"$KAPT_DIR/state/updated"
+}
+
+# kapt_age_min: minutes since the kernel archive's lists were fetched.
+kapt_age_min() {
+	local t
+	t=$(stat -c %Y "$KAPT_DIR/state/updated" 2>/dev/null) || t=0
+	echo $((($(date +%s) - t) / 60))
+}
+
+# kapt_list ARCH REGEX: the kernel packages of ARCH (x86_64, aarch64) whose
+# whole name matches the extended REGEX, one a line: package, its newest
+# version, the suite of that version (tab-separated), sorted by version and
+# then by name (sort -V), the newest last. Nothing when none match.
+kapt_list() {
+	local debarch=amd64 re=$2 name
+	[[ $1 == aarch64 || $1 == arm64 ]] && debarch=arm64
+	local -a names=()
+	while IFS= read -r name; do
+		names+=("$name:$debarch")
+	done < <(apt-cache "${KAPT_OPTS[@]}" pkgnames linux-image- 2>/dev/null | grep -E "^($re)\$" | LC_ALL=C sort)
+	((${#names[@]})) || return 0
+	# madison: "PKG[:ARCH] | VERSION | URL SUITE/COMPONENT ARCH Packages"
+	apt-cache "${KAPT_OPTS[@]}" madison "${names[@]}" 2>/dev/null |
+		awk -F'|' -v a="$debarch" '{
+			p = $1; gsub(/ /, "", p); sub(":" a "$", "", p)
+			v = $2; gsub(/ /, "", v)
+			split($3, u, " "); s = u[2]; sub(/\/.*/, "", s)
+			if ($3 !~ (" " a " Packages")) next
+			print p "\t" v "\t" s
+		}' | sort -t$'\t' -k2,2V -k1,1V | awk -F'\t' '{ last[$1] = $0; order[$1] = NR } END { for (p in last) print order[p] "\t" last[p] }' |
+		sort -n | cut -f2-
 }
 
 # make_dir DIR: mkdir -p DIR, or exit 2 with mkdir's reason on one line.

@@ -162,8 +162,28 @@ class RenderTest(Tmp):
         self.assertIn("1..0 # SKIP CPUID faulting unavailable here", report)
         self.assertIn("group skipped (1..0)", read(os.path.join(self.dir, "conformance.tsv")))
         feats = read(os.path.join(self.dir, "features.tsv"))
-        self.assertIn("PTRACE_SET_SYSCALL_INFO\tno\tno", feats)
-        self.assertIn("filter flag TSYNC\tyes\tyes", feats)
+        self.assertIn("PTRACE_SET_SYSCALL_INFO\tx86_64 not seen\t6.16\tno\tno", feats)
+        self.assertIn("filter flag TSYNC\tx86_64 <= 6.1.0\t3.17\tyes\tyes", feats)
+
+    def test_first_seen_is_the_oldest_kernel_from_which_on_it_is_there(self):
+        class K:
+            def __init__(self, arch, version, sud):
+                self.arch, self.row = arch, {"version": version}
+                self._probe = {"syscall_user_dispatch": sud}
+
+            def probe(self):
+                return self._probe, [self._probe]
+
+            def info(self):
+                return {"machine": self.arch}
+
+        ks = [K("x86_64", "6.1.192-3", True), K("x86_64", "5.10.262-1", False),
+              K("x86_64", "7.2.13-1", True), K("aarch64", "6.1.192-3", False)]
+        self.assertEqual(kr.first_seen(ks, "syscall_user_dispatch"),
+                         "x86_64 6.1.192 (not in 5.10.262); aarch64 not seen")
+        ks[2]._probe = {"syscall_user_dispatch": False}
+        self.assertEqual(kr.first_seen(ks[:3], "syscall_user_dispatch"),
+                         "x86_64 6.1.192, not in every later one")
 
     def render_quietly(self):
         with open(os.devnull, "w") as null:

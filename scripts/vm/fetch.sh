@@ -12,7 +12,9 @@
 #     see cross/aarch64-linux-gnu.ini; libstdc++ comes with the cross g++);
 #   - busybox-static into .cache/sysroot/ARCH;
 #   - the kernel: PACKAGE (default: the meta package linux-image-cloud-arm64
-#     or linux-image-cloud-amd64), a meta package followed through its
+#     or linux-image-cloud-amd64), from the kernel archive (kapt_setup in
+#     lib.sh: the suites of kernel-sources.list, bullseye to unstable, with
+#     lists of their own in .cache/apt), a meta package followed through its
 #     Depends to the exact image package and version, or an exact one, into
 #     .cache/kernels/ARCH/PKG_VERSION/; recorded in .cache/kernel-ARCH.txt
 #     (key=value: meta, package, version, vmlinuz, release), or for another
@@ -78,8 +80,17 @@ ensure_foreign_arch() {
 	dpkg --add-architecture "$VM_DEBARCH" || die "dpkg --add-architecture $VM_DEBARCH failed"
 }
 
-# apt_update: apt-get update (root), else exit 2 with the line to run.
+# APT_OPTS: the options of every apt call below; empty for the host's
+# lists (the sysroot), KAPT_OPTS for the kernel (fetch_kernel sets them).
+APT_OPTS=()
+
+# apt_update: apt-get update (root), else exit 2 with the line to run; of
+# the kernel archive when APT_OPTS are its options.
 apt_update() {
+	if ((${#APT_OPTS[@]})); then
+		kapt_update
+		return 0
+	fi
 	((EUID == 0)) || die -s 2 "apt lists need updating; as root, run: apt-get update"
 	info "apt-get update"
 	DEBIAN_FRONTEND=noninteractive apt-get update </dev/null >&2 ||
@@ -118,7 +129,7 @@ apt_load() {
 		val=${line#*: }
 		[[ $key == Package ]] && pkg=$val
 		[[ -n $pkg ]] && APT_INFO["$pkg|$key"]=$val
-	done < <(apt-cache show --no-all-versions "${args[@]}" 2>/dev/null || true)
+	done < <(apt-cache "${APT_OPTS[@]}" show --no-all-versions "${args[@]}" 2>/dev/null || true)
 }
 
 # apt_get VAR PKG FIELD: set VAR to FIELD of the candidate version of
@@ -146,9 +157,9 @@ fetch_deb() {
 	mkdir -p "$VM_DEBS"
 	if [[ ! -s $VM_DEBS/$file ]]; then
 		info "downloading $pkg:$VM_DEBARCH ($file)"
-		if ! (cd "$VM_DEBS" && apt-get download "$pkg:$VM_DEBARCH" </dev/null >&2); then
+		if ! (cd "$VM_DEBS" && apt-get "${APT_OPTS[@]}" download "$pkg:$VM_DEBARCH" </dev/null >&2); then
 			apt_update
-			(cd "$VM_DEBS" && apt-get download "$pkg:$VM_DEBARCH" </dev/null >&2) ||
+			(cd "$VM_DEBS" && apt-get "${APT_OPTS[@]}" download "$pkg:$VM_DEBARCH" </dev/null >&2) ||
 				die "apt-get download $pkg:$VM_DEBARCH failed"
 			file=$(cd "$VM_DEBS" && compgen -G "${pkg}_*_$arch.deb" | tail -n 1) || true
 		fi
@@ -167,10 +178,18 @@ fetch_pinned_deb() {
 	[[ -s $DEB ]] && return 0
 	mkdir -p "$VM_DEBS"
 	info "downloading $pkg:$VM_DEBARCH=$ver ($file)"
-	if (cd "$VM_DEBS" && apt-get download "$pkg:$VM_DEBARCH=$ver" </dev/null >&2) && [[ -s $DEB ]]; then
+	if (cd "$VM_DEBS" && apt-get "${APT_OPTS[@]}" download "$pkg:$VM_DEBARCH=$ver" </dev/null >&2) && [[ -s $DEB ]]; then
 		return 0
 	fi
-	listed=$(apt-cache madison "$pkg:$VM_DEBARCH" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); printf "%s ", $2}')
+	# Lists older than an hour may name a file the archive has replaced:
+	# fetch them again before calling the version gone.
+	if ((${#APT_OPTS[@]})) && (($(kapt_age_min) >= 60)); then
+		apt_update
+		if (cd "$VM_DEBS" && apt-get "${APT_OPTS[@]}" download "$pkg:$VM_DEBARCH=$ver" </dev/null >&2) && [[ -s $DEB ]]; then
+			return 0
+		fi
+	fi
+	listed=$(apt-cache "${APT_OPTS[@]}" madison "$pkg:$VM_DEBARCH" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); printf "%s ", $2}')
 	die -s 3 "GONE: $pkg:$VM_DEBARCH $ver is not in the archive any more and not in $VM_DEBS (apt-cache madison lists: ${listed:-nothing})"
 }
 
@@ -229,27 +248,64 @@ write_cross_file() {
 	fi
 }
 
+# boot_deb: from 7.x on, Debian's linux-image-ABI-FLAVOUR holds no kernel:
+# it is usr/lib/modules/RELEASE/vmlinuz of the linux-binary-ABI-FLAVOUR it
+# depends on (same version). Set DEB to that one then; the record keeps the
+# image package's name and version. Sets IMAGE_MEMBER: the image's path in
+# the .deb's tar.
+IMAGE_MEMBER=''
+boot_deb() {
+	local bin
+	image_member
+	[[ -n $IMAGE_MEMBER ]] && return 0
+	bin=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed -n 's/^ *\(linux-binary-[^ |]*\).*$/\1/p' | head -n 1)
+	[[ -n $bin ]] || die "kernel package $KPKG $KVER holds no vmlinuz and depends on no linux-binary-* package"
+	info "$KPKG $KVER holds no vmlinuz: it is in $bin"
+	fetch_pinned_deb "$bin" "$KVER"
+	image_member
+	[[ -n $IMAGE_MEMBER ]] || die "neither $KPKG nor $bin $KVER holds a vmlinuz"
+}
+
+# image_member: IMAGE_MEMBER of DEB: ./boot/vmlinuz-RELEASE (up to 6.x) or
+# ./usr/lib/modules/RELEASE/vmlinuz (7.x); empty when it has neither.
+image_member() {
+	# awk reads the whole listing: an early exit would fail the pipe.
+	IMAGE_MEMBER=$(dpkg-deb --fsys-tarfile "$DEB" | tar -t 2>/dev/null |
+		awk '!m && /^\.\/(boot\/vmlinuz-[^\/]+|usr\/lib\/modules\/[^\/]+\/vmlinuz)$/ { m = $0 } END { print m }')
+}
+
 # fetch_kernel PACKAGE [VERSION]: download and extract the image's /boot,
 # write the record, set VMLINUZ.
 fetch_kernel() {
 	local meta=$1 pin=${2:-} known dir release record new
+	kapt_setup
+	APT_OPTS=("${KAPT_OPTS[@]}")
 	if [[ -n $pin ]]; then
 		# No apt look-up: a pinned version may be gone from the lists.
 		KPKG=$meta KVER=$pin
 	else
 		apt_get known "$meta" Package
 		[[ -n $known ]] ||
-			die "no kernel package $meta:$VM_DEBARCH in apt's lists (try: apt-cache search linux-image | grep $VM_DEBARCH)"
+			die "no kernel package $meta:$VM_DEBARCH in the kernel archive's lists (scripts/vm/kernel-sources.list; try: scripts/ptbench kernels --list REGEX)"
 		resolve_kernel "$meta"
 	fi
 	fetch_deb "$KPKG" "$pin"
+	boot_deb
 	dir=$VM_CACHE/kernels/$VM_ARCH/${KPKG}_${KVER//[^A-Za-z0-9.+~-]/_}
 	if [[ ! -e $dir/.ptbench-extracted/${DEB##*/} ]]; then
 		info "extracting /boot of $KPKG $KVER"
 		rm -rf "$dir" "$dir.tmp"
 		mkdir -p "$dir.tmp/.ptbench-extracted"
-		dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$dir.tmp" --wildcards './boot/*' ||
-			die "extracting /boot of $DEB failed"
+		if [[ $IMAGE_MEMBER == ./boot/* ]]; then
+			dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$dir.tmp" --wildcards './boot/*' ||
+				die "extracting /boot of $DEB failed"
+		else
+			# One name for every kernel: boot/vmlinuz-RELEASE.
+			local rel=${IMAGE_MEMBER#./usr/lib/modules/}
+			mkdir -p "$dir.tmp/boot"
+			dpkg-deb --fsys-tarfile "$DEB" | tar -x -O "$IMAGE_MEMBER" >"$dir.tmp/boot/vmlinuz-${rel%/vmlinuz}" ||
+				die "extracting $IMAGE_MEMBER of $DEB failed"
+		fi
 		: >"$dir.tmp/.ptbench-extracted/${DEB##*/}"
 		mv "$dir.tmp" "$dir"
 	fi
@@ -308,7 +364,6 @@ main() {
 	ensure_foreign_arch
 	ensure_apt_lists
 	apt_load busybox-static "${VM_LIB_PACKAGES[@]}"
-	[[ -n $version ]] || apt_load "$kernel"
 	fetch_sysroot
 	write_cross_file
 	fetch_kernel "$kernel" "$version"
