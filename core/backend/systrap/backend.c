@@ -66,6 +66,9 @@
 _Static_assert(PTP_SYSTRAP_SHARED + PTP_SYSTRAP_ALTSTACK == PTP_SYSTRAP_REGION,
 	       "a region is its shared part and its altstack");
 _Static_assert(PTP_SYSTRAP_SLOTS <= 64, "slots are a 64-bit mask");
+_Static_assert(PTP_SYSTRAP_GREGS + PTP_SYSTRAP_GREGS_SIZE <= PTP_SYSTRAP_FP &&
+		       PTP_SYSTRAP_SIGINFO + PTP_SYSTRAP_SIGINFO_SIZE <= PTP_SYSTRAP_GREGS,
+	       "the page's parts do not overlap");
 
 /* The signals the handler takes: the app's syscalls, its faults, and the
  * interrupt (SIGCHLD, as ptp_interrupt sends it). */
@@ -260,6 +263,10 @@ static void take_state(struct ptp_ctx *ctx, struct st_thread *s)
 {
 	ptp_arch_uc_get(s->copy + PTP_SYSTRAP_GREGS, copy_u64(s, PTP_SYSTRAP_FS_BASE),
 			copy_u64(s, PTP_SYSTRAP_GS_BASE), &ctx->regs);
+	/* Where the GPRs do not carry the TLS (arm64's tpidr_el0), the page's
+	 * FS_BASE word does, and the context keeps it beside them. */
+	if (!ARCH_TLS_IN_GPR)
+		ctx->tls = copy_u64(s, PTP_SYSTRAP_FS_BASE);
 	memcpy(ctx->fp, s->copy + PTP_SYSTRAP_FP, s->fp_size);
 	memset(ctx->fp + s->fp_size, 0, ctx->fp_len - s->fp_size);
 	ptp_arch_fp_expand(ctx->fp, s->fp_size);
@@ -278,6 +285,8 @@ static int give_state(struct ptp_ctx *ctx, struct st_thread *s)
 	memset(s->page + PTP_SYSTRAP_SIGINFO, 0, PTP_SYSTRAP_SIGINFO_SIZE);
 	memset(s->page + PTP_SYSTRAP_GREGS, 0, PTP_SYSTRAP_GREGS_SIZE);
 	ptp_arch_uc_put(&ctx->regs, s->page + PTP_SYSTRAP_GREGS, &fs_base, &gs_base);
+	if (!ARCH_TLS_IN_GPR)
+		fs_base = ctx->tls;
 	memcpy(s->page + PTP_SYSTRAP_FS_BASE, &fs_base, sizeof(fs_base));
 	memcpy(s->page + PTP_SYSTRAP_GS_BASE, &gs_base, sizeof(gs_base));
 	memcpy(s->page + PTP_SYSTRAP_SPIN_CYCLES, &spin, sizeof(spin));
