@@ -371,6 +371,15 @@ static int systrap_resume(struct ptp_ctx *ctx, struct ptp_traced *t,
 			if (si.si_arch != ARCH_AUDIT_NATIVE &&
 			    !ptp_syscall_abi_of(si.si_arch, si.si_syscall))
 				return kill_as(t->as);
+			/* arm64 runs its signal-restart logic on a trapped
+			 * syscall too, with the first argument as the
+			 * "result": for -ERESTARTSYS (the handler has
+			 * SA_RESTART) and -ERESTARTNOINTR it rewinds the pc
+			 * onto the syscall instruction, and the event is at
+			 * the address after it, as seccomp reported it. */
+			if (ptp_arch_ip(&ctx->regs) + ARCH_SYSCALL_INSN_LEN ==
+			    (uintptr_t)si.si_call_addr)
+				ptp_arch_set_ip(&ctx->regs, (uintptr_t)si.si_call_addr);
 			ptp_arch_syscall_trapped(&ctx->regs, si.si_syscall);
 			ctx->gpr_dirty = true;
 			ev->kind = PTP_EV_SYSCALL;
@@ -729,7 +738,11 @@ static int install(struct ptp_platform *p, struct ptp_traced *t, struct st_threa
 	const uint64_t set_filter[6] = { SECCOMP_SET_MODE_FILTER, 0, s->base + SCRATCH };
 	struct kernel_sigaction sa = {
 		.handler = ptp_stub_addr(p, ptp_stub_systrap_handler),
-		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+		/* SA_RESTART: an arm64 syscall whose first argument is
+		 * -ERESTARTSYS keeps it (systrap_resume), rather than
+		 * reading as -EINTR. The handler makes no interruptible
+		 * call of its own with a signal unblocked. */
+		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER | SA_RESTART,
 		.restorer = ptp_stub_addr(p, ptp_stub_systrap_restorer),
 		.mask = ~0ull,
 	};
