@@ -6,8 +6,9 @@
 #   --share I/K  run only the busybox cases whose index (from 0) is I
 #                modulo K; the others are TAP skips naming the share. Under
 #                TCG a case costs seconds: suite.sh splits the cases
-#                between the two modes (0/2 faithful, 1/2 lean), so each
-#                runs once on the arch and both modes run half. The
+#                between the two modes (0/2 faithful, 1/2 lean; where the
+#                arch has systrap, thirds: 2/3 systrap), so each runs once
+#                on the arch and each variant runs its share. The
 #                negative programs and the leftover check always run.
 #
 # The initramfs (initramfs.sh --exec-suite) carries, under /opt/ptbench/exec:
@@ -15,7 +16,8 @@
 #   progs/                           the sentry's static test programs
 # and ptbench-exec and exec-cases on PATH. exec-cases runs each case twice
 # in the same fresh copy of the fixtures: natively with the guest's own
-# /bin/busybox, then through ptbench-exec --mode MODE. stdout, stderr, the
+# /bin/busybox, then through ptbench-exec --mode MODE (MODE systrap:
+# --backend systrap --mode faithful). stdout, stderr, the
 # exit status and the folder afterwards (names, types, modes, link targets,
 # contents) must agree byte for byte, as in exec_suite.py. The negative
 # programs check their
@@ -71,7 +73,7 @@ tap_skip() {
 # cases of this share: the copying and comparing in one process, as a shell
 # loop here they cost twice the runs themselves under TCG.
 busybox_cases() {
-	exec-cases --data "$DATA" --sentry "$SENTRY" --mode "$MODE" --busybox "$BUSYBOX" \
+	exec-cases --data "$DATA" --sentry "$SENTRY" --backend "$BACKEND" --mode "$MODE" --busybox "$BUSYBOX" \
 		--work "$WORK" --share "$SHARE_I/$SHARE_K"
 	rc=$?
 	[ "$rc" -le 1 ] || {
@@ -90,7 +92,7 @@ prog() {
 	[ -x "$exe" ] || return 1
 	(cd "$WORK" && exec "$exe" </dev/null >"$WORK/native.out" 2>"$WORK/native.err")
 	echo $? >"$WORK/native.rc"
-	(cd "$WORK" && exec "$SENTRY" --mode "$MODE" --log "$WORK/log" --stats "$exe" \
+	(cd "$WORK" && exec "$SENTRY" --backend "$BACKEND" --mode "$MODE" --log "$WORK/log" --stats "$exe" \
 		</dev/null >"$WORK/sentry.out" 2>"$WORK/sentry.err")
 	echo $? >"$WORK/sentry.rc"
 	return 0
@@ -194,11 +196,12 @@ leftovers() {
 }
 
 main() {
-	MODE=${1:-}
+	MODE=${1:-} BACKEND=ptrace
 	case $MODE in
 	faithful | lean) ;;
+	systrap) MODE=faithful BACKEND=systrap ;;
 	*)
-		echo "usage: exec-guest.sh faithful|lean [--share I/K]" >&2
+		echo "usage: exec-guest.sh faithful|lean|systrap [--share I/K]" >&2
 		exit 2
 		;;
 	esac

@@ -22,13 +22,18 @@
 #   /etc/ptbench/commands  one shell command a line, run in order: the
 #                          COMMANDs after --, else for every EXE named
 #                          conf-* or rel-faults: "X faithful" and "X lean"
+#                          (with --systrap "env H_BACKEND=systrap X
+#                          faithful" between them; rel-systrap, systrap's
+#                          own faults, runs only with --systrap)
 #                          (the last "rel-faults lean" without --bench with
 #                          PTBENCH_YAMA_RAISE=1: Yama scope 3 is tested), and
 #                          for any other EXE its bare name; with
 #                          --exec-suite also "ptbench-exec-suite faithful
 #                          --share 0/2" and "ptbench-exec-suite lean
 #                          --share 1/2" (exec-guest.sh: half the cases
-#                          each), before the first rel-faults run, else last
+#                          each; with --systrap thirds, the third
+#                          "ptbench-exec-suite systrap --share 2/3"),
+#                          before the first rel-faults run, else last
 #   /etc/ptbench/config    CMD_TIMEOUT (--cmd-timeout S, default 600; 0
 #                          disables the per-command watchdog); with --bench
 #                          also BENCH_TIMEOUT and BENCH_OUT
@@ -43,6 +48,8 @@
 #                   libraries, and DIR/progs/ (static test programs);
 #                   the rest goes to /opt/ptbench/exec, and exec-guest.sh
 #                   to /opt/ptbench/bin/ptbench-exec-suite
+# --systrap        the build has the systrap backend (its meson tests name
+#                   GROUP/systrap variants): run its variants too
 # --bench EXE       also carry EXE (a Google Benchmark executable, with its
 #                   libraries) and run it as above
 # --bench-flags F   its flags, one string (default: VM_BENCH_FLAGS of common.sh)
@@ -168,14 +175,20 @@ add_exec_suite() {
 }
 
 # default_commands EXE...: the command lines run when none are given.
+# The systrap variant comes before the last mode: rel-faults lean must stay
+# last (see main).
 default_commands() {
 	local exe name mode
 	for exe in "$@"; do
 		name=${exe##*/}
 		if [[ $name == conf-* || $name == rel-faults ]]; then
 			for mode in "${SWITCH_MODES[@]}"; do
+				[[ $mode == "${SWITCH_MODES[-1]}" ]] && ((SYSTRAP)) &&
+					printf 'env H_BACKEND=systrap %s faithful\n' "$name"
 				printf '%s %s\n' "$name" "$mode"
 			done
+		elif [[ $name == rel-systrap ]]; then
+			((SYSTRAP)) && printf 'env H_BACKEND=systrap %s faithful\n' "$name"
 		else
 			printf '%s\n' "$name"
 		fi
@@ -212,9 +225,10 @@ main() {
 	local cmd_timeout=600 arch out exe bench='' bench_flags=$VM_BENCH_FLAGS bench_timeout=300
 	local exec_suite='' mode
 	local -a exes=() commands=() all=()
-	STRIP=1
+	STRIP=1 SYSTRAP=0
 	while (($#)); do
 		case $1 in
+		--systrap) SYSTRAP=1 ;;
 		--cmd-timeout | --bench-timeout)
 			[[ ${2:-} =~ ^[0-9]+$ ]] || die -s 2 "$1 needs seconds"
 			if [[ $1 == --cmd-timeout ]]; then cmd_timeout=$2; else bench_timeout=$2; fi
@@ -270,12 +284,15 @@ main() {
 		# (a case costs seconds under TCG): every case runs once on the
 		# arch, and each mode runs half of them.
 		if [[ -n $exec_suite ]]; then
-			local -a with=()
+			# With systrap a third share: the time stays, and each
+			# backend and mode runs a third of the cases.
+			local -a with=() exec_modes=("${SWITCH_MODES[@]}")
+			((SYSTRAP)) && exec_modes+=(systrap)
 			local share=0 cmd placed=0
 			for cmd in "${commands[@]}" ''; do
 				if ((!placed)) && [[ -z $cmd || $cmd == *rel-faults* ]]; then
-					for mode in "${SWITCH_MODES[@]}"; do
-						with+=("ptbench-exec-suite $mode --share $share/${#SWITCH_MODES[@]}")
+					for mode in "${exec_modes[@]}"; do
+						with+=("ptbench-exec-suite $mode --share $share/${#exec_modes[@]}")
 						share=$((share + 1))
 					done
 					placed=1

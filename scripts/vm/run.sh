@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run.sh --arch ARCH [--kernel PACKAGE|PATH] [--accel tcg|icount|kvm]
-#        [--timeout S] [--log FILE] [--mem MB] [--cpu MODEL] INITRAMFS
+#        [--timeout S] [--log FILE] [--mem MB] [--cpu MODEL] [--smp N] INITRAMFS
 #
 # Boots INITRAMFS (from initramfs.sh) in qemu-system-ARCH on a Debian
 # kernel, streams the serial console to stdout (without the \r and without
@@ -25,6 +25,9 @@
 #               testsuite per command, skip reasons and times in;
 #               scripts/junit.py vm)
 #   --mem       guest memory in MiB (default 1024)
+#   --smp       vCPUs (default 1; with 2 or more the systrap backend's
+#               cross-CPU spin hand-off runs: a correctness check under TCG,
+#               whose vCPUs are threads of one busy host)
 #   --cpu       qemu's -cpu under tcg/icount (default: max on x86_64, which
 #               qemu 7.2 presents as AMD; max,pauth-impdef=on,sve=off,sme=off
 #               on aarch64), e.g. max,vendor=GenuineIntel for the Intel-only
@@ -72,9 +75,9 @@ resolve_kernel_image() {
 	[[ -f $KERNEL_IMAGE ]] || die "kernel $spec: no image after fetch.sh ($record)"
 }
 
-# qemu_command ACCEL MEM INITRAMFS [CPU]: fill QEMU_CMD.
+# qemu_command ACCEL MEM INITRAMFS SMP [CPU]: fill QEMU_CMD.
 qemu_command() {
-	local accel=$1 mem=$2 initrd=$3 cpu machine
+	local accel=$1 mem=$2 initrd=$3 smp=$4 cpu machine
 	case $VM_ARCH in
 	aarch64)
 		machine=virt
@@ -87,8 +90,8 @@ qemu_command() {
 		cpu=max
 		;;
 	esac
-	cpu=${4:-$cpu}
-	QEMU_CMD=("$VM_QEMU" -machine "$machine" -m "$mem" -smp 1
+	cpu=${5:-$cpu}
+	QEMU_CMD=("$VM_QEMU" -machine "$machine" -m "$mem" -smp "$smp"
 		-nographic -no-reboot -nic none
 		-kernel "$KERNEL_IMAGE" -initrd "$initrd"
 		-append "console=$VM_CONSOLE panic=-1 quiet")
@@ -266,11 +269,11 @@ PY
 }
 
 main() {
-	local arch=aarch64 kernel='' accel=tcg timeout=300 log='' mem=1024 initrd='' cpu=''
+	local arch=aarch64 kernel='' accel=tcg timeout=300 log='' mem=1024 initrd='' cpu='' smp=1
 	local runs verdict reason qemu_version line failed_runs
 	while (($#)); do
 		case $1 in
-		--arch | --kernel | --accel | --timeout | --log | --mem | --cpu)
+		--arch | --kernel | --accel | --timeout | --log | --mem | --cpu | --smp)
 			(($# >= 2)) || die -s 2 "$1 needs a value"
 			case $1 in
 			--arch) arch=$2 ;;
@@ -280,6 +283,7 @@ main() {
 			--log) log=$2 ;;
 			--mem) mem=$2 ;;
 			--cpu) cpu=$2 ;;
+			--smp) smp=$2 ;;
 			esac
 			shift
 			;;
@@ -296,6 +300,7 @@ main() {
 	[[ -f $initrd ]] || die "no initramfs $initrd"
 	[[ $timeout =~ ^[0-9]+$ && $timeout -gt 0 ]] || die -s 2 "--timeout needs seconds"
 	[[ $mem =~ ^[0-9]+$ ]] || die -s 2 "--mem needs MiB"
+	[[ $smp =~ ^[1-9][0-9]*$ ]] || die -s 2 "--smp needs a vCPU count (1, 2, ...)"
 	[[ -z $cpu || $cpu =~ ^[A-Za-z0-9][A-Za-z0-9_.,=+-]*$ ]] ||
 		die -s 2 "--cpu needs a qemu CPU model, e.g. max,vendor=GenuineIntel"
 	[[ -z $cpu || $accel != kvm ]] || die -s 2 "--cpu is for tcg and icount (kvm uses -cpu host)"
@@ -303,7 +308,7 @@ main() {
 	command -v "$VM_QEMU" >/dev/null ||
 		die "$VM_QEMU is not installed (run: bash scripts/vm/fetch.sh $VM_ARCH)"
 	resolve_kernel_image "${kernel:-$VM_KERNEL_META}"
-	qemu_command "$accel" "$mem" "$initrd" "$cpu"
+	qemu_command "$accel" "$mem" "$initrd" "$smp" "$cpu"
 
 	if [[ -z $log ]]; then
 		mkdir -p "$VM_LOGS"
@@ -329,7 +334,7 @@ main() {
 		verdict=FAIL
 	fi
 	{
-		printf 'arch=%s\naccel=%s\nqemu=%s\n' "$VM_ARCH" "$accel" "$qemu_version"
+		printf 'arch=%s\naccel=%s\nsmp=%s\nqemu=%s\n' "$VM_ARCH" "$accel" "$smp" "$qemu_version"
 		printf 'kernel_package=%s\nkernel_version=%s\nkernel_image=%s\n' \
 			"$KERNEL_PACKAGE" "$KERNEL_VERSION" "$KERNEL_IMAGE"
 		printf 'guest_kernel=%s\nguest_cpu_features=%s\nguest_clocksource=%s\n' \

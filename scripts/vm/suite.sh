@@ -20,7 +20,7 @@
 #                errors or skips is reported, not fatal.
 #   --bench-flags F  flags added to that run (one string, e.g.
 #                --benchmark_filter=REGEX)
-# Other options (--kernel, --accel, --timeout, --mem, --cpu) go to run.sh;
+# Other options (--kernel, --accel, --timeout, --mem, --cpu, --smp) go to run.sh;
 # --timeout defaults to 900 here (the suite takes about 400 s of TCG on a
 # loaded 2-core host, the exec suite about 2 min more: a hang guard, not a
 # budget). Exits with run.sh's status (0 pass, 1
@@ -93,6 +93,8 @@ suite_executables() {
 	# Unit tests of the core's internals (unit/): the systrap filter's
 	# table holds arm64's own syscall-instruction length and audit arch.
 	[[ -x $dir/unit/test-systrap-bpf ]] && printf '%s\n' "$dir/unit/test-systrap-bpf"
+	# systrap's own faults (initramfs.sh runs it only with --systrap).
+	[[ -x $dir/reliability/rel-systrap ]] && printf '%s\n' "$dir/reliability/rel-systrap"
 	# Faults from outside (stubs killed, stopped, ptrace denied, limits),
 	# last: its lean run may raise Yama's scope (initramfs.sh).
 	[[ -x $dir/reliability/rel-faults ]] && printf '%s\n' "$dir/reliability/rel-faults"
@@ -105,7 +107,7 @@ main() {
 	local t0 t1 t2 t3 t4 tb bench_flags='' exec_dir
 	while (($#)); do
 		case $1 in
-		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem | --cpu | --bench-flags)
+		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem | --cpu | --smp | --bench-flags)
 			(($# >= 2)) || die -s 2 "$1 needs a value"
 			case $1 in
 			--arch) arch=$2 ;;
@@ -153,6 +155,11 @@ main() {
 	((${#exes[@]})) || die "no conformance executables in $build/conformance"
 	exec_dir=$(export_exec_suite "$build" "$build/vm-exec-suite")
 	[[ -n $exec_dir ]] && exec_opts=(--exec-suite "$exec_dir")
+	# The build decides whether the arch has systrap: its conformance
+	# groups then have GROUP/systrap variants (conformance/meson.build).
+	if meson introspect --tests "$build" | grep -q '"name": "[a-z0-9_-]*/systrap"'; then
+		exec_opts+=(--systrap)
+	fi
 	bash "$VM_DIR/initramfs.sh" --cmd-timeout "$timeout" "${bench_opts[@]}" "${exec_opts[@]}" "$VM_ARCH" \
 		"$build/vm-initrd.cpio.gz" "${exes[@]}"
 	t3=$(now_ms)

@@ -7,7 +7,7 @@
  * bookkeeping are done here, and only the two runs of a case are spawned.
  *
  * usage: exec-cases --data DIR --sentry EXE --mode MODE --busybox EXE
- *                   --work DIR [--share I/K]
+ *                   --work DIR [--share I/K] [--backend B]
  * DIR holds what exec_suite.py --export writes: cases (one a line:
  * "CAT/NAME<TAB>STDIN-or--<TAB>argv shell-quoted"), stdin/ and fixtures/.
  * Each case runs in WORK/case, a fresh copy of the fixtures (times kept,
@@ -15,6 +15,7 @@
  * stdout, stderr and the tree afterwards (names, types, modes, link
  * targets, contents) must be identical. With --share I/K only the cases
  * whose index (from 0) is I modulo K run; the others are TAP skips.
+ * --backend B goes to the sentry (its default backend without it).
  * Exit 0 if every case that ran agreed, 1 if one did not, 2 on bad usage
  * or a broken setup.
  */
@@ -44,7 +45,7 @@ static const char *const exec_applets[] = { "gzip", "cat", "sort" };
 static char *path_env;
 
 struct opts {
-	const char *data, *sentry, *mode, *busybox, *work;
+	const char *data, *sentry, *mode, *busybox, *work, *backend;
 	unsigned share_i, share_k;
 };
 
@@ -413,7 +414,7 @@ static bool run_case(const struct opts *o, char **args, const char *in)
 {
 	char *fixtures = path_join(o->data, "fixtures"), *c = path_join(o->work, "case"),
 	     *native = path_join(o->work, "native"), *log = path_join(o->work, "log");
-	char *argv[MAX_ARGS + 8];
+	char *argv[MAX_ARGS + 10]; /* the sentry's options, busybox, the args, NULL */
 	int n = 0, st_native, st_sentry;
 	bool same = true;
 
@@ -430,6 +431,10 @@ static bool run_case(const struct opts *o, char **args, const char *in)
 	copy_tree(fixtures, c);
 	n = 0;
 	argv[n++] = (char *)o->sentry;
+	if (o->backend) {
+		argv[n++] = "--backend";
+		argv[n++] = (char *)o->backend;
+	}
 	argv[n++] = "--mode";
 	argv[n++] = (char *)o->mode;
 	argv[n++] = "--log";
@@ -478,7 +483,7 @@ static bool run_case(const struct opts *o, char **args, const char *in)
 static void usage_error(const char *msg)
 {
 	fprintf(stderr, "exec-cases: %s (usage: exec-cases --data DIR --sentry EXE --mode MODE "
-			"--busybox EXE --work DIR [--share I/K])\n", msg);
+			"--busybox EXE --work DIR [--share I/K] [--backend B])\n", msg);
 	exit(2);
 }
 
@@ -496,6 +501,8 @@ static void parse(struct opts *o, int argc, char **argv)
 			o->sentry = v;
 		else if (!strcmp(k, "--mode"))
 			o->mode = v;
+		else if (!strcmp(k, "--backend"))
+			o->backend = v;
 		else if (!strcmp(k, "--busybox"))
 			o->busybox = v;
 		else if (!strcmp(k, "--work"))
