@@ -597,15 +597,15 @@ static void forged_sigreturn_blocking_interrupts_ends(void)
 	memcpy(frame + 0x100 + AF_UC_IP, &spin, 8);
 	v = AF_USER_FLAGS;
 	memcpy(frame + 0x100 + AF_UC_FLAGS, &v, 8);
-	v = AF_USER_SELECTORS;
-	memcpy(frame + 0x100 + AF_UC_SELECTORS, &v, 8);
+	v = AF_USER_ARCH_WORD;
+	memcpy(frame + 0x100 + AF_UC_ARCH_WORD, &v, 8);
 	memcpy(frame + 0x100 + AF_UC_SIGMASK, &all, 8);
 	fd = h_memfd(pg, frame, sizeof(frame) < pg ? sizeof(frame) : pg);
 	assert_int_equal(ptp_as_map(f.as, H_STACK, pg, PROT_READ | PROT_WRITE, fd, 0, 0), 0);
 	close(fd);
 	h_load_at(f.as, spin, PAYLOAD_SPIN);
 	ptp_ctx_set_arg(f.ctx, 0, (uintptr_t)restorer);
-	ptp_ctx_set_sp(f.ctx, uc);
+	ptp_ctx_set_sp(f.ctx, uc - AF_SIGFRAME_UC);
 	t0 = h_now_ms();
 	assert_int_equal(ptp_switch(f.ctx, f.as, &ev), -ESRCH);
 	h_note("-ESRCH after %ld ms", h_now_ms() - t0);
