@@ -187,14 +187,18 @@ static void restart_result_is_not_rerun(void)
 }
 
 /*
- * A syscall whose first argument looks like a restart code (-ERESTARTSYS):
- * where that argument shares the result register (arm64's x0), a signal on
- * the way out (the platform's own x7 kick there) must not make the kernel
- * rewind the app into the syscall.
+ * A syscall whose first argument looks like a restart code (-ERESTARTSYS,
+ * -ERESTARTNOINTR): where that argument shares the result register (arm64's
+ * x0), a signal on the way out (the platform's own x7 kick there) must not
+ * make the kernel rewind the app into the syscall; and the syscall event
+ * shows the argument the app passed (on arm64 the kernel's restart logic
+ * runs on a seccomp-trapped syscall too, and rewrites x0 or the pc before
+ * a SIGSYS handler sees them).
  */
 static void restart_code_argument_is_not_rerun(void)
 {
 	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
+	const long codes[] = { -512, -512, -513, -513 };
 	struct ptp_event ev;
 	uint64_t ip;
 
@@ -203,12 +207,19 @@ static void restart_code_argument_is_not_rerun(void)
 	h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
 	ip = ptp_ctx_ip(f.ctx);
 	assert_int_equal(ptp_ctx_arg(f.ctx, 5), 0);
-	for (uint64_t i = 1; i <= 3; i++) {
-		ptp_ctx_set_result(f.ctx, -512);
+	assert_int_equal(ev.args[0], (uint64_t)-512);
+	for (uint64_t i = 1; i <= sizeof(codes) / sizeof(codes[0]); i++) {
+		long code = codes[i - 1];
+
+		ptp_ctx_set_result(f.ctx, code);
+		ptp_ctx_set_arg(f.ctx, 0, (uint64_t)code);
 		h_switch(f.ctx, f.as, &ev, PTP_EV_SYSCALL);
-		/* One more completed syscall each time, at the same place. */
+		/* One more completed syscall each time, at the same place,
+		 * with the argument it had. */
 		assert_int_equal(ptp_ctx_arg(f.ctx, 5), i);
 		assert_int_equal(ptp_ctx_ip(f.ctx), ip);
+		assert_int_equal(ev.args[0], (uint64_t)code);
+		assert_int_equal(ptp_ctx_arg(f.ctx, 0), (uint64_t)code);
 	}
 	h_teardown(&f);
 }

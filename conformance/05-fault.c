@@ -621,6 +621,29 @@ static void exact_access_where_told(void)
 	h_teardown(&f);
 }
 
+/*
+ * A cache flush of an unmapped line (arm64 DC CIVAC, x86_64 clflush): the
+ * CPU reports a read. arm64's ESR sets WnR for cache maintenance as for a
+ * store, and only CM tells them apart: an exact access that reads WnR alone
+ * says Read|Write here.
+ */
+static void cache_flush_is_a_read(void)
+{
+	struct hfix f = h_setup(PAYLOAD_CACHE_FLUSH);
+	bool exact = ptp_caps(f.p)->fault_access_exact;
+	const uintptr_t a = H_DATA + 0x240;
+	struct ptp_event ev;
+
+	read_at(&f, H_CODE, a, &ev);
+	/* qemu's TCG makes DC CIVAC a no-op that never translates. */
+	if (ev.kind == PTP_EV_SYSCALL)
+		h_skip("a cache flush of an unmapped line did not fault on this CPU "
+		       "(qemu's TCG treats data cache maintenance as a no-op)");
+	assert_fault(&ev, f.ctx, a, H_CODE, R);
+	assert_int_equal(ev.exact_access, exact ? R : 0);
+	h_teardown(&f);
+}
+
 /* Pushing past a one-page stack: a write fault just below it, first Read;
  * the dance then grows the stack by a page. */
 static void stack_overflow(void)
@@ -827,6 +850,7 @@ int main(int argc, char **argv)
 		HCASE(syscall_clears_record),
 		HCASE(gp_non_canonical),
 		HCASE(exact_access_where_told),
+		HCASE(cache_flush_is_a_read),
 		HCASE(stack_overflow),
 		HCASE(table_written),
 	};

@@ -78,6 +78,9 @@ enum payload_id {
 	/* Stores arg1 to *arg0, then loops without syscalls: a write that no
 	 * trap of the app's own follows. */
 	PAYLOAD_WRITE_SPIN,
+	/* Flushes arg0's cache line (arm64 dc civac, x86_64 clflush), then
+	 * loops making getpid: the CPU's access is a read. */
+	PAYLOAD_CACHE_FLUSH,
 	PAYLOAD_COUNT
 };
 

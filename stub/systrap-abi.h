@@ -36,13 +36,13 @@
 #define PTP_SYSTRAP_STUB_SLEEPS 8    /* u32: the handler waits in FUTEX_WAIT */
 #define PTP_SYSTRAP_STUB_SPUN 12     /* u32: the handler's last wait ended in its spin */
 #define PTP_SYSTRAP_SPIN_CYCLES 16   /* u64: the handler's spin bound, in TSC/counter ticks */
-#define PTP_SYSTRAP_FS_BASE 24       /* u64 */
-#define PTP_SYSTRAP_GS_BASE 32       /* u64 */
+#define PTP_SYSTRAP_FS_BASE 24       /* u64: x86_64 fs_base; arm64 tpidr_el0 */
+#define PTP_SYSTRAP_GS_BASE 32       /* u64: x86_64 gs_base; unused on arm64 */
 #define PTP_SYSTRAP_FP_SIZE 40       /* u64: bytes of FP record copied */
 #define PTP_SYSTRAP_SIGINFO 64       /* the siginfo, whole */
 #define PTP_SYSTRAP_SIGINFO_SIZE 128
 #define PTP_SYSTRAP_GREGS 192        /* the frame's general registers */
-#define PTP_SYSTRAP_GREGS_SIZE 256
+#define PTP_SYSTRAP_GREGS_SIZE 512   /* arm64: 35 words of sigcontext, then the ESR */
 #define PTP_SYSTRAP_FP 1024          /* the frame's FP record */
 #define PTP_SYSTRAP_FP_MAX (PTP_SYSTRAP_SHARED - PTP_SYSTRAP_FP)
 /* The handler never spins longer than this many ticks, whatever the page

@@ -22,7 +22,8 @@
 #   progs/                           the sentry's static test programs
 # and ptbench-exec and exec-cases on PATH. exec-cases runs each case twice
 # in the same fresh copy of the fixtures: natively with the guest's own
-# /bin/busybox, then through ptbench-exec --mode MODE. stdout, stderr, the
+# /bin/busybox, then through ptbench-exec --mode MODE (MODE systrap:
+# --backend systrap --mode faithful). stdout, stderr, the
 # exit status and the folder afterwards (names, types, modes, link targets,
 # contents) must agree byte for byte, as in exec_suite.py. The negative
 # programs check their

@@ -23,10 +23,13 @@
 #   /etc/ptbench/commands  one shell command a line, run in order: the
 #                          COMMANDs after --, else for every EXE named
 #                          conf-* or rel-faults: "X faithful" and "X lean",
-#                          for conf-* also "env H_BACKEND=systrap X
-#                          faithful" (the last "rel-faults lean" without
+#                          and "env H_BACKEND=systrap X faithful" between
+#                          them, and for rel-systrap
+#                          (systrap's own faults) that line only (each
+#                          skips with ptp_open's reason where the backend
+#                          cannot run); the last "rel-faults lean" without
 #                          --bench with PTBENCH_YAMA_RAISE=1: Yama scope 3
-#                          is tested), and for any other EXE its bare name;
+#                          is tested; for any other EXE its bare name;
 #                          with --exec-suite also "ptbench-exec-suite M
 #                          --share I/3" for M faithful, lean and systrap
 #                          (exec-guest.sh: a third of the cases each),
@@ -45,6 +48,8 @@
 #                   libraries, and DIR/progs/ (static test programs);
 #                   the rest goes to /opt/ptbench/exec, and exec-guest.sh
 #                   to /opt/ptbench/bin/ptbench-exec-suite
+# --systrap        the build has the systrap backend (its meson tests name
+#                   GROUP/systrap variants): run its variants too
 # --bench EXE       also carry EXE (a Google Benchmark executable, with its
 #                   libraries) and run it as above
 # --bench-flags F   its flags, one string (default: VM_BENCH_FLAGS of common.sh)
@@ -180,17 +185,21 @@ add_exec_suite() {
 }
 
 # default_commands EXE...: the command lines run when none are given.
+# The systrap variant comes before the last mode: rel-faults lean must stay
+# last (see main).
 default_commands() {
 	local exe name mode
 	for exe in "$@"; do
 		name=${exe##*/}
 		if [[ $name == conf-* || $name == rel-faults ]]; then
 			for mode in "${SWITCH_MODES[@]}"; do
+				# The systrap backend (faithful only) before lean.
+				[[ $mode == "${SWITCH_MODES[-1]}" ]] &&
+					printf 'env H_BACKEND=systrap %s faithful\n' "$name"
 				printf '%s %s\n' "$name" "$mode"
 			done
-			# The systrap backend (faithful only); each group skips
-			# with ptp_open's reason where it cannot run.
-			[[ $name == conf-* ]] && printf 'env H_BACKEND=systrap %s faithful\n' "$name"
+		elif [[ $name == rel-systrap ]]; then
+			printf 'env H_BACKEND=systrap %s faithful\n' "$name"
 		else
 			printf '%s\n' "$name"
 		fi
@@ -291,6 +300,8 @@ main() {
 		# (a case costs seconds under TCG): every case runs once on the
 		# arch, and each mode runs half of them.
 		if [[ -n $exec_suite ]]; then
+			# With systrap a third share: the time stays, and each
+			# backend and mode runs a third of the cases.
 			local -a with=()
 			local share=0 cmd placed=0
 			for cmd in "${commands[@]}" ''; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run.sh --arch ARCH [--kernel PACKAGE|PATH] [--accel tcg|icount|kvm]
-#        [--timeout S] [--log FILE] [--mem MB] [--cpu MODEL]
+#        [--timeout S] [--log FILE] [--mem MB] [--cpu MODEL] [--smp N]
 #        [--append ARGS] [--qemu-opt OPT]... [--dry-run] INITRAMFS
 #
 # Boots INITRAMFS (from initramfs.sh) in qemu-system-ARCH on a Debian
@@ -26,6 +26,9 @@
 #               testsuite per command, skip reasons and times in;
 #               scripts/junit.py vm)
 #   --mem       guest memory in MiB (default 1024)
+#   --smp       vCPUs (default 1; with 2 or more the systrap backend's
+#               cross-CPU spin hand-off runs: a correctness check under TCG,
+#               whose vCPUs are threads of one busy host)
 #   --cpu       qemu's -cpu under tcg/icount (default: max on x86_64, which
 #               qemu 7.2 presents as AMD; max,pauth-impdef=on,sve=off,sme=off
 #               on aarch64), e.g. max,vendor=GenuineIntel for the Intel-only
@@ -87,10 +90,10 @@ resolve_kernel_image() {
 # Extra kernel command line (--append) and qemu words (--qemu-opt).
 APPEND='' QEMU_OPTS=()
 
-# qemu_command ACCEL MEM INITRAMFS [CPU]: fill QEMU_CMD (with APPEND and
+# qemu_command ACCEL MEM INITRAMFS SMP [CPU]: fill QEMU_CMD (with APPEND and
 # QEMU_OPTS).
 qemu_command() {
-	local accel=$1 mem=$2 initrd=$3 cpu machine
+	local accel=$1 mem=$2 initrd=$3 smp=$4 cpu machine
 	case $VM_ARCH in
 	aarch64)
 		machine=virt
@@ -103,8 +106,8 @@ qemu_command() {
 		cpu=max
 		;;
 	esac
-	cpu=${4:-$cpu}
-	QEMU_CMD=("$VM_QEMU" -machine "$machine" -m "$mem" -smp 1
+	cpu=${5:-$cpu}
+	QEMU_CMD=("$VM_QEMU" -machine "$machine" -m "$mem" -smp "$smp"
 		-nographic -no-reboot -nic none
 		-kernel "$KERNEL_IMAGE" -initrd "$initrd"
 		-append "console=$VM_CONSOLE panic=-1 quiet${APPEND:+ $APPEND}")
@@ -294,11 +297,11 @@ PY
 }
 
 main() {
-	local arch=aarch64 kernel='' accel=tcg timeout=300 log='' mem=1024 initrd='' cpu=''
+	local arch=aarch64 kernel='' accel=tcg timeout=300 log='' mem=1024 initrd='' cpu='' smp=1
 	local runs verdict reason qemu_version line failed_runs dry=0
 	while (($#)); do
 		case $1 in
-		--arch | --kernel | --accel | --timeout | --log | --mem | --cpu | --append | --qemu-opt)
+		--arch | --kernel | --accel | --timeout | --log | --mem | --cpu | --smp | --append | --qemu-opt)
 			(($# >= 2)) || die -s 2 "$1 needs a value"
 			case $1 in
 			--arch) arch=$2 ;;
@@ -310,6 +313,7 @@ main() {
 			--cpu) cpu=$2 ;;
 			--append) APPEND+=${APPEND:+ }$2 ;;
 			--qemu-opt) add_qemu_opt "$2" ;;
+			--smp) smp=$2 ;;
 			esac
 			shift
 			;;
@@ -327,6 +331,7 @@ main() {
 	[[ -f $initrd ]] || die "no initramfs $initrd"
 	[[ $timeout =~ ^[0-9]+$ && $timeout -gt 0 ]] || die -s 2 "--timeout needs seconds"
 	[[ $mem =~ ^[0-9]+$ ]] || die -s 2 "--mem needs MiB"
+	[[ $smp =~ ^[1-9][0-9]*$ ]] || die -s 2 "--smp needs a vCPU count (1, 2, ...)"
 	[[ -z $cpu || $cpu =~ ^[A-Za-z0-9][A-Za-z0-9_.,=+-]*$ ]] ||
 		die -s 2 "--cpu needs a qemu CPU model, e.g. max,vendor=GenuineIntel"
 	[[ -z $cpu || $accel != kvm ]] || die -s 2 "--cpu is for tcg and icount (kvm uses -cpu host)"
@@ -335,7 +340,7 @@ main() {
 	command -v "$VM_QEMU" >/dev/null ||
 		die "$VM_QEMU is not installed (run: bash scripts/vm/fetch.sh $VM_ARCH)"
 	resolve_kernel_image "${kernel:-$VM_KERNEL_META}"
-	qemu_command "$accel" "$mem" "$initrd" "$cpu"
+	qemu_command "$accel" "$mem" "$initrd" "$smp" "$cpu"
 	if ((dry)); then
 		printf '%s\n' "${QEMU_CMD[@]}"
 		return 0
@@ -365,7 +370,7 @@ main() {
 		verdict=FAIL
 	fi
 	{
-		printf 'arch=%s\naccel=%s\nqemu=%s\n' "$VM_ARCH" "$accel" "$qemu_version"
+		printf 'arch=%s\naccel=%s\nsmp=%s\nqemu=%s\n' "$VM_ARCH" "$accel" "$smp" "$qemu_version"
 		printf 'kernel_package=%s\nkernel_version=%s\nkernel_image=%s\n' \
 			"$KERNEL_PACKAGE" "$KERNEL_VERSION" "$KERNEL_IMAGE"
 		printf 'guest_kernel=%s\nguest_cpu_features=%s\nguest_clocksource=%s\n' \

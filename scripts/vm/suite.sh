@@ -25,11 +25,12 @@
 #   --bench-only as --bench, but the guest runs only ptbench-probe before
 #                the benchmarks (no conformance group, no exec suite): a
 #                fresh guest for the figures, a boot of a minute or two
-# Other options (--kernel, --accel, --timeout, --mem, --cpu, --append ARGS,
-# --qemu-opt OPT, the last two repeatable) go to run.sh;
-# --timeout defaults to 900 here (the suite takes about 400 s of TCG on a
-# loaded 2-core host, the exec suite about 2 min more: a hang guard, not a
-# budget). Exits with run.sh's status (0 pass, 1
+# Other options (--kernel, --accel, --timeout, --mem, --cpu, --smp,
+# --append ARGS, --qemu-opt OPT, the last two repeatable) go to run.sh;
+# --timeout defaults to 1800 here (the suite takes about 400 s of TCG on a
+# loaded 2-core host, the exec suite about 2 min more, the systrap variants
+# about 6 min more, and 900 s on a busy one: a hang guard, not a budget).
+# Exits with run.sh's status (0 pass, 1
 # fail or error, 2 usage); the step timings are appended to LOG.info.
 set -euo pipefail
 
@@ -100,6 +101,8 @@ suite_executables() {
 	# Unit tests of the core's internals (unit/): the systrap filter's
 	# table holds arm64's own syscall-instruction length and audit arch.
 	[[ -x $dir/unit/test-systrap-bpf ]] && printf '%s\n' "$dir/unit/test-systrap-bpf"
+	# systrap's own faults (it skips where that backend cannot run).
+	[[ -x $dir/reliability/rel-systrap ]] && printf '%s\n' "$dir/reliability/rel-systrap"
 	# Faults from outside (stubs killed, stopped, ptrace denied, limits),
 	# last: its lean run may raise Yama's scope (initramfs.sh).
 	[[ -x $dir/reliability/rel-faults ]] && printf '%s\n' "$dir/reliability/rel-faults"
@@ -107,12 +110,12 @@ suite_executables() {
 }
 
 main() {
-	local arch=aarch64 build='' log='' timeout=900 rc=0 bench=0 bench_ms=0 only=0
+	local arch=aarch64 build='' log='' timeout=1800 rc=0 bench=0 bench_ms=0 only=0
 	local -a run_opts=() exes=() bench_opts=() exec_opts=()
 	local t0 t1 t2 t3 t4 tb bench_flags='' exec_dir
 	while (($#)); do
 		case $1 in
-		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem | --cpu | --bench-flags | \
+		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem | --cpu | --smp | --bench-flags | \
 			--append | --qemu-opt)
 			(($# >= 2)) || die -s 2 "$1 needs a value"
 			case $1 in

@@ -414,7 +414,7 @@ static bool run_case(const struct opts *o, char **args, const char *in)
 {
 	char *fixtures = path_join(o->data, "fixtures"), *c = path_join(o->work, "case"),
 	     *native = path_join(o->work, "native"), *log = path_join(o->work, "log");
-	char *argv[MAX_ARGS + 8];
+	char *argv[MAX_ARGS + 10]; /* the sentry's options, busybox, the args, NULL */
 	int n = 0, st_native, st_sentry;
 	bool same = true;
 

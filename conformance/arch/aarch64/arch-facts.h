@@ -28,6 +28,24 @@
 #define AF_FLAGS_TEST 0xf0000000ull
 
 /* The in-tree core builds its systrap backend for this arch. */
-#define AF_SYSTRAP_BUILT 0
+#define AF_SYSTRAP_BUILT 1
+/* A forged rt_sigreturn frame (internals/forged_sigreturn_*): the
+ * instruction bytes of the handler's rt_sigreturn (mov x8, #139; svc #0),
+ * where the ucontext lies from the stack pointer rt_sigreturn is made with
+ * (after the siginfo), and the offsets in a ucontext the kernel reads:
+ * uc_stack, the sigcontext's sp, pc, pstate, uc_sigmask, and one more word
+ * the kernel needs, with its value: the header of the fpsimd_context record
+ * (magic, size), first in __reserved, without which rt_sigreturn fails
+ * (after it a zero header ends the records). */
+#define AF_SIGRETURN_INSN "\x68\x11\x80\xd2\x01\x00\x00\xd4"
+#define AF_SIGFRAME_UC 128
+#define AF_UC_STACK 16
+#define AF_UC_SP (176 + 32 * 8)
+#define AF_UC_IP (176 + 33 * 8)
+#define AF_UC_FLAGS (176 + 34 * 8)
+#define AF_UC_SIGMASK 40
+#define AF_USER_FLAGS 0ull
+#define AF_UC_ARCH_WORD (176 + 288)
+#define AF_USER_ARCH_WORD (0x46508001ull | 528ull << 32)
 
 #endif /* CONFORMANCE_ARCH_FACTS_H */

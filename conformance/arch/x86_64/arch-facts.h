@@ -31,16 +31,20 @@
 #define AF_SYSTRAP_BUILT 1
 /* A forged rt_sigreturn frame (internals/forged_sigreturn_*): the
  * instruction bytes of the handler's rt_sigreturn (mov $15, %eax; syscall),
- * and the offsets in a ucontext the kernel reads: uc_stack, the
- * sigcontext's rsp, rip, eflags and cs/gs/fs/ss words, uc_sigmask. */
+ * where the ucontext lies from the stack pointer rt_sigreturn is made with
+ * (at it: the return address slot is below), and the offsets in a ucontext
+ * the kernel reads: uc_stack, the sigcontext's rsp, rip, eflags, uc_sigmask,
+ * and one more word the kernel needs, with its value: the cs/gs/fs/ss
+ * selectors. */
 #define AF_SIGRETURN_INSN "\xb8\x0f\x00\x00\x00\x0f\x05"
+#define AF_SIGFRAME_UC 0
 #define AF_UC_STACK 16
 #define AF_UC_SP (40 + 15 * 8)
 #define AF_UC_IP (40 + 16 * 8)
 #define AF_UC_FLAGS (40 + 17 * 8)
-#define AF_UC_SELECTORS (40 + 18 * 8)
 #define AF_UC_SIGMASK 296
 #define AF_USER_FLAGS 0x202ull
-#define AF_USER_SELECTORS (0x33ull | 0x2bull << 48)
+#define AF_UC_ARCH_WORD (40 + 18 * 8)
+#define AF_USER_ARCH_WORD (0x33ull | 0x2bull << 48)
 
 #endif /* CONFORMANCE_ARCH_FACTS_H */

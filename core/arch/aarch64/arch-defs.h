@@ -30,9 +30,8 @@ struct arch_regs {
 /* No second syscall table behind AUDIT_ARCH_AARCH64 (x86_64's x32): no
  * number bit to reject. */
 #define ARCH_X32_SYSCALL_BIT 0u
-/* The systrap backend's handler and frame layout are not built for arm64
- * yet: ptp_open refuses it. */
-#define ARCH_SYSTRAP 0
+/* The systrap backend is built for this arch (core/arch/aarch64/systrap.c). */
+#define ARCH_SYSTRAP 1
 
 /* A spin-wait's pause. */
 static inline void ptp_arch_cpu_relax(void)

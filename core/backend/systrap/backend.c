@@ -47,9 +47,11 @@
  * (a forged rt_sigreturn frame through the handler's own), and a switch
  * must not then wait for it forever. */
 #define INTERRUPT_TIMEOUT_NS 500000000ull
-/* How long set-up waits for the first trap, and retirement for the exit. */
+/* How long set-up waits for the first trap, and retirement for the exit
+ * (wall time: 64 threads retiring at once on a loaded host took more than
+ * 100 ms, internals/thread_over_the_limit_costs_only_itself). */
 #define BOOT_TIMEOUT_MS 2000
-#define RETIRE_TIMEOUT_MS 100
+#define RETIRE_TIMEOUT_MS 1000
 /* How long the syscall thread may take over one request (a populated map
  * of a large file included) before its address space is given up. */
 #define REQUEST_TIMEOUT_MS 10000
@@ -66,6 +68,9 @@
 _Static_assert(PTP_SYSTRAP_SHARED + PTP_SYSTRAP_ALTSTACK == PTP_SYSTRAP_REGION,
 	       "a region is its shared part and its altstack");
 _Static_assert(PTP_SYSTRAP_SLOTS <= 64, "slots are a 64-bit mask");
+_Static_assert(PTP_SYSTRAP_GREGS + PTP_SYSTRAP_GREGS_SIZE <= PTP_SYSTRAP_FP &&
+		       PTP_SYSTRAP_SIGINFO + PTP_SYSTRAP_SIGINFO_SIZE <= PTP_SYSTRAP_GREGS,
+	       "the page's parts do not overlap");
 
 /* The signals the handler takes: the app's syscalls, its faults, and the
  * interrupt (SIGCHLD, as ptp_interrupt sends it). */
@@ -260,6 +265,10 @@ static void take_state(struct ptp_ctx *ctx, struct st_thread *s)
 {
 	ptp_arch_uc_get(s->copy + PTP_SYSTRAP_GREGS, copy_u64(s, PTP_SYSTRAP_FS_BASE),
 			copy_u64(s, PTP_SYSTRAP_GS_BASE), &ctx->regs);
+	/* Where the GPRs do not carry the TLS (arm64's tpidr_el0), the page's
+	 * FS_BASE word does, and the context keeps it beside them. */
+	if (!ARCH_TLS_IN_GPR)
+		ctx->tls = copy_u64(s, PTP_SYSTRAP_FS_BASE);
 	memcpy(ctx->fp, s->copy + PTP_SYSTRAP_FP, s->fp_size);
 	memset(ctx->fp + s->fp_size, 0, ctx->fp_len - s->fp_size);
 	ptp_arch_fp_expand(ctx->fp, s->fp_size);
@@ -278,6 +287,8 @@ static int give_state(struct ptp_ctx *ctx, struct st_thread *s)
 	memset(s->page + PTP_SYSTRAP_SIGINFO, 0, PTP_SYSTRAP_SIGINFO_SIZE);
 	memset(s->page + PTP_SYSTRAP_GREGS, 0, PTP_SYSTRAP_GREGS_SIZE);
 	ptp_arch_uc_put(&ctx->regs, s->page + PTP_SYSTRAP_GREGS, &fs_base, &gs_base);
+	if (!ARCH_TLS_IN_GPR)
+		fs_base = ctx->tls;
 	memcpy(s->page + PTP_SYSTRAP_FS_BASE, &fs_base, sizeof(fs_base));
 	memcpy(s->page + PTP_SYSTRAP_GS_BASE, &gs_base, sizeof(gs_base));
 	memcpy(s->page + PTP_SYSTRAP_SPIN_CYCLES, &spin, sizeof(spin));
@@ -362,6 +373,15 @@ static int systrap_resume(struct ptp_ctx *ctx, struct ptp_traced *t,
 			if (si.si_arch != ARCH_AUDIT_NATIVE &&
 			    !ptp_syscall_abi_of(si.si_arch, si.si_syscall))
 				return kill_as(t->as);
+			/* arm64 runs its signal-restart logic on a trapped
+			 * syscall too, with the first argument as the
+			 * "result": for -ERESTARTSYS (the handler has
+			 * SA_RESTART) and -ERESTARTNOINTR it rewinds the pc
+			 * onto the syscall instruction, and the event is at
+			 * the address after it, as seccomp reported it. */
+			if (ptp_arch_ip(&ctx->regs) + ARCH_SYSCALL_INSN_LEN ==
+			    (uintptr_t)si.si_call_addr)
+				ptp_arch_set_ip(&ctx->regs, (uintptr_t)si.si_call_addr);
 			ptp_arch_syscall_trapped(&ctx->regs, si.si_syscall);
 			ctx->gpr_dirty = true;
 			ev->kind = PTP_EV_SYSCALL;
@@ -720,7 +740,11 @@ static int install(struct ptp_platform *p, struct ptp_traced *t, struct st_threa
 	const uint64_t set_filter[6] = { SECCOMP_SET_MODE_FILTER, 0, s->base + SCRATCH };
 	struct kernel_sigaction sa = {
 		.handler = ptp_stub_addr(p, ptp_stub_systrap_handler),
-		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+		/* SA_RESTART: an arm64 syscall whose first argument is
+		 * -ERESTARTSYS keeps it (systrap_resume), rather than
+		 * reading as -EINTR. The handler makes no interruptible
+		 * call of its own with a signal unblocked. */
+		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER | SA_RESTART,
 		.restorer = ptp_stub_addr(p, ptp_stub_systrap_restorer),
 		.mask = ~0ull,
 	};
@@ -1001,13 +1025,14 @@ err:
 static int systrap_retire(struct ptp_traced *t)
 {
 	struct st_thread *s = t->backend;
+	uint64_t give_up = mono_ns() + RETIRE_TIMEOUT_MS * 1000000ull;
 	int rc = 0;
 
 	if (!s)
 		return 0;
 	answer(s, PTP_SYSTRAP_EXIT);
-	for (int ms = 0; syscall(SYS_tgkill, t->as->pid, t->tid, 0) == 0; ms++) {
-		if (ms == RETIRE_TIMEOUT_MS) {
+	while (syscall(SYS_tgkill, t->as->pid, t->tid, 0) == 0) {
+		if (mono_ns() > give_up) {
 			rc = kill_as(t->as);
 			break;
 		}

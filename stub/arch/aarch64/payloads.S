@@ -46,6 +46,15 @@ BEGIN write
 	b	1b
 END write
 
+/* Clean and invalidate x0's cache line to the point of coherence: the
+ * fault's ESR has WnR set, and CM says it is no write. */
+BEGIN cache_flush
+	dc	civac, x0
+1:	mov	x8, #__NR_getpid
+	svc	#0
+	b	1b
+END cache_flush
+
 BEGIN write_spin
 	str	x1, [x0]
 1:	yield

@@ -42,6 +42,15 @@ BEGIN write
 	jmp	1b
 END write
 
+/* Flush rdi's cache line: clflush needs read access only, and faults as a
+ * read. */
+BEGIN cache_flush
+	clflush	(%rdi)
+1:	mov	$__NR_getpid, %eax
+	syscall
+	jmp	1b
+END cache_flush
+
 BEGIN write_spin
 	mov	%rsi, (%rdi)
 1:	pause

@@ -13,6 +13,7 @@
 #include <asm/unistd.h>
 
 #include "stub-abi.h"
+#include "stub-symbols.h"
 #include "systrap-abi.h"
 
 #define PR_SET_PDEATHSIG 1
@@ -23,20 +24,7 @@
 
 	.section .rodata.ptp_stub, "a"
 	.p2align 4
-	.globl ptp_stub_blob_start, ptp_stub_blob_end, ptp_stub_entry
-	.globl ptp_stub_syscall, ptp_stub_trap_ip, ptp_stub_park
-	/* Global for the core's C, never exported by libptplat.so. */
-	.hidden ptp_stub_blob_start, ptp_stub_blob_end, ptp_stub_entry
-	.hidden ptp_stub_syscall, ptp_stub_trap_ip, ptp_stub_park
-	.globl ptp_stub_batch, ptp_stub_batch_list
-	.hidden ptp_stub_batch, ptp_stub_batch_list
-	.globl ptp_stub_syscall_thread, ptp_stub_syscall_thread_end
-	.hidden ptp_stub_syscall_thread, ptp_stub_syscall_thread_end
-	.globl ptp_stub_systrap_handler, ptp_stub_systrap_restorer
-	.globl ptp_stub_systrap_end, ptp_stub_systrap_boot, ptp_stub_systrap_boot_ip
-	.hidden ptp_stub_systrap_boot_ip
-	.hidden ptp_stub_systrap_handler, ptp_stub_systrap_restorer
-	.hidden ptp_stub_systrap_end, ptp_stub_systrap_boot
+	STUB_SYMBOLS
 
 	/* Every fd but the syscall thread's socket (fd 0). */
 .macro call_close_fds
