@@ -166,6 +166,33 @@ class Bench(unittest.TestCase):
         for flag in ("--benchmark_filter", "--ptbench_mode", "--ptbench_pin", "--ptbench_backend"):
             self.assertIn(flag, r.stdout)
 
+    def test_idle_counters_describe_each_loop(self):
+        # --ptbench_idle=1: idle_ns, idle_sleeps and timer_ticks per
+        # iteration of every loop; without it, none of them.
+        if not os.access("/proc/timer_list", os.R_OK):
+            self.skipTest("/proc/timer_list is not readable here (it is root's): no idle time")
+        base = [BENCH_EXE, "--benchmark_filter=^native/getpid/", "--benchmark_min_time=0.01",
+                "--benchmark_format=json"]
+        docs = {}
+        for flag in ("--ptbench_idle=1", "--ptbench_idle=0"):
+            r = run(base + [flag])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            docs[flag] = json.loads(r.stdout)
+        on = docs["--ptbench_idle=1"]
+        b = on["benchmarks"][0]
+        self.assertEqual(on["context"]["idle_counters"], "on")
+        for c in ("idle_ns", "idle_sleeps", "timer_ticks"):
+            self.assertIn(c, b)
+            self.assertGreaterEqual(b[c], 0)
+        # getpid never sleeps: its loop is never idle, and it sees far
+        # fewer than one timer interrupt per call.
+        self.assertEqual(b["idle_ns"], 0)
+        self.assertLess(b["timer_ticks"], 0.01)
+        off = docs["--ptbench_idle=0"]["benchmarks"][0]
+        self.assertNotIn("idle_ns", off)
+        r = run(base + ["--ptbench_idle=2"])
+        self.assertEqual(r.returncode, 2, r.stderr)
+
     def test_list_tests_lists_and_writes_nothing(self):
         want = run([BENCH_EXE, "--benchmark_list_tests=true", "--benchmark_filter=^switch/"]).stdout
         self.assertIn("switch/faithful/real_time\n", want)
