@@ -69,9 +69,10 @@ series() {
 	printf '%s\t%s\t%s\t%s\n' "${a:0:p}" "${a:${#a}-s}" "$((10#$n1))" "$((10#$n2))"
 }
 
-# ere TEXT: TEXT with the extended-regex characters escaped.
+# ere TEXT: TEXT with the extended-regex characters escaped ("/" is not
+# one: an escaped "\/" is an error to Google Benchmark's filter regex).
 ere() {
-	sed 's/[][\.*^$+?(){}|/]/\\&/g' <<<"$1"
+	sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$1"
 }
 
 # set_field DIR INDEX COLUMN VALUE: one cell of DIR/builds.tsv.
