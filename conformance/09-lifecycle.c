@@ -815,9 +815,13 @@ static void *kill_later(void *arg)
 /*
  * An address space killed from outside while its app runs (a loop without
  * syscalls, so the tracer is waiting, on systrap past its spin and in a
- * bounded futex wait): the switch returns -ESRCH within 100 ms of the kill,
- * and another address space carries on.
+ * bounded futex wait): the switch returns -ESRCH soon after the kill, and
+ * another address space carries on. "Soon" is 1 s: a platform that only
+ * notices on its next poll or at the case timeout is far beyond it, while
+ * 100 ms failed now and then on a loaded 2-CPU CI machine (a preempted
+ * tracer thread, not a slow platform).
  */
+#define KILL_SEEN_WITHIN_MS 1000
 static void killed_while_app_runs_is_seen_soon(void)
 {
 	struct hfix f = h_setup(PAYLOAD_SYSCALL_LOOP);
@@ -837,7 +841,7 @@ static void killed_while_app_runs_is_seen_soon(void)
 	late = h_now_ms() - atomic_load(&k.killed_at);
 	pthread_join(th, NULL);
 	h_note("-ESRCH %ld ms after the kill", late);
-	assert_true(late < 100);
+	assert_true(late < KILL_SEEN_WITHIN_MS);
 	assert_int_equal(ptp_as_status(f.as), -ESRCH);
 	h_switch(other_ctx, other, &ev, PTP_EV_SYSCALL);
 	ptp_ctx_free(other_ctx);
