@@ -14,7 +14,10 @@
  *     kill in the same asm block, so no compiler code is in between;
  *   - a handler that corrupts its frame's FP state, or (x86_64) its FP
  *     state pointer: rt_sigreturn refuses it and the (forked) child dies
- *     of SIGSEGV, as the kernel does it.
+ *     of SIGSEGV, as the kernel does it. The x86_64 FP-state case relies
+ *     on the CPU faulting on reserved MXCSR bits (the kernel restores the
+ *     frame with XRSTOR and refuses it on the fault); qemu's TCG CPU takes
+ *     them, so a probe decides first and the case says "not tried" there.
  */
 #define _GNU_SOURCE
 #include <fenv.h>
@@ -147,6 +150,33 @@ static void on_usr1_corrupt(int sig, siginfo_t *si, void *ucv)
 #endif
 }
 
+/* Whether this CPU faults on reserved MXCSR bits in an FXRSTOR, tried in a
+ * child: the kernel's refusal of a frame with them rests on that fault. */
+static int cpu_refuses_bad_mxcsr(void)
+{
+#if defined(__x86_64__)
+	int status;
+	pid_t child = fork();
+
+	if (child == 0) {
+		static unsigned char area[512] __attribute__((aligned(16)));
+
+		signal(SIGSEGV, SIG_DFL);
+		__asm__ volatile("fxsave64 %0" : "=m"(area));
+		memset(area + 24, 0xff, 4); /* MXCSR */
+		__asm__ volatile("fxrstor64 %0" : : "m"(area));
+		_exit(0);
+	}
+	if (child < 0 || waitpid(child, &status, 0) != child)
+		return 0;
+	return WIFSIGNALED(status);
+#elif defined(__aarch64__)
+	return 1; /* no MXCSR: the arm64 case corrupts the record's magic */
+#else
+#error "signals.c: no FP state probe on this arch"
+#endif
+}
+
 static void handle(int sig, void (*fn)(int, siginfo_t *, void *))
 {
 	struct sigaction sa;
@@ -220,6 +250,10 @@ int main(void)
 	printf("usr2: after unblocking %d\n", (int)got_usr2);
 
 	for (int pointer = 0; pointer < 2; pointer++) {
+		if (!pointer && !cpu_refuses_bad_mxcsr()) {
+			printf("bad frame (FP state): not tried, this CPU takes reserved MXCSR bits\n");
+			continue;
+		}
 		child = fork();
 		if (child == 0) {
 			/* The refused frame's SIGSEGV must end it, not
