@@ -78,20 +78,28 @@ static bool proc_dead(pid_t pid)
 }
 
 /* Whether any of the tracer's mappings reaches above addr ([vsyscall]
- * aside): the platform keeps its stub there, and nothing else. */
+ * aside): the platform keeps its stub there, and nothing else. Without
+ * address randomization the tracer's own [stack] sits at the very top,
+ * above the stub (11-internals stub_at_the_top checks how close), and is
+ * not the platform's. */
 static bool mapped_above(uintptr_t addr)
 {
 	char line[512];
 	bool any = false;
+	uintptr_t stack_lo, stack_hi;
+	bool stack_on_top = h_stack_on_top(&stack_lo, &stack_hi);
 	FILE *f = fopen("/proc/self/maps", "re");
 
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long lo, hi;
 
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && hi > addr &&
-		    !strstr(line, "[vsyscall]"))
-			any = true;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2 || hi <= addr ||
+		    strstr(line, "[vsyscall]"))
+			continue;
+		if (stack_on_top && lo == stack_lo && hi == stack_hi)
+			continue;
+		any = true;
 	}
 	fclose(f);
 	return any;

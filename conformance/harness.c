@@ -409,6 +409,30 @@ int h_count_maps(void)
 	return n;
 }
 
+bool h_stack_on_top(uintptr_t *lo, uintptr_t *hi)
+{
+	char line[512];
+	unsigned long top_lo = 0, top_hi = 0;
+	bool top_is_stack = false;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long l, h;
+
+		if (sscanf(line, "%lx-%lx", &l, &h) != 2 || strstr(line, "[vsyscall]") ||
+		    h <= top_hi)
+			continue;
+		top_lo = l;
+		top_hi = h;
+		top_is_stack = strstr(line, "[stack]") != NULL;
+	}
+	fclose(f);
+	*lo = top_lo;
+	*hi = top_hi;
+	return top_is_stack;
+}
+
 /* Orphaned stubs of a dead case are reparented to us (a subreaper): reap
  * them; any that stays alive outlived its tracer. */
 static int leftovers(void)

@@ -106,6 +106,11 @@ int h_task_count(pid_t pid);
 /* Open fds and mappings of this process. */
 int h_count_fds(void);
 int h_count_maps(void);
+/* Whether the tracer's own [stack] is its highest mapping ([vsyscall]
+ * aside), with its range: so it is without address randomization
+ * (setarch -R, norandmaps), where the kernel puts the stack at the top of
+ * the address space and the platform's stub must go below it. */
+bool h_stack_on_top(uintptr_t *lo, uintptr_t *hi);
 long h_now_ms(void);
 
 #endif /* HARNESS_H */

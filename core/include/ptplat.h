@@ -191,7 +191,10 @@ const struct ptp_caps *ptp_caps(const struct ptp_platform *p);
 const struct ptp_options *ptp_options(const struct ptp_platform *p);
 /* The end of what an address space may map. The stub occupies
  * [ptp_stub_start, ptp_stub_end), at or above it: right above it on the
- * ptrace backend; on systrap the threads' regions lie in between. */
+ * ptrace backend; on systrap the threads' regions lie in between. The stub
+ * sits as high as the tracer's address space lets it: at the top, or,
+ * where the tracer's own stack holds the top (no address randomization),
+ * right below the stack's guard gap. */
 uintptr_t ptp_max_user_address(const struct ptp_platform *p);
 PTP_INTROSPECTION uintptr_t ptp_stub_start(const struct ptp_platform *p);
 uintptr_t ptp_min_user_address(const struct ptp_platform *p);
