@@ -32,7 +32,17 @@
 #                   and says so); tcg: function only, no figure means
 #                   anything
 #   --runs N        boots per kernel (default 3 with icount, else 1): the
-#                   run-to-run spread of every figure comes from them
+#                   run-to-run spread of every figure comes from them. The
+#                   first boot of a kernel runs the conformance suite and
+#                   the benchmarks, the others the benchmarks only (after
+#                   the probe): each boot measures on a fresh guest, before
+#                   anything else runs, so the boots measure the same thing
+#   --all-full      every boot runs the conformance suite too (the
+#                   benchmarks still come first)
+#   --jobs N        boots at a time (default: the host's CPUs under icount,
+#                   whose figures do not depend on host load; 1 otherwise).
+#                   Each boot is one qemu process; the initramfs of each
+#                   arch and kind is built once, before the boots
 #   --append ARGS   extra kernel command line of every boot (run.sh
 #                   --append; repeatable, joined with spaces), after the
 #                   defaults
@@ -50,10 +60,10 @@
 #   --bench-filter REGEX
 #                   --benchmark_filter of the benchmarks in the guest
 #                   (default: all of them)
-#   --no-bench      probe and conformance only
-#   --bench-only    probe and benchmarks only (suite.sh --bench-only: no
-#                   conformance run before the figures; quick boots for
-#                   A/B runs of a boot option)
+#   --no-bench      probe and conformance only, in every boot
+#   --bench-only    probe and benchmarks only, in every boot (suite.sh
+#                   --bench-only: no conformance run; quick boots for A/B
+#                   runs of a boot option)
 #   --manifest FILE the kernels of FILE (manifest.tsv of a run: arch,
 #                   package, version): exact versions; one that the archive
 #                   no longer has (and the cache lacks) is reported GONE
@@ -95,7 +105,10 @@ KERNELS_ROOT=$PTBENCH_ROOT/results/kernels
 boot_progress() {
 	local lab=$1 run=$2 runs=$3 boot=$4 boots=$5 console=$6 last_ms=$7 elapsed=$8 step eta
 	step=$(grep -a '^PTBENCH-VM: BEGIN ' "$console" 2>/dev/null | tail -n 1 | cut -d' ' -f3-) || step=''
-	[[ -n $step ]] || step="booting (fetch, build and qemu start)"
+	if [[ -z $step ]] && grep -aq '^PTBENCH-VM: BENCH BEGIN ' "$console" 2>/dev/null; then
+		step="benchmarks"
+	fi
+	[[ -n $step ]] || step="booting (qemu start, kernel boot)"
 	if ((last_ms > 0)); then
 		local left=$((last_ms / 1000 - elapsed))
 		((left > 0)) || left=0
@@ -245,6 +258,78 @@ label() {
 	printf '%s-%s' "$1" "${name//[^A-Za-z0-9.+_-]/_}"
 }
 
+# Set by resolve_all, one entry per kernel: resolve's R_* and the label
+# and accel of its boots.
+RES_IMAGE=() RES_PACKAGE=() RES_VERSION=() RES_SHA=() RES_STATUS=() RES_NOTE=()
+RES_LABEL=() RES_ACCEL=()
+
+# resolve_all ACCEL: fetch every kernel first (cached), so that the boots
+# can run side by side and a kernel that cannot be had is known at once.
+resolve_all() {
+	local accel=$1 i
+	for i in "${!K_SPEC[@]}"; do
+		resolve "$i"
+		RES_IMAGE[i]=$R_IMAGE RES_PACKAGE[i]=${R_PACKAGE:-${K_SPEC[i]}} RES_VERSION[i]=$R_VERSION
+		RES_SHA[i]=$R_SHA RES_STATUS[i]=$R_STATUS RES_NOTE[i]=$R_NOTE
+		RES_LABEL[i]=$(label "${K_ARCH[i]}" "${RES_PACKAGE[i]}")
+		RES_ACCEL[i]=$accel
+		if [[ $accel == kvm && ${K_ARCH[i]} != "$(uname -m)" ]]; then
+			RES_ACCEL[i]=tcg
+			RES_NOTE[i]="kvm impossible for a foreign arch: ran under tcg (function only)"
+		fi
+	done
+}
+
+# boot_kind RUN: what boot RUN of a kernel runs: "full" (the conformance
+# suite, and the benchmarks unless --no-bench) or "bench" (probe and
+# benchmarks). Reads main's bench and all_full.
+boot_kind() {
+	if ((bench == 2)); then
+		echo bench
+	elif ((bench == 0 || all_full || $1 == 1)); then
+		echo full
+	else
+		echo bench
+	fi
+}
+
+# kind_opts KIND: suite.sh's options that make an initramfs of KIND.
+kind_opts() {
+	if [[ $1 == bench ]]; then
+		echo --bench-only
+	elif ((bench)); then
+		echo --bench
+	fi
+}
+
+# Running boots: pid -> "I RUN KIND T0_MS".
+declare -A BOOTS_RUNNING=()
+
+# stop_all_boots: the INT/TERM trap: no qemu (and so no stub) outlives
+# the matrix.
+stop_all_boots() {
+	local pid
+	for pid in "${!BOOTS_RUNNING[@]}"; do
+		kill_tree "$pid"
+	done
+	wait 2>/dev/null
+	exit 130
+}
+
+# boot_one I RUN KIND INITRD: boot RUN of kernel I from INITRD (suite.sh
+# --boot), console and log in its raw folder; its status and length go to
+# runRUN.rc. Run in the background. Reads main's suite_opts.
+boot_one() {
+	local i=$1 r=$2 kind=$3 initrd=$4 dir t0 rc=0
+	dir=$out/raw/${RES_LABEL[i]}
+	t0=$(now_ms)
+	nice bash "$VM_DIR/suite.sh" --arch "${K_ARCH[i]}" --kernel "${RES_IMAGE[i]}" \
+		--accel "${RES_ACCEL[i]}" "${suite_opts[@]}" --boot "$initrd" --log "$dir/run$r.log" \
+		>"$dir/run$r.console" 2>&1 </dev/null || rc=$?
+	[[ -f $dir/run$r.log.info ]] && printf 'boot_kind=%s\n' "$kind" >>"$dir/run$r.log.info"
+	printf '%s %s\n' "$rc" $(($(now_ms) - t0)) >"$dir/run$r.rc"
+}
+
 main() {
 	local a
 	for a in "$@"; do
@@ -253,10 +338,10 @@ main() {
 	done
 	local arch=x86_64 accel='' runs='' timeout=1500 filter='' bench=1 manifest='' out='' append=''
 	local -a specs=() qemu_opts=()
-	local defaults=1
+	local defaults=1 jobs='' all_full=0
 	while (($#)); do
 		case $1 in
-		--arch | --accel | --runs | --timeout | --bench-filter | --manifest | --out | --append | --qemu-opt)
+		--arch | --accel | --runs | --timeout | --bench-filter | --manifest | --out | --append | --qemu-opt | --jobs)
 			(($# >= 2)) || die -s 2 "$1 needs a value (try: kernels.sh --help)"
 			case $1 in
 			--arch) arch=$(norm_arch "$2") ;;
@@ -268,12 +353,14 @@ main() {
 			--out) out=$2 ;;
 			--append) append+=${append:+ }$2 ;;
 			--qemu-opt) qemu_opts+=("$2") ;;
+			--jobs) jobs=$2 ;;
 			esac
 			shift
 			;;
 		--no-boot-defaults) defaults=0 ;;
 		--no-bench) bench=0 ;;
 		--bench-only) bench=2 ;;
+		--all-full) all_full=1 ;;
 		-h | --help) usage; return 0 ;;
 		-*) die -s 2 "unknown option '$1' (try: kernels.sh --help)" ;;
 		*) specs+=("$arch:$1") ;;
@@ -288,6 +375,13 @@ main() {
 	[[ -z $runs ]] && runs=1 && [[ $accel == icount ]] && runs=3
 	[[ $runs =~ ^[1-9][0-9]*$ ]] || die -s 2 "--runs wants a positive integer, not '$runs'"
 	[[ $timeout =~ ^[1-9][0-9]*$ ]] || die -s 2 "--timeout wants seconds, not '$timeout'"
+	# Under icount a figure counts guest instructions, whatever else the
+	# host runs: boots may share it. Otherwise they measure time: one.
+	if [[ -z $jobs ]]; then
+		jobs=1
+		[[ $accel == icount ]] && jobs=$(nproc)
+	fi
+	[[ $jobs =~ ^[1-9][0-9]*$ ]] || die -s 2 "--jobs wants a positive integer, not '$jobs'"
 	# The filter travels to the guest inside single quotes.
 	[[ $filter != *"'"* ]] || die -s 2 "--bench-filter wants a regular expression without single quotes"
 	# What the user added goes after the defaults (run.info's command
@@ -346,58 +440,114 @@ main() {
 		suite_opts+=(--qemu-opt "$opt")
 	done
 	local qemu_text=${qemu_opts[*]}
-	local mtmp=$out/tmp.manifest.tsv r lab dir status rc t0 failed=0 boots=0 kaccel last_boot_ms=0
+	local mtmp=$out/tmp.manifest.tsv r lab dir status rc ms failed=0 boots=0 kind key
+	resolve_all "$accel"
+
+	# One initramfs per arch and kind, built before any boot: the boots
+	# then share nothing but the read-only image.
+	local initrd_dir=$PTBENCH_ROOT/.cache/vm/kernels-initrd/$stamp
+	local -A initrd=()
+	trap 'rm -rf "$initrd_dir"' EXIT
+	trap stop_all_boots INT TERM
+	for i in "${!K_SPEC[@]}"; do
+		[[ ${RES_STATUS[i]} == ok ]] || continue
+		for ((r = 1; r <= runs; r++)); do
+			kind=$(boot_kind "$r")
+			key="${K_ARCH[i]} $kind"
+			[[ -z ${initrd[$key]:-} ]] || continue
+			initrd[$key]=$initrd_dir/${K_ARCH[i]}-$kind.cpio.gz
+			info "preparing the ${K_ARCH[i]} initramfs of the $kind boots"
+			# shellcheck disable=SC2046 # kind_opts is a word list
+			bash "$VM_DIR/suite.sh" --arch "${K_ARCH[i]}" $(kind_opts "$kind") "${suite_opts[@]}" \
+				--prepare-only "${initrd[$key]}" </dev/null >&2 ||
+				die "could not prepare the ${K_ARCH[i]} initramfs of the $kind boots"
+		done
+	done
+
+	# The boots, --jobs at a time: every kernel's first boot (the long,
+	# full ones) before any later boot.
+	local -a queue=() no_boot=() nboots=() kfailed=()
+	local -A last_ms=()
+	for ((r = 1; r <= runs; r++)); do
+		for i in "${!K_SPEC[@]}"; do
+			[[ ${RES_STATUS[i]} == ok ]] && queue+=("$i $r")
+		done
+	done
+	local total_boots=${#queue[@]} pid t0 next_progress elapsed
+	info "$total_boots boot(s), $jobs at a time"
+	next_progress=$(($(now_ms) + PTBENCH_PROGRESS_S * 1000))
+	while ((${#queue[@]} || ${#BOOTS_RUNNING[@]})); do
+		while ((${#BOOTS_RUNNING[@]} < jobs && ${#queue[@]})); do
+			read -r i r <<<"${queue[0]}"
+			queue=("${queue[@]:1}")
+			if [[ -n ${no_boot[i]:-} ]]; then
+				info "${RES_LABEL[i]} run $r: not booted (an earlier boot of it did not complete)"
+				continue
+			fi
+			kind=$(boot_kind "$r")
+			dir=$out/raw/${RES_LABEL[i]}
+			mkdir -p "$dir"
+			info "== ${RES_LABEL[i]} boot $r/$runs ($kind), accel ${RES_ACCEL[i]}: ${RES_PACKAGE[i]} ${RES_VERSION[i]}"
+			boot_one "$i" "$r" "$kind" "${initrd[${K_ARCH[i]} $kind]}" &
+			BOOTS_RUNNING[$!]="$i $r $kind $(now_ms)"
+			nboots[i]=$((${nboots[i]:-0} + 1))
+		done
+		sleep 1
+		for pid in "${!BOOTS_RUNNING[@]}"; do
+			kill -0 "$pid" 2>/dev/null && continue
+			wait "$pid" 2>/dev/null || true
+			read -r i r kind t0 <<<"${BOOTS_RUNNING[$pid]}"
+			unset "BOOTS_RUNNING[$pid]"
+			boots=$((boots + 1))
+			lab=${RES_LABEL[i]}
+			dir=$out/raw/$lab
+			rc=1 ms=$(($(now_ms) - t0))
+			[[ -f $dir/run$r.rc ]] && read -r rc ms <"$dir/run$r.rc"
+			rm -f "$dir/run$r.rc"
+			last_ms["${K_ARCH[i]} $kind"]=$ms
+			info "$lab run $r ($kind): status $rc, $ms ms ($(tail -n 1 "$dir/run$r.console" 2>/dev/null))"
+			((rc == 0)) && continue
+			failed=1
+			kfailed[i]=1
+			if ! grep -q '^PTBENCH-VM: RESULT ' "$dir/run$r.log" 2>/dev/null; then
+				no_boot[i]=1
+				RES_NOTE[i]=$(grep 'vm-run: ' "$dir/run$r.console" | tail -n 1)
+				RES_NOTE[i]="${RES_NOTE[i]//"$out"\//}; log starts: $(head -n 1 "$dir/run$r.log" 2>/dev/null)"
+				info "$lab did not complete a run: no further runs of it"
+			fi
+		done
+		if (($(now_ms) >= next_progress)); then
+			for pid in "${!BOOTS_RUNNING[@]}"; do
+				read -r i r kind t0 <<<"${BOOTS_RUNNING[$pid]}"
+				elapsed=$((($(now_ms) - t0) / 1000))
+				info "$(boot_progress "${RES_LABEL[i]}" "$r" "$runs" "$boots" "$total_boots" \
+					"$out/raw/${RES_LABEL[i]}/run$r.console" "${last_ms["${K_ARCH[i]} $kind"]:-0}" "$elapsed")"
+			done
+			next_progress=$(($(now_ms) + PTBENCH_PROGRESS_S * 1000))
+		fi
+	done
+	trap - INT TERM
+
 	printf 'arch\tpackage\tversion\tspec\tsha256\tstatus\tlabel\truns\taccel\tnote\tappend\tqemu_opts\n' >"$mtmp"
 	for i in "${!K_SPEC[@]}"; do
-		resolve "$i"
-		lab=$(label "${K_ARCH[i]}" "${R_PACKAGE:-${K_SPEC[i]}}")
-		dir=$out/raw/$lab
-		status=$R_STATUS
-		r=0
-		kaccel=$accel
-		if [[ $accel == kvm && ${K_ARCH[i]} != "$(uname -m)" ]]; then
-			kaccel=tcg
-			R_NOTE="kvm impossible for a foreign arch: ran under tcg (function only)"
-		fi
+		status=${RES_STATUS[i]}
 		if [[ $status == ok ]]; then
-			mkdir -p "$dir"
-			info "== ${K_ARCH[i]} ${R_PACKAGE} ${R_VERSION}: $runs run(s), accel $kaccel"
-			for ((r = 1; r <= runs; r++)); do
-				t0=$(now_ms)
-				rc=0
-				nice bash "$VM_DIR/suite.sh" --arch "${K_ARCH[i]}" --kernel "$R_IMAGE" \
-					--accel "$kaccel" "${suite_opts[@]}" --log "$dir/run$r.log" >"$dir/run$r.console" 2>&1 </dev/null &
-				watch_progress $! boot_progress "$lab" "$r" "$runs" $((boots + 1)) $((${#K_SPEC[@]} * runs)) \
-					"$dir/run$r.console" "$last_boot_ms" || rc=$?
-				boots=$((boots + 1))
-				last_boot_ms=$(($(now_ms) - t0))
-				info "$lab run $r: status $rc, $(($(now_ms) - t0)) ms ($(tail -n 1 "$dir/run$r.console"))"
-				if ((rc)); then
-					failed=1
-					if ! grep -q '^PTBENCH-VM: RESULT ' "$dir/run$r.log" 2>/dev/null; then
-						status=no-boot
-						R_NOTE=$(grep 'vm-run: ' "$dir/run$r.console" | tail -n 1)
-						R_NOTE="${R_NOTE//"$out"\//}; log starts: $(head -n 1 "$dir/run$r.log" 2>/dev/null)"
-						info "$lab did not complete a run: no further runs of it"
-						break
-					fi
-					status=fail
-				fi
-			done
-			((r > runs)) && r=$runs
+			[[ -n ${kfailed[i]:-} ]] && status=fail
+			[[ -n ${no_boot[i]:-} ]] && status=no-boot
 		else
 			failed=1
-			warn "$lab: $status: $R_NOTE"
+			warn "${RES_LABEL[i]}: $status: ${RES_NOTE[i]}"
 		fi
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${K_ARCH[i]}" "${R_PACKAGE:-${K_SPEC[i]}}" \
-			"$R_VERSION" "${K_SPEC[i]}" "$R_SHA" "$status" "$lab" "$r" "$kaccel" "${R_NOTE//$'\t'/ }" \
-			"$append" "$qemu_text" >>"$mtmp"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${K_ARCH[i]}" "${RES_PACKAGE[i]}" \
+			"${RES_VERSION[i]}" "${K_SPEC[i]}" "${RES_SHA[i]}" "$status" "${RES_LABEL[i]}" "${nboots[i]:-0}" \
+			"${RES_ACCEL[i]}" "${RES_NOTE[i]//$'\t'/ }" "$append" "$qemu_text" >>"$mtmp"
 	done
 	mv "$mtmp" "$out/manifest.tsv"
 	local total=$(($(now_ms) - t_start))
 	# The one command that runs these kernels again, options and all.
 	local again="scripts/ptbench kernels --manifest ${out#"$PTBENCH_ROOT"/}/manifest.tsv"
-	again+=" --accel $accel --runs $runs --timeout $timeout"
+	again+=" --accel $accel --runs $runs --timeout $timeout --jobs $jobs"
+	((all_full)) && again+=" --all-full"
 	[[ -n $filter ]] && again+=" --bench-filter '$filter'"
 	((defaults)) || again+=" --no-boot-defaults"
 	[[ -n $user_append ]] && again+=" --append '$user_append'"
@@ -406,8 +556,8 @@ main() {
 	done
 	((bench)) || again+=" --no-bench"
 	((bench == 2)) && again+=" --bench-only"
-	printf 'append=%s\nqemu_opts=%s\nboot_defaults=%s\n' "$append" "$qemu_text" \
-		"$( ((defaults)) && echo on || echo off)" >"$out/tmp.run.info"
+	printf 'append=%s\nqemu_opts=%s\nboot_defaults=%s\njobs=%s\nall_full=%s\n' "$append" "$qemu_text" \
+		"$( ((defaults)) && echo on || echo off)" "$jobs" "$all_full" >"$out/tmp.run.info"
 	printf 'accel=%s\nruns=%s\nboots=%s\ntotal_ms=%s\nstarted=%s\nhost=%s\nhost_kernel=%s\nqemu_x86_64=%s\nqemu_aarch64=%s\ncommit=%s\ncommand=%s\n' \
 		"$accel" "$runs" "$boots" "$total" "$stamp" "$(uname -n)" "$(uname -r)" \
 		"$(qemu-system-x86_64 --version 2>/dev/null | head -n 1)" \

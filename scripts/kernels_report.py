@@ -130,6 +130,11 @@ class Run:
         self._read_runs()
         self._read_bench()
 
+    def bench_only(self):
+        """Whether this boot ran the probe and the benchmarks only
+        (kernels.sh writes boot_kind to run.sh's LOG.info)."""
+        return self.runinfo.get("boot_kind") == "bench"
+
     def _read_log(self):
         try:
             with open(self.log, encoding="utf-8", errors="replace") as f:
@@ -476,6 +481,9 @@ def build_matrices(kernels):
             cells = []
             for r in k.runs:
                 m = [x for x in r.runs if x["command"] == c]
+                if not m and r.bench_only():
+                    # kernels.sh's later boots run no conformance group.
+                    continue
                 if not m:
                     cells.append("missing")
                     continue
@@ -489,6 +497,9 @@ def build_matrices(kernels):
                 elif total == 0:
                     cell = f"{x['verdict']} (exit {x['exit']})"
                 cells.append(cell)
+            if not cells:
+                row.append("- (bench-only boots)")
+                continue
             row.append(cells[0] if len(set(cells)) == 1 else " / ".join(cells))
         crows.append(row)
     return (head, frows), (["entry"] + [k.short for k in booted], mrows), \

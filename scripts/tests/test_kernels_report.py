@@ -165,6 +165,26 @@ class RenderTest(Tmp):
         self.assertIn("PTRACE_SET_SYSCALL_INFO\tx86_64 not seen\t6.16\tno\tno", feats)
         self.assertIn("filter flag TSYNC\tx86_64 <= 6.1.0\t3.17\tyes\tyes", feats)
 
+    def test_bench_only_boots_are_not_missing_conformance_runs(self):
+        self.make_kernel("x86_64-a", 3, {"switch/lean": [1000.0, 1000.0, 1000.0]})
+        self.make_kernel("x86_64-b", 1, {"switch/lean": [1000.0]})
+        # Boots 2 and 3 of a, and b's only boot, ran the probe alone.
+        probe_only = "3\tPASS\t0\t0\t0\t0\t-1\t10\tptbench-probe\n"
+        for rel in ("x86_64-a/run2", "x86_64-a/run3", "x86_64-b/run1"):
+            self.write(f"raw/{rel}.log.runs.tsv", probe_only)
+            self.write(f"raw/{rel}.log.info", "boot_kind=bench\n")
+        self.write("raw/x86_64-a/run1.log.info", "boot_kind=full\n")
+        self.write("manifest.tsv",
+                   "arch\tpackage\tversion\tspec\tsha256\tstatus\tlabel\truns\taccel\tnote\n"
+                   "x86_64\tlinux-image-a\t1\ta\t00\tok\tx86_64-a\t3\ticount\t\n"
+                   "x86_64\tlinux-image-b\t2\tb\t00\tok\tx86_64-b\t1\ticount\t\n")
+        self.write("run.info", "accel=icount\ntotal_ms=61000\n")
+        self.assertEqual(self.render_quietly(), 0)
+        conf = read(os.path.join(self.dir, "conformance.tsv"))
+        self.assertNotIn("missing", conf)
+        row = [l for l in conf.splitlines() if l.startswith("conf-syscall faithful")][0]
+        self.assertEqual(row.split("\t")[1:], ["PASS 1/2 (1 skip)", "- (bench-only boots)"])
+
     def test_first_seen_is_the_oldest_kernel_from_which_on_it_is_there(self):
         class K:
             def __init__(self, arch, version, sud):
@@ -379,7 +399,8 @@ class ScriptArgsTest(unittest.TestCase):
 
     def test_kernels_usage_errors_are_exit_2(self):
         for args in (["--accel", "warp", "x"], ["--runs", "0", "x"], ["--arch", "sparc", "x"],
-                     ["--manifest", "/nonexistent/manifest.tsv"], ["--bogus"]):
+                     ["--manifest", "/nonexistent/manifest.tsv"], ["--bogus"],
+                     ["--jobs", "0", "x"], ["--jobs", "two", "x"], ["--jobs"]):
             p = self.run_script("kernels.sh", *args)
             self.assertEqual(p.returncode, 2, (args, p.stderr))
             self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)

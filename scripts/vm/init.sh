@@ -7,7 +7,11 @@
 # with its output on the console, and powers off.
 #
 # If /etc/ptbench/bench exists (initramfs.sh --bench), its one command, a
-# benchmark run, follows the RESULT line: it never changes the verdict.
+# benchmark run, comes first, before the commands: it never changes the
+# verdict, and its figures come from a fresh guest whether the conformance
+# suite runs in that boot or not (kernels.sh's full and bench-only boots
+# measure the same thing), untouched by what the suite leaves behind (page
+# cache, allocator state, rel-faults' raised Yama scope).
 #
 # Console protocol (read by run.sh; every line starts with "PTBENCH-VM: "):
 #   PTBENCH-VM: INFO KEY=VALUE            facts about the guest (boot_ms:
@@ -19,7 +23,7 @@
 #   PTBENCH-VM: RESULT verdict=PASS|FAIL runs=N failed=F
 #                                         after the last command; PASS iff
 #                                         every command exited 0
-# and, with /etc/ptbench/bench only (the command's stderr between BEGIN and
+# and, with /etc/ptbench/bench only, before the first BEGIN (the command's stderr between BEGIN and
 # END; its stdout is kept out of the console: with --benchmark_format=json
 # it is the JSON again):
 #   PTBENCH-VM: BENCH BEGIN COMMAND
@@ -183,8 +187,8 @@ main() {
 	# shellcheck source=/dev/null
 	[ -r /etc/ptbench/config ] && . /etc/ptbench/config
 	print_info
-	run_commands
 	run_bench
+	run_commands
 	sync
 	poweroff -f
 	echo o >/proc/sysrq-trigger

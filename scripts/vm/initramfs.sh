@@ -27,9 +27,10 @@
 #                          them, and for rel-systrap
 #                          (systrap's own faults) that line only (each
 #                          skips with ptp_open's reason where the backend
-#                          cannot run); the last "rel-faults lean" without
-#                          --bench with PTBENCH_YAMA_RAISE=1: Yama scope 3
-#                          is tested; for any other EXE its bare name;
+#                          cannot run); the last "rel-faults lean" with
+#                          PTBENCH_YAMA_RAISE=1: Yama scope 3 is tested
+#                          (nothing runs after it: the benchmarks come
+#                          first); for any other EXE its bare name;
 #                          with --exec-suite also "ptbench-exec-suite M
 #                          --share I/3" for M faithful, lean and systrap
 #                          (exec-guest.sh: a third of the cases each),
@@ -289,9 +290,9 @@ main() {
 	if ! ((${#commands[@]})); then
 		mapfile -t commands < <(default_commands "${exes[@]}")
 		# The guest is thrown away: the last run may raise Yama's ptrace
-		# scope to 3 (rel-faults' last case), which stays until power-off,
-		# so only when nothing runs after it.
-		if [[ -z $bench && ${commands[-1]} == "rel-faults lean" ]]; then
+		# scope to 3 (rel-faults' last case), which stays until power-off;
+		# nothing runs after it (init.sh runs the benchmarks first).
+		if [[ ${commands[-1]} == "rel-faults lean" ]]; then
 			commands[-1]="env PTBENCH_YAMA_RAISE=1 rel-faults lean"
 		fi
 		# After the conformance groups (they run as they did without it),

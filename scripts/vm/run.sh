@@ -45,7 +45,7 @@
 # Both go to LOG.info as append= and qemu_opts=, and the guest's
 # /proc/cmdline as guest_cmdline=.
 # A benchmark run in the guest (initramfs.sh --bench: its BENCH markers
-# follow the RESULT line) is extracted to LOG.bench.json and printed as a
+# come before the first command) is extracted to LOG.bench.json and printed as a
 # short table labelled emulated, not comparable; its outcome (an error, a
 # skipped benchmark, no JSON at all) is reported but never changes the exit
 # status, which comes from the commands alone.

@@ -12,7 +12,7 @@
 #   --log        the console log (default .cache/vm/logs/suite-ARCH-STAMP.log)
 #   --bench      also build ptbench-bench (-Dbench=true, release, in
 #                DIR-bench: the suite's own build stays debug) and run the
-#                quick benchmarks in the guest after the suite, one short
+#                quick benchmarks in the guest before the suite, one short
 #                repetition each (VM_BENCH_FLAGS in common.sh); run.sh keeps
 #                their JSON as LOG.bench.json and prints a table: emulated
 #                timings, not comparable with anything. The verdict still
@@ -22,9 +22,16 @@
 #                hundredth of full size (initramfs.sh --bench-app).
 #   --bench-flags F  flags added to that run (one string, e.g.
 #                --benchmark_filter=REGEX)
-#   --bench-only as --bench, but the guest runs only ptbench-probe before
+#   --bench-only as --bench, but the guest runs only ptbench-probe after
 #                the benchmarks (no conformance group, no exec suite): a
 #                fresh guest for the figures, a boot of a minute or two
+#   --prepare-only FILE
+#                fetch, build and write the initramfs to FILE, and stop:
+#                no boot (kernels.sh prepares each kind once, then boots
+#                it in parallel)
+#   --boot FILE  boot the initramfs FILE that --prepare-only wrote, with
+#                the same other options: no fetch, build or initramfs step
+#                (so boots of one build tree can run at the same time)
 # Other options (--kernel, --accel, --timeout, --mem, --cpu, --smp,
 # --append ARGS, --qemu-opt OPT, the last two repeatable) go to run.sh;
 # --timeout defaults to 1800 here (the suite takes about 400 s of TCG on a
@@ -111,12 +118,12 @@ suite_executables() {
 
 main() {
 	local arch=aarch64 build='' log='' timeout=1800 rc=0 bench=0 bench_ms=0 only=0
-	local -a run_opts=() exes=() bench_opts=() exec_opts=()
-	local t0 t1 t2 t3 t4 tb bench_flags='' exec_dir
+	local -a run_opts=()
+	local t0 t1 t2 t3 t4 tb bench_flags='' prepare_only='' boot=''
 	while (($#)); do
 		case $1 in
 		--arch | --build-dir | --log | --timeout | --kernel | --accel | --mem | --cpu | --smp | --bench-flags | \
-			--append | --qemu-opt)
+			--append | --qemu-opt | --prepare-only | --boot)
 			(($# >= 2)) || die -s 2 "$1 needs a value"
 			case $1 in
 			--arch) arch=$2 ;;
@@ -124,6 +131,8 @@ main() {
 			--log) log=$2 ;;
 			--timeout) timeout=$2 ;;
 			--bench-flags) bench_flags=$2 ;;
+			--prepare-only) prepare_only=$2 ;;
+			--boot) boot=$2 ;;
 			*) run_opts+=("$1" "$2") ;;
 			esac
 			shift
@@ -135,16 +144,55 @@ main() {
 		esac
 		shift
 	done
+	[[ -z $prepare_only || -z $boot ]] || die -s 2 "--prepare-only and --boot exclude each other"
+	[[ -z $boot || -f $boot ]] || die -s 2 "--boot: no initramfs $boot (write it with --prepare-only)"
 	vm_arch_setup "$arch"
 	build=${build:-$(default_build_dir)}
-	if [[ -z $log ]]; then
+	if [[ -z $log && -z $prepare_only ]]; then
 		mkdir -p "$VM_LOGS"
 		log=$VM_LOGS/suite-$VM_ARCH-$(date -u +%Y%m%d-%H%M%S).log
 	fi
 
 	t0=$(now_ms)
+	if [[ -n $boot ]]; then
+		t1=$t0 t2=$t0 t3=$t0
+		bash "$VM_DIR/run.sh" --arch "$VM_ARCH" --timeout "$timeout" --log "$log" \
+			"${run_opts[@]}" "$boot" || rc=$?
+		t4=$(now_ms)
+		[[ -f $log.info ]] &&
+			printf 'step_vm_ms=%s\nstep_total_ms=%s\nprepared_initrd=%s\n' \
+				$((t4 - t0)) $((t4 - t0)) "$boot" >>"$log.info"
+		info "$VM_ARCH boot of $boot: $((t4 - t0)) ms (status $rc)"
+		return "$rc"
+	fi
 	bash "$VM_DIR/fetch.sh" "$VM_ARCH"
 	t1=$(now_ms)
+	prepare_initrd "$build" "${prepare_only:-$build/vm-initrd.cpio.gz}"
+	t3=$(now_ms)
+	if [[ -n $prepare_only ]]; then
+		info "$VM_ARCH initramfs $prepare_only: fetch $((t1 - t0)) ms, build and initramfs $((t3 - t1)) ms"
+		return 0
+	fi
+	bash "$VM_DIR/run.sh" --arch "$VM_ARCH" --timeout "$timeout" --log "$log" \
+		"${run_opts[@]}" "$build/vm-initrd.cpio.gz" || rc=$?
+	t4=$(now_ms)
+	if [[ -f $log.info ]]; then
+		printf 'step_fetch_ms=%s\nstep_build_ms=%s\nstep_initramfs_ms=%s\nstep_vm_ms=%s\nstep_total_ms=%s\n' \
+			$((t1 - t0)) $((t2 - t1)) $((t3 - t2)) $((t4 - t3)) $((t4 - t0)) >>"$log.info"
+		((bench)) && printf 'step_build_bench_ms=%s\n' "$bench_ms" >>"$log.info"
+	fi
+	local of_bench=''
+	((bench)) && of_bench=" (ptbench-bench $bench_ms ms of it)"
+	info "$VM_ARCH step: fetch $((t1 - t0)) ms, build $((t2 - t1)) ms$of_bench, initramfs $((t3 - t2)) ms, boot + suite $((t4 - t3)) ms, total $((t4 - t0)) ms (status $rc)"
+	return "$rc"
+}
+
+# prepare_initrd BUILD OUT: build the suite (and with --bench the
+# benchmarks) in BUILD and write the guest's initramfs to OUT. Uses and
+# sets main's locals (bench, only, timeout, bench_flags; t2, bench_ms).
+prepare_initrd() {
+	local build=$1 out=$2 exec_dir tb
+	local -a exes=() bench_opts=() exec_opts=()
 	build_project "$build"
 	# The core's layering and symbol tests read the objects with the
 	# build's (cross) nm, and the ABI check reads the library with abidiff:
@@ -170,21 +218,9 @@ main() {
 		exec_dir=$(export_exec_suite "$build" "$build/vm-exec-suite")
 		[[ -n $exec_dir ]] && exec_opts=(--exec-suite "$exec_dir")
 	fi
+	mkdir -p "$(dirname "$out")"
 	bash "$VM_DIR/initramfs.sh" --cmd-timeout "$timeout" "${bench_opts[@]}" "${exec_opts[@]}" "$VM_ARCH" \
-		"$build/vm-initrd.cpio.gz" "${exes[@]}"
-	t3=$(now_ms)
-	bash "$VM_DIR/run.sh" --arch "$VM_ARCH" --timeout "$timeout" --log "$log" \
-		"${run_opts[@]}" "$build/vm-initrd.cpio.gz" || rc=$?
-	t4=$(now_ms)
-	if [[ -f $log.info ]]; then
-		printf 'step_fetch_ms=%s\nstep_build_ms=%s\nstep_initramfs_ms=%s\nstep_vm_ms=%s\nstep_total_ms=%s\n' \
-			$((t1 - t0)) $((t2 - t1)) $((t3 - t2)) $((t4 - t3)) $((t4 - t0)) >>"$log.info"
-		((bench)) && printf 'step_build_bench_ms=%s\n' "$bench_ms" >>"$log.info"
-	fi
-	local of_bench=''
-	((bench)) && of_bench=" (ptbench-bench $bench_ms ms of it)"
-	info "$VM_ARCH step: fetch $((t1 - t0)) ms, build $((t2 - t1)) ms$of_bench, initramfs $((t3 - t2)) ms, boot + suite $((t4 - t3)) ms, total $((t4 - t0)) ms (status $rc)"
-	return "$rc"
+		"$out" "${exes[@]}"
 }
 
 main "$@"
