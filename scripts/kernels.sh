@@ -98,12 +98,13 @@ KERNELS_ROOT=$PTBENCH_ROOT/results/kernels
 
 
 
-# boot_progress LABEL RUN RUNS BOOT BOOTS CONSOLE LAST_MS ELAPSED_S: one
-# progress line of a boot: the kernel, its boot k/N, the guest's step (its
-# last "PTBENCH-VM: BEGIN i/N name" line so far) and an ETA from the
-# previous boot's length.
+# boot_progress LABEL RUN RUNS DONE BOOTS CONSOLE LAST_MS ELAPSED_S: one
+# progress line of a boot: the kernel, its boot k/N, how many of all the
+# boots are done, the guest's step (its last "PTBENCH-VM: BEGIN i/N name"
+# line so far, or the benchmarks before it) and an ETA from the length of
+# the last boot of that arch and kind.
 boot_progress() {
-	local lab=$1 run=$2 runs=$3 boot=$4 boots=$5 console=$6 last_ms=$7 elapsed=$8 step eta
+	local lab=$1 run=$2 runs=$3 ndone=$4 boots=$5 console=$6 last_ms=$7 elapsed=$8 step eta
 	step=$(grep -a '^PTBENCH-VM: BEGIN ' "$console" 2>/dev/null | tail -n 1 | cut -d' ' -f3-) || step=''
 	if [[ -z $step ]] && grep -aq '^PTBENCH-VM: BENCH BEGIN ' "$console" 2>/dev/null; then
 		step="benchmarks"
@@ -116,8 +117,8 @@ boot_progress() {
 	else
 		eta="ETA unknown (first boot)"
 	fi
-	printf '%s boot %d/%d (%d of %d in all): guest step %s; %s elapsed, %s\n' \
-		"$lab" "$run" "$runs" "$boot" "$boots" "$step" "$(duration_text "$elapsed")" "$eta"
+	printf '%s boot %d/%d (%d of %d boots done): guest step %s; %s elapsed, %s\n' \
+		"$lab" "$run" "$runs" "$ndone" "$boots" "$step" "$(duration_text "$elapsed")" "$eta"
 }
 
 # norm_arch A: x86_64 or aarch64, else exit 2.
@@ -447,7 +448,9 @@ main() {
 	# then share nothing but the read-only image.
 	local initrd_dir=$PTBENCH_ROOT/.cache/vm/kernels-initrd/$stamp
 	local -A initrd=()
-	trap 'rm -rf "$initrd_dir"' EXIT
+	# Expanded now: the EXIT trap runs after main's locals are gone.
+	# shellcheck disable=SC2064
+	trap "rm -rf '$initrd_dir'" EXIT
 	trap stop_all_boots INT TERM
 	for i in "${!K_SPEC[@]}"; do
 		[[ ${RES_STATUS[i]} == ok ]] || continue
