@@ -132,7 +132,19 @@ static int by_count(const void *a, const void *b)
 	return ca < cb ? 1 : ca > cb ? -1 : *(const int *)a - *(const int *)b;
 }
 
-static void print_stats(FILE *f, const struct ptp_options *opts, uint64_t wall_ns)
+/* The fixed costs of a run beside the program's own: the platform's
+ * start-up, the load, and the tear-down (ns, CLOCK_MONOTONIC). */
+struct phase_times {
+	uint64_t open_ns, load_ns, close_ns;
+};
+
+static uint64_t ns_between(const struct timespec *a, const struct timespec *b)
+{
+	return (uint64_t)(b->tv_sec - a->tv_sec) * 1000000000ull + (uint64_t)(b->tv_nsec - a->tv_nsec);
+}
+
+static void print_stats(FILE *f, const struct ptp_options *opts, uint64_t wall_ns,
+			const struct phase_times *ph)
 {
 	int order[512], n = 0;
 	unsigned long total = 0, enosys = 0;
@@ -161,6 +173,8 @@ static void print_stats(FILE *f, const struct ptp_options *opts, uint64_t wall_n
 		(double)atomic_load(&sn.st.ns_sentry) / 1e6,
 		(double)(atomic_load(&sn.st.ns_inject) - sn.st.ns_load_inject) / 1e6,
 		(double)atomic_load(&sn.st.ns_blocked) / 1e6);
+	fprintf(f, "  fixed costs: ptp_open %.3f ms, address space, context and load %.3f ms, ptp_close %.3f ms\n",
+		(double)ph->open_ns / 1e6, (double)ph->load_ns / 1e6, (double)ph->close_ns / 1e6);
 	fprintf(f, "  syscall mix:\n");
 	for (int i = 0; i < n; i++) {
 		int nr = order[i];
@@ -225,7 +239,8 @@ int main(int argc, char **argv)
 	struct rlimit nofile;
 	const char *log_path = NULL;
 	char *program, err[512];
-	struct timespec ts0, ts1;
+	struct timespec ts0, ts1, ts_opened, ts_loaded, ts_ran;
+	struct phase_times ph = { 0 };
 	int c, rc, status;
 
 	ptp_options_default(&opts);
@@ -291,6 +306,8 @@ int main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts0);
 	rc = ptp_open(&opts, &sn.plat);
+	clock_gettime(CLOCK_MONOTONIC, &ts_opened);
+	ts_loaded = ts_opened;
 	if (rc < 0) {
 		sn_err("opening the %s platform: %s (%s)", ptp_backend_name(opts.backend), strerror(-rc),
 		       ptp_open_error());
@@ -338,6 +355,7 @@ int main(int argc, char **argv)
 		status = W_EXITCODE(rc == -ENOENT ? 127 : rc == -ENOEXEC || rc == -EACCES ? 126 : EXIT_SENTRY, 0);
 		goto out;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &ts_loaded);
 	sn.st.load_injections = atomic_load(&sn.st.injections);
 	sn.st.ns_load_inject = atomic_load(&sn.st.ns_inject);
 	/* Frees every process (proc too). */
@@ -353,16 +371,18 @@ out:
 		sn.st.handoffs_spun = ps.handoffs_spun;
 		sn.st.handoffs_slept = ps.handoffs_slept;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &ts_ran);
 	/* Every exit path: no stub process may outlive the sentry. */
 	ptp_close(sn.plat);
 	clock_gettime(CLOCK_MONOTONIC, &ts1);
+	ph.open_ns = ns_between(&ts0, &ts_opened);
+	ph.load_ns = ns_between(&ts_opened, &ts_loaded);
+	ph.close_ns = ns_between(&ts_ran, &ts1);
 	if (sn.stats) {
 		FILE *f = sn.log ? sn.log : fdopen(dup(sn.stderr_fd), "w");
 
 		if (f) {
-			print_stats(f, &opts,
-				    (uint64_t)(ts1.tv_sec - ts0.tv_sec) * 1000000000ull +
-					    (uint64_t)(ts1.tv_nsec - ts0.tv_nsec));
+			print_stats(f, &opts, ns_between(&ts0, &ts1), &ph);
 			if (f != sn.log)
 				fclose(f);
 		}
