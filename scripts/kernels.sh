@@ -31,14 +31,15 @@
 #                   on; a kernel of a foreign arch runs under tcg instead,
 #                   and says so); tcg: function only, no figure means
 #                   anything
-#   --runs N        boots per kernel (default 3 with icount, else 1): the
-#                   run-to-run spread of every figure comes from them. The
-#                   first boot of a kernel runs the conformance suite and
-#                   the benchmarks, the others the benchmarks only (after
-#                   the probe): each boot measures on a fresh guest, before
-#                   anything else runs, so the boots measure the same thing
-#   --all-full      every boot runs the conformance suite too (the
-#                   benchmarks still come first)
+#   --runs N        boots with figures per kernel (default 3 with icount,
+#                   else 1): the run-to-run spread of every figure comes
+#                   from them. They boot one image that runs the probe and
+#                   the benchmarks only, and one more boot per kernel, the
+#                   first, runs the probe and the conformance suite: boots
+#                   of one image give the same figures, a bigger image
+#                   moves them (see boot_kind below)
+#   --all-full      every boot runs the benchmarks, then the conformance
+#                   suite (N boots of one image; no suite boot of its own)
 #   --jobs N        boots at a time (default: the host's CPUs under icount,
 #                   whose figures do not depend on host load; 1 otherwise).
 #                   Each boot is one qemu process; the initramfs of each
@@ -60,10 +61,10 @@
 #   --bench-filter REGEX
 #                   --benchmark_filter of the benchmarks in the guest
 #                   (default: all of them)
-#   --no-bench      probe and conformance only, in every boot
-#   --bench-only    probe and benchmarks only, in every boot (suite.sh
-#                   --bench-only: no conformance run; quick boots for A/B
-#                   runs of a boot option)
+#   --no-bench      probe and conformance only, in N boots
+#   --bench-only    probe and benchmarks only, in N boots (suite.sh
+#                   --bench-only: no suite boot; quick boots for A/B runs of
+#                   a boot option)
 #   --manifest FILE the kernels of FILE (manifest.tsv of a run: arch,
 #                   package, version): exact versions; one that the archive
 #                   no longer has (and the cache lacks) is reported GONE
@@ -281,14 +282,34 @@ resolve_all() {
 	done
 }
 
-# boot_kind RUN: what boot RUN of a kernel runs: "full" (the conformance
-# suite, and the benchmarks unless --no-bench) or "bench" (probe and
-# benchmarks). Reads main's bench and all_full.
+# boots_per_kernel RUNS: by default one "suite" boot and RUNS "bench"
+# boots; with --no-bench, --bench-only or --all-full RUNS boots of one
+# kind. Reads main's bench and all_full.
+boots_per_kernel() {
+	if ((bench == 1 && !all_full)); then
+		echo $(($1 + 1))
+	else
+		echo "$1"
+	fi
+}
+
+# boot_kind BOOT: what boot BOOT of a kernel runs: "suite" (the probe and
+# the conformance suite), "bench" (the probe and the benchmarks) or "full"
+# (both, the benchmarks first; --all-full). By default boot 1 is the suite
+# and every figure comes from the bench boots, which boot one and the same
+# image: boots of one image gave identical figures (0.00% apart, in 7 of 8
+# kernels), while a full boot's figures, from a bigger image, differed from
+# them by up to 40% (results/kernels/20261204-193656, section "Boot
+# images" of its README). Reads main's bench and all_full.
 boot_kind() {
 	if ((bench == 2)); then
 		echo bench
-	elif ((bench == 0 || all_full || $1 == 1)); then
+	elif ((bench == 0)); then
+		echo suite
+	elif ((all_full)); then
 		echo full
+	elif (($1 == 1)); then
+		echo suite
 	else
 		echo bench
 	fi
@@ -296,11 +317,10 @@ boot_kind() {
 
 # kind_opts KIND: suite.sh's options that make an initramfs of KIND.
 kind_opts() {
-	if [[ $1 == bench ]]; then
-		echo --bench-only
-	elif ((bench)); then
-		echo --bench
-	fi
+	case $1 in
+	bench) echo --bench-only ;;
+	full) echo --bench ;;
+	esac
 }
 
 # Running boots: pid -> "I RUN KIND T0_MS".
@@ -433,8 +453,6 @@ main() {
 	out=$(cd "$out" && pwd)
 
 	local -a suite_opts=(--timeout "$timeout")
-	((bench == 1)) && suite_opts+=(--bench)
-	((bench == 2)) && suite_opts+=(--bench-only)
 	[[ -n $filter ]] && suite_opts+=(--bench-flags "--benchmark_filter='$filter'")
 	[[ -n $append ]] && suite_opts+=(--append "$append")
 	for opt in "${qemu_opts[@]}"; do
@@ -442,6 +460,8 @@ main() {
 	done
 	local qemu_text=${qemu_opts[*]}
 	local mtmp=$out/tmp.manifest.tsv r lab dir status rc ms failed=0 boots=0 kind key
+	local nper
+	nper=$(boots_per_kernel "$runs")
 	resolve_all "$accel"
 
 	# One initramfs per arch and kind, built before any boot: the boots
@@ -454,7 +474,7 @@ main() {
 	trap stop_all_boots INT TERM
 	for i in "${!K_SPEC[@]}"; do
 		[[ ${RES_STATUS[i]} == ok ]] || continue
-		for ((r = 1; r <= runs; r++)); do
+		for ((r = 1; r <= nper; r++)); do
 			kind=$(boot_kind "$r")
 			key="${K_ARCH[i]} $kind"
 			[[ -z ${initrd[$key]:-} ]] || continue
@@ -471,7 +491,7 @@ main() {
 	# full ones) before any later boot.
 	local -a queue=() no_boot=() nboots=() kfailed=()
 	local -A last_ms=()
-	for ((r = 1; r <= runs; r++)); do
+	for ((r = 1; r <= nper; r++)); do
 		for i in "${!K_SPEC[@]}"; do
 			[[ ${RES_STATUS[i]} == ok ]] && queue+=("$i $r")
 		done
@@ -490,7 +510,7 @@ main() {
 			kind=$(boot_kind "$r")
 			dir=$out/raw/${RES_LABEL[i]}
 			mkdir -p "$dir"
-			info "== ${RES_LABEL[i]} boot $r/$runs ($kind), accel ${RES_ACCEL[i]}: ${RES_PACKAGE[i]} ${RES_VERSION[i]}"
+			info "== ${RES_LABEL[i]} boot $r/$nper ($kind), accel ${RES_ACCEL[i]}: ${RES_PACKAGE[i]} ${RES_VERSION[i]}"
 			boot_one "$i" "$r" "$kind" "${initrd[${K_ARCH[i]} $kind]}" &
 			BOOTS_RUNNING[$!]="$i $r $kind $(now_ms)"
 			nboots[i]=$((${nboots[i]:-0} + 1))
@@ -523,7 +543,7 @@ main() {
 			for pid in "${!BOOTS_RUNNING[@]}"; do
 				read -r i r kind t0 <<<"${BOOTS_RUNNING[$pid]}"
 				elapsed=$((($(now_ms) - t0) / 1000))
-				info "$(boot_progress "${RES_LABEL[i]}" "$r" "$runs" "$boots" "$total_boots" \
+				info "$(boot_progress "${RES_LABEL[i]}" "$r" "$nper" "$boots" "$total_boots" \
 					"$out/raw/${RES_LABEL[i]}/run$r.console" "${last_ms["${K_ARCH[i]} $kind"]:-0}" "$elapsed")"
 			done
 			next_progress=$(($(now_ms) + PTBENCH_PROGRESS_S * 1000))

@@ -697,7 +697,8 @@ def stability_section(arches, causes):
                    else "FAILS")
             if len(spreads) < len(keys):
                 bar += "; some figures from one run only"
-            rows.append([k.short, len(k.runs), len(keys), stable, len(bad), len(explained),
+            rows.append([k.short, sum(1 for r in k.runs if r.bench), len(keys), stable, len(bad),
+                         len(explained),
                          fmt_pct(max(spreads)) if spreads else "-",
                          fmt_pct(statistics.median(spreads)) if spreads else "-", bar])
             for n, d in keys:
@@ -712,7 +713,7 @@ def stability_section(arches, causes):
             f"figure within {STABLE_SPREAD:.0%} over the boots, at most {MAX_UNSTABLE} per kernel "
             f"flagged UNSTABLE and only with a measured cause "
             f"(results/kernels/determinism/causes.tsv, each line naming its committed A/B).", "",
-            md_table(["kernel", "runs", "key figures", f"within {STABLE_SPREAD:.0%}",
+            md_table(["kernel", "boots with figures", "key figures", f"within {STABLE_SPREAD:.0%}",
                       "UNSTABLE", "with a measured cause", "max spread", "median spread", "bar"],
                      rows), "",
             "<details><summary>Every key figure</summary>", "",
