@@ -87,6 +87,7 @@ struct st_thread {
 	unsigned char *boot_fp; /* the FP image of the first, kernel-made frame */
 	bool spin;             /* the hand-off spins before it sleeps */
 	int stub_cpu;
+	int placed_for;        /* the tracer CPU the placement was made for, or -1 */
 };
 
 static uint32_t *state_word(struct st_thread *s, size_t off)
@@ -319,23 +320,32 @@ static int systrap_thread_cpu(const struct ptp_platform *p, int cpu)
 	return cpu;
 }
 
-/* Keeps the stub thread where the hand-off wants it (systrap_thread_cpu). */
+/* Keeps the stub thread where the hand-off wants it (systrap_thread_cpu).
+ * Runs on every switch: once placed for the tracer thread's CPU it makes
+ * no syscall (systrap_thread_cpu reads the master's affinity, one
+ * sched_getaffinity per switch before). */
 static void place(const struct ptp_platform *p, struct ptp_traced *t,
 		  struct st_thread *s)
 {
 	/* The tracer thread is pinned by the first call. */
-	int cpu = ptp_tracer_pin_cpu(p), want = systrap_thread_cpu(p, cpu);
+	int cpu = ptp_tracer_pin_cpu(p), want;
 	cpu_set_t one;
 
-	if (want < 0 || want == t->cpu)
+	if (cpu >= 0 && cpu == s->placed_for)
 		return;
-	CPU_ZERO(&one);
-	CPU_SET(want, &one);
-	if (sched_setaffinity(t->tid, sizeof(one), &one) == 0) {
+	want = systrap_thread_cpu(p, cpu);
+	if (want < 0)
+		return;
+	if (want != t->cpu) {
+		CPU_ZERO(&one);
+		CPU_SET(want, &one);
+		if (sched_setaffinity(t->tid, sizeof(one), &one) < 0)
+			return;
 		t->cpu = want;
 		s->stub_cpu = want;
-		s->spin = want != cpu;
 	}
+	s->spin = want != cpu;
+	s->placed_for = cpu;
 }
 
 static int systrap_resume(struct ptp_ctx *ctx, struct ptp_traced *t,
@@ -967,6 +977,7 @@ static int systrap_thread_setup(struct ptp_traced *t)
 		return -ENOMEM;
 	s->memfd = -1;
 	s->stub_cpu = -1;
+	s->placed_for = -1;
 	t->backend = s;
 	rc = claim_slot(t->as, &s->slot);
 	if (rc < 0) {
