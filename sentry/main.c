@@ -35,7 +35,7 @@ static const char usage_text[] =
 	"contain untrusted ones.\n"
 	"\n"
 	"  --backend B   the platform's backend: ptrace (the default) or systrap\n"
-	"                (x86_64 only so far; faithful mode only)\n"
+	"                (faithful mode only)\n"
 	"  --mode M      ptplat's switch mode: faithful (default) or lean\n"
 	"  --stats       at the end, print the syscall mix, switches, injections,\n"
 	"                migrations and the time split: in ptp_switch, in the\n"
