@@ -203,9 +203,11 @@ static void interrupt_from_another_thread(void)
  * switch began, or during a switch that came back with a syscall, makes
  * that switch or the next one come back interrupted (ptplat.h: "the
  * running or next switch"; spurious ones are allowed). Afterwards every
- * context gets one more request while no switch runs: its next switch must
- * come back interrupted, and then it runs quietly again. That last request
- * is checked on every run, so a forwarder that loses pending requests fails
+ * context settles (switches until a syscall comes back, so that nothing
+ * the storm left behind, not even a spurious interrupt, is pending), then
+ * gets one more request while no switch runs: its next switch must come
+ * back interrupted, and then it runs quietly again. That last request is
+ * checked on every run, so a forwarder that loses pending requests fails
  * deterministically, not only when the storm's timing exposes it.
  */
 #define STORM_CTXS 3
@@ -220,7 +222,7 @@ struct storm_ctx {
 	 * switch may absorb a request in flight, but not miss one that was
 	 * done before it began. */
 	atomic_ulong begun, requests;
-	pthread_barrier_t *storm_over, *senders_gone;
+	pthread_barrier_t *storm_over, *senders_gone, *settled, *request_sent;
 	/* Out. */
 	unsigned long syscalls, interrupted, lost;
 	char msg[256];
@@ -287,40 +289,53 @@ static int storm_step(struct storm_ctx *c, unsigned long *served)
 	return 0;
 }
 
+/* Switches until one comes back with a syscall, 3 at most: true, or false
+ * with msg set. */
+static bool settle(struct storm_ctx *c, unsigned long *served, const char *when)
+{
+	for (int i = 0; i < 3; i++) {
+		unsigned long before = c->syscalls;
+
+		if (storm_step(c, served) < 0)
+			return false;
+		if (c->syscalls > before)
+			return true;
+	}
+	snprintf(c->msg, sizeof(c->msg), "still interrupted 3 switches %s", when);
+	return false;
+}
+
 static void *storm_switch(void *arg)
 {
 	struct storm_ctx *c = arg;
 	unsigned long served = 0;
-	int rc = 0;
+	bool ok = true;
 
-	for (int i = 0; i < STORM_SWITCHES && rc == 0; i++)
-		rc = storm_step(c, &served);
+	for (int i = 0; i < STORM_SWITCHES && ok; i++)
+		ok = storm_step(c, &served) == 0;
+	/* Every barrier is passed whatever happened: the others wait. */
 	pthread_barrier_wait(c->storm_over);
 	pthread_barrier_wait(c->senders_gone);
-	if (rc < 0)
-		return NULL;
-	/* The storm is over and one request is pending (sent by the main
-	 * thread while no switch ran): it comes now, then quiet. */
-	unsigned long interrupted_before = c->interrupted;
+	/* What the storm left unserved comes now (storm_step counts it lost
+	 * otherwise), and anything spurious it left behind. */
+	if (ok)
+		ok = settle(c, &served, "after the storm");
+	pthread_barrier_wait(c->settled);
+	pthread_barrier_wait(c->request_sent);
+	/* One request, sent by the main thread while no switch ran, on a
+	 * quiet context: this switch must serve it. */
+	if (ok) {
+		unsigned long interrupted_before = c->interrupted;
 
-	if (storm_step(c, &served) < 0)
-		return NULL;
-	if (c->interrupted == interrupted_before) {
-		snprintf(c->msg, sizeof(c->msg),
-			 "a request pending after the storm was never served");
-		return NULL;
-	}
-	for (int i = 0; i < 3; i++) {
-		unsigned long before = c->syscalls;
-
-		if (storm_step(c, &served) < 0)
-			return NULL;
-		if (c->syscalls > before)
-			break;
-		if (i == 2)
+		ok = storm_step(c, &served) == 0;
+		if (ok && c->interrupted == interrupted_before) {
 			snprintf(c->msg, sizeof(c->msg),
-				 "still interrupted 3 switches after the storm");
+				 "a request sent while no switch ran was never served");
+			ok = false;
+		}
 	}
+	if (ok)
+		settle(c, &served, "after the last request");
 	return NULL;
 }
 
@@ -330,12 +345,14 @@ static void interrupt_storm_many_senders(void)
 	static struct storm_ctx ctxs[STORM_CTXS];
 	struct storm_sender senders[STORM_SENDERS];
 	pthread_t switchers[STORM_CTXS], sender_threads[STORM_SENDERS];
-	pthread_barrier_t storm_over, senders_gone;
+	pthread_barrier_t storm_over, senders_gone, settled, request_sent;
 	atomic_bool stop = false;
 	unsigned long sent = 0;
 
 	pthread_barrier_init(&storm_over, NULL, STORM_CTXS + 1);
 	pthread_barrier_init(&senders_gone, NULL, STORM_CTXS + 1);
+	pthread_barrier_init(&settled, NULL, STORM_CTXS + 1);
+	pthread_barrier_init(&request_sent, NULL, STORM_CTXS + 1);
 	for (int i = 0; i < STORM_CTXS; i++) {
 		struct storm_ctx *c = &ctxs[i];
 
@@ -348,6 +365,8 @@ static void interrupt_storm_many_senders(void)
 		c->as = f.as;
 		c->storm_over = &storm_over;
 		c->senders_gone = &senders_gone;
+		c->settled = &settled;
+		c->request_sent = &request_sent;
 	}
 	for (int i = 0; i < STORM_SENDERS; i++) {
 		senders[i] = (struct storm_sender){ ctxs, &stop, 7919u * (unsigned)i + 1, 0 };
@@ -363,12 +382,14 @@ static void interrupt_storm_many_senders(void)
 		pthread_join(sender_threads[i], NULL);
 		sent += senders[i].sent;
 	}
+	pthread_barrier_wait(&senders_gone);
+	pthread_barrier_wait(&settled);
 	for (int i = 0; i < STORM_CTXS; i++) {
 		atomic_fetch_add(&ctxs[i].begun, 1);
 		ptp_interrupt(ctxs[i].ctx);
 		atomic_fetch_add(&ctxs[i].requests, 1);
 	}
-	pthread_barrier_wait(&senders_gone);
+	pthread_barrier_wait(&request_sent);
 	for (int i = 0; i < STORM_CTXS; i++)
 		pthread_join(switchers[i], NULL);
 	h_note("%lu interrupts sent by %d threads to %d contexts", sent,
@@ -390,6 +411,8 @@ static void interrupt_storm_many_senders(void)
 		ptp_ctx_free(ctxs[i].ctx);
 	pthread_barrier_destroy(&storm_over);
 	pthread_barrier_destroy(&senders_gone);
+	pthread_barrier_destroy(&settled);
+	pthread_barrier_destroy(&request_sent);
 	h_teardown(&f);
 }
 
