@@ -338,17 +338,16 @@ stop_all_boots() {
 }
 
 # boot_one I RUN KIND INITRD: boot RUN of kernel I from INITRD (suite.sh
-# --boot), console and log in its raw folder; its status and length go to
-# runRUN.rc. Run in the background. Reads main's suite_opts.
+# --boot), console and log in its raw folder; suite.sh's status. Run in the
+# background. Reads main's suite_opts.
 boot_one() {
-	local i=$1 r=$2 kind=$3 initrd=$4 dir t0 rc=0
+	local i=$1 r=$2 kind=$3 initrd=$4 dir rc=0
 	dir=$out/raw/${RES_LABEL[i]}
-	t0=$(now_ms)
 	nice bash "$VM_DIR/suite.sh" --arch "${K_ARCH[i]}" --kernel "${RES_IMAGE[i]}" \
 		--accel "${RES_ACCEL[i]}" "${suite_opts[@]}" --boot "$initrd" --log "$dir/run$r.log" \
 		>"$dir/run$r.console" 2>&1 </dev/null || rc=$?
-	[[ -f $dir/run$r.log.info ]] && printf 'boot_kind=%s\n' "$kind" >>"$dir/run$r.log.info"
-	printf '%s %s\n' "$rc" $(($(now_ms) - t0)) >"$dir/run$r.rc"
+	[[ ! -f $dir/run$r.log.info ]] || printf 'boot_kind=%s\n' "$kind" >>"$dir/run$r.log.info"
+	return "$rc"
 }
 
 main() {
@@ -487,8 +486,8 @@ main() {
 		done
 	done
 
-	# The boots, --jobs at a time: every kernel's first boot (the long,
-	# full ones) before any later boot.
+	# The boots, --jobs at a time: every kernel's first boot (the long
+	# suite boots) before any later boot.
 	local -a queue=() no_boot=() nboots=() kfailed=()
 	local -A last_ms=()
 	for ((r = 1; r <= nper; r++)); do
@@ -518,15 +517,15 @@ main() {
 		sleep 1
 		for pid in "${!BOOTS_RUNNING[@]}"; do
 			kill -0 "$pid" 2>/dev/null && continue
-			wait "$pid" 2>/dev/null || true
+			# bash keeps an ended job's status until it is waited for.
+			rc=0
+			wait "$pid" 2>/dev/null || rc=$?
 			read -r i r kind t0 <<<"${BOOTS_RUNNING[$pid]}"
 			unset "BOOTS_RUNNING[$pid]"
 			boots=$((boots + 1))
 			lab=${RES_LABEL[i]}
 			dir=$out/raw/$lab
-			rc=1 ms=$(($(now_ms) - t0))
-			[[ -f $dir/run$r.rc ]] && read -r rc ms <"$dir/run$r.rc"
-			rm -f "$dir/run$r.rc"
+			ms=$(($(now_ms) - t0))
 			last_ms["${K_ARCH[i]} $kind"]=$ms
 			info "$lab run $r ($kind): status $rc, $ms ms ($(tail -n 1 "$dir/run$r.console" 2>/dev/null))"
 			((rc == 0)) && continue
