@@ -154,32 +154,28 @@ main() {
 	fi
 
 	t0=$(now_ms)
+	local initrd=$boot
 	if [[ -n $boot ]]; then
 		t1=$t0 t2=$t0 t3=$t0
-		bash "$VM_DIR/run.sh" --arch "$VM_ARCH" --timeout "$timeout" --log "$log" \
-			"${run_opts[@]}" "$boot" || rc=$?
-		t4=$(now_ms)
-		[[ -f $log.info ]] &&
-			printf 'step_vm_ms=%s\nstep_total_ms=%s\nprepared_initrd=%s\n' \
-				$((t4 - t0)) $((t4 - t0)) "$boot" >>"$log.info"
-		info "$VM_ARCH boot of $boot: $((t4 - t0)) ms (status $rc)"
-		return "$rc"
-	fi
-	bash "$VM_DIR/fetch.sh" "$VM_ARCH"
-	t1=$(now_ms)
-	prepare_initrd "$build" "${prepare_only:-$build/vm-initrd.cpio.gz}"
-	t3=$(now_ms)
-	if [[ -n $prepare_only ]]; then
-		info "$VM_ARCH initramfs $prepare_only: fetch $((t1 - t0)) ms, build and initramfs $((t3 - t1)) ms"
-		return 0
+	else
+		bash "$VM_DIR/fetch.sh" "$VM_ARCH"
+		t1=$(now_ms)
+		initrd=${prepare_only:-$build/vm-initrd.cpio.gz}
+		prepare_initrd "$build" "$initrd"
+		t3=$(now_ms)
+		if [[ -n $prepare_only ]]; then
+			info "$VM_ARCH initramfs $prepare_only: fetch $((t1 - t0)) ms, build and initramfs $((t3 - t1)) ms"
+			return 0
+		fi
 	fi
 	bash "$VM_DIR/run.sh" --arch "$VM_ARCH" --timeout "$timeout" --log "$log" \
-		"${run_opts[@]}" "$build/vm-initrd.cpio.gz" || rc=$?
+		"${run_opts[@]}" "$initrd" || rc=$?
 	t4=$(now_ms)
 	if [[ -f $log.info ]]; then
 		printf 'step_fetch_ms=%s\nstep_build_ms=%s\nstep_initramfs_ms=%s\nstep_vm_ms=%s\nstep_total_ms=%s\n' \
 			$((t1 - t0)) $((t2 - t1)) $((t3 - t2)) $((t4 - t3)) $((t4 - t0)) >>"$log.info"
 		((bench)) && printf 'step_build_bench_ms=%s\n' "$bench_ms" >>"$log.info"
+		[[ -z $boot ]] || printf 'prepared_initrd=%s\n' "$boot" >>"$log.info"
 	fi
 	local of_bench=''
 	((bench)) && of_bench=" (ptbench-bench $bench_ms ms of it)"
